@@ -1,0 +1,153 @@
+//! The API's error policy: every GraphQL error carries `extensions.code` from the contract's
+//! `ErrorCode`. Domain errors are converted once, here; internal failures are logged with their
+//! detail and shown to clients only as INTERNAL, never with SQL or stack traces.
+
+use async_graphql::{Enum, ErrorExtensions};
+
+use worker::providers::ProviderError;
+
+use crate::auth::AuthError;
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    PaidPlanRequired,
+    NotFound,
+    ValidationFailed,
+    InvalidSubdomain,
+    InvalidCredentials,
+    ThirdPartyAccessDisabled,
+    ProviderUnreachable,
+    RateLimited,
+    MappingInvalid,
+    MappingNotConfirmed,
+    SyncAlreadyRunning,
+    Internal,
+}
+
+impl ErrorCode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::PaidPlanRequired => "PAID_PLAN_REQUIRED",
+            Self::NotFound => "NOT_FOUND",
+            Self::ValidationFailed => "VALIDATION_FAILED",
+            Self::InvalidSubdomain => "INVALID_SUBDOMAIN",
+            Self::InvalidCredentials => "INVALID_CREDENTIALS",
+            Self::ThirdPartyAccessDisabled => "THIRD_PARTY_ACCESS_DISABLED",
+            Self::ProviderUnreachable => "PROVIDER_UNREACHABLE",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::MappingInvalid => "MAPPING_INVALID",
+            Self::MappingNotConfirmed => "MAPPING_NOT_CONFIRMED",
+            Self::SyncAlreadyRunning => "SYNC_ALREADY_RUNNING",
+            Self::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// An error as clients see it.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The input field at fault, for VALIDATION_FAILED, INVALID_SUBDOMAIN and MAPPING_INVALID.
+    pub field: Option<String>,
+    /// The running run, for SYNC_ALREADY_RUNNING.
+    pub run_id: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), field: None, run_id: None }
+    }
+
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        Self { field: Some(field.to_string()), ..Self::new(ErrorCode::ValidationFailed, message) }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.message.clone()).extend_with(|_, e| {
+            e.set("code", self.code.as_str());
+            if let Some(field) = &self.field {
+                e.set("field", field.as_str());
+            }
+            if let Some(run_id) = &self.run_id {
+                e.set("runId", run_id.as_str());
+            }
+        })
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(err: ApiError) -> Self {
+        err.extend()
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        Self::new(ErrorCode::Unauthenticated, err.to_string())
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(err: worker::Error) -> Self {
+        use worker::Error as E;
+        match err {
+            E::NotFound(what) => Self::not_found(what),
+            E::Validation { field, message } => Self::validation(field, message),
+            E::InvalidSubdomain(message) => {
+                Self { field: Some("subdomain".into()), ..Self::new(ErrorCode::InvalidSubdomain, message) }
+            }
+            E::Provider(provider) => provider.into(),
+            E::MappingInvalid(mapping) => {
+                Self { field: Some(mapping.field.clone()), ..Self::new(ErrorCode::MappingInvalid, mapping.message) }
+            }
+            E::MappingNotConfirmed => Self::new(ErrorCode::MappingNotConfirmed, err.to_string()),
+            E::SyncAlreadyRunning { run_id } => Self {
+                run_id: Some(run_id.to_string()),
+                ..Self::new(
+                    ErrorCode::SyncAlreadyRunning,
+                    format!("a sync is already running for this connection (run {run_id})"),
+                )
+            },
+            E::NotConnected(status) => {
+                Self::validation("connectionId", format!("the connection is {status}; reconnect it first"))
+            }
+            E::Cipher(_) | E::Database(_) | E::Queue(_) => {
+                tracing::error!(error = %err, "internal error");
+                Self::new(ErrorCode::Internal, "something went wrong on our side; try again")
+            }
+        }
+    }
+}
+
+impl From<ProviderError> for ApiError {
+    fn from(err: ProviderError) -> Self {
+        let code = match &err {
+            ProviderError::InvalidCredentials(_) => ErrorCode::InvalidCredentials,
+            ProviderError::AccessDisabled(_) => ErrorCode::ThirdPartyAccessDisabled,
+            ProviderError::UnknownTenant(_) => ErrorCode::InvalidSubdomain,
+            ProviderError::RateLimited { .. } => ErrorCode::RateLimited,
+            ProviderError::Unreachable(_) | ProviderError::BadResponse(_) => ErrorCode::ProviderUnreachable,
+            ProviderError::NotConfigured(_) => ErrorCode::ValidationFailed,
+        };
+        let field = match code {
+            ErrorCode::InvalidSubdomain => Some("subdomain".to_string()),
+            ErrorCode::InvalidCredentials => Some("apiKey".to_string()),
+            ErrorCode::ValidationFailed => Some("providerId".to_string()),
+            _ => None,
+        };
+        Self { field, ..Self::new(code, err.to_string()) }
+    }
+}
+
+pub type ApiResult<T> = Result<T, async_graphql::Error>;

@@ -1,0 +1,110 @@
+//! Live updates over graphql-transport-ws. Each stream starts with the current state read from
+//! the database, then follows bus events, and re-reads every second so a lost event only delays
+//! an update.
+
+use std::time::Duration;
+
+use async_graphql::{Context, Subscription, ID};
+use futures::Stream;
+use tokio::sync::broadcast::error::RecvError;
+
+use worker::events::{Event, RunSnapshot};
+use worker::integrations::{connections, runs};
+
+use crate::error::ApiError;
+use crate::graphql::context::{parse_id, ContextExt};
+use crate::graphql::types::connection::Connection;
+use crate::graphql::types::sync_run::{SyncProgress, SyncRun};
+
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+pub struct Subscription;
+
+/// Whether `next` moves the run forward from `prev` (events may arrive out of order).
+fn advances(prev: &RunSnapshot, next: &RunSnapshot) -> bool {
+    next != prev && !prev.is_terminal() && (next.is_terminal() || next.processed >= prev.processed)
+}
+
+#[Subscription]
+impl Subscription {
+    /// First event: the run's current state. Then one event per change (at most ~10/s). The
+    /// stream ends after the run reaches SUCCEEDED, FAILED or CANCELLED.
+    async fn sync_progress(
+        &self,
+        ctx: &Context<'_>,
+        run_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = SyncProgress>> {
+        let viewer = ctx.integrations_admin()?;
+        let api = ctx.api().clone();
+        let workspace_id = viewer.workspace_id.clone();
+        let run_id = parse_id(&run_id, "runId")?;
+        let mut events = api.env.events.subscribe();
+        let run = runs::find(&api.env.db, &workspace_id, run_id).await.map_err(ApiError::from)?;
+        Ok(async_stream::stream! {
+            let mut last = RunSnapshot::from(&run);
+            yield SyncProgress { run: SyncRun(last.clone()) };
+            let mut poll = tokio::time::interval(POLL_INTERVAL);
+            while !last.is_terminal() {
+                let next = tokio::select! {
+                    event = events.recv() => match event {
+                        Ok(Event::RunProgress(snapshot)) if snapshot.id == run_id => Some(snapshot),
+                        Ok(_) => None,
+                        Err(RecvError::Lagged(_)) => None,
+                        Err(RecvError::Closed) => break,
+                    },
+                    _ = poll.tick() => match runs::find(&api.env.db, &workspace_id, run_id).await {
+                        Ok(run) => Some(RunSnapshot::from(&run)),
+                        Err(err) => {
+                            tracing::warn!(error = %err, "progress poll failed");
+                            None
+                        }
+                    },
+                };
+                if let Some(next) = next.filter(|n| advances(&last, n)) {
+                    last = next;
+                    yield SyncProgress { run: SyncRun(last.clone()) };
+                }
+            }
+        })
+    }
+
+    /// The connection's current state, then again whenever its status changes (e.g. after the
+    /// "Open Window" sign-in).
+    async fn connection_status(
+        &self,
+        ctx: &Context<'_>,
+        connection_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = Connection>> {
+        let viewer = ctx.integrations_admin()?;
+        let api = ctx.api().clone();
+        let workspace_id = viewer.workspace_id.clone();
+        let connection_id = parse_id(&connection_id, "connectionId")?;
+        let mut events = api.env.events.subscribe();
+        let current = connections::find(&api.env.db, &workspace_id, connection_id).await.map_err(ApiError::from)?;
+        Ok(async_stream::stream! {
+            let mut last = (current.status, current.status_message.clone());
+            yield Connection(current);
+            let mut poll = tokio::time::interval(POLL_INTERVAL * 2);
+            loop {
+                let changed = tokio::select! {
+                    event = events.recv() => match event {
+                        Ok(Event::ConnectionChanged { connection_id: id }) => id == connection_id,
+                        Ok(_) => false,
+                        Err(RecvError::Lagged(_)) => true,
+                        Err(RecvError::Closed) => break,
+                    },
+                    _ = poll.tick() => true,
+                };
+                if !changed {
+                    continue;
+                }
+                let Ok(model) = connections::find(&api.env.db, &workspace_id, connection_id).await else { break };
+                let state = (model.status, model.status_message.clone());
+                if state != last {
+                    last = state;
+                    yield Connection(model);
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,176 @@
+use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use entity::connection::{self as stored, ConnectionStatus as StoredStatus};
+use worker::integrations::{connections, mappings, runs};
+use worker::providers::catalogue;
+
+use super::mapping::FieldMapping;
+use super::provider::{AuthMethod, Provider};
+use super::sync_run::SyncRun;
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::context::ContextExt;
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ConnectionStatus {
+    PendingAuthorization,
+    Connected,
+    Failed,
+    Disconnected,
+}
+
+impl From<StoredStatus> for ConnectionStatus {
+    fn from(s: StoredStatus) -> Self {
+        match s {
+            StoredStatus::PendingAuthorization => Self::PendingAuthorization,
+            StoredStatus::Connected => Self::Connected,
+            StoredStatus::Failed => Self::Failed,
+            StoredStatus::Disconnected => Self::Disconnected,
+        }
+    }
+}
+
+/// A workspace's link to a provider tenant.
+pub struct Connection(pub stored::Model);
+
+#[Object]
+impl Connection {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn provider(&self) -> ApiResult<Provider> {
+        let provider = catalogue::find(&self.0.provider_id).ok_or_else(|| ApiError::not_found("provider"))?;
+        Ok(Provider(provider.info()))
+    }
+
+    async fn auth_method(&self) -> AuthMethod {
+        match self.0.auth_method {
+            stored::AuthMethod::Credentials => AuthMethod::Credentials,
+            stored::AuthMethod::ApiKey => AuthMethod::ApiKey,
+        }
+    }
+
+    async fn subdomain(&self) -> Option<&str> {
+        self.0.subdomain.as_deref()
+    }
+
+    async fn status(&self) -> ConnectionStatus {
+        self.0.status.into()
+    }
+
+    /// Why FAILED, in words an admin can act on.
+    async fn status_message(&self) -> Option<&str> {
+        self.0.status_message.as_deref()
+    }
+
+    /// The last characters of the key; never the secret itself.
+    async fn credential_hint(&self) -> Option<&str> {
+        self.0.credential_hint.as_deref()
+    }
+
+    /// What this connection can read, discovered live from the provider.
+    async fn accessible_data(&self, ctx: &Context<'_>) -> ApiResult<Vec<DataCategory>> {
+        if self.0.status != StoredStatus::Connected {
+            return Ok(Vec::new());
+        }
+        let fields = connections::discover_fields(&ctx.api().env, &self.0).await.map_err(ApiError::from)?;
+        let mut categories: Vec<DataCategory> = Vec::new();
+        for field in fields {
+            let external = ExternalField { key: field.key, label: field.label, r#type: field.field_type };
+            match categories.iter_mut().find(|c| c.name == field.category) {
+                Some(category) => category.fields.push(external),
+                None => categories.push(DataCategory { name: field.category, fields: vec![external] }),
+            }
+        }
+        Ok(categories)
+    }
+
+    /// Latest saved version, or a suggestion before the first save.
+    async fn field_mapping(&self, ctx: &Context<'_>) -> ApiResult<Option<FieldMapping>> {
+        if self.0.status != StoredStatus::Connected {
+            let saved = mappings::confirmed(&ctx.api().env.db, self.0.id).await.map_err(ApiError::from)?;
+            return Ok(saved.map(FieldMapping));
+        }
+        let view = mappings::latest_or_suggested(&ctx.api().env, &self.0).await.map_err(ApiError::from)?;
+        Ok(Some(FieldMapping(view)))
+    }
+
+    async fn confirmed_mapping(&self, ctx: &Context<'_>) -> ApiResult<Option<FieldMapping>> {
+        let view = mappings::confirmed(&ctx.api().env.db, self.0.id).await.map_err(ApiError::from)?;
+        Ok(view.map(FieldMapping))
+    }
+
+    /// The confirmed mapping changed since the last full sync.
+    async fn resync_required(&self) -> bool {
+        self.0.resync_required
+    }
+
+    async fn schedule(&self) -> SyncSchedule {
+        SyncSchedule::from(&self.0)
+    }
+
+    async fn last_sync(&self, ctx: &Context<'_>) -> ApiResult<Option<SyncRun>> {
+        let runs = runs::list(&ctx.api().env.db, self.0.id, 1).await.map_err(ApiError::from)?;
+        Ok(runs.first().map(SyncRun::from))
+    }
+
+    async fn sync_runs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+    ) -> ApiResult<Vec<SyncRun>> {
+        let first = first.unwrap_or(20);
+        if !(1..=100).contains(&first) {
+            return Err(ApiError::validation("first", "'first' must be between 1 and 100").into());
+        }
+        let runs = runs::list(&ctx.api().env.db, self.0.id, first as u64).await.map_err(ApiError::from)?;
+        Ok(runs.iter().map(SyncRun::from).collect())
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct DataCategory {
+    pub name: String,
+    pub fields: Vec<ExternalField>,
+}
+
+#[derive(SimpleObject)]
+pub struct ExternalField {
+    pub key: String,
+    pub label: String,
+    pub r#type: String,
+}
+
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct SyncSchedule {
+    pub enabled: bool,
+    pub interval_minutes: i32,
+    #[graphql(skip)]
+    next_run_at: Option<DateTime<Utc>>,
+}
+
+#[ComplexObject]
+impl SyncSchedule {
+    async fn next_run_at(&self) -> Option<DateTime<Utc>> {
+        self.next_run_at
+    }
+}
+
+impl From<&stored::Model> for SyncSchedule {
+    fn from(c: &stored::Model) -> Self {
+        Self { enabled: c.schedule_enabled, interval_minutes: c.schedule_interval_minutes, next_run_at: c.next_run_at }
+    }
+}
+
+/// The "Open Window" step: where to send the admin's browser.
+#[derive(SimpleObject)]
+pub struct CredentialAuthorization {
+    pub connection: Connection,
+    pub authorization_url: String,
+}

@@ -1,0 +1,77 @@
+use async_graphql::{Enum, Object, ID};
+
+use worker::providers::catalogue;
+use worker::providers::ProviderInfo;
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ProviderCategory {
+    Hris,
+    Ats,
+}
+
+impl From<catalogue::ProviderCategory> for ProviderCategory {
+    fn from(c: catalogue::ProviderCategory) -> Self {
+        match c {
+            catalogue::ProviderCategory::Hris => Self::Hris,
+            catalogue::ProviderCategory::Ats => Self::Ats,
+        }
+    }
+}
+
+impl From<ProviderCategory> for catalogue::ProviderCategory {
+    fn from(c: ProviderCategory) -> Self {
+        match c {
+            ProviderCategory::Hris => Self::Hris,
+            ProviderCategory::Ats => Self::Ats,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AuthMethod {
+    Credentials,
+    ApiKey,
+}
+
+impl From<catalogue::AuthMethod> for AuthMethod {
+    fn from(m: catalogue::AuthMethod) -> Self {
+        match m {
+            catalogue::AuthMethod::Credentials => Self::Credentials,
+            catalogue::AuthMethod::ApiKey => Self::ApiKey,
+        }
+    }
+}
+
+/// A provider in the Integrations catalogue.
+pub struct Provider(pub &'static ProviderInfo);
+
+#[Object]
+impl Provider {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn name(&self) -> &str {
+        self.0.name
+    }
+    async fn category(&self) -> ProviderCategory {
+        self.0.category.into()
+    }
+    async fn logo_url(&self) -> &str {
+        self.0.logo_url
+    }
+    async fn auth_methods(&self) -> Vec<AuthMethod> {
+        self.0.auth_methods.iter().map(|&m| m.into()).collect()
+    }
+    async fn subdomain_label(&self) -> Option<&str> {
+        self.0.subdomain_label
+    }
+    async fn api_key_instructions(&self) -> &str {
+        self.0.api_key_instructions
+    }
+    async fn read_permissions(&self) -> Vec<&str> {
+        self.0.read_permissions.to_vec()
+    }
+    async fn terms_url(&self) -> &str {
+        self.0.terms_url
+    }
+}

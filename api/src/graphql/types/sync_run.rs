@@ -1,0 +1,172 @@
+use async_graphql::{Context, Enum, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use entity::sync_run as stored;
+use worker::events::RunSnapshot;
+use worker::integrations::{connections, runs};
+
+use super::connection::Connection;
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::context::ContextExt;
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SyncMode {
+    Full,
+    Incremental,
+}
+
+impl From<SyncMode> for stored::SyncMode {
+    fn from(m: SyncMode) -> Self {
+        match m {
+            SyncMode::Full => Self::Full,
+            SyncMode::Incremental => Self::Incremental,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SyncStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SyncPhase {
+    Queued,
+    Fetching,
+    Merging,
+    Finalizing,
+    Done,
+}
+
+/// One sync run, as stored or as last published.
+pub struct SyncRun(pub RunSnapshot);
+
+impl From<&stored::Model> for SyncRun {
+    fn from(run: &stored::Model) -> Self {
+        Self(RunSnapshot::from(run))
+    }
+}
+
+#[Object]
+impl SyncRun {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn connection(&self, ctx: &Context<'_>) -> ApiResult<Connection> {
+        let model = connections::find(&ctx.api().env.db, &self.0.workspace_id, self.0.connection_id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Connection(model))
+    }
+
+    async fn mode(&self) -> SyncMode {
+        match self.0.mode.as_str() {
+            "INCREMENTAL" => SyncMode::Incremental,
+            _ => SyncMode::Full,
+        }
+    }
+
+    async fn status(&self) -> SyncStatus {
+        match self.0.status.as_str() {
+            "RUNNING" => SyncStatus::Running,
+            "SUCCEEDED" => SyncStatus::Succeeded,
+            "FAILED" => SyncStatus::Failed,
+            "CANCELLED" => SyncStatus::Cancelled,
+            _ => SyncStatus::Queued,
+        }
+    }
+
+    async fn phase(&self) -> SyncPhase {
+        match self.0.phase.as_str() {
+            "FETCHING" => SyncPhase::Fetching,
+            "MERGING" => SyncPhase::Merging,
+            "FINALIZING" => SyncPhase::Finalizing,
+            "DONE" => SyncPhase::Done,
+            _ => SyncPhase::Queued,
+        }
+    }
+
+    /// 0..100; 100 only when SUCCEEDED.
+    async fn percent(&self) -> f64 {
+        self.0.percent()
+    }
+
+    async fn processed(&self) -> i32 {
+        self.0.processed
+    }
+
+    /// null until known
+    async fn total(&self) -> Option<i32> {
+        self.0.total
+    }
+
+    async fn created(&self) -> i32 {
+        self.0.created
+    }
+
+    async fn updated(&self) -> i32 {
+        self.0.updated
+    }
+
+    async fn unchanged(&self) -> i32 {
+        self.0.unchanged
+    }
+
+    async fn deactivated(&self) -> i32 {
+        self.0.deactivated
+    }
+
+    /// Records not imported; see issues.
+    async fn skipped(&self) -> i32 {
+        self.0.skipped
+    }
+
+    async fn issues(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: Option<i32>,
+    ) -> ApiResult<Vec<SyncIssue>> {
+        let first = first.unwrap_or(50);
+        if !(1..=1000).contains(&first) {
+            return Err(ApiError::validation("first", "'first' must be between 1 and 1000").into());
+        }
+        let issues = runs::issues(&ctx.api().env.db, self.0.id, first as u64).await.map_err(ApiError::from)?;
+        Ok(issues.into_iter().map(|i| SyncIssue { remote_id: i.remote_id, kind: i.kind, message: i.message }).collect())
+    }
+
+    async fn error(&self) -> Option<&str> {
+        self.0.error.as_deref()
+    }
+
+    async fn started_at(&self) -> Option<DateTime<Utc>> {
+        self.0.started_at
+    }
+
+    async fn finished_at(&self) -> Option<DateTime<Utc>> {
+        self.0.finished_at
+    }
+
+    /// "admin:<sub>", "schedule", "mapping-change"
+    async fn triggered_by(&self) -> &str {
+        &self.0.triggered_by
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct SyncIssue {
+    pub remote_id: Option<String>,
+    /// MISSING_EMAIL, DUPLICATE_EMAIL, INVALID_EMAIL, UNKNOWN_MANAGER
+    pub kind: String,
+    pub message: String,
+}
+
+/// A progress event.
+#[derive(SimpleObject)]
+pub struct SyncProgress {
+    pub run: SyncRun,
+}

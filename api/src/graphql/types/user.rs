@@ -1,0 +1,187 @@
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use entity::directory_user::{self as stored, EmploymentStatus, InvitationStatus as StoredInvitation};
+use worker::directory::{self, OrgNode};
+use worker::integrations::connections;
+
+use super::connection::Connection;
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::context::{parse_id, ContextExt};
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum UserStatus {
+    Active,
+    Inactive,
+}
+
+impl From<UserStatus> for EmploymentStatus {
+    fn from(s: UserStatus) -> Self {
+        match s {
+            UserStatus::Active => Self::Active,
+            UserStatus::Inactive => Self::Inactive,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum InvitationStatus {
+    NotInvited,
+    Invited,
+}
+
+/// A person in the User Directory.
+pub struct User(pub stored::Model);
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    async fn first_name(&self) -> Option<&str> {
+        self.0.first_name.as_deref()
+    }
+    async fn last_name(&self) -> Option<&str> {
+        self.0.last_name.as_deref()
+    }
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+    async fn job_title(&self) -> Option<&str> {
+        self.0.job_title.as_deref()
+    }
+    async fn department(&self) -> Option<&str> {
+        self.0.department.as_deref()
+    }
+    async fn location(&self) -> Option<&str> {
+        self.0.location.as_deref()
+    }
+    async fn employment_status(&self) -> UserStatus {
+        match self.0.employment_status {
+            EmploymentStatus::Active => UserStatus::Active,
+            EmploymentStatus::Inactive => UserStatus::Inactive,
+        }
+    }
+    /// ISO date
+    async fn start_date(&self) -> Option<&str> {
+        self.0.start_date.as_deref()
+    }
+    async fn manager(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        let Some(manager_id) = self.0.manager_id else { return Ok(None) };
+        let manager =
+            directory::find_user(&ctx.api().env.db, &self.0.workspace_id, manager_id).await.map_err(ApiError::from)?;
+        Ok(manager.map(User))
+    }
+    async fn direct_reports(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
+        let reports = directory::reports_of(&ctx.api().env.db, &self.0.workspace_id, vec![self.0.id], false)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(reports.into_iter().map(User).collect())
+    }
+    async fn invitation_status(&self) -> InvitationStatus {
+        match self.0.invitation_status {
+            StoredInvitation::NotInvited => InvitationStatus::NotInvited,
+            StoredInvitation::Invited => InvitationStatus::Invited,
+        }
+    }
+    /// null for users added by hand
+    async fn source(&self, ctx: &Context<'_>) -> ApiResult<Option<UserSource>> {
+        let source = directory::source_of(&ctx.api().env.db, self.0.id).await.map_err(ApiError::from)?;
+        Ok(source.map(|source| UserSource { source, workspace_id: self.0.workspace_id.clone() }))
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// Where a synced user came from.
+pub struct UserSource {
+    source: entity::user_source::Model,
+    workspace_id: String,
+}
+
+#[Object]
+impl UserSource {
+    async fn connection(&self, ctx: &Context<'_>) -> ApiResult<Connection> {
+        let model = connections::find(&ctx.api().env.db, &self.workspace_id, self.source.connection_id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Connection(model))
+    }
+    async fn remote_id(&self) -> &str {
+        &self.source.remote_id
+    }
+    async fn last_synced_at(&self) -> DateTime<Utc> {
+        self.source.last_synced_at
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct UserFilter {
+    /// name or email, case-insensitive
+    pub search: Option<String>,
+    pub department: Option<String>,
+    pub status: Option<UserStatus>,
+    pub connection_id: Option<ID>,
+}
+
+impl UserFilter {
+    pub fn into_domain(self) -> Result<directory::UserFilter, ApiError> {
+        Ok(directory::UserFilter {
+            search: self.search,
+            department: self.department,
+            status: self.status.map(Into::into),
+            connection_id: self.connection_id.as_ref().map(|id| parse_id(id, "filter.connectionId")).transpose()?,
+        })
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct UserEdge {
+    pub cursor: String,
+    pub node: User,
+}
+
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub end_cursor: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct UserConnection {
+    pub edges: Vec<UserEdge>,
+    pub page_info: PageInfo,
+    pub total_count: i32,
+}
+
+impl From<directory::UserPage> for UserConnection {
+    fn from(page: directory::UserPage) -> Self {
+        let edges: Vec<UserEdge> = page
+            .users
+            .into_iter()
+            .map(|user| UserEdge { cursor: directory::UserCursor::of(&user).encode(), node: User(user) })
+            .collect();
+        let end_cursor = edges.last().map(|e| e.cursor.clone());
+        Self {
+            page_info: PageInfo { has_next_page: page.has_next_page, end_cursor },
+            total_count: page.total_count as i32,
+            edges,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct OrgChartNode {
+    pub user: User,
+    pub reports: Vec<OrgChartNode>,
+}
+
+impl From<OrgNode> for OrgChartNode {
+    fn from(node: OrgNode) -> Self {
+        Self { user: User(node.user), reports: node.reports.into_iter().map(Into::into).collect() }
+    }
+}

@@ -1,0 +1,49 @@
+//! A person in a workspace's User Directory, synced or added by hand. Never deleted by a sync.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "directory_user")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub workspace_id: String,
+    pub email: String,
+    /// Lower-cased email; unique per workspace so case variants never duplicate a person.
+    pub email_normalized: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub display_name: String,
+    pub job_title: Option<String>,
+    pub department: Option<String>,
+    pub location: Option<String>,
+    pub employment_status: EmploymentStatus,
+    pub start_date: Option<String>,
+    pub manager_id: Option<Uuid>,
+    pub invitation_status: InvitationStatus,
+    pub invited_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum EmploymentStatus {
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    #[sea_orm(string_value = "INACTIVE")]
+    Inactive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum InvitationStatus {
+    #[sea_orm(string_value = "NOT_INVITED")]
+    NotInvited,
+    #[sea_orm(string_value = "INVITED")]
+    Invited,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,28 @@
+//! Schema migrations, registered in order in [`Migrator`]. They run at start-up in embedded
+//! mode and through `directory-sync migrate` in production.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_workspace;
+mod m20261126_000002_create_connection;
+mod m20261126_000003_create_field_mapping;
+mod m20261126_000004_create_sync_run;
+mod m20261126_000005_create_sync_issue;
+mod m20261126_000006_create_directory_user;
+mod m20261126_000007_create_user_source;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_create_workspace::Migration),
+            Box::new(m20261126_000002_create_connection::Migration),
+            Box::new(m20261126_000003_create_field_mapping::Migration),
+            Box::new(m20261126_000004_create_sync_run::Migration),
+            Box::new(m20261126_000005_create_sync_issue::Migration),
+            Box::new(m20261126_000006_create_directory_user::Migration),
+            Box::new(m20261126_000007_create_user_source::Migration),
+        ]
+    }
+}

@@ -1,0 +1,355 @@
+//! A BambooHR tenant: `/api/gateway.php/{subdomain}/v1/...` with API-key (HTTP Basic, key as user
+//! name, `x` as password) or OAuth bearer auth, JSON only when `Accept: application/json` (XML
+//! otherwise, as BambooHR does), errors carried in `X-BambooHR-Error-Message`, and the OAuth
+//! endpoints `/oauth/{subdomain}/authorize.php` and `/token.php`.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::Engine;
+use rand::Rng;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::company::{Company, Employee};
+use crate::faults::Fault;
+use crate::{Tenants, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET};
+
+/// One simulated BambooHR company.
+pub struct Tenant {
+    pub company: Company,
+    pub api_key: String,
+    /// When false, every API call answers 403 as when an admin disabled API access.
+    pub api_access_enabled: bool,
+    /// Requests allowed per second before 429; `None` for no limit.
+    pub rate_limit_per_second: Option<u32>,
+    /// When false, the sign-in page answers `error=access_denied` instead of a code.
+    pub consent: bool,
+    faults: VecDeque<Fault>,
+    codes: HashSet<String>,
+    access_tokens: HashSet<String>,
+    window: (Instant, u32),
+    /// Requests received, by path tail (`meta/fields`, `reports/custom`, ...).
+    pub requests: HashMap<String, u32>,
+}
+
+impl Tenant {
+    pub(crate) fn new(company: Company) -> Self {
+        Self {
+            company,
+            api_key: random_token(40),
+            api_access_enabled: true,
+            rate_limit_per_second: None,
+            consent: true,
+            faults: VecDeque::new(),
+            codes: HashSet::new(),
+            access_tokens: HashSet::new(),
+            window: (Instant::now(), 0),
+            requests: HashMap::new(),
+        }
+    }
+
+    /// Queues faults, answered one per request before the tenant answers normally again.
+    pub fn inject(&mut self, faults: impl IntoIterator<Item = Fault>) {
+        self.faults.extend(faults);
+    }
+
+    fn rate_limited(&mut self) -> bool {
+        let Some(limit) = self.rate_limit_per_second else { return false };
+        if self.window.0.elapsed() >= Duration::from_secs(1) {
+            self.window = (Instant::now(), 0);
+        }
+        self.window.1 += 1;
+        self.window.1 > limit
+    }
+}
+
+fn random_token(len: usize) -> String {
+    let mut rng = rand::rng();
+    (0..len).map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)])).collect()
+}
+
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/gateway.php/{subdomain}/v1/meta/fields", web::get().to(meta_fields))
+        .route("/api/gateway.php/{subdomain}/v1/meta/fields/", web::get().to(meta_fields))
+        .route("/api/gateway.php/{subdomain}/v1/reports/custom", web::post().to(custom_report))
+        .route("/oauth/{subdomain}/authorize.php", web::get().to(authorize))
+        .route("/oauth/{subdomain}/token.php", web::post().to(token));
+}
+
+fn error(status: StatusCode, message: &str) -> HttpResponse {
+    HttpResponse::build(status).insert_header(("X-BambooHR-Error-Message", message)).finish()
+}
+
+/// Authenticates, applies faults and rate limits; answers the response to send instead, if any.
+async fn gate(tenants: &Tenants, req: &HttpRequest, subdomain: &str, endpoint: &str) -> Result<(), HttpResponse> {
+    let delay = {
+        let mut all = tenants.lock().expect("tenants lock");
+        let Some(tenant) = all.get_mut(subdomain) else {
+            return Err(error(StatusCode::NOT_FOUND, "Company not found"));
+        };
+        *tenant.requests.entry(endpoint.to_string()).or_default() += 1;
+        let delay = match tenant.faults.pop_front() {
+            Some(Fault::Status(code)) => {
+                let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                return Err(error(status, "Injected fault"));
+            }
+            Some(Fault::RateLimited { retry_after_secs }) => {
+                return Err(HttpResponse::TooManyRequests()
+                    .insert_header(("Retry-After", retry_after_secs.to_string()))
+                    .finish());
+            }
+            Some(Fault::Slow(delay)) => Some(delay),
+            None => None,
+        };
+        if !authenticated(tenant, req) {
+            return Err(error(StatusCode::UNAUTHORIZED, "Invalid API key"));
+        }
+        if !tenant.api_access_enabled {
+            return Err(error(StatusCode::FORBIDDEN, "API access is disabled for this company"));
+        }
+        if tenant.rate_limited() {
+            return Err(HttpResponse::TooManyRequests().insert_header(("Retry-After", "1")).finish());
+        }
+        delay
+    };
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    Ok(())
+}
+
+fn authenticated(tenant: &Tenant, req: &HttpRequest) -> bool {
+    let Some(header) = req.headers().get("Authorization").and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    if let Some(basic) = header.strip_prefix("Basic ") {
+        let decoded = base64::engine::general_purpose::STANDARD.decode(basic).unwrap_or_default();
+        let text = String::from_utf8_lossy(&decoded);
+        return text.split_once(':').is_some_and(|(key, _)| key == tenant.api_key);
+    }
+    header.strip_prefix("Bearer ").is_some_and(|token| tenant.access_tokens.contains(token))
+}
+
+fn wants_json(req: &HttpRequest) -> bool {
+    req.headers().get("Accept").and_then(|h| h.to_str().ok()).is_some_and(|accept| accept.contains("application/json"))
+}
+
+/// BambooHR's default answer format; our connector must never see it.
+fn xml_answer() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/xml")
+        .body("<?xml version=\"1.0\"?><error>this sandbox answers XML without Accept: application/json</error>")
+}
+
+/// (id, name, type, alias) of every field, as `/meta/fields` lists them.
+const FIELDS: &[(&str, &str, &str, Option<&str>)] = &[
+    ("1", "First Name", "text", Some("firstName")),
+    ("2", "Last Name", "text", Some("lastName")),
+    ("3", "Display Name", "text", Some("displayName")),
+    ("4", "Work Email", "email", Some("workEmail")),
+    ("5", "Home Email", "email", Some("homeEmail")),
+    ("6", "Job Title", "list", Some("jobTitle")),
+    ("7", "Department", "list", Some("department")),
+    ("8", "Division", "list", Some("division")),
+    ("9", "Location", "list", Some("location")),
+    ("10", "Status", "status", Some("status")),
+    ("11", "Hire Date", "date", Some("hireDate")),
+    ("12", "Supervisor EID", "employee", Some("supervisorEId")),
+    ("13", "Employee #", "text", Some("employeeNumber")),
+    ("4047", "T-Shirt Size", "list", None),
+    ("4048.1", "Emergency Contact", "text", None),
+];
+
+async fn meta_fields(tenants: web::Data<Tenants>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    if let Err(answer) = gate(&tenants, &req, &path, "meta/fields").await {
+        return answer;
+    }
+    if !wants_json(&req) {
+        return xml_answer();
+    }
+    let fields: Vec<Value> = FIELDS
+        .iter()
+        .map(|(id, name, ty, alias)| {
+            // Real tenants mix numeric and string ids.
+            let id = id.parse::<u64>().map_or_else(|_| json!(id), |n| json!(n));
+            let mut field = json!({ "id": id, "name": name, "type": ty });
+            if let Some(alias) = alias {
+                field["alias"] = json!(alias);
+            }
+            field
+        })
+        .collect();
+    HttpResponse::Ok().json(fields)
+}
+
+#[derive(Deserialize)]
+struct ReportRequest {
+    title: Option<String>,
+    fields: Vec<String>,
+}
+
+fn field_value(employee: &Employee, key: &str) -> Option<Value> {
+    let text = |s: &str| Some(json!(s));
+    match key {
+        "firstName" | "1" => text(&employee.first_name),
+        "lastName" | "2" => text(&employee.last_name),
+        "displayName" | "3" => text(&format!("{} {}", employee.first_name, employee.last_name)),
+        "workEmail" | "4" => Some(employee.work_email.as_deref().map_or(Value::Null, |e| json!(e))),
+        "homeEmail" | "5" => Some(Value::Null),
+        "jobTitle" | "6" => text(&employee.job_title),
+        "department" | "7" => text(&employee.department),
+        "division" | "8" => text(&employee.division),
+        "location" | "9" => text(&employee.location),
+        "status" | "10" => text(&employee.status),
+        "hireDate" | "11" => text(&employee.hire_date),
+        "supervisorEId" | "12" => Some(employee.supervisor_eid.map_or(Value::Null, |s| json!(s.to_string()))),
+        "employeeNumber" | "13" => text(&format!("E{:05}", employee.id)),
+        "4047" => text(["S", "M", "L", "XL"][employee.id as usize % 4]),
+        "4048.1" => Some(Value::Null),
+        // Unknown or forbidden fields are silently left out, as BambooHR does.
+        _ => None,
+    }
+}
+
+async fn custom_report(
+    tenants: web::Data<Tenants>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
+    body: web::Bytes,
+) -> HttpResponse {
+    if let Err(answer) = gate(&tenants, &req, &path, "reports/custom").await {
+        return answer;
+    }
+    let Ok(request) = serde_json::from_slice::<ReportRequest>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "Malformed request body");
+    };
+    if query.get("format").map(String::as_str) != Some("JSON") || !wants_json(&req) {
+        return xml_answer();
+    }
+    let fields: Vec<&String> = request
+        .fields
+        .iter()
+        .filter(|f| FIELDS.iter().any(|(id, _, _, alias)| id == f || alias.as_deref() == Some(f.as_str())))
+        .collect();
+    let all = tenants.lock().expect("tenants lock");
+    let company = &all[path.as_str()].company;
+    let employees: Vec<Value> = company
+        .employees
+        .iter()
+        .map(|employee| {
+            let mut row = Map::new();
+            row.insert("id".into(), json!(employee.id.to_string()));
+            for field in &fields {
+                if let Some(value) = field_value(employee, field) {
+                    row.insert((*field).clone(), value);
+                }
+            }
+            Value::Object(row)
+        })
+        .collect();
+    let described: Vec<Value> = fields
+        .iter()
+        .map(|f| {
+            let (_, name, ty, _) = FIELDS
+                .iter()
+                .find(|(id, _, _, alias)| id == f || alias.as_deref() == Some(f.as_str()))
+                .expect("filtered above");
+            json!({ "id": f, "type": ty, "name": name })
+        })
+        .collect();
+    HttpResponse::Ok().json(json!({
+        "title": request.title.clone().unwrap_or_else(|| "Report".into()),
+        "fields": described,
+        "employees": employees,
+    }))
+}
+
+#[derive(Deserialize)]
+struct AuthorizeQuery {
+    request: Option<String>,
+    response_type: Option<String>,
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+    state: Option<String>,
+}
+
+/// The sign-in page. The sandbox's user always signs in and (unless told otherwise) consents,
+/// so it redirects straight back with a code.
+async fn authorize(
+    tenants: web::Data<Tenants>,
+    path: web::Path<String>,
+    query: web::Query<AuthorizeQuery>,
+) -> HttpResponse {
+    let q = query.into_inner();
+    if q.request.as_deref() != Some("authorize") || q.response_type.as_deref() != Some("code") {
+        return HttpResponse::BadRequest().body("request=authorize and response_type=code are required");
+    }
+    if q.client_id.as_deref() != Some(OAUTH_CLIENT_ID) {
+        return HttpResponse::BadRequest().body("unknown client_id");
+    }
+    let Some(redirect) = q.redirect_uri.and_then(|r| url::Url::parse(&r).ok()) else {
+        return HttpResponse::BadRequest().body("redirect_uri is required");
+    };
+    let mut all = tenants.lock().expect("tenants lock");
+    let Some(tenant) = all.get_mut(path.as_str()) else {
+        return HttpResponse::NotFound().body("Company not found");
+    };
+    let mut target = redirect;
+    {
+        let mut pairs = target.query_pairs_mut();
+        if tenant.consent {
+            let code = random_token(24);
+            tenant.codes.insert(code.clone());
+            pairs.append_pair("code", &code);
+        } else {
+            pairs.append_pair("error", "access_denied");
+        }
+        if let Some(state) = &q.state {
+            pairs.append_pair("state", state);
+        }
+    }
+    HttpResponse::Found().insert_header(("Location", target.to_string())).finish()
+}
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    client_id: String,
+    client_secret: String,
+    code: Option<String>,
+    grant_type: String,
+    refresh_token: Option<String>,
+}
+
+async fn token(tenants: web::Data<Tenants>, path: web::Path<String>, body: web::Json<TokenRequest>) -> HttpResponse {
+    let request = body.into_inner();
+    if request.client_id != OAUTH_CLIENT_ID || request.client_secret != OAUTH_CLIENT_SECRET {
+        return HttpResponse::Unauthorized().json(json!({"error": "invalid_client"}));
+    }
+    let mut all = tenants.lock().expect("tenants lock");
+    let Some(tenant) = all.get_mut(path.as_str()) else {
+        return HttpResponse::NotFound().body("Company not found");
+    };
+    let granted = match request.grant_type.as_str() {
+        "authorization_code" => request.code.is_some_and(|c| tenant.codes.remove(&c)),
+        "refresh_token" => request.refresh_token.is_some(),
+        _ => false,
+    };
+    if !granted {
+        return HttpResponse::BadRequest().json(json!({"error": "invalid_grant"}));
+    }
+    let access_token = random_token(32);
+    tenant.access_tokens.insert(access_token.clone());
+    HttpResponse::Ok().json(json!({
+        "access_token": access_token,
+        "expires_in": 3600,
+        "token_type": "Bearer",
+        "scope": "openid email employee",
+        "refresh_token": random_token(32),
+        "id_token": "sandbox",
+        "companyDomain": path.as_str(),
+    }))
+}

@@ -1,0 +1,169 @@
+//! Configuration, read once from the environment at start-up. Every error names the variable.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+
+use worker::credentials::CredentialCipher;
+use worker::providers::catalogue::{OAuthApp, ProviderEndpoints, ProviderRegistry};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name}: {message}")]
+    Invalid { name: &'static str, message: String },
+    #[error("{name} must be set when REDIS_URL is set (production mode shares it across processes)")]
+    RequiredInProduction { name: &'static str },
+    #[error("could not use the data directory {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+}
+
+/// The service's settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bind_addr: SocketAddr,
+    /// Base of the OAuth redirect URI; `None` means `http://<bound address>`.
+    pub public_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    /// Namespace of every Redis key and channel, so deployments (and tests) can share a server.
+    pub redis_prefix: String,
+    pub jwt_secret: SecretString,
+    pub encryption_key: SecretString,
+    /// Provider id → endpoint overrides and OAuth app (`BAMBOOHR_API_BASE`, ...).
+    pub providers: HashMap<String, ProviderEndpoints>,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads settings through `lookup`, so tests can configure a service without touching the
+    /// process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let bind_addr = lookup("BIND_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .map_err(|e| ConfigError::Invalid { name: "BIND_ADDR", message: format!("{e} (expected host:port)") })?;
+        let data_dir = PathBuf::from(lookup("DATA_DIR").unwrap_or_else(|| "./.directory-sync".into()));
+        let redis_url = lookup("REDIS_URL");
+        let production = redis_url.is_some();
+        let secret = |name: &'static str, generate: fn() -> String| -> Result<SecretString, ConfigError> {
+            match lookup(name) {
+                Some(value) => Ok(value.into()),
+                None if production => Err(ConfigError::RequiredInProduction { name }),
+                None => generated_secret(&data_dir, &name.to_lowercase(), generate).map(Into::into),
+            }
+        };
+        let jwt_secret = secret("JWT_SECRET", || CredentialCipher::generate_key())?;
+        let encryption_key = secret("ENCRYPTION_KEY", CredentialCipher::generate_key)?;
+        CredentialCipher::from_base64(secrecy::ExposeSecret::expose_secret(&encryption_key))
+            .map_err(|e| ConfigError::Invalid { name: "ENCRYPTION_KEY", message: e.to_string() })?;
+        let database_url = match lookup("DATABASE_URL") {
+            Some(url)
+                if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") =>
+            {
+                url
+            }
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    name: "DATABASE_URL",
+                    message: "expected sqlite://… or postgres://…".into(),
+                })
+            }
+            None => {
+                ensure_dir(&data_dir)?;
+                format!("sqlite://{}?mode=rwc", data_dir.join("directory-sync.db").display())
+            }
+        };
+        let providers = ProviderRegistry::provider_ids()
+            .map(|id| {
+                let var = |suffix: &str| lookup(&format!("{}_{suffix}", id.to_uppercase()));
+                let oauth_app = match (var("CLIENT_ID"), var("CLIENT_SECRET")) {
+                    (Some(client_id), Some(secret)) => Some(OAuthApp { client_id, client_secret: secret.into() }),
+                    _ => None,
+                };
+                let endpoints =
+                    ProviderEndpoints { api_base: var("API_BASE"), oauth_base: var("OAUTH_BASE"), oauth_app };
+                (id.to_string(), endpoints)
+            })
+            .collect();
+        Ok(Self {
+            bind_addr,
+            public_url: lookup("PUBLIC_URL"),
+            data_dir,
+            database_url,
+            redis_url,
+            redis_prefix: lookup("REDIS_PREFIX").unwrap_or_else(|| "directory-sync".into()),
+            jwt_secret,
+            encryption_key,
+            providers,
+        })
+    }
+
+    pub fn is_embedded_database(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+fn ensure_dir(path: &Path) -> Result<(), ConfigError> {
+    std::fs::create_dir_all(path).map_err(|source| ConfigError::DataDir { path: path.to_path_buf(), source })
+}
+
+/// Embedded mode keeps generated secrets in the data directory, readable only by the owner.
+fn generated_secret(data_dir: &Path, file: &str, generate: fn() -> String) -> Result<String, ConfigError> {
+    ensure_dir(data_dir)?;
+    let path = data_dir.join(file);
+    let io = |source| ConfigError::DataDir { path: path.clone(), source };
+    match std::fs::read_to_string(&path) {
+        Ok(existing) if !existing.trim().is_empty() => return Ok(existing.trim().to_string()),
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(io(err)),
+    }
+    let secret = generate();
+    std::fs::write(&path, &secret).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+    }
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn names_the_bad_variable() {
+        let dir = std::env::temp_dir().join(format!("ds-config-{}", uuid::Uuid::new_v4()));
+        let dir = dir.to_str().unwrap();
+        let err = Config::from_lookup(lookup(&[("DATA_DIR", dir), ("BIND_ADDR", "nope")])).unwrap_err();
+        assert!(err.to_string().starts_with("BIND_ADDR"), "{err}");
+        let err = Config::from_lookup(lookup(&[("DATA_DIR", dir), ("DATABASE_URL", "mysql://x")])).unwrap_err();
+        assert!(err.to_string().starts_with("DATABASE_URL"), "{err}");
+        let err = Config::from_lookup(lookup(&[("DATA_DIR", dir), ("REDIS_URL", "redis://x")])).unwrap_err();
+        assert!(err.to_string().starts_with("JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn embedded_mode_generates_and_keeps_secrets() {
+        let dir = std::env::temp_dir().join(format!("ds-config-{}", uuid::Uuid::new_v4()));
+        let vars = [("DATA_DIR", dir.to_str().unwrap()), ("BAMBOOHR_API_BASE", "http://127.0.0.1:9/api")];
+        let first = Config::from_lookup(lookup(&vars)).unwrap();
+        let again = Config::from_lookup(lookup(&vars)).unwrap();
+        use secrecy::ExposeSecret;
+        assert_eq!(first.encryption_key.expose_secret(), again.encryption_key.expose_secret());
+        assert!(first.database_url.starts_with("sqlite://"));
+        assert_eq!(first.providers["bamboohr"].api_base.as_deref(), Some("http://127.0.0.1:9/api"));
+    }
+}

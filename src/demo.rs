@@ -1,0 +1,141 @@
+//! `directory-sync demo`: a sandbox BambooHR tenant and the service in one process, walked
+//! through the whole admin flow over the real GraphQL HTTP and WebSocket API.
+
+use std::time::Instant;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Value};
+
+use api::{Plan, Role};
+use sandbox::{Company, Sandbox, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET};
+
+use crate::client::GraphqlClient;
+use crate::config::Config;
+use crate::operations as ops;
+use crate::service::{Roles, RunningService, Tuning};
+
+pub async fn run(employees: u32) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let sandbox = Sandbox::start().await?;
+    let api_key = sandbox.add_bamboohr_tenant("acme", Company::generate("acme.example", employees, 7));
+    let data_dir = std::env::temp_dir().join(format!("directory-sync-demo-{}", uuid::Uuid::new_v4()));
+    let api_base = sandbox.bamboohr_api_base();
+    let oauth_base = sandbox.bamboohr_oauth_base();
+    let dir = data_dir.display().to_string();
+    let config = Config::from_lookup(|name| match name {
+        "BIND_ADDR" => Some("127.0.0.1:0".into()),
+        "DATA_DIR" => Some(dir.clone()),
+        "BAMBOOHR_API_BASE" => Some(api_base.clone()),
+        "BAMBOOHR_OAUTH_BASE" => Some(oauth_base.clone()),
+        "BAMBOOHR_CLIENT_ID" => Some(OAUTH_CLIENT_ID.into()),
+        "BAMBOOHR_CLIENT_SECRET" => Some(OAUTH_CLIENT_SECRET.into()),
+        _ => None,
+    })?;
+    let service = RunningService::start(&config, Roles { api: true, worker: true }, Tuning::default()).await?;
+    let url = service.url.clone().context("the API is not running")?;
+    let token = service.keys.mint("demo-admin", "demo", Role::Admin, Plan::Paid, chrono::Duration::hours(1));
+    let client = GraphqlClient::new(&url, Some(token));
+    println!("directory-sync demo: API at {url}, sandbox BambooHR tenant 'acme' with {employees} employees\n");
+
+    let providers = client.execute(ops::PROVIDERS, json!({ "search": "bamboo" })).await?.ok()?;
+    let provider = &providers["providers"][0];
+    println!(
+        "1-2. Catalogue search \"bamboo\": {} ({}), sign-in: {}",
+        provider["name"], provider["category"], provider["authMethods"]
+    );
+
+    let connection = client
+        .execute(
+            ops::CONNECT_WITH_API_KEY,
+            json!({ "input": {
+            "providerId": "bamboohr", "subdomain": "acme", "apiKey": api_key,
+            "adminConfirmed": true, "termsAccepted": true } }),
+        )
+        .await?
+        .ok()?;
+    let connection_id = connection["connectWithApiKey"]["id"].as_str().context("connection id")?.to_string();
+    println!(
+        "3.   Connected with an API key ({}), status {}",
+        connection["connectWithApiKey"]["credentialHint"], connection["connectWithApiKey"]["status"]
+    );
+
+    let details = client.execute(ops::CONNECTION, json!({ "id": connection_id })).await?.ok()?;
+    for category in details["connection"]["accessibleData"].as_array().into_iter().flatten() {
+        let keys: Vec<&str> =
+            category["fields"].as_array().into_iter().flatten().filter_map(|f| f["key"].as_str()).collect();
+        println!("     can read {}: {}", category["name"].as_str().unwrap_or(""), keys.join(", "));
+    }
+    let suggested = details["connection"]["fieldMapping"]["entries"].clone();
+    println!("4.   Suggested mapping:");
+    for entry in suggested.as_array().into_iter().flatten() {
+        println!("       {:<17} ← {}", entry["internalField"].as_str().unwrap_or(""), entry["externalField"]);
+    }
+    let saved = client.execute(ops::SAVE_MAPPING, json!({ "id": connection_id, "entries": suggested })).await?.ok()?;
+    let version = saved["saveFieldMapping"]["version"].clone();
+    client.execute(ops::CONFIRM_MAPPING, json!({ "id": connection_id, "version": version })).await?.ok()?;
+    println!("5.   Mapping version {version} saved and confirmed");
+
+    let run = client.execute(&ops::start_sync(), json!({ "id": connection_id })).await?.ok()?;
+    let run_id = run["startSync"]["id"].as_str().context("run id")?.to_string();
+    println!("6.   Sync started; Merging Data:");
+    let bar = ProgressBar::new(100);
+    bar.set_style(ProgressStyle::with_template("     [{bar:40}] {pos:>3}% {msg}")?.progress_chars("=> "));
+    let mut progress = client.subscribe(&ops::sync_progress(), json!({ "id": run_id })).await?;
+    let mut last = Value::Null;
+    while let Some(event) = progress.next().await {
+        let run = event?.ok()?["syncProgress"]["run"].clone();
+        bar.set_position(run["percent"].as_f64().unwrap_or(0.0) as u64);
+        bar.set_message(format!("{} {}/{}", run["phase"].as_str().unwrap_or(""), run["processed"], run["total"]));
+        last = run;
+    }
+    bar.finish();
+    println!(
+        "     {}: created {}, updated {}, unchanged {}, deactivated {}, skipped {}",
+        last["status"], last["created"], last["updated"], last["unchanged"], last["deactivated"], last["skipped"]
+    );
+    let report = client.execute(&ops::sync_run(), json!({ "id": run_id })).await?.ok()?;
+    for issue in report["syncRun"]["issues"].as_array().into_iter().flatten() {
+        println!(
+            "     issue {} (remote {}): {}",
+            issue["kind"].as_str().unwrap_or(""),
+            issue["remoteId"],
+            issue["message"].as_str().unwrap_or("")
+        );
+    }
+
+    let users = client.execute(ops::USERS, json!({ "first": 3 })).await?.ok()?;
+    println!(
+        "7.   User Directory: {} people; first: {}",
+        users["users"]["totalCount"],
+        users["users"]["edges"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["node"]["displayName"].as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let chart = client.execute(ops::ORG_CHART, json!({ "depth": 2 })).await?.ok()?;
+    println!("     Org chart:");
+    for root in chart["orgChart"].as_array().into_iter().flatten() {
+        println!(
+            "       {} — {}",
+            root["user"]["displayName"].as_str().unwrap_or(""),
+            root["user"]["jobTitle"].as_str().unwrap_or("")
+        );
+        for report in root["reports"].as_array().into_iter().flatten() {
+            let count = report["reports"].as_array().map_or(0, Vec::len);
+            println!(
+                "         └ {} — {} ({count} reports)",
+                report["user"]["displayName"].as_str().unwrap_or(""),
+                report["user"]["jobTitle"].as_str().unwrap_or("")
+            );
+        }
+    }
+    println!("\nDone in {:.2?}.", started.elapsed());
+    service.stop().await;
+    sandbox.stop().await;
+    let _ = std::fs::remove_dir_all(&data_dir);
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! The `directory-sync` binary: parses the command line and configuration, then hands over.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+use tracing_subscriber::EnvFilter;
+
+use api::{Plan, Role};
+use directory_sync::config::Config;
+use directory_sync::service::{self, Roles, RunningService, Tuning};
+
+#[derive(Parser)]
+#[command(
+    name = "directory-sync",
+    version,
+    about = "Fills the User Directory from your HR system, and keeps it filled"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the GraphQL API (and, unless --no-worker, run sync workers in the same process).
+    Serve {
+        /// API only: leave syncing to `directory-sync worker` processes.
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run sync workers only.
+    Worker,
+    /// Apply database migrations.
+    Migrate,
+    /// Walk the whole flow against a built-in sample BambooHR tenant.
+    Demo {
+        #[arg(long, default_value_t = 200)]
+        employees: u32,
+    },
+    /// Print a bearer token for local use.
+    Token {
+        #[arg(long)]
+        workspace: String,
+        #[arg(long, value_enum, default_value = "admin")]
+        role: RoleArg,
+        #[arg(long, value_enum, default_value = "paid")]
+        plan: PlanArg,
+        #[arg(long, default_value = "local-admin")]
+        subject: String,
+        /// Validity in hours.
+        #[arg(long, default_value_t = 24)]
+        hours: i64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Admin,
+    Member,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PlanArg {
+    Paid,
+    Free,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let default_level =
+        if matches!(cli.command, Command::Demo { .. } | Command::Token { .. }) { "warn" } else { "info" };
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Serve { no_worker } => run_until_signal(Roles { api: true, worker: !no_worker }).await,
+        Command::Worker => run_until_signal(Roles { api: false, worker: true }).await,
+        Command::Migrate => {
+            let config = Config::from_env()?;
+            let db = service::connect_database(&config.database_url).await?;
+            service::migrate(&db).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Demo { employees } => directory_sync::demo::run(employees).await,
+        Command::Token { workspace, role, plan, subject, hours } => {
+            let config = Config::from_env()?;
+            let keys = api::JwtKeys::from_secret(secrecy::ExposeSecret::expose_secret(&config.jwt_secret).as_bytes());
+            let role = match role {
+                RoleArg::Admin => Role::Admin,
+                RoleArg::Member => Role::Member,
+            };
+            let plan = match plan {
+                PlanArg::Paid => Plan::Paid,
+                PlanArg::Free => Plan::Free,
+            };
+            println!("{}", keys.mint(&subject, &workspace, role, plan, chrono::Duration::hours(hours)));
+            Ok(())
+        }
+    }
+}
+
+async fn run_until_signal(roles: Roles) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let service = RunningService::start(&config, roles, Tuning::default()).await?;
+    if let Some(url) = &service.url {
+        eprintln!("directory-sync listening on {url} (GraphiQL at {url}/graphiql)");
+    }
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    tracing::info!("shutting down");
+    service.stop().await;
+    Ok(())
+}

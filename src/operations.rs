@@ -1,0 +1,84 @@
+//! The GraphQL documents of the admin flow, shared by `demo` and the end-to-end tests.
+
+pub const PROVIDERS: &str = r#"query($search: String, $category: ProviderCategory) {
+  providers(search: $search, category: $category) {
+    id name category logoUrl authMethods subdomainLabel apiKeyInstructions readPermissions termsUrl
+  }
+}"#;
+
+pub const CONNECT_WITH_API_KEY: &str = r#"mutation($input: ConnectWithApiKeyInput!) {
+  connectWithApiKey(input: $input) { id status statusMessage credentialHint subdomain authMethod provider { id } }
+}"#;
+
+pub const BEGIN_CREDENTIAL_CONNECTION: &str = r#"mutation($input: BeginCredentialConnectionInput!) {
+  beginCredentialConnection(input: $input) { authorizationUrl connection { id status } }
+}"#;
+
+pub const CONNECTION: &str = r#"query($id: ID!) {
+  connection(id: $id) {
+    id status statusMessage credentialHint resyncRequired
+    accessibleData { name fields { key label type } }
+    fieldMapping { version status entries { internalField externalField } savedAt confirmedAt }
+    confirmedMapping { version status }
+    schedule { enabled intervalMinutes nextRunAt }
+    lastSync { id status }
+  }
+}"#;
+
+pub const CONNECTION_STATUS: &str = r#"subscription($id: ID!) {
+  connectionStatus(connectionId: $id) { id status statusMessage }
+}"#;
+
+pub const INTERNAL_FIELDS: &str = r#"{ internalFields { key label required description } }"#;
+
+pub const PREVIEW_MAPPING: &str = r#"query($id: ID!, $entries: [FieldMappingEntryInput!], $limit: Int) {
+  previewFieldMapping(connectionId: $id, entries: $entries, limit: $limit) { remoteId values problems }
+}"#;
+
+pub const SAVE_MAPPING: &str = r#"mutation($id: ID!, $entries: [FieldMappingEntryInput!]!) {
+  saveFieldMapping(connectionId: $id, entries: $entries) { version status entries { internalField externalField } }
+}"#;
+
+pub const CONFIRM_MAPPING: &str = r#"mutation($id: ID!, $version: Int!) {
+  confirmFieldMapping(connectionId: $id, version: $version) { version status confirmedAt }
+}"#;
+
+const RUN_FIELDS: &str = "id mode status phase percent processed total created updated unchanged deactivated skipped error triggeredBy startedAt finishedAt";
+
+pub fn start_sync() -> String {
+    format!("mutation($id: ID!, $mode: SyncMode) {{ startSync(connectionId: $id, mode: $mode) {{ {RUN_FIELDS} }} }}")
+}
+
+pub fn sync_progress() -> String {
+    format!("subscription($id: ID!) {{ syncProgress(runId: $id) {{ run {{ {RUN_FIELDS} }} }} }}")
+}
+
+pub fn sync_run() -> String {
+    format!("query($id: ID!) {{ syncRun(id: $id) {{ {RUN_FIELDS} issues(first: 200) {{ remoteId kind message }} }} }}")
+}
+
+pub fn cancel_sync() -> String {
+    format!("mutation($id: ID!) {{ cancelSync(runId: $id) {{ {RUN_FIELDS} }} }}")
+}
+
+pub const USERS: &str = r#"query($first: Int, $after: String, $filter: UserFilter) {
+  users(first: $first, after: $after, filter: $filter) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { id email displayName jobTitle department employmentStatus invitationStatus } }
+  }
+}"#;
+
+pub const USER: &str = r#"query($id: ID!) {
+  user(id: $id) {
+    id email firstName lastName displayName jobTitle department location employmentStatus startDate
+    invitationStatus updatedAt
+    manager { id displayName }
+    directReports { id displayName }
+    source { remoteId lastSyncedAt connection { id } }
+  }
+}"#;
+
+pub const ORG_CHART: &str = r#"query($depth: Int) {
+  orgChart(depth: $depth) { user { displayName jobTitle } reports { user { displayName jobTitle } reports { user { displayName } } } }
+}"#;

@@ -1,0 +1,181 @@
+//! Assembles the running service from [`Config`]: database, event bus, job queue, API server
+//! and workers. Embedded mode (SQLite, no REDIS_URL) runs everything in one process; production
+//! splits API replicas (`serve --no-worker`) from `worker` processes over PostgreSQL and Redis.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{dev::ServerHandle, App, HttpServer};
+use anyhow::Context as _;
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use secrecy::ExposeSecret;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use api::{ApiContext, ApiState, JwtKeys};
+use migration::{Migrator, MigratorTrait};
+use worker::credentials::CredentialCipher;
+use worker::events::EventBus;
+use worker::jobs::{maintenance, JobBackend, QueueSettings, SyncQueue};
+use worker::providers::catalogue::ProviderRegistry;
+use worker::providers::http::{ProviderHttp, RetryPolicy};
+use worker::{Environment, SyncSettings};
+
+use crate::config::Config;
+
+/// Which parts this process runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Roles {
+    pub api: bool,
+    pub worker: bool,
+}
+
+/// Knobs tests and benchmarks turn; production uses the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Tuning {
+    pub sync: SyncSettings,
+    pub queue: QueueSettings,
+    pub retry: RetryPolicy,
+    /// How often workers sweep for abandoned runs and due schedules.
+    pub maintenance_every: Option<Duration>,
+}
+
+/// A started service; dropping it does not stop it, [`RunningService::stop`] does.
+pub struct RunningService {
+    /// Base URL of the API, when this process serves it.
+    pub url: Option<String>,
+    pub keys: JwtKeys,
+    pub db: DatabaseConnection,
+    server: Option<ServerHandle>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Connects to the database; SQLite gets WAL and a busy timeout so the API reads while a
+/// worker writes.
+pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url);
+    options.sqlx_logging(false).max_connections(16);
+    if url.starts_with("sqlite:") {
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal).busy_timeout(Duration::from_secs(30)).foreign_keys(true)
+        });
+    }
+    Database::connect(options).await.with_context(|| "DATABASE_URL: could not connect to the database")
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await.context("running database migrations")
+}
+
+impl RunningService {
+    pub async fn start(config: &Config, roles: Roles, tuning: Tuning) -> anyhow::Result<Self> {
+        let db = connect_database(&config.database_url).await?;
+        if config.is_embedded_database() {
+            migrate(&db).await?;
+        }
+        let (events, queue) = match &config.redis_url {
+            Some(url) => (
+                EventBus::redis(url, &config.redis_prefix).await.context("REDIS_URL: could not subscribe to events")?,
+                JobBackend::redis(url, &config.redis_prefix, &tuning.queue)
+                    .await
+                    .context("REDIS_URL: could not open the job queue")?,
+            ),
+            None => {
+                let path = config.data_dir.join("queue.db");
+                std::fs::create_dir_all(&config.data_dir).context("DATA_DIR: could not create it")?;
+                let url = format!("sqlite://{}?mode=rwc", path.display());
+                (
+                    EventBus::in_process(),
+                    JobBackend::sqlite(&url, &tuning.queue).await.context("DATA_DIR: could not open the job queue")?,
+                )
+            }
+        };
+        let cipher = CredentialCipher::from_base64(config.encryption_key.expose_secret())?;
+        let env = Environment {
+            db: db.clone(),
+            cipher,
+            providers: ProviderRegistry::new(ProviderHttp::new(tuning.retry.clone()), config.providers.clone()),
+            events,
+            settings: tuning.sync.clone(),
+        };
+        let keys = JwtKeys::from_secret(config.jwt_secret.expose_secret().as_bytes());
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let mut tasks = Vec::new();
+        let shared_queue: Arc<dyn SyncQueue> = Arc::new(queue.clone());
+
+        if roles.worker {
+            let stop: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
+                Box::pin(wait_for(shutdown_rx.clone()));
+            let worker_env = env.clone();
+            let settings = tuning.queue.clone();
+            let backend = queue.clone();
+            tasks.push(tokio::spawn(async move {
+                if let Err(err) = backend.run_worker(worker_env, settings, stop).await {
+                    tracing::error!(error = %err, "the sync worker stopped");
+                }
+            }));
+            let every = tuning.maintenance_every.unwrap_or(Duration::from_secs(15));
+            let sweep = tokio::spawn(maintenance::run_maintenance(env.clone(), shared_queue.clone(), every));
+            let stop = wait_for(shutdown_rx.clone());
+            tasks.push(tokio::spawn(async move {
+                stop.await;
+                sweep.abort();
+            }));
+        }
+
+        let (url, server) = if roles.api {
+            let listener = std::net::TcpListener::bind(config.bind_addr)
+                .with_context(|| format!("BIND_ADDR: could not listen on {}", config.bind_addr))?;
+            let bound = listener.local_addr()?;
+            let url = format!("http://{bound}");
+            let public_url = config.public_url.clone().unwrap_or_else(|| url.clone());
+            let state = ApiState::new(ApiContext::new(env.clone(), shared_queue, public_url), keys.clone());
+            let server = HttpServer::new(move || {
+                let state = state.clone();
+                App::new().wrap(tracing_actix()).configure(move |cfg| api::routes(cfg, state))
+            })
+            .disable_signals()
+            .listen(listener)?
+            .run();
+            let handle = server.handle();
+            tasks.push(tokio::spawn(async move {
+                if let Err(err) = server.await {
+                    tracing::error!(error = %err, "the API server stopped");
+                }
+            }));
+            tracing::info!(%url, "API listening");
+            (Some(url), Some(handle))
+        } else {
+            (None, None)
+        };
+        Ok(Self { url, keys, db, server, shutdown, tasks })
+    }
+
+    /// Stops accepting requests and jobs, and waits for in-flight work.
+    pub async fn stop(self) {
+        if let Some(server) = &self.server {
+            server.stop(true).await;
+        }
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
+        }
+    }
+}
+
+/// Resolves once shutdown is signalled (or its sender is gone).
+async fn wait_for(mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let stopping = *shutdown.borrow_and_update();
+        if stopping || shutdown.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Request logging without headers (they carry bearer tokens) or bodies.
+fn tracing_actix() -> actix_web::middleware::Logger {
+    actix_web::middleware::Logger::new("%r %s %Dms").log_target("directory_sync::http")
+}

@@ -1,0 +1,302 @@
+//! `TestApp`: a fresh service per test, with its own database (SQLite file, or a PostgreSQL
+//! database), its own Redis key prefix, and its own sandbox BambooHR tenant, so tests run in
+//! parallel and twice in a row. [`on_both_backends!`] runs a test on the embedded parts and on
+//! PostgreSQL + Redis.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{json, Value};
+
+use api::{Plan, Role};
+use directory_sync::client::GraphqlClient;
+use directory_sync::config::Config;
+use directory_sync::operations as ops;
+use directory_sync::service::{self, Roles, RunningService, Tuning};
+use sandbox::{Company, Sandbox, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET};
+use worker::providers::http::RetryPolicy;
+use worker::SyncSettings;
+
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Which storage a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Embedded,
+    PostgresRedis,
+}
+
+/// Declares each named `async fn(Backend)` as two tests: `embedded::name` and
+/// `postgres_redis::name`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Embedded).await } )*
+        }
+        mod postgres_redis {
+            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::PostgresRedis).await } )*
+        }
+    };
+}
+
+pub struct TestOptions {
+    pub backend: Backend,
+    pub employees: u32,
+    pub page_size: usize,
+}
+
+impl TestOptions {
+    pub fn on(backend: Backend) -> Self {
+        Self { backend, employees: 60, page_size: 25 }
+    }
+}
+
+/// A unique, short name for databases, workspaces and key prefixes.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+fn init_tracing() {
+    if std::env::var("TEST_LOG").is_ok() {
+        let _ = tracing_subscriber::fmt().with_env_filter("info").with_test_writer().try_init();
+    }
+}
+
+/// Creates a fresh PostgreSQL database; answers its URL.
+pub async fn fresh_postgres_database() -> (String, String) {
+    let name = unique("ds_test");
+    let admin = Database::connect(postgres_admin_url()).await.expect("PostgreSQL at 127.0.0.1:5432");
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+    let base = postgres_admin_url();
+    let url = format!("{}/{name}", base.rsplit_once('/').expect("URL with a database").0);
+    (name, url)
+}
+
+pub struct TestApp {
+    pub service: RunningService,
+    pub sandbox: Sandbox,
+    pub url: String,
+    pub workspace: String,
+    pub api_key: String,
+    pub config: Config,
+    _cleanup: Cleanup,
+}
+
+/// Removes what a test created outside the service, even when the test fails.
+struct Cleanup {
+    data_dir: PathBuf,
+    postgres_database: Option<String>,
+}
+
+/// Environment of a test service: everything a deployment would set.
+pub fn test_config(
+    data_dir: &PathBuf,
+    sandbox: &Sandbox,
+    database_url: Option<String>,
+    redis_prefix: Option<String>,
+) -> Config {
+    let api_base = sandbox.bamboohr_api_base();
+    let oauth_base = sandbox.bamboohr_oauth_base();
+    let dir = data_dir.display().to_string();
+    Config::from_lookup(|name| match name {
+        "BIND_ADDR" => Some("127.0.0.1:0".into()),
+        "DATA_DIR" => Some(dir.clone()),
+        "DATABASE_URL" => database_url.clone(),
+        "REDIS_URL" => redis_prefix.as_ref().map(|_| REDIS_URL.to_string()),
+        "REDIS_PREFIX" => redis_prefix.clone(),
+        "JWT_SECRET" => redis_prefix.as_ref().map(|_| "test-jwt-secret".to_string()),
+        "ENCRYPTION_KEY" => redis_prefix.as_ref().map(|_| "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_string()),
+        "BAMBOOHR_API_BASE" => Some(api_base.clone()),
+        "BAMBOOHR_OAUTH_BASE" => Some(oauth_base.clone()),
+        "BAMBOOHR_CLIENT_ID" => Some(OAUTH_CLIENT_ID.into()),
+        "BAMBOOHR_CLIENT_SECRET" => Some(OAUTH_CLIENT_SECRET.into()),
+        _ => None,
+    })
+    .expect("test configuration")
+}
+
+/// Fast retries and leases, so fault tests take seconds.
+pub fn test_tuning(page_size: usize) -> Tuning {
+    Tuning {
+        sync: SyncSettings { page_size, lease: Duration::from_secs(5), ..SyncSettings::default() },
+        retry: RetryPolicy {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(10),
+            max_wait: Duration::from_secs(2),
+        },
+        maintenance_every: Some(Duration::from_secs(1)),
+        ..Tuning::default()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(TestOptions::on(backend)).await
+    }
+
+    pub async fn spawn_with(options: TestOptions) -> Self {
+        init_tracing();
+        let sandbox = Sandbox::start().await.expect("sandbox starts");
+        let api_key = sandbox.add_bamboohr_tenant("acme", Company::generate("acme.example", options.employees, 11));
+        let data_dir = std::env::temp_dir().join(unique("directory-sync-test"));
+        let (postgres_database, database_url, redis_prefix) = match options.backend {
+            Backend::Embedded => (None, None, None),
+            Backend::PostgresRedis => {
+                let (name, url) = fresh_postgres_database().await;
+                (Some(name), Some(url), Some(unique("ds-test")))
+            }
+        };
+        let config = test_config(&data_dir, &sandbox, database_url, redis_prefix);
+        if !config.is_embedded_database() {
+            let db = service::connect_database(&config.database_url).await.expect("database");
+            service::migrate(&db).await.expect("migrations");
+        }
+        let service = RunningService::start(&config, Roles { api: true, worker: true }, test_tuning(options.page_size))
+            .await
+            .expect("service starts");
+        let url = service.url.clone().expect("API url");
+        Self {
+            service,
+            sandbox,
+            url,
+            workspace: unique("ws"),
+            api_key,
+            config,
+            _cleanup: Cleanup { data_dir, postgres_database },
+        }
+    }
+
+    pub fn client_for(&self, workspace: &str, role: Role, plan: Plan) -> GraphqlClient {
+        let token = self.service.keys.mint("ada", workspace, role, plan, chrono::Duration::hours(1));
+        GraphqlClient::new(&self.url, Some(token))
+    }
+
+    /// An admin of this test's workspace on the paid plan.
+    pub fn admin(&self) -> GraphqlClient {
+        self.client_for(&self.workspace, Role::Admin, Plan::Paid)
+    }
+
+    pub fn member(&self) -> GraphqlClient {
+        self.client_for(&self.workspace, Role::Member, Plan::Paid)
+    }
+
+    /// Connects the sandbox tenant with its API key; answers the connection id.
+    pub async fn connect(&self, client: &GraphqlClient) -> String {
+        let data = client
+            .execute(
+                ops::CONNECT_WITH_API_KEY,
+                json!({ "input": {
+                "providerId": "bamboohr", "subdomain": "acme", "apiKey": self.api_key,
+                "adminConfirmed": true, "termsAccepted": true } }),
+            )
+            .await
+            .unwrap()
+            .ok()
+            .expect("connectWithApiKey succeeds");
+        data["connectWithApiKey"]["id"].as_str().unwrap().to_string()
+    }
+
+    /// Saves and confirms `entries` (or the suggested mapping); answers the version.
+    pub async fn confirm_mapping(&self, client: &GraphqlClient, connection_id: &str, entries: Option<Value>) -> i64 {
+        let entries = match entries {
+            Some(entries) => entries,
+            None => {
+                let data = client.execute(ops::CONNECTION, json!({ "id": connection_id })).await.unwrap().ok().unwrap();
+                data["connection"]["fieldMapping"]["entries"].clone()
+            }
+        };
+        let saved = client
+            .execute(ops::SAVE_MAPPING, json!({ "id": connection_id, "entries": entries }))
+            .await
+            .unwrap()
+            .ok()
+            .unwrap();
+        let version = saved["saveFieldMapping"]["version"].as_i64().unwrap();
+        client
+            .execute(ops::CONFIRM_MAPPING, json!({ "id": connection_id, "version": version }))
+            .await
+            .unwrap()
+            .ok()
+            .unwrap();
+        version
+    }
+
+    /// Connects and confirms the suggested mapping.
+    pub async fn connect_and_map(&self, client: &GraphqlClient) -> String {
+        let id = self.connect(client).await;
+        self.confirm_mapping(client, &id, None).await;
+        id
+    }
+
+    pub async fn start_sync(&self, client: &GraphqlClient, connection_id: &str) -> String {
+        let data =
+            client.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap().ok().expect("startSync");
+        data["startSync"]["id"].as_str().unwrap().to_string()
+    }
+
+    /// Follows `syncProgress` to the end; answers every event's run.
+    pub async fn follow(&self, client: &GraphqlClient, run_id: &str) -> Vec<Value> {
+        let mut subscription = client.subscribe(&ops::sync_progress(), json!({ "id": run_id })).await.unwrap();
+        let mut runs = Vec::new();
+        let collect = async {
+            while let Some(event) = subscription.next().await {
+                runs.push(event.unwrap().ok().expect("progress event")["syncProgress"]["run"].clone());
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(60), collect).await.expect("the sync finishes within a minute");
+        runs
+    }
+
+    /// Starts a sync and follows it; answers the final run with its issues.
+    pub async fn sync(&self, client: &GraphqlClient, connection_id: &str) -> Value {
+        let run_id = self.start_sync(client, connection_id).await;
+        self.follow(client, &run_id).await;
+        self.run(client, &run_id).await
+    }
+
+    pub async fn run(&self, client: &GraphqlClient, run_id: &str) -> Value {
+        client.execute(&ops::sync_run(), json!({ "id": run_id })).await.unwrap().ok().unwrap()["syncRun"].clone()
+    }
+
+    /// Every user of the workspace, by email.
+    pub async fn users(&self, client: &GraphqlClient) -> Vec<Value> {
+        let mut users = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let data = client.execute(ops::USERS, json!({ "first": 500, "after": after })).await.unwrap().ok().unwrap();
+            users.extend(data["users"]["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()));
+            if !data["users"]["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+                return users;
+            }
+            after = data["users"]["pageInfo"]["endCursor"].clone();
+        }
+    }
+
+    pub async fn stop(self) {
+        self.service.stop().await;
+        self.sandbox.stop().await;
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if let Some(name) = self.postgres_database.take() {
+            // Best effort: a failed test leaves at worst an uniquely named database behind.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                runtime.block_on(async {
+                    let admin = Database::connect(postgres_admin_url()).await.ok()?;
+                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! Reading the User Directory: filtered, keyset-paginated lists, people and the org chart.
+
+use base64::Engine;
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use entity::directory_user::{self, EmploymentStatus};
+use entity::user_source;
+
+use crate::error::{Error, Result};
+
+/// Narrowing of the users list; every part is optional.
+#[derive(Debug, Default, Clone)]
+pub struct UserFilter {
+    /// Name or email, case-insensitive substring.
+    pub search: Option<String>,
+    pub department: Option<String>,
+    pub status: Option<EmploymentStatus>,
+    pub connection_id: Option<Uuid>,
+}
+
+/// Position after a user in display-name order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserCursor {
+    name: String,
+    id: Uuid,
+}
+
+impl UserCursor {
+    pub fn of(user: &directory_user::Model) -> Self {
+        Self { name: user.display_name.clone(), id: user.id }
+    }
+
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).expect("cursors serialise");
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    }
+
+    pub fn decode(raw: &str) -> Result<Self> {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(raw)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or(Error::Validation { field: "after", message: "'after' is not a cursor from this list".into() })
+    }
+}
+
+pub struct UserPage {
+    pub users: Vec<directory_user::Model>,
+    pub has_next_page: bool,
+    pub total_count: u64,
+}
+
+fn filter_condition(workspace_id: &str, filter: &UserFilter) -> Condition {
+    let mut condition = Condition::all().add(directory_user::Column::WorkspaceId.eq(workspace_id));
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = format!("%{}%", search.to_lowercase().replace('\\', "").replace('%', "").replace('_', ""));
+        condition = condition.add(
+            Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(directory_user::Column::DisplayName))).like(&pattern))
+                .add(directory_user::Column::EmailNormalized.like(&pattern))
+                .add(Expr::expr(Func::lower(Expr::col(directory_user::Column::FirstName))).like(&pattern))
+                .add(Expr::expr(Func::lower(Expr::col(directory_user::Column::LastName))).like(&pattern)),
+        );
+    }
+    if let Some(department) = &filter.department {
+        condition = condition.add(directory_user::Column::Department.eq(department.clone()));
+    }
+    if let Some(status) = filter.status {
+        condition = condition.add(directory_user::Column::EmploymentStatus.eq(status));
+    }
+    if let Some(connection_id) = filter.connection_id {
+        condition = condition.add(
+            directory_user::Column::Id.in_subquery(
+                user_source::Entity::find()
+                    .select_only()
+                    .column(user_source::Column::UserId)
+                    .filter(user_source::Column::ConnectionId.eq(connection_id))
+                    .into_query(),
+            ),
+        );
+    }
+    condition
+}
+
+/// One page of users in display-name order, after `after`.
+pub async fn list_users(
+    db: &DatabaseConnection,
+    workspace_id: &str,
+    filter: &UserFilter,
+    first: u64,
+    after: Option<UserCursor>,
+) -> Result<UserPage> {
+    let condition = filter_condition(workspace_id, filter);
+    let total_count = directory_user::Entity::find().filter(condition.clone()).count(db).await?;
+    let mut query = directory_user::Entity::find().filter(condition);
+    if let Some(after) = after {
+        query = query.filter(
+            Condition::any().add(directory_user::Column::DisplayName.gt(after.name.clone())).add(
+                Condition::all()
+                    .add(directory_user::Column::DisplayName.eq(after.name))
+                    .add(directory_user::Column::Id.gt(after.id)),
+            ),
+        );
+    }
+    let mut users = query
+        .order_by_asc(directory_user::Column::DisplayName)
+        .order_by_asc(directory_user::Column::Id)
+        .limit(first + 1)
+        .all(db)
+        .await?;
+    let has_next_page = users.len() as u64 > first;
+    users.truncate(first as usize);
+    Ok(UserPage { users, has_next_page, total_count })
+}
+
+/// A user of the workspace, or `None`.
+pub async fn find_user(db: &DatabaseConnection, workspace_id: &str, id: Uuid) -> Result<Option<directory_user::Model>> {
+    Ok(directory_user::Entity::find_by_id(id)
+        .filter(directory_user::Column::WorkspaceId.eq(workspace_id))
+        .one(db)
+        .await?)
+}
+
+/// Direct reports of each of `manager_ids`, in display-name order.
+pub async fn reports_of(
+    db: &DatabaseConnection,
+    workspace_id: &str,
+    manager_ids: Vec<Uuid>,
+    active_only: bool,
+) -> Result<Vec<directory_user::Model>> {
+    let mut query = directory_user::Entity::find()
+        .filter(directory_user::Column::WorkspaceId.eq(workspace_id))
+        .filter(directory_user::Column::ManagerId.is_in(manager_ids));
+    if active_only {
+        query = query.filter(directory_user::Column::EmploymentStatus.eq(EmploymentStatus::Active));
+    }
+    Ok(query.order_by_asc(directory_user::Column::DisplayName).all(db).await?)
+}
+
+/// Where a synced user came from; `None` for people added by hand.
+pub async fn source_of(db: &DatabaseConnection, user_id: Uuid) -> Result<Option<user_source::Model>> {
+    Ok(user_source::Entity::find()
+        .filter(user_source::Column::UserId.eq(user_id))
+        .order_by_desc(user_source::Column::LastSyncedAt)
+        .one(db)
+        .await?)
+}
+
+/// A node of the org chart.
+pub struct OrgNode {
+    pub user: directory_user::Model,
+    pub reports: Vec<OrgNode>,
+}
+
+/// Active people from `root` (or everyone without a manager) down `depth` levels, loaded one
+/// level per query.
+pub async fn org_chart(
+    db: &DatabaseConnection,
+    workspace_id: &str,
+    root: Option<Uuid>,
+    depth: u32,
+) -> Result<Vec<OrgNode>> {
+    let roots = match root {
+        Some(id) => find_user(db, workspace_id, id).await?.into_iter().collect(),
+        None => {
+            directory_user::Entity::find()
+                .filter(directory_user::Column::WorkspaceId.eq(workspace_id))
+                .filter(directory_user::Column::ManagerId.is_null())
+                .filter(directory_user::Column::EmploymentStatus.eq(EmploymentStatus::Active))
+                .order_by_asc(directory_user::Column::DisplayName)
+                .all(db)
+                .await?
+        }
+    };
+    let mut levels = vec![roots];
+    for _ in 1..Ord::max(depth, 1) {
+        let ids: Vec<Uuid> = levels.last().expect("one level at least").iter().map(|u| u.id).collect();
+        if ids.is_empty() {
+            break;
+        }
+        levels.push(reports_of(db, workspace_id, ids, true).await?);
+    }
+    let mut below: Vec<OrgNode> = Vec::new();
+    while let Some(level) = levels.pop() {
+        let mut nodes: Vec<OrgNode> = level.into_iter().map(|user| OrgNode { user, reports: Vec::new() }).collect();
+        for child in below.drain(..) {
+            if let Some(parent) = nodes.iter_mut().find(|n| Some(n.user.id) == child.user.manager_id) {
+                parent.reports.push(child);
+            }
+        }
+        below = nodes;
+    }
+    Ok(below)
+}

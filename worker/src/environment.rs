@@ -1,0 +1,44 @@
+//! What every job and service call shares: the database, secrets, providers and the event bus.
+
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+
+use crate::credentials::CredentialCipher;
+use crate::events::EventBus;
+use crate::providers::catalogue::ProviderRegistry;
+
+/// Tunables of the sync pipeline.
+#[derive(Debug, Clone)]
+pub struct SyncSettings {
+    /// Records merged per transaction (and per checkpoint).
+    pub page_size: usize,
+    /// Attempts of one run before it is marked FAILED.
+    pub max_attempts: i32,
+    /// How long a worker's claim on a run lasts without renewal; a crashed worker's run is
+    /// taken over after this.
+    pub lease: Duration,
+    /// Identifies this process in leases, for operators.
+    pub worker_id: String,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            page_size: 500,
+            max_attempts: 3,
+            lease: Duration::from_secs(60),
+            worker_id: format!("worker-{}", uuid::Uuid::new_v4()),
+        }
+    }
+}
+
+/// Shared state, cheap to clone.
+#[derive(Clone)]
+pub struct Environment {
+    pub db: DatabaseConnection,
+    pub cipher: CredentialCipher,
+    pub providers: ProviderRegistry,
+    pub events: EventBus,
+    pub settings: SyncSettings,
+}

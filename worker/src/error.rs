@@ -1,0 +1,48 @@
+//! The worker layer's error type. Service calls and jobs return [`Error`]; the API maps each
+//! variant to one GraphQL `extensions.code` at its edge, and jobs decide from
+//! [`Error::is_transient`] whether a run is retried or fails.
+
+use uuid::Uuid;
+
+use crate::credentials::CipherError;
+use crate::mapping::MappingError;
+use crate::providers::ProviderError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Validation { field: &'static str, message: String },
+    #[error("{0}")]
+    InvalidSubdomain(String),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    MappingInvalid(#[from] MappingError),
+    #[error("confirm the field mapping before starting a sync")]
+    MappingNotConfirmed,
+    #[error("a sync is already running for this connection")]
+    SyncAlreadyRunning { run_id: Uuid },
+    #[error("the connection is not connected ({0})")]
+    NotConnected(String),
+    #[error(transparent)]
+    Cipher(#[from] CipherError),
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("job queue error: {0}")]
+    Queue(String),
+}
+
+impl Error {
+    /// Worth retrying later without anyone changing anything.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Provider(e) => e.is_transient(),
+            Self::Database(_) | Self::Queue(_) => true,
+            _ => false,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

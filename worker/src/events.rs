@@ -1,0 +1,157 @@
+//! Change events for live subscriptions: sync progress and connection status.
+//!
+//! In embedded mode events go through an in-process broadcast channel. With Redis, every process
+//! publishes to one Redis channel and forwards what it hears into its local broadcast, so an API
+//! replica can serve a subscription for a run executed by any worker process. Events are hints
+//! with the full state attached; subscribers also re-read the database periodically, so a lost
+//! message delays an update but never loses it.
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+use entity::sync_run;
+
+/// A run's state at one moment; enough to render it without a database read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSnapshot {
+    pub id: Uuid,
+    pub workspace_id: String,
+    pub connection_id: Uuid,
+    pub mode: String,
+    pub status: String,
+    pub phase: String,
+    pub processed: i32,
+    pub total: Option<i32>,
+    pub created: i32,
+    pub updated: i32,
+    pub unchanged: i32,
+    pub deactivated: i32,
+    pub skipped: i32,
+    pub error: Option<String>,
+    pub triggered_by: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl RunSnapshot {
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.status.as_str(), "SUCCEEDED" | "FAILED" | "CANCELLED")
+    }
+
+    /// 0..100, reaching 100 only on success; never goes back while a run moves forward.
+    pub fn percent(&self) -> f64 {
+        if self.status == "SUCCEEDED" {
+            return 100.0;
+        }
+        match self.total {
+            Some(total) if total > 0 => (f64::from(self.processed) * 100.0 / f64::from(total)).min(99.0),
+            _ => 0.0,
+        }
+    }
+}
+
+impl From<&sync_run::Model> for RunSnapshot {
+    fn from(run: &sync_run::Model) -> Self {
+        use sea_orm::ActiveEnum;
+        Self {
+            id: run.id,
+            workspace_id: run.workspace_id.clone(),
+            connection_id: run.connection_id,
+            mode: run.mode.to_value(),
+            status: run.status.to_value(),
+            phase: run.phase.to_value(),
+            processed: run.processed,
+            total: run.total,
+            created: run.created,
+            updated: run.updated,
+            unchanged: run.unchanged,
+            deactivated: run.deactivated,
+            skipped: run.skipped,
+            error: run.error.clone(),
+            triggered_by: run.triggered_by.clone(),
+            started_at: run.started_at,
+            finished_at: run.finished_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    RunProgress(RunSnapshot),
+    ConnectionChanged { connection_id: Uuid },
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("event bus: {0}")]
+pub struct EventBusError(#[from] redis::RedisError);
+
+/// Publishes and fans out [`Event`]s.
+#[derive(Clone)]
+pub struct EventBus {
+    local: broadcast::Sender<Event>,
+    redis: Option<RedisPublisher>,
+}
+
+#[derive(Clone)]
+struct RedisPublisher {
+    connection: redis::aio::MultiplexedConnection,
+    channel: String,
+}
+
+/// How many events a slow subscriber may fall behind before it skips ahead.
+const LOCAL_CAPACITY: usize = 4096;
+
+impl EventBus {
+    pub fn in_process() -> Self {
+        Self { local: broadcast::channel(LOCAL_CAPACITY).0, redis: None }
+    }
+
+    /// Joins the Redis channel `{prefix}:events`; spawns the task that forwards what it hears.
+    pub async fn redis(url: &str, prefix: &str) -> Result<Self, EventBusError> {
+        let client = redis::Client::open(url)?;
+        let channel = format!("{prefix}:events");
+        let connection = client.get_multiplexed_async_connection().await?;
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.subscribe(&channel).await?;
+        let local = broadcast::channel(LOCAL_CAPACITY).0;
+        let forward = local.clone();
+        tokio::spawn(async move {
+            let mut messages = pubsub.into_on_message();
+            while let Some(message) = messages.next().await {
+                match serde_json::from_slice::<Event>(message.get_payload_bytes()) {
+                    Ok(event) => {
+                        let _ = forward.send(event);
+                    }
+                    Err(err) => tracing::warn!(error = %err, "ignoring malformed event"),
+                }
+            }
+            tracing::error!("the Redis event subscription ended; live updates fall back to polling");
+        });
+        Ok(Self { local, redis: Some(RedisPublisher { connection, channel }) })
+    }
+
+    /// Best effort: a lost event is made up for by subscribers' periodic re-reads.
+    pub async fn publish(&self, event: Event) {
+        match &self.redis {
+            None => {
+                let _ = self.local.send(event);
+            }
+            Some(publisher) => {
+                let payload = serde_json::to_vec(&event).expect("events serialise");
+                let mut connection = publisher.connection.clone();
+                let sent: Result<i64, _> =
+                    redis::cmd("PUBLISH").arg(&publisher.channel).arg(payload).query_async(&mut connection).await;
+                if let Err(err) = sent {
+                    tracing::warn!(error = %err, "could not publish an event");
+                }
+            }
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.local.subscribe()
+    }
+}

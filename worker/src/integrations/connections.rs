@@ -1,0 +1,289 @@
+//! Connecting a workspace to a provider, by API key or by OAuth sign-in.
+
+use base64::Engine;
+use chrono::Utc;
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
+use secrecy::SecretString;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use entity::connection::{self, AuthMethod as StoredAuthMethod, ConnectionStatus};
+use entity::field_mapping::{self, MappingStatus};
+
+use crate::credentials::Credentials;
+use crate::environment::Environment;
+use crate::error::{Error, Result};
+use crate::events::Event;
+use crate::providers::catalogue::{self, AuthMethod, Provider};
+use crate::providers::{Connector, ExternalField};
+
+/// Default scheduled sync interval: daily.
+pub const DEFAULT_INTERVAL_MINUTES: i32 = 1440;
+
+/// What the admin typed into the API-key form.
+pub struct ApiKeyInput {
+    pub provider_id: String,
+    pub subdomain: Option<String>,
+    pub api_key: SecretString,
+    pub api_secret: Option<SecretString>,
+}
+
+/// Company domains are DNS labels: letters, digits and inner hyphens.
+pub fn validate_subdomain(raw: &str) -> Result<String> {
+    let subdomain = raw.trim().to_lowercase();
+    let valid = !subdomain.is_empty()
+        && subdomain.len() <= 63
+        && subdomain.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !subdomain.starts_with('-')
+        && !subdomain.ends_with('-');
+    if valid {
+        Ok(subdomain)
+    } else {
+        Err(Error::InvalidSubdomain(format!(
+            "'{}' is not a valid company domain: use only letters, digits and hyphens, \
+             without spaces or special characters",
+            raw.trim()
+        )))
+    }
+}
+
+fn provider(provider_id: &str, method: AuthMethod) -> Result<&'static dyn Provider> {
+    let provider = catalogue::find(provider_id).ok_or(Error::NotFound("provider"))?;
+    if !provider.info().auth_methods.contains(&method) {
+        return Err(Error::Validation {
+            field: "providerId",
+            message: format!("{} does not support this way of connecting", provider.info().name),
+        });
+    }
+    Ok(provider)
+}
+
+fn subdomain_for(provider: &dyn Provider, raw: Option<&str>) -> Result<Option<String>> {
+    match (provider.info().subdomain_label, raw) {
+        (None, _) => Ok(None),
+        (Some(_), None) => Err(Error::InvalidSubdomain(format!("{} needs the company domain", provider.info().name))),
+        (Some(_), Some(raw)) => validate_subdomain(raw).map(Some),
+    }
+}
+
+/// Verifies the key with one live read, then stores it encrypted. Reconnecting the same
+/// provider tenant replaces the key on the existing connection.
+pub async fn connect_with_api_key(
+    env: &Environment,
+    workspace_id: &str,
+    input: ApiKeyInput,
+) -> Result<connection::Model> {
+    let provider = provider(&input.provider_id, AuthMethod::ApiKey)?;
+    let subdomain = subdomain_for(provider, input.subdomain.as_deref())?;
+    if secrecy::ExposeSecret::expose_secret(&input.api_key).trim().is_empty() {
+        return Err(Error::Validation { field: "apiKey", message: "the API key is empty".into() });
+    }
+    let credentials = Credentials::ApiKey { key: input.api_key, secret: input.api_secret };
+    let ctx = env.providers.context(provider.info().id);
+    provider.connector(&ctx, subdomain.as_deref(), &credentials)?.discover_fields().await?;
+
+    let existing = connection::Entity::find()
+        .filter(connection::Column::WorkspaceId.eq(workspace_id))
+        .filter(connection::Column::ProviderId.eq(provider.info().id))
+        .filter(connection::Column::Subdomain.eq(subdomain.clone()))
+        .filter(connection::Column::Status.ne(ConnectionStatus::Disconnected))
+        .one(&env.db)
+        .await?;
+    let (mut active, is_new) = match existing {
+        Some(model) => (model.into_active_model(), false),
+        None => (new_connection(workspace_id, provider, subdomain, StoredAuthMethod::ApiKey), true),
+    };
+    active.auth_method = Set(StoredAuthMethod::ApiKey);
+    active.status = Set(ConnectionStatus::Connected);
+    active.status_message = Set(None);
+    active.credentials_ciphertext = Set(Some(env.cipher.seal(&credentials)));
+    active.credential_hint = Set(Some(credentials.hint()));
+    active.updated_at = Set(Utc::now());
+    let model = if is_new { active.insert(&env.db).await? } else { active.update(&env.db).await? };
+    tracing::info!(connection_id = %model.id, provider = provider.info().id, "connected with an API key");
+    Ok(model)
+}
+
+fn new_connection(
+    workspace_id: &str,
+    provider: &dyn Provider,
+    subdomain: Option<String>,
+    auth_method: StoredAuthMethod,
+) -> connection::ActiveModel {
+    let now = Utc::now();
+    connection::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        workspace_id: Set(workspace_id.to_string()),
+        provider_id: Set(provider.info().id.to_string()),
+        auth_method: Set(auth_method),
+        subdomain: Set(subdomain),
+        status: Set(ConnectionStatus::PendingAuthorization),
+        status_message: Set(None),
+        credentials_ciphertext: Set(None),
+        credential_hint: Set(None),
+        oauth_state: Set(None),
+        schedule_enabled: Set(false),
+        schedule_interval_minutes: Set(DEFAULT_INTERVAL_MINUTES),
+        next_run_at: Set(None),
+        resync_required: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+fn state_digest(state: &str) -> String {
+    format!("{:x}", Sha256::digest(state.as_bytes()))
+}
+
+/// Starts the "Open Window" sign-in: a PENDING_AUTHORIZATION connection and the provider URL.
+/// Only a digest of `state` is stored, so a database read cannot complete someone's sign-in.
+pub async fn begin_credential_connection(
+    env: &Environment,
+    workspace_id: &str,
+    provider_id: &str,
+    subdomain: Option<&str>,
+    redirect_uri: &str,
+) -> Result<(connection::Model, String)> {
+    let provider = provider(provider_id, AuthMethod::Credentials)?;
+    let subdomain = subdomain_for(provider, subdomain)?;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let state = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let ctx = env.providers.context(provider.info().id);
+    let url = provider.authorization_url(&ctx, subdomain.as_deref(), &state, redirect_uri)?;
+    let mut active = new_connection(workspace_id, provider, subdomain, StoredAuthMethod::Credentials);
+    active.oauth_state = Set(Some(state_digest(&state)));
+    let model = active.insert(&env.db).await?;
+    Ok((model, url))
+}
+
+/// The provider redirected back: trade the code, verify access with one read, and mark the
+/// connection CONNECTED or FAILED. Answers `NotFound` for an unknown or used `state`.
+pub async fn complete_credential_connection(
+    env: &Environment,
+    state: &str,
+    outcome: std::result::Result<&str, &str>,
+    redirect_uri: &str,
+) -> Result<connection::Model> {
+    let model = connection::Entity::find()
+        .filter(connection::Column::OauthState.eq(state_digest(state)))
+        .filter(connection::Column::Status.eq(ConnectionStatus::PendingAuthorization))
+        .one(&env.db)
+        .await?
+        .ok_or(Error::NotFound("pending sign-in"))?;
+    let provider = catalogue::find(&model.provider_id).ok_or(Error::NotFound("provider"))?;
+    let ctx = env.providers.context(provider.info().id);
+    let verified = match outcome {
+        Err(denied) => Err(format!("the sign-in was not completed at {}: {denied}", provider.info().name)),
+        Ok(code) => {
+            let attempt = async {
+                let credentials = provider.exchange_code(&ctx, model.subdomain.as_deref(), code, redirect_uri).await?;
+                provider.connector(&ctx, model.subdomain.as_deref(), &credentials)?.discover_fields().await?;
+                Ok::<_, crate::providers::ProviderError>(credentials)
+            };
+            attempt.await.map_err(|e| e.to_string())
+        }
+    };
+    let mut active = model.into_active_model();
+    active.oauth_state = Set(None);
+    active.updated_at = Set(Utc::now());
+    match verified {
+        Ok(credentials) => {
+            active.status = Set(ConnectionStatus::Connected);
+            active.status_message = Set(None);
+            active.credentials_ciphertext = Set(Some(env.cipher.seal(&credentials)));
+            active.credential_hint = Set(Some(credentials.hint()));
+        }
+        Err(message) => {
+            active.status = Set(ConnectionStatus::Failed);
+            active.status_message = Set(Some(message));
+        }
+    }
+    let model = active.update(&env.db).await?;
+    env.events.publish(Event::ConnectionChanged { connection_id: model.id }).await;
+    Ok(model)
+}
+
+/// Forgets the credentials and stops the schedule; synced users stay in the directory.
+pub async fn disconnect(env: &Environment, connection: connection::Model) -> Result<connection::Model> {
+    let mut active = connection.into_active_model();
+    active.status = Set(ConnectionStatus::Disconnected);
+    active.status_message = Set(None);
+    active.credentials_ciphertext = Set(None);
+    active.oauth_state = Set(None);
+    active.schedule_enabled = Set(false);
+    active.next_run_at = Set(None);
+    active.updated_at = Set(Utc::now());
+    let model = active.update(&env.db).await?;
+    super::runs::request_cancel_active(env, model.id).await?;
+    env.events.publish(Event::ConnectionChanged { connection_id: model.id }).await;
+    Ok(model)
+}
+
+/// A connection of the workspace, or `NotFound` (also for another workspace's id).
+pub async fn find(db: &DatabaseConnection, workspace_id: &str, id: Uuid) -> Result<connection::Model> {
+    connection::Entity::find_by_id(id)
+        .filter(connection::Column::WorkspaceId.eq(workspace_id))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("connection"))
+}
+
+pub async fn list(db: &DatabaseConnection, workspace_id: &str) -> Result<Vec<connection::Model>> {
+    Ok(connection::Entity::find()
+        .filter(connection::Column::WorkspaceId.eq(workspace_id))
+        .order_by_asc(connection::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// A live connector for a CONNECTED connection.
+pub fn open_connector(env: &Environment, connection: &connection::Model) -> Result<Box<dyn Connector>> {
+    let sealed = match (&connection.status, &connection.credentials_ciphertext) {
+        (ConnectionStatus::Connected, Some(sealed)) => sealed,
+        (status, _) => return Err(Error::NotConnected(format!("{status:?}").to_uppercase())),
+    };
+    let credentials = env.cipher.open(sealed)?;
+    let provider = catalogue::find(&connection.provider_id).ok_or(Error::NotFound("provider"))?;
+    let ctx = env.providers.context(provider.info().id);
+    Ok(provider.connector(&ctx, connection.subdomain.as_deref(), &credentials)?)
+}
+
+/// The provider fields this connection can read, discovered live.
+pub async fn discover_fields(env: &Environment, connection: &connection::Model) -> Result<Vec<ExternalField>> {
+    Ok(open_connector(env, connection)?.discover_fields().await?)
+}
+
+/// A FULL sync with the latest confirmed mapping applied it: no re-sync is owed any more.
+pub async fn clear_resync_required(db: &DatabaseConnection, connection_id: Uuid, mapping_version: i32) -> Result<()> {
+    let latest = field_mapping::Entity::find()
+        .filter(field_mapping::Column::ConnectionId.eq(connection_id))
+        .filter(field_mapping::Column::Status.eq(MappingStatus::Confirmed))
+        .order_by_desc(field_mapping::Column::ConfirmedAt)
+        .one(db)
+        .await?;
+    if latest.is_some_and(|m| m.version == mapping_version) {
+        connection::Entity::update_many()
+            .col_expr(connection::Column::ResyncRequired, sea_orm::sea_query::Expr::value(false))
+            .filter(connection::Column::Id.eq(connection_id))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subdomains_are_dns_labels() {
+        assert_eq!(validate_subdomain(" Acme-Corp ").unwrap(), "acme-corp");
+        for bad in ["", "acme corp", "acme!", "acme.com", "-acme", "ac/me"] {
+            assert!(matches!(validate_subdomain(bad), Err(Error::InvalidSubdomain(_))), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Starting, cancelling and reading sync runs.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use entity::connection::{self, ConnectionStatus};
+use entity::sync_issue;
+use entity::sync_run::{self, SyncMode, SyncPhase, SyncStatus};
+
+use super::mappings;
+use crate::environment::Environment;
+use crate::error::{Error, Result};
+use crate::events::{Event, RunSnapshot};
+use crate::jobs::{SyncJob, SyncQueue};
+
+/// Queues a sync of `connection` with its confirmed mapping. Providers without change feeds
+/// run INCREMENTAL requests as FULL, which is always correct.
+pub async fn start_sync(
+    env: &Environment,
+    queue: &dyn SyncQueue,
+    connection: &connection::Model,
+    _requested: SyncMode,
+    triggered_by: String,
+) -> Result<sync_run::Model> {
+    if connection.status != ConnectionStatus::Connected {
+        return Err(Error::NotConnected(format!("{:?}", connection.status).to_uppercase()));
+    }
+    let mapping = mappings::confirmed(&env.db, connection.id).await?.ok_or(Error::MappingNotConfirmed)?;
+    if let Some(active) = active_run(&env.db, connection.id).await? {
+        return Err(Error::SyncAlreadyRunning { run_id: active.id });
+    }
+    let run = sync_run::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        workspace_id: Set(connection.workspace_id.clone()),
+        connection_id: Set(connection.id),
+        mode: Set(SyncMode::Full),
+        status: Set(SyncStatus::Queued),
+        phase: Set(SyncPhase::Queued),
+        processed: Set(0),
+        total: Set(None),
+        created: Set(0),
+        updated: Set(0),
+        unchanged: Set(0),
+        deactivated: Set(0),
+        skipped: Set(0),
+        checkpoint: Set(None),
+        error: Set(None),
+        triggered_by: Set(triggered_by),
+        mapping_version: Set(mapping.version),
+        attempts: Set(0),
+        cancel_requested: Set(false),
+        lease_owner: Set(None),
+        lease_expires_at: Set(None),
+        created_at: Set(Utc::now()),
+        started_at: Set(None),
+        finished_at: Set(None),
+    };
+    let run = match run.insert(&env.db).await {
+        Ok(run) => run,
+        // Lost a race with another start: the partial unique index said no.
+        Err(err) => match active_run(&env.db, connection.id).await? {
+            Some(active) => return Err(Error::SyncAlreadyRunning { run_id: active.id }),
+            None => return Err(err.into()),
+        },
+    };
+    if let Err(err) = queue.enqueue(SyncJob { run_id: run.id }).await {
+        let mut failed = run.into_active_model();
+        failed.status = Set(SyncStatus::Failed);
+        failed.phase = Set(SyncPhase::Done);
+        failed.error = Set(Some("the job queue is unavailable".into()));
+        failed.finished_at = Set(Some(Utc::now()));
+        failed.update(&env.db).await?;
+        return Err(err);
+    }
+    tracing::info!(run_id = %run.id, connection_id = %connection.id, "sync queued");
+    env.events.publish(Event::RunProgress(RunSnapshot::from(&run))).await;
+    Ok(run)
+}
+
+/// The QUEUED or RUNNING run of a connection.
+pub async fn active_run(db: &DatabaseConnection, connection_id: Uuid) -> Result<Option<sync_run::Model>> {
+    Ok(sync_run::Entity::find()
+        .filter(sync_run::Column::ConnectionId.eq(connection_id))
+        .filter(sync_run::Column::Status.is_in([SyncStatus::Queued, SyncStatus::Running]))
+        .one(db)
+        .await?)
+}
+
+/// A queued run is cancelled at once; a running one stops at the next page boundary.
+pub async fn cancel_sync(env: &Environment, run: sync_run::Model) -> Result<sync_run::Model> {
+    let run = match run.status {
+        SyncStatus::Queued => {
+            let mut active = run.into_active_model();
+            active.status = Set(SyncStatus::Cancelled);
+            active.phase = Set(SyncPhase::Done);
+            active.cancel_requested = Set(true);
+            active.finished_at = Set(Some(Utc::now()));
+            active.update(&env.db).await?
+        }
+        SyncStatus::Running => {
+            let mut active = run.into_active_model();
+            active.cancel_requested = Set(true);
+            active.update(&env.db).await?
+        }
+        _ => return Ok(run),
+    };
+    env.events.publish(Event::RunProgress(RunSnapshot::from(&run))).await;
+    Ok(run)
+}
+
+/// Asks the active run of a connection, if any, to stop.
+pub async fn request_cancel_active(env: &Environment, connection_id: Uuid) -> Result<()> {
+    if let Some(run) = active_run(&env.db, connection_id).await? {
+        cancel_sync(env, run).await?;
+    }
+    Ok(())
+}
+
+/// A run of the workspace, or `NotFound`.
+pub async fn find(db: &DatabaseConnection, workspace_id: &str, id: Uuid) -> Result<sync_run::Model> {
+    sync_run::Entity::find_by_id(id)
+        .filter(sync_run::Column::WorkspaceId.eq(workspace_id))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("sync run"))
+}
+
+/// Newest first.
+pub async fn list(db: &DatabaseConnection, connection_id: Uuid, limit: u64) -> Result<Vec<sync_run::Model>> {
+    Ok(sync_run::Entity::find()
+        .filter(sync_run::Column::ConnectionId.eq(connection_id))
+        .order_by_desc(sync_run::Column::CreatedAt)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+pub async fn issues(db: &DatabaseConnection, run_id: Uuid, limit: u64) -> Result<Vec<sync_issue::Model>> {
+    Ok(sync_issue::Entity::find()
+        .filter(sync_issue::Column::SyncRunId.eq(run_id))
+        .order_by_asc(sync_issue::Column::CreatedAt)
+        .order_by_asc(sync_issue::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Runs left active whose worker is gone (no lease, or an expired one): after a crash, or a
+/// queue that lost its jobs. The caller re-enqueues them; a duplicate delivery is harmless.
+pub async fn orphaned(db: &DatabaseConnection, queued_before: chrono::DateTime<Utc>) -> Result<Vec<sync_run::Model>> {
+    let unleased = Condition::any()
+        .add(sync_run::Column::LeaseExpiresAt.is_null())
+        .add(sync_run::Column::LeaseExpiresAt.lt(Utc::now()));
+    let abandoned = Condition::all().add(sync_run::Column::Status.eq(SyncStatus::Running)).add(unleased);
+    let stale = Condition::all()
+        .add(sync_run::Column::Status.eq(SyncStatus::Queued))
+        .add(sync_run::Column::CreatedAt.lt(queued_before));
+    Ok(sync_run::Entity::find().filter(Condition::any().add(abandoned).add(stale)).all(db).await?)
+}

@@ -1,0 +1,151 @@
+//! The apalis job backends and the worker that drains them. Embedded mode keeps its queue in a
+//! SQLite file of its own (apalis tunes that file for queue throughput, not durability of the
+//! directory data); production uses Redis with a key prefix, so deployments and tests can share
+//! one server.
+
+use std::future::Future;
+use std::time::Duration;
+
+use apalis::prelude::*;
+use apalis_core::backend::{finalize::Durable, persistence::TaskPersistLayer, BackendConfig, WireFormatBackend};
+use apalis_redis::RedisStorage;
+use apalis_sqlite::{JsonCodec, SqlitePool, SqliteStorage};
+use serde_json::Value;
+
+use super::{SyncJob, SyncQueue};
+use crate::environment::Environment;
+use crate::error::{Error, Result};
+use crate::sync::{execute_run, RunOutcome};
+
+/// Queue tuning shared by both backends.
+#[derive(Debug, Clone)]
+pub struct QueueSettings {
+    /// How often an idle worker looks for new jobs.
+    pub poll_interval: Duration,
+    /// Worker liveness beat; a worker silent for two beats has its jobs re-queued.
+    pub heartbeat: Duration,
+    /// Sync runs executed at once by one worker process.
+    pub concurrency: usize,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        Self { poll_interval: Duration::from_millis(100), heartbeat: Duration::from_secs(10), concurrency: 4 }
+    }
+}
+
+const QUEUE_NAME: &str = "sync-runs";
+
+/// Deliveries of one job before the queue gives up; the run's own attempt counter, not this,
+/// decides when a run fails.
+const MAX_DELIVERIES: usize = 10;
+
+#[derive(Clone)]
+pub enum JobBackend {
+    Sqlite(SqliteStorage<SyncJob>),
+    Redis(RedisStorage<SyncJob>),
+}
+
+impl JobBackend {
+    /// A durable queue in the SQLite file at `url` (created if missing).
+    pub async fn sqlite(url: &str, settings: &QueueSettings) -> Result<Self> {
+        let pool = SqlitePool::connect(url).await.map_err(queue_error)?;
+        SqliteStorage::setup(&pool).await.map_err(queue_error)?;
+        let config = apalis_sqlite::Config::default()
+            .queue(QUEUE_NAME)
+            .heartbeat_interval(settings.heartbeat)
+            .missed_heartbeats(2);
+        Ok(Self::Sqlite(SqliteStorage::new(&pool).with_config(config)))
+    }
+
+    /// A queue in Redis under `{prefix}:sync-runs:*`.
+    pub async fn redis(url: &str, prefix: &str, settings: &QueueSettings) -> Result<Self> {
+        let connection = apalis_redis::connect(url).await.map_err(queue_error)?;
+        let config = apalis_redis::Config::default()
+            .queue(format!("{prefix}:{QUEUE_NAME}"))
+            .heartbeat_interval(settings.heartbeat)
+            .missed_heartbeats(2);
+        Ok(Self::Redis(RedisStorage::new(connection).with_config(config)))
+    }
+
+    /// Runs a worker until `shutdown` resolves, then lets in-flight runs finish.
+    pub async fn run_worker(
+        self,
+        env: Environment,
+        settings: QueueSettings,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        let name = format!("sync-{}", env.settings.worker_id);
+        match self {
+            Self::Sqlite(storage) => {
+                run(name, storage.poll_with_interval(settings.poll_interval), env, settings, shutdown).await
+            }
+            Self::Redis(storage) => {
+                run(name, storage.poll_with_interval(settings.poll_interval), env, settings, shutdown).await
+            }
+        }
+    }
+}
+
+fn queue_error(err: impl std::fmt::Display) -> Error {
+    Error::Queue(err.to_string())
+}
+
+#[async_trait::async_trait]
+impl SyncQueue for JobBackend {
+    async fn enqueue(&self, job: SyncJob) -> Result<()> {
+        let task = TaskBuilder::new(job).max_attempts(MAX_DELIVERIES).build();
+        match self {
+            Self::Sqlite(storage) => storage.clone().push_task(task).await.map_err(queue_error),
+            Self::Redis(storage) => storage.clone().push_task(task).await.map_err(queue_error),
+        }
+    }
+}
+
+/// Both apalis backends share these associated types; naming them keeps one worker code path.
+async fn run<B>(
+    name: String,
+    backend: B,
+    env: Environment,
+    settings: QueueSettings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()>
+where
+    B: Backend<Task = Task<Vec<u8>>>
+        + BackendConfig<Args = SyncJob, Kind = Durable, Layer = TaskPersistLayer<JsonCodec<Value>, Value>>
+        + WireFormatBackend<Codec = JsonCodec<Vec<u8>>, Compact = Vec<u8>>
+        + Send
+        + Unpin
+        + 'static,
+{
+    WorkerBuilder::new(name)
+        .backend(backend)
+        .data(env)
+        .concurrency(settings.concurrency)
+        .build(handle_sync_job)
+        .run_until(async move {
+            shutdown.await;
+            Ok::<(), WorkerError>(())
+        })
+        .await
+        .map_err(queue_error)
+}
+
+/// Why a delivery should be retried by the queue.
+#[derive(Debug, thiserror::Error)]
+enum JobError {
+    #[error("sync run {0} will be retried")]
+    RetryLater(uuid::Uuid),
+    #[error(transparent)]
+    Sync(#[from] Error),
+}
+
+async fn handle_sync_job(job: SyncJob, env: Data<Environment>) -> std::result::Result<(), JobError> {
+    match execute_run(&env, job.run_id).await? {
+        RunOutcome::RetryLater => Err(JobError::RetryLater(job.run_id)),
+        outcome => {
+            tracing::info!(run_id = %job.run_id, ?outcome, "sync job done");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Turns a provider record into a directory user through a mapping.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use validator::ValidateEmail;
+
+use super::FieldMapping;
+use crate::providers::RemoteRecord;
+
+/// A provider record in the directory's terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MappedUser {
+    pub remote_id: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub display_name: String,
+    pub job_title: Option<String>,
+    pub department: Option<String>,
+    pub location: Option<String>,
+    pub active: bool,
+    pub start_date: Option<String>,
+    pub remote_manager_id: Option<String>,
+}
+
+impl MappedUser {
+    /// Lower-cased email: the identity used to match and de-duplicate people.
+    pub fn email_key(&self) -> String {
+        self.email.to_lowercase()
+    }
+
+    /// SHA-256 over everything a sync writes; equal hashes mean nothing to write.
+    pub fn content_hash(&self) -> String {
+        let bytes = serde_json::to_vec(self).expect("a mapped user serialises");
+        format!("{:x}", Sha256::digest(bytes))
+    }
+}
+
+/// Why a record cannot be imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordProblem {
+    MissingEmail,
+    InvalidEmail(String),
+}
+
+impl RecordProblem {
+    /// The sync issue kind stored and shown to admins.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::MissingEmail => "MISSING_EMAIL",
+            Self::InvalidEmail(_) => "INVALID_EMAIL",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Self::MissingEmail => "email is empty".into(),
+            Self::InvalidEmail(value) => format!("email '{value}' is not a valid address"),
+        }
+    }
+}
+
+/// Applies `mapping` to `record`.
+pub fn apply_mapping(mapping: &FieldMapping, record: &RemoteRecord) -> Result<MappedUser, RecordProblem> {
+    let value = |internal: &str| -> Option<String> {
+        mapping.source_of(internal).and_then(|external| record.values.get(external)).cloned()
+    };
+    let email = value("email").ok_or(RecordProblem::MissingEmail)?;
+    if !email.validate_email() {
+        return Err(RecordProblem::InvalidEmail(email));
+    }
+    let first_name = value("firstName");
+    let last_name = value("lastName");
+    let display_name = value("displayName").unwrap_or_else(|| {
+        let full = [first_name.as_deref(), last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        if full.is_empty() {
+            email.clone()
+        } else {
+            full
+        }
+    });
+    Ok(MappedUser {
+        remote_id: record.remote_id.clone(),
+        email,
+        first_name,
+        last_name,
+        display_name,
+        job_title: value("jobTitle"),
+        department: value("department"),
+        location: value("location"),
+        active: value("employmentStatus").is_none_or(|s| is_active_status(&s)),
+        start_date: value("startDate").and_then(|d| iso_date(&d)),
+        remote_manager_id: value("managerId"),
+    })
+}
+
+/// Providers say "Active"/"Inactive", "active"/"terminated", "Employed"...; anything that reads
+/// as a leaver counts as inactive.
+fn is_active_status(status: &str) -> bool {
+    let s = status.trim().to_lowercase();
+    !matches!(s.as_str(), "inactive" | "terminated" | "former" | "left" | "disabled" | "archived")
+}
+
+/// ISO dates pass through; BambooHR's `0000-00-00` and anything unparseable become absent.
+fn iso_date(raw: &str) -> Option<String> {
+    let date = raw.get(..10).unwrap_or(raw);
+    NaiveDate::parse_from_str(date, "%Y-%m-%d").ok().map(|d| d.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::MappingEntry;
+
+    fn mapping(pairs: &[(&str, &str)]) -> FieldMapping {
+        FieldMapping::normalized(
+            pairs
+                .iter()
+                .map(|(i, e)| MappingEntry { internal_field: i.to_string(), external_field: Some(e.to_string()) })
+                .collect(),
+        )
+    }
+
+    fn record(pairs: &[(&str, &str)]) -> RemoteRecord {
+        RemoteRecord {
+            remote_id: "1".into(),
+            values: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }
+    }
+
+    #[test]
+    fn maps_fields_and_derives_display_name() {
+        let m = mapping(&[
+            ("email", "workEmail"),
+            ("firstName", "fn"),
+            ("lastName", "ln"),
+            ("employmentStatus", "status"),
+            ("startDate", "hire"),
+        ]);
+        let user = apply_mapping(
+            &m,
+            &record(&[
+                ("workEmail", "Ada@Example.com"),
+                ("fn", "Ada"),
+                ("ln", "Lovelace"),
+                ("status", "Inactive"),
+                ("hire", "0000-00-00"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(user.display_name, "Ada Lovelace");
+        assert_eq!(user.email_key(), "ada@example.com");
+        assert!(!user.active);
+        assert_eq!(user.start_date, None);
+    }
+
+    #[test]
+    fn flags_missing_and_invalid_email() {
+        let m = mapping(&[("email", "workEmail")]);
+        assert_eq!(apply_mapping(&m, &record(&[])), Err(RecordProblem::MissingEmail));
+        assert_eq!(apply_mapping(&m, &record(&[("workEmail", "not-an-email")])).unwrap_err().kind(), "INVALID_EMAIL");
+    }
+
+    #[test]
+    fn hash_changes_with_content() {
+        let m = mapping(&[("email", "workEmail"), ("jobTitle", "t")]);
+        let a = apply_mapping(&m, &record(&[("workEmail", "a@x.io"), ("t", "Engineer")])).unwrap();
+        let b = apply_mapping(&m, &record(&[("workEmail", "a@x.io"), ("t", "Manager")])).unwrap();
+        assert_ne!(a.content_hash(), b.content_hash());
+        assert_eq!(a.content_hash(), a.clone().content_hash());
+    }
+}

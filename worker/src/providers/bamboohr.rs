@@ -1,0 +1,330 @@
+//! BambooHR (HRIS). Wire format from BambooHR's public API reference:
+//! - base `https://api.bamboohr.com/api/gateway.php/{subdomain}/v1` (`BAMBOOHR_API_BASE` replaces
+//!   the part before `/{subdomain}`);
+//! - API key as HTTP Basic user name with `x` as password, or an OAuth bearer token;
+//! - `Accept: application/json` on every call, or BambooHR answers XML;
+//! - `GET /meta/fields` lists fields; `POST /reports/custom?format=JSON&onlyCurrent=true` returns
+//!   every employee, active and inactive, in one answer. That report is not paginated, so this
+//!   connector pages through it locally and resumes by offset; the paginated Datasets API can
+//!   replace [`BambooHrConnector::fetch`] without touching callers.
+
+use async_trait::async_trait;
+use chrono::{Duration as ChronoDuration, Utc};
+use futures::stream;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::catalogue::{AuthMethod, Provider, ProviderCategory, ProviderContext, ProviderInfo};
+use super::{Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage, RemoteRecord};
+use crate::credentials::{Credentials, OAuthTokens};
+
+const DEFAULT_API_BASE: &str = "https://api.bamboohr.com/api/gateway.php";
+const DEFAULT_OAUTH_BASE: &str = "https://{subdomain}.bamboohr.com";
+const OAUTH_SCOPES: &str = "openid email employee employee:job employee:contact field";
+
+static INFO: ProviderInfo = ProviderInfo {
+    id: "bamboohr",
+    name: "BambooHR",
+    category: ProviderCategory::Hris,
+    logo_url: "https://www.bamboohr.com/favicon.ico",
+    auth_methods: &[AuthMethod::Credentials, AuthMethod::ApiKey],
+    subdomain_label: Some("Company domain (the part before .bamboohr.com)"),
+    api_key_instructions: "In BambooHR, click your name in the top-right corner, choose \
+        \"API Keys\", then \"Add New Key\". Name it \"directory-sync\", copy the key and paste \
+        it here together with your company domain (the part before .bamboohr.com). The key acts \
+        with your permissions, so create it as an administrator who can see all employees.",
+    read_permissions: &[
+        "Employee names, work email and photo-free profile fields",
+        "Job information: job title, department, division, location, hire date",
+        "Reporting lines (supervisor)",
+        "Employment status (active or inactive)",
+    ],
+    terms_url: "https://www.bamboohr.com/legal/terms-of-service",
+    suggested_mapping: &[
+        ("email", "workEmail"),
+        ("firstName", "firstName"),
+        ("lastName", "lastName"),
+        ("displayName", "displayName"),
+        ("jobTitle", "jobTitle"),
+        ("department", "department"),
+        ("location", "location"),
+        ("employmentStatus", "status"),
+        ("startDate", "hireDate"),
+        ("managerId", "supervisorEId"),
+    ],
+};
+
+/// Field keys shown under "Employment" rather than "Employees".
+const EMPLOYMENT_FIELDS: &[&str] = &[
+    "jobTitle",
+    "department",
+    "division",
+    "location",
+    "status",
+    "employmentHistoryStatus",
+    "hireDate",
+    "originalHireDate",
+    "terminationDate",
+    "supervisor",
+    "supervisorId",
+    "supervisorEId",
+    "supervisorEmail",
+    "employeeNumber",
+    "payType",
+    "exempt",
+];
+
+/// The BambooHR provider.
+pub struct BambooHr;
+
+#[async_trait]
+impl Provider for BambooHr {
+    fn info(&self) -> &'static ProviderInfo {
+        &INFO
+    }
+
+    fn connector(
+        &self,
+        ctx: &ProviderContext,
+        subdomain: Option<&str>,
+        credentials: &Credentials,
+    ) -> Result<Box<dyn Connector>, ProviderError> {
+        let subdomain = require_subdomain(subdomain)?;
+        let base = ctx.endpoints.api_base.as_deref().unwrap_or(DEFAULT_API_BASE);
+        Ok(Box::new(BambooHrConnector {
+            ctx: ctx.clone(),
+            base: format!("{}/{}/v1", base.trim_end_matches('/'), subdomain),
+            auth: match credentials {
+                Credentials::ApiKey { key, .. } => Auth::Basic(key.clone()),
+                Credentials::OAuth(tokens) => Auth::Bearer(tokens.access_token.clone()),
+            },
+        }))
+    }
+
+    fn authorization_url(
+        &self,
+        ctx: &ProviderContext,
+        subdomain: Option<&str>,
+        state: &str,
+        redirect_uri: &str,
+    ) -> Result<String, ProviderError> {
+        let app = oauth_app(ctx)?;
+        let mut url = url::Url::parse(&format!("{}/authorize.php", oauth_base(ctx, subdomain)?))
+            .map_err(|e| ProviderError::NotConfigured(format!("BAMBOOHR_OAUTH_BASE: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("request", "authorize")
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &app.client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("scope", OAUTH_SCOPES)
+            .append_pair("state", state);
+        Ok(url.into())
+    }
+
+    async fn exchange_code(
+        &self,
+        ctx: &ProviderContext,
+        subdomain: Option<&str>,
+        code: &str,
+        redirect_uri: &str,
+    ) -> Result<Credentials, ProviderError> {
+        let app = oauth_app(ctx)?;
+        let url = format!("{}/token.php?request=token", oauth_base(ctx, subdomain)?);
+        let body = json!({
+            "client_id": app.client_id,
+            "client_secret": app.client_secret.expose_secret(),
+            "code": code,
+            "grant_type": "authorization_code",
+            "redirect_uri": redirect_uri,
+        });
+        let response = ctx.http.send(|c| c.post(&url).header("Accept", "application/json").json(&body)).await?;
+        let token: TokenResponse =
+            response.json().await.map_err(|e| ProviderError::BadResponse(format!("token answer: {e}")))?;
+        Ok(Credentials::OAuth(OAuthTokens {
+            access_token: SecretString::from(token.access_token),
+            refresh_token: token.refresh_token.map(SecretString::from),
+            expires_at: token.expires_in.map(|s| Utc::now() + ChronoDuration::seconds(s)),
+        }))
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: Option<i64>,
+    refresh_token: Option<String>,
+}
+
+fn require_subdomain(subdomain: Option<&str>) -> Result<&str, ProviderError> {
+    subdomain
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ProviderError::UnknownTenant("BambooHR needs the company domain".into()))
+}
+
+fn oauth_app(ctx: &ProviderContext) -> Result<&super::catalogue::OAuthApp, ProviderError> {
+    ctx.endpoints.oauth_app.as_ref().ok_or_else(|| {
+        ProviderError::NotConfigured(
+            "sign-in with BambooHR is not set up on this server (BAMBOOHR_CLIENT_ID and \
+             BAMBOOHR_CLIENT_SECRET); connect with an API key instead"
+                .into(),
+        )
+    })
+}
+
+fn oauth_base(ctx: &ProviderContext, subdomain: Option<&str>) -> Result<String, ProviderError> {
+    let template = ctx.endpoints.oauth_base.as_deref().unwrap_or(DEFAULT_OAUTH_BASE);
+    Ok(template.replace("{subdomain}", require_subdomain(subdomain)?).trim_end_matches('/').to_string())
+}
+
+enum Auth {
+    Basic(SecretString),
+    Bearer(SecretString),
+}
+
+struct BambooHrConnector {
+    ctx: ProviderContext,
+    base: String,
+    auth: Auth,
+}
+
+impl BambooHrConnector {
+    fn authorize(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let request = request.header("Accept", "application/json");
+        match &self.auth {
+            Auth::Basic(key) => request.basic_auth(key.expose_secret(), Some("x")),
+            Auth::Bearer(token) => request.bearer_auth(token.expose_secret()),
+        }
+    }
+
+    async fn custom_report(&self, fields: &[String]) -> Result<Vec<RemoteRecord>, ProviderError> {
+        let url = format!("{}/reports/custom?format=JSON&onlyCurrent=true", self.base);
+        let body = json!({ "title": "directory-sync", "fields": fields });
+        let response = self.ctx.http.send(|c| self.authorize(c.post(&url)).json(&body)).await?;
+        let report: CustomReport =
+            response.json().await.map_err(|e| ProviderError::BadResponse(format!("custom report: {e}")))?;
+        let mut records: Vec<RemoteRecord> = report.employees.into_iter().filter_map(into_record).collect();
+        records.sort_by(|a, b| remote_id_order(&a.remote_id, &b.remote_id));
+        Ok(records)
+    }
+}
+
+#[async_trait]
+impl Connector for BambooHrConnector {
+    async fn discover_fields(&self) -> Result<Vec<ExternalField>, ProviderError> {
+        let url = format!("{}/meta/fields", self.base);
+        let response = self.ctx.http.send(|c| self.authorize(c.get(&url))).await?;
+        let fields: Vec<MetaField> =
+            response.json().await.map_err(|e| ProviderError::BadResponse(format!("field list: {e}")))?;
+        Ok(fields.into_iter().map(into_external_field).collect())
+    }
+
+    async fn fetch(&self, request: FetchRequest) -> Result<PageStream<'_>, ProviderError> {
+        let offset: usize = match request.cursor.as_deref() {
+            None => 0,
+            Some(c) => c.parse().map_err(|_| ProviderError::BadResponse(format!("unknown cursor {c:?}")))?,
+        };
+        let records = self.custom_report(&request.fields).await?;
+        let total = records.len();
+        let page_size = request.page_size.max(1);
+        let mut pages = Vec::new();
+        let mut rest = records.into_iter().skip(offset).peekable();
+        let mut end = offset;
+        while rest.peek().is_some() {
+            let page: Vec<RemoteRecord> = rest.by_ref().take(page_size).collect();
+            end += page.len();
+            let next_cursor = (end < total).then(|| end.to_string());
+            pages.push(Ok(RemotePage { records: page, next_cursor, total: Some(total) }));
+        }
+        Ok(Box::pin(stream::iter(pages)))
+    }
+}
+
+/// Numeric ids in numeric order, so "first by remote id" means what an admin expects.
+fn remote_id_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
+}
+
+#[derive(Deserialize)]
+struct CustomReport {
+    employees: Vec<serde_json::Map<String, Value>>,
+}
+
+fn into_record(mut employee: serde_json::Map<String, Value>) -> Option<RemoteRecord> {
+    let remote_id = value_text(employee.remove("id")?)?;
+    let values = employee.into_iter().filter_map(|(k, v)| value_text(v).map(|v| (k, v))).collect();
+    Some(RemoteRecord { remote_id, values })
+}
+
+/// BambooHR sends strings or null; numbers appear for some custom fields.
+fn value_text(value: Value) -> Option<String> {
+    let text = match value {
+        Value::String(s) => s,
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => return None,
+    };
+    let trimmed = text.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_string())
+}
+
+#[derive(Deserialize)]
+struct MetaField {
+    id: Value,
+    name: String,
+    #[serde(rename = "type")]
+    field_type: String,
+    alias: Option<String>,
+}
+
+fn into_external_field(field: MetaField) -> ExternalField {
+    // A field without an alias is addressed by its id, which may be a number or a dotted string.
+    let key = field.alias.unwrap_or_else(|| match field.id {
+        Value::String(s) => s,
+        other => other.to_string(),
+    });
+    let field_type = match field.field_type.as_str() {
+        "email" => "email",
+        "date" => "date",
+        "employee" => "reference",
+        "status" => "status",
+        "int" | "currency" | "decimal" => "number",
+        "list" | "multilist" => "list",
+        _ if key == "supervisorEId" || key == "supervisorId" => "reference",
+        _ => "string",
+    };
+    let category = if EMPLOYMENT_FIELDS.contains(&key.as_str()) { "Employment" } else { "Employees" };
+    ExternalField { key, label: field.name, field_type: field_type.into(), category: category.into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_without_alias_are_keyed_by_id() {
+        let numeric = MetaField { id: json!(4047), name: "Shirt size".into(), field_type: "list".into(), alias: None };
+        let dotted = MetaField { id: json!("4047.1"), name: "T".into(), field_type: "text".into(), alias: None };
+        assert_eq!(into_external_field(numeric).key, "4047");
+        assert_eq!(into_external_field(dotted).key, "4047.1");
+    }
+
+    #[test]
+    fn records_drop_nulls_and_blank_values() {
+        let employee = json!({"id": "7", "firstName": "Ada", "workEmail": null, "jobTitle": "  "});
+        let record = into_record(employee.as_object().unwrap().clone()).unwrap();
+        assert_eq!(record.remote_id, "7");
+        assert_eq!(record.values.len(), 1);
+        assert_eq!(record.values["firstName"], "Ada");
+    }
+
+    #[test]
+    fn remote_ids_sort_numerically() {
+        let mut ids = vec!["10", "9", "100", "x"];
+        ids.sort_by(|a, b| remote_id_order(a, b));
+        assert_eq!(ids, vec!["9", "10", "100", "x"]);
+    }
+}

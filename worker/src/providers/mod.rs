@@ -1,0 +1,96 @@
+//! Connectors to HR and applicant-tracking systems. Each provider lives in its own module and
+//! implements [`Connector`]; [`catalogue`] is the one place that lists them.
+//!
+//! Error policy: connectors translate the provider's HTTP answers into [`ProviderError`] once,
+//! in the shared [`http`] client, after retrying what is worth retrying (429 with Retry-After,
+//! 5xx, network errors). Callers decide what an error means for a connection or a run.
+
+pub mod bamboohr;
+pub mod catalogue;
+pub mod http;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+
+pub use catalogue::{AuthMethod, ProviderCategory, ProviderInfo};
+
+/// What went wrong talking to a provider, in terms an admin can act on.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum ProviderError {
+    #[error("the provider rejected the credentials: {0}")]
+    InvalidCredentials(String),
+    #[error("the provider refused access; API access may be disabled for this account: {0}")]
+    AccessDisabled(String),
+    #[error("the provider does not know this company domain: {0}")]
+    UnknownTenant(String),
+    #[error("the provider kept rate-limiting requests")]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("the provider could not be reached: {0}")]
+    Unreachable(String),
+    #[error("the provider answered something unexpected: {0}")]
+    BadResponse(String),
+    #[error("{0}")]
+    NotConfigured(String),
+}
+
+impl ProviderError {
+    /// Worth another attempt later (a queue retry), as opposed to needing an admin.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::RateLimited { .. } | Self::Unreachable(_))
+    }
+}
+
+/// One field the provider exposes, as discovered from the live tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExternalField {
+    pub key: String,
+    pub label: String,
+    /// Normalised type: string, email, date, reference, status, number, list.
+    pub field_type: String,
+    /// Grouping shown to the admin ("Employees", "Employment", ...).
+    pub category: String,
+}
+
+/// One employee (or candidate) as the provider sent it: field key → value. Null and empty values
+/// are absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteRecord {
+    pub remote_id: String,
+    pub values: BTreeMap<String, String>,
+}
+
+/// What a fetch asks for: the fields the mapping needs, and where to resume.
+#[derive(Debug, Clone)]
+pub struct FetchRequest {
+    pub fields: Vec<String>,
+    /// Opaque resume point from a previous [`RemotePage::next_cursor`]; `None` starts over.
+    pub cursor: Option<String>,
+    pub page_size: usize,
+}
+
+/// A page of records and the cursor to resume after it.
+#[derive(Debug, Clone)]
+pub struct RemotePage {
+    pub records: Vec<RemoteRecord>,
+    /// Resume point after this page; `None` on the last page.
+    pub next_cursor: Option<String>,
+    /// Total records, when the provider says.
+    pub total: Option<usize>,
+}
+
+/// Pages in provider order, lazily fetched.
+pub type PageStream<'a> = BoxStream<'a, Result<RemotePage, ProviderError>>;
+
+/// A live, authenticated link to one provider tenant.
+#[async_trait]
+pub trait Connector: Send + Sync {
+    /// The fields this tenant exposes. Doubles as the one read call that verifies access.
+    async fn discover_fields(&self) -> Result<Vec<ExternalField>, ProviderError>;
+
+    /// Every employee, active and inactive, page by page from `request.cursor`.
+    async fn fetch(&self, request: FetchRequest) -> Result<PageStream<'_>, ProviderError>;
+}

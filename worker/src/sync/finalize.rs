@@ -1,0 +1,109 @@
+//! The end of a complete fetch: link managers by remote id and deactivate leavers. Only ever
+//! called after every page was merged, so a failed or cancelled run deactivates nobody.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DbBackend, FromQueryResult, IntoActiveModel, Set, Statement, TransactionTrait,
+};
+
+use entity::sync_run::{self, SyncPhase};
+
+use super::issues::{record_issues, Issue};
+use crate::environment::Environment;
+use crate::error::Result;
+
+pub async fn finalize(env: &Environment, run: &mut sync_run::Model) -> Result<()> {
+    let mut active = run.clone().into_active_model();
+    active.phase = Set(SyncPhase::Finalizing);
+    *run = active.update(&env.db).await?;
+    super::publish(env, run).await;
+
+    let txn = env.db.begin().await?;
+    link_managers(&txn, run).await?;
+    let issues = unknown_managers(&txn, run).await?;
+    record_issues(&txn, run.id, issues).await?;
+    let deactivated = deactivate_unseen(&txn, run).await?;
+    let mut active = run.clone().into_active_model();
+    active.deactivated = Set(run.deactivated + deactivated as i32);
+    *run = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Points each synced user at the user synced from its manager's remote id, writing only rows
+/// whose manager actually changed.
+async fn link_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Result<()> {
+    let sql = r#"
+        UPDATE directory_user SET manager_id = (
+            SELECT manager.user_id FROM user_source AS report
+            JOIN user_source AS manager
+              ON manager.connection_id = report.connection_id
+             AND manager.remote_id = report.remote_manager_id
+            WHERE report.user_id = directory_user.id AND report.connection_id = $1
+        ), updated_at = $2
+        WHERE id IN (SELECT user_id FROM user_source WHERE connection_id = $1)
+          AND manager_id IS DISTINCT FROM (
+            SELECT manager.user_id FROM user_source AS report
+            JOIN user_source AS manager
+              ON manager.connection_id = report.connection_id
+             AND manager.remote_id = report.remote_manager_id
+            WHERE report.user_id = directory_user.id AND report.connection_id = $1
+        )"#;
+    db.execute_raw(Statement::from_sql_and_values(backend(db), sql, [run.connection_id.into(), Utc::now().into()]))
+        .await?;
+    Ok(())
+}
+
+#[derive(FromQueryResult)]
+struct Orphan {
+    remote_id: String,
+    remote_manager_id: String,
+}
+
+/// Records of this run whose manager id matches no record of the connection.
+async fn unknown_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Result<Vec<Issue>> {
+    let sql = r#"
+        SELECT report.remote_id, report.remote_manager_id FROM user_source AS report
+        WHERE report.connection_id = $1 AND report.last_seen_run_id = $2
+          AND report.remote_manager_id IS NOT NULL
+          AND NOT EXISTS (
+            SELECT 1 FROM user_source AS manager
+            WHERE manager.connection_id = report.connection_id
+              AND manager.remote_id = report.remote_manager_id)"#;
+    let orphans = Orphan::find_by_statement(Statement::from_sql_and_values(
+        backend(db),
+        sql,
+        [run.connection_id.into(), run.id.into()],
+    ))
+    .all(db)
+    .await?;
+    Ok(orphans
+        .into_iter()
+        .map(|o| Issue {
+            message: format!("manager '{}' is not among the synced people", o.remote_manager_id),
+            remote_id: Some(o.remote_id),
+            kind: "UNKNOWN_MANAGER",
+        })
+        .collect())
+}
+
+/// Marks INACTIVE the active users of this connection that the complete fetch did not return.
+async fn deactivate_unseen<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Result<u64> {
+    let sql = r#"
+        UPDATE directory_user SET employment_status = 'INACTIVE', updated_at = $3
+        WHERE employment_status = 'ACTIVE'
+          AND id IN (SELECT user_id FROM user_source
+                     WHERE connection_id = $1 AND last_seen_run_id <> $2)"#;
+    let result = db
+        .execute_raw(Statement::from_sql_and_values(
+            backend(db),
+            sql,
+            [run.connection_id.into(), run.id.into(), Utc::now().into()],
+        ))
+        .await?;
+    Ok(result.rows_affected())
+}
+
+fn backend<C: ConnectionTrait>(db: &C) -> DbBackend {
+    db.get_database_backend()
+}

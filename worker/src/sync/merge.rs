@@ -1,0 +1,271 @@
+//! Merging one page of provider records into the directory, in the caller's transaction.
+//!
+//! Matching: first by (connection, remote id), then by email, adopting a person added by hand
+//! instead of duplicating them. An email already held by another record of this connection is a
+//! DUPLICATE_EMAIL issue: pages arrive ordered by remote id, so the first record wins. A record
+//! whose mapped content hashes as before costs no user write.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::ExprTrait;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use uuid::Uuid;
+
+use entity::directory_user::{self, EmploymentStatus, InvitationStatus};
+use entity::{sync_run, user_source};
+
+use crate::mapping::{apply_mapping, FieldMapping, MappedUser};
+use crate::providers::RemoteRecord;
+
+use super::issues::{record_issues, Issue};
+
+/// What one page did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PageCounts {
+    pub created: i32,
+    pub updated: i32,
+    pub unchanged: i32,
+    pub deactivated: i32,
+    pub skipped: i32,
+}
+
+impl PageCounts {
+    pub fn processed(&self) -> i32 {
+        self.created + self.updated + self.unchanged + self.deactivated + self.skipped
+    }
+}
+
+pub async fn merge_page<C: ConnectionTrait>(
+    db: &C,
+    run: &sync_run::Model,
+    mapping: &FieldMapping,
+    records: Vec<RemoteRecord>,
+) -> Result<PageCounts, sea_orm::DbErr> {
+    let mut counts = PageCounts::default();
+    let mut issues = Vec::new();
+    let mut mapped = Vec::with_capacity(records.len());
+    for record in &records {
+        match apply_mapping(mapping, record) {
+            Ok(user) => mapped.push(user),
+            Err(problem) => {
+                counts.skipped += 1;
+                issues.push(Issue {
+                    remote_id: Some(record.remote_id.clone()),
+                    kind: problem.kind(),
+                    message: problem.message(),
+                });
+            }
+        }
+    }
+
+    let existing = Existing::load(db, run, &mapped).await?;
+    let now = Utc::now();
+    let mut claimed_emails = HashSet::new();
+    let mut unchanged_ids = Vec::new();
+    let mut new_users = Vec::new();
+    let mut new_sources = Vec::new();
+
+    for user in mapped {
+        let email_key = user.email_key();
+        let owner = existing.users_by_email.get(&email_key);
+        let source = existing.sources.get(&user.remote_id);
+        let taken_by_other = match (owner, source) {
+            (Some(owner), Some(source)) => owner.id != source.user_id,
+            (Some(owner), None) => existing.linked_users.contains(&owner.id),
+            (None, _) => false,
+        };
+        if taken_by_other || !claimed_emails.insert(email_key.clone()) {
+            counts.skipped += 1;
+            issues.push(Issue {
+                remote_id: Some(user.remote_id.clone()),
+                kind: "DUPLICATE_EMAIL",
+                message: format!("email '{}' already belongs to another person; the first record keeps it", user.email),
+            });
+            continue;
+        }
+        let hash = user.content_hash();
+        match (source, owner) {
+            (Some(source), _) if source.content_hash == hash => {
+                counts.unchanged += 1;
+                unchanged_ids.push(user.remote_id.clone());
+            }
+            (Some(source), _) => {
+                let Some(current) = existing.users_by_id.get(&source.user_id) else {
+                    continue;
+                };
+                if current.employment_status == EmploymentStatus::Active && !user.active {
+                    counts.deactivated += 1;
+                } else {
+                    counts.updated += 1;
+                }
+                update_user(db, current.clone(), &user, now).await?;
+                let mut active = source.clone().into_active_model();
+                active.content_hash = Set(hash);
+                active.remote_manager_id = Set(user.remote_manager_id.clone());
+                active.last_seen_run_id = Set(run.id);
+                active.last_synced_at = Set(now);
+                active.update(db).await?;
+            }
+            (None, Some(owner)) => {
+                counts.updated += 1;
+                update_user(db, owner.clone(), &user, now).await?;
+                new_sources.push(source_row(run, &user, owner.id, hash, now));
+            }
+            (None, None) => {
+                counts.created += 1;
+                let id = Uuid::now_v7();
+                new_users.push(user_row(run, &user, id, now));
+                new_sources.push(source_row(run, &user, id, hash, now));
+            }
+        }
+    }
+
+    if !new_users.is_empty() {
+        directory_user::Entity::insert_many(new_users).exec(db).await?;
+    }
+    if !new_sources.is_empty() {
+        user_source::Entity::insert_many(new_sources).exec(db).await?;
+    }
+    if !unchanged_ids.is_empty() {
+        user_source::Entity::update_many()
+            .col_expr(user_source::Column::LastSeenRunId, Expr::value(run.id))
+            .filter(user_source::Column::ConnectionId.eq(run.connection_id))
+            .filter(user_source::Column::RemoteId.is_in(unchanged_ids))
+            .exec(db)
+            .await?;
+    }
+    record_issues(db, run.id, issues).await?;
+    Ok(counts)
+}
+
+/// The rows a page's records may match, loaded with three queries.
+struct Existing {
+    sources: HashMap<String, user_source::Model>,
+    users_by_email: HashMap<String, directory_user::Model>,
+    users_by_id: HashMap<Uuid, directory_user::Model>,
+    /// Users (among those above) already linked to some record of this connection.
+    linked_users: HashSet<Uuid>,
+}
+
+impl Existing {
+    async fn load<C: ConnectionTrait>(
+        db: &C,
+        run: &sync_run::Model,
+        mapped: &[MappedUser],
+    ) -> Result<Self, sea_orm::DbErr> {
+        let remote_ids: Vec<&str> = mapped.iter().map(|u| u.remote_id.as_str()).collect();
+        let emails: Vec<String> = mapped.iter().map(MappedUser::email_key).collect();
+        let sources: HashMap<String, user_source::Model> = user_source::Entity::find()
+            .filter(user_source::Column::ConnectionId.eq(run.connection_id))
+            .filter(user_source::Column::RemoteId.is_in(remote_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| (s.remote_id.clone(), s))
+            .collect();
+        let source_user_ids: Vec<Uuid> = sources.values().map(|s| s.user_id).collect();
+        let users = directory_user::Entity::find()
+            .filter(directory_user::Column::WorkspaceId.eq(run.workspace_id.clone()))
+            .filter(
+                directory_user::Column::EmailNormalized
+                    .is_in(emails)
+                    .or(directory_user::Column::Id.is_in(source_user_ids)),
+            )
+            .all(db)
+            .await?;
+        let email_owner_ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+        let linked_users = user_source::Entity::find()
+            .filter(user_source::Column::ConnectionId.eq(run.connection_id))
+            .filter(user_source::Column::UserId.is_in(email_owner_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| s.user_id)
+            .collect();
+        Ok(Self {
+            sources,
+            users_by_email: users.iter().map(|u| (u.email_normalized.clone(), u.clone())).collect(),
+            users_by_id: users.into_iter().map(|u| (u.id, u)).collect(),
+            linked_users,
+        })
+    }
+}
+
+fn user_row(
+    run: &sync_run::Model,
+    user: &MappedUser,
+    id: Uuid,
+    now: chrono::DateTime<Utc>,
+) -> directory_user::ActiveModel {
+    directory_user::ActiveModel {
+        id: Set(id),
+        workspace_id: Set(run.workspace_id.clone()),
+        email: Set(user.email.clone()),
+        email_normalized: Set(user.email_key()),
+        first_name: Set(user.first_name.clone()),
+        last_name: Set(user.last_name.clone()),
+        display_name: Set(user.display_name.clone()),
+        job_title: Set(user.job_title.clone()),
+        department: Set(user.department.clone()),
+        location: Set(user.location.clone()),
+        employment_status: Set(employment_status(user)),
+        start_date: Set(user.start_date.clone()),
+        manager_id: Set(None),
+        invitation_status: Set(InvitationStatus::NotInvited),
+        invited_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+fn source_row(
+    run: &sync_run::Model,
+    user: &MappedUser,
+    user_id: Uuid,
+    hash: String,
+    now: chrono::DateTime<Utc>,
+) -> user_source::ActiveModel {
+    user_source::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        connection_id: Set(run.connection_id),
+        remote_id: Set(user.remote_id.clone()),
+        remote_manager_id: Set(user.remote_manager_id.clone()),
+        content_hash: Set(hash),
+        last_seen_run_id: Set(run.id),
+        last_synced_at: Set(now),
+    }
+}
+
+/// Writes the synced fields; invitation state and the manager link (set in finalize) stay.
+async fn update_user<C: ConnectionTrait>(
+    db: &C,
+    current: directory_user::Model,
+    user: &MappedUser,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let mut active = current.into_active_model();
+    active.email = Set(user.email.clone());
+    active.email_normalized = Set(user.email_key());
+    active.first_name = Set(user.first_name.clone());
+    active.last_name = Set(user.last_name.clone());
+    active.display_name = Set(user.display_name.clone());
+    active.job_title = Set(user.job_title.clone());
+    active.department = Set(user.department.clone());
+    active.location = Set(user.location.clone());
+    active.employment_status = Set(employment_status(user));
+    active.start_date = Set(user.start_date.clone());
+    active.updated_at = Set(now);
+    active.update(db).await?;
+    Ok(())
+}
+
+fn employment_status(user: &MappedUser) -> EmploymentStatus {
+    if user.active {
+        EmploymentStatus::Active
+    } else {
+        EmploymentStatus::Inactive
+    }
+}
