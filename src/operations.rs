@@ -65,7 +65,7 @@ pub const USERS: &str = r#"query($first: Int, $after: String, $filter: UserFilte
   users(first: $first, after: $after, filter: $filter) {
     totalCount
     pageInfo { hasNextPage endCursor }
-    edges { cursor node { id email displayName jobTitle department employmentStatus invitationStatus } }
+    edges { cursor node { id email displayName jobTitle department employmentStatus invitationStatus updatedAt } }
   }
 }"#;
 

@@ -84,7 +84,6 @@ pub struct TestApp {
     pub url: String,
     pub workspace: String,
     pub api_key: String,
-    pub config: Config,
     _cleanup: Cleanup,
 }
 
@@ -167,7 +166,6 @@ impl TestApp {
             url,
             workspace: unique("ws"),
             api_key,
-            config,
             _cleanup: Cleanup { data_dir, postgres_database },
         }
     }

@@ -1,8 +1,13 @@
 //! End-to-end tests through the public API: GraphQL over HTTP and graphql-transport-ws, against
-//! the real service and a sandbox BambooHR tenant. One file per step of the admin flow.
+//! the real service and a sandbox BambooHR tenant. One file per step of the admin flow; each
+//! test runs on the embedded parts and on PostgreSQL + Redis.
 
 mod helpers;
 
 mod catalogue;
+mod connect;
+mod credentials;
+mod directory;
+mod mapping;
 mod schema;
 mod sync;

@@ -1,6 +1,13 @@
 //! Seed steps 5–7: start a sync, follow its progress, and find everyone in the directory.
 
-use crate::helpers::{Backend, TestApp};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use directory_sync::operations as ops;
+use sandbox::Fault;
+
+use crate::helpers::{Backend, TestApp, TestOptions};
 
 async fn a_full_sync_fills_the_directory_with_live_progress(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -40,4 +47,181 @@ async fn a_full_sync_fills_the_directory_with_live_progress(backend: Backend) {
     app.stop().await;
 }
 
-crate::on_both_backends!(a_full_sync_fills_the_directory_with_live_progress);
+async fn bad_records_become_issues_not_crashes(backend: Backend) {
+    let app = TestApp::spawn_with(TestOptions { employees: 200, ..TestOptions::on(backend) }).await;
+    app.sandbox.with_tenant("acme", |t| {
+        t.company.employee_mut(42).supervisor_eid = Some(9999);
+        t.company.employee_mut(43).work_email = Some("not an email".into());
+    });
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    let run = app.sync(&admin, &connection_id).await;
+    assert_eq!(run["status"], "SUCCEEDED");
+    let mut kinds: Vec<(String, String)> = run["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["kind"].as_str().unwrap().to_string(), i["remoteId"].as_str().unwrap().to_string()))
+        .collect();
+    kinds.sort();
+    let skipped = [43, 97, 151, 194];
+    let employees = app.sandbox.with_tenant("acme", |t| t.company.employees.clone());
+    let mut expected: Vec<(String, String)> =
+        [("DUPLICATE_EMAIL", 151), ("INVALID_EMAIL", 43), ("MISSING_EMAIL", 97), ("MISSING_EMAIL", 194)]
+            .iter()
+            .map(|(kind, id)| (kind.to_string(), id.to_string()))
+            .collect();
+    // Reports of a skipped manager, and of a manager the provider does not know, cannot be linked.
+    expected.extend(
+        employees
+            .iter()
+            .filter(|e| !skipped.contains(&e.id))
+            .filter(|e| e.supervisor_eid.is_some_and(|s| s == 9999 || skipped.contains(&s)))
+            .map(|e| ("UNKNOWN_MANAGER".to_string(), e.id.to_string())),
+    );
+    expected.sort();
+    assert!(expected.iter().filter(|(k, _)| k == "UNKNOWN_MANAGER").count() > 1);
+    assert_eq!(kinds, expected);
+    assert_eq!(run["skipped"], 4);
+    assert_eq!(run["created"], 196);
+    assert_eq!(app.users(&admin).await.len(), 196);
+    app.stop().await;
+}
+
+async fn an_unchanged_resync_writes_no_user_rows(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sync(&admin, &connection_id).await;
+    let before = app.users(&admin).await;
+    let run = app.sync(&admin, &connection_id).await;
+    assert_eq!(run["status"], "SUCCEEDED");
+    assert_eq!(
+        (run["unchanged"].as_i64(), run["created"].as_i64(), run["updated"].as_i64()),
+        (Some(60), Some(0), Some(0))
+    );
+    assert_eq!(run["deactivated"], 0);
+    let after = app.users(&admin).await;
+    let stamps = |users: &[Value]| {
+        let mut s: Vec<(String, String)> =
+            users.iter().map(|u| (u["id"].to_string(), u["updatedAt"].to_string())).collect();
+        s.sort();
+        s
+    };
+    assert_eq!(stamps(&before), stamps(&after), "no user row was written");
+    app.stop().await;
+}
+
+async fn hires_leavers_and_changes_reach_the_directory(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sync(&admin, &connection_id).await;
+    let (gone, leaver, promoted, moved) = (30, 31, 32, 33);
+    let (new_manager, hire_email) = app.sandbox.with_tenant("acme", |t| {
+        let company = &mut t.company;
+        let gone_email = company.employee_mut(gone).work_email.clone();
+        company.employees.retain(|e| e.id != gone);
+        company.employee_mut(leaver).status = "Inactive".into();
+        company.employee_mut(promoted).job_title = "Chief Cat Herder".into();
+        company.employee_mut(moved).supervisor_eid = Some(1);
+        let mut hire = company.employees[40].clone();
+        hire.id = company.next_id();
+        hire.work_email = Some("new.hire@acme.example".into());
+        company.employees.push(hire);
+        assert!(gone_email.is_some());
+        (company.employees[0].work_email.clone().unwrap(), "new.hire@acme.example")
+    });
+    let run = app.sync(&admin, &connection_id).await;
+    assert_eq!(run["status"], "SUCCEEDED");
+    assert_eq!(run["created"], 1);
+    assert_eq!(run["deactivated"], 2, "one who left the provider, one marked Inactive");
+    assert_eq!(run["updated"], 2);
+
+    let users = app.users(&admin).await;
+    let by_remote =
+        |email_part: String| users.iter().find(|u| u["email"].as_str().unwrap().contains(&email_part)).unwrap().clone();
+    assert_eq!(by_remote(format!(".{gone}@"))["employmentStatus"], "INACTIVE", "never deleted");
+    assert_eq!(by_remote(format!(".{leaver}@"))["employmentStatus"], "INACTIVE");
+    assert_eq!(by_remote(format!(".{promoted}@"))["jobTitle"], "Chief Cat Herder");
+    assert_eq!(by_remote(hire_email.to_string())["employmentStatus"], "ACTIVE");
+    let moved_id = by_remote(format!(".{moved}@"))["id"].clone();
+    let user = admin.execute(ops::USER, json!({ "id": moved_id })).await.unwrap().ok().unwrap();
+    let manager = user["user"]["manager"]["id"].clone();
+    let manager = admin.execute(ops::USER, json!({ "id": manager })).await.unwrap().ok().unwrap();
+    assert_eq!(manager["user"]["email"], new_manager.as_str());
+    app.stop().await;
+}
+
+async fn a_second_start_while_running_is_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sandbox.with_tenant("acme", |t| t.inject([Fault::Slow(Duration::from_secs(2))]));
+    let run_id = app.start_sync(&admin, &connection_id).await;
+    let response = admin.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap();
+    assert_eq!(response.error_code(), Some("SYNC_ALREADY_RUNNING"));
+    assert_eq!(response.error_extension("runId"), Some(&json!(run_id)));
+    let events = app.follow(&admin, &run_id).await;
+    assert_eq!(events.last().unwrap()["status"], "SUCCEEDED");
+    app.stop().await;
+}
+
+async fn a_cancelled_run_deactivates_nobody(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sync(&admin, &connection_id).await;
+    let inactive_before = app.users(&admin).await.iter().filter(|u| u["employmentStatus"] == "INACTIVE").count();
+    app.sandbox.with_tenant("acme", |t| {
+        t.company.employees.retain(|e| e.id > 10);
+        t.inject([Fault::Slow(Duration::from_secs(2))]);
+    });
+    let run_id = app.start_sync(&admin, &connection_id).await;
+    let cancelled = admin.execute(&ops::cancel_sync(), json!({ "id": run_id })).await.unwrap().ok().unwrap();
+    assert!(["RUNNING", "QUEUED", "CANCELLED"].contains(&cancelled["cancelSync"]["status"].as_str().unwrap()));
+    let events = app.follow(&admin, &run_id).await;
+    let last = events.last().unwrap();
+    assert_eq!(last["status"], "CANCELLED");
+    assert!(last["percent"].as_f64().unwrap() < 100.0);
+    let inactive = |users: &[Value]| users.iter().filter(|u| u["employmentStatus"] == "INACTIVE").count();
+    assert_eq!(inactive(&app.users(&admin).await), inactive_before, "nobody was deactivated");
+    app.stop().await;
+}
+
+async fn a_failing_provider_fails_the_run_without_deactivating_anyone(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sync(&admin, &connection_id).await;
+    // 3 attempts of a run × 3 HTTP tries each, all answered 500.
+    app.sandbox.with_tenant("acme", |t| {
+        t.company.employees.retain(|e| e.id != 5);
+        t.inject(vec![Fault::Status(500); 9]);
+    });
+    let run_id = app.start_sync(&admin, &connection_id).await;
+    app.follow(&admin, &run_id).await;
+    let failed = app.run(&admin, &run_id).await;
+    assert_eq!(failed["status"], "FAILED");
+    assert!(failed["error"].as_str().unwrap().contains("could not be reached"), "{}", failed["error"]);
+    let active = |users: &[Value]| users.iter().filter(|u| u["employmentStatus"] == "ACTIVE").count();
+    assert_eq!(active(&app.users(&admin).await), 57, "the failed run deactivated nobody");
+
+    // A transient failure (one attempt's worth of 500s) is retried and the same run completes.
+    app.sandbox.with_tenant("acme", |t| t.inject(vec![Fault::Status(500); 3]));
+    let retried = app.sync(&admin, &connection_id).await;
+    assert_eq!(retried["status"], "SUCCEEDED");
+    assert_eq!(retried["deactivated"], 1);
+    assert_eq!(active(&app.users(&admin).await), 56);
+    app.stop().await;
+}
+
+crate::on_both_backends!(
+    a_full_sync_fills_the_directory_with_live_progress,
+    bad_records_become_issues_not_crashes,
+    an_unchanged_resync_writes_no_user_rows,
+    hires_leavers_and_changes_reach_the_directory,
+    a_second_start_while_running_is_refused,
+    a_cancelled_run_deactivates_nobody,
+    a_failing_provider_fails_the_run_without_deactivating_anyone,
+);

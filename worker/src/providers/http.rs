@@ -123,3 +123,22 @@ fn describe(err: &reqwest::Error) -> String {
         "the request failed".into()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_refused_connection_is_unreachable_after_retries() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        drop(listener);
+        let http = ProviderHttp::new(RetryPolicy {
+            max_attempts: 2,
+            initial_backoff: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        });
+        let err = http.send(|c| c.get(&url)).await.unwrap_err();
+        assert!(matches!(err, ProviderError::Unreachable(_)), "{err:?}");
+    }
+}

@@ -1,0 +1,87 @@
+//! Seed step 3, "Open Window": the OAuth 2.0 code flow through the sandbox's sign-in page and
+//! our `GET /oauth/callback`.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use directory_sync::operations as ops;
+
+use crate::helpers::{Backend, TestApp};
+
+fn begin_input() -> Value {
+    json!({ "input": { "providerId": "bamboohr", "subdomain": "acme", "adminConfirmed": true, "termsAccepted": true } })
+}
+
+/// What the admin's browser does: open the authorization URL, follow the provider's redirect
+/// to our callback. Answers the callback page's status and body.
+async fn sign_in(authorization_url: &str) -> (u16, String) {
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let provider_page = browser.get(authorization_url).send().await.unwrap();
+    assert_eq!(provider_page.status().as_u16(), 302, "the sandbox signs in and redirects back");
+    let callback = provider_page.headers()["location"].to_str().unwrap().to_string();
+    assert!(callback.contains("/oauth/callback?"), "{callback}");
+    let page = browser.get(&callback).send().await.unwrap();
+    (page.status().as_u16(), page.text().await.unwrap())
+}
+
+async fn signing_in_connects_and_the_subscription_sees_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let data = admin.execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input()).await.unwrap().ok().unwrap();
+    let begun = &data["beginCredentialConnection"];
+    assert_eq!(begun["connection"]["status"], "PENDING_AUTHORIZATION");
+    let connection_id = begun["connection"]["id"].as_str().unwrap().to_string();
+    let url = begun["authorizationUrl"].as_str().unwrap();
+    assert!(url.starts_with(&app.sandbox.url().to_string()), "{url}");
+    for part in
+        ["request=authorize", "response_type=code", "client_id=", "state=", "redirect_uri=http%3A%2F%2F127.0.0.1"]
+    {
+        assert!(url.contains(part), "{part} missing from {url}");
+    }
+
+    let mut statuses = admin.subscribe(ops::CONNECTION_STATUS, json!({ "id": connection_id })).await.unwrap();
+    let first = statuses.next().await.unwrap().unwrap().ok().unwrap();
+    assert_eq!(first["connectionStatus"]["status"], "PENDING_AUTHORIZATION");
+
+    let (status, page) = sign_in(url).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Connected"), "{page}");
+    let next = tokio::time::timeout(Duration::from_secs(10), statuses.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(next.ok().unwrap()["connectionStatus"]["status"], "CONNECTED");
+    statuses.close().await;
+
+    let connection = admin.execute(ops::CONNECTION, json!({ "id": connection_id })).await.unwrap().ok().unwrap();
+    assert_eq!(connection["connection"]["status"], "CONNECTED");
+    assert!(connection["connection"]["credentialHint"].as_str().unwrap().starts_with('…'));
+    // The bearer token works for syncing.
+    app.confirm_mapping(&admin, &connection_id, None).await;
+    let run = app.sync(&admin, &connection_id).await;
+    assert_eq!(run["status"], "SUCCEEDED");
+    assert_eq!(run["created"], 60);
+
+    // The callback link is single-use.
+    let replay = reqwest::get(format!("{}/oauth/callback?code=x&state=whatever", app.url)).await.unwrap();
+    assert_eq!(replay.status().as_u16(), 400);
+    app.stop().await;
+}
+
+async fn a_refused_sign_in_fails_with_a_reason(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.sandbox.with_tenant("acme", |t| t.consent = false);
+    let admin = app.admin();
+    let data = admin.execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input()).await.unwrap().ok().unwrap();
+    let connection_id = data["beginCredentialConnection"]["connection"]["id"].as_str().unwrap().to_string();
+    let (status, page) = sign_in(data["beginCredentialConnection"]["authorizationUrl"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Connection failed"), "{page}");
+    let connection = admin.execute(ops::CONNECTION, json!({ "id": connection_id })).await.unwrap().ok().unwrap();
+    assert_eq!(connection["connection"]["status"], "FAILED");
+    let message = connection["connection"]["statusMessage"].as_str().unwrap();
+    assert!(message.contains("access_denied"), "{message}");
+    let response = admin.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap();
+    assert_eq!(response.error_code(), Some("VALIDATION_FAILED"));
+    app.stop().await;
+}
+
+crate::on_both_backends!(signing_in_connects_and_the_subscription_sees_it, a_refused_sign_in_fails_with_a_reason);
