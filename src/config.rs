@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use secrecy::SecretString;
 
@@ -34,6 +35,13 @@ pub struct Config {
     pub encryption_key: SecretString,
     /// Provider id → endpoint overrides and OAuth app (`BAMBOOHR_API_BASE`, ...).
     pub providers: HashMap<String, ProviderEndpoints>,
+    /// Records merged per transaction and checkpoint.
+    pub sync_page_size: usize,
+    /// How long a worker's claim on a run lasts unrenewed; a crashed worker's run is taken over
+    /// after it.
+    pub sync_lease: Duration,
+    /// How often workers look for abandoned runs and due schedules.
+    pub sweep_interval: Duration,
 }
 
 impl Config {
@@ -92,7 +100,19 @@ impl Config {
                 (id.to_string(), endpoints)
             })
             .collect();
+        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(raw) => raw.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Invalid {
+                    name,
+                    message: format!("'{raw}' is not a positive whole number"),
+                }),
+            }
+        };
         Ok(Self {
+            sync_page_size: number("SYNC_PAGE_SIZE", 500)? as usize,
+            sync_lease: Duration::from_secs(number("SYNC_LEASE_SECONDS", 60)?),
+            sweep_interval: Duration::from_secs(number("SYNC_SWEEP_SECONDS", 15)?),
             bind_addr,
             public_url: lookup("PUBLIC_URL"),
             data_dir,
@@ -151,6 +171,8 @@ mod tests {
         assert!(err.to_string().starts_with("BIND_ADDR"), "{err}");
         let err = Config::from_lookup(lookup(&[("DATA_DIR", dir), ("DATABASE_URL", "mysql://x")])).unwrap_err();
         assert!(err.to_string().starts_with("DATABASE_URL"), "{err}");
+        let err = Config::from_lookup(lookup(&[("DATA_DIR", dir), ("SYNC_PAGE_SIZE", "0")])).unwrap_err();
+        assert!(err.to_string().starts_with("SYNC_PAGE_SIZE"), "{err}");
         let err = Config::from_lookup(lookup(&[("DATA_DIR", dir), ("REDIS_URL", "redis://x")])).unwrap_err();
         assert!(err.to_string().starts_with("JWT_SECRET"), "{err}");
     }

@@ -32,7 +32,8 @@ pub async fn run(employees: u32) -> anyhow::Result<()> {
         "BAMBOOHR_CLIENT_SECRET" => Some(OAUTH_CLIENT_SECRET.into()),
         _ => None,
     })?;
-    let service = RunningService::start(&config, Roles { api: true, worker: true }, Tuning::default()).await?;
+    let service =
+        RunningService::start(&config, Roles { api: true, worker: true }, Tuning::from_config(&config)).await?;
     let url = service.url.clone().context("the API is not running")?;
     let token = service.keys.mint("demo-admin", "demo", Role::Admin, Plan::Paid, chrono::Duration::hours(1));
     let client = GraphqlClient::new(&url, Some(token));

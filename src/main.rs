@@ -103,7 +103,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn run_until_signal(roles: Roles) -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    let service = RunningService::start(&config, roles, Tuning::default()).await?;
+    let service = RunningService::start(&config, roles, Tuning::from_config(&config)).await?;
     if let Some(url) = &service.url {
         eprintln!("directory-sync listening on {url} (GraphiQL at {url}/graphiql)");
     }

@@ -31,14 +31,29 @@ pub struct Roles {
     pub worker: bool,
 }
 
-/// Knobs tests and benchmarks turn; production uses the defaults.
-#[derive(Debug, Clone, Default)]
+/// Knobs of the sync machinery; [`Tuning::from_config`] for deployments, tests turn them further.
+#[derive(Debug, Clone)]
 pub struct Tuning {
     pub sync: SyncSettings,
     pub queue: QueueSettings,
     pub retry: RetryPolicy,
     /// How often workers sweep for abandoned runs and due schedules.
-    pub maintenance_every: Option<Duration>,
+    pub sweep_interval: Duration,
+}
+
+impl Tuning {
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            sync: SyncSettings {
+                page_size: config.sync_page_size,
+                lease: config.sync_lease,
+                ..SyncSettings::default()
+            },
+            queue: QueueSettings::default(),
+            retry: RetryPolicy::default(),
+            sweep_interval: config.sweep_interval,
+        }
+    }
 }
 
 /// A started service; dropping it does not stop it, [`RunningService::stop`] does.
@@ -116,8 +131,8 @@ impl RunningService {
                     tracing::error!(error = %err, "the sync worker stopped");
                 }
             }));
-            let every = tuning.maintenance_every.unwrap_or(Duration::from_secs(15));
-            let sweep = tokio::spawn(maintenance::run_maintenance(env.clone(), shared_queue.clone(), every));
+            let sweep =
+                tokio::spawn(maintenance::run_maintenance(env.clone(), shared_queue.clone(), tuning.sweep_interval));
             let stop = wait_for(shutdown_rx.clone());
             tasks.push(tokio::spawn(async move {
                 stop.await;

@@ -88,9 +88,10 @@ pub struct TestApp {
 }
 
 /// Removes what a test created outside the service, even when the test fails.
-struct Cleanup {
-    data_dir: PathBuf,
-    postgres_database: Option<String>,
+pub struct Cleanup {
+    pub data_dir: PathBuf,
+    pub postgres_database: Option<String>,
+    pub redis_prefix: Option<String>,
 }
 
 /// Environment of a test service: everything a deployment would set.
@@ -121,7 +122,7 @@ pub fn test_config(
 }
 
 /// Fast retries and leases, so fault tests take seconds.
-pub fn test_tuning(page_size: usize) -> Tuning {
+pub fn test_tuning(config: &Config, page_size: usize) -> Tuning {
     Tuning {
         sync: SyncSettings { page_size, lease: Duration::from_secs(5), ..SyncSettings::default() },
         retry: RetryPolicy {
@@ -129,8 +130,8 @@ pub fn test_tuning(page_size: usize) -> Tuning {
             initial_backoff: Duration::from_millis(10),
             max_wait: Duration::from_secs(2),
         },
-        maintenance_every: Some(Duration::from_secs(1)),
-        ..Tuning::default()
+        sweep_interval: Duration::from_secs(1),
+        ..Tuning::from_config(config)
     }
 }
 
@@ -156,9 +157,10 @@ impl TestApp {
             let db = service::connect_database(&config.database_url).await.expect("database");
             service::migrate(&db).await.expect("migrations");
         }
-        let service = RunningService::start(&config, Roles { api: true, worker: true }, test_tuning(options.page_size))
-            .await
-            .expect("service starts");
+        let service =
+            RunningService::start(&config, Roles { api: true, worker: true }, test_tuning(&config, options.page_size))
+                .await
+                .expect("service starts");
         let url = service.url.clone().expect("API url");
         Self {
             service,
@@ -166,7 +168,11 @@ impl TestApp {
             url,
             workspace: unique("ws"),
             api_key,
-            _cleanup: Cleanup { data_dir, postgres_database },
+            _cleanup: Cleanup {
+                data_dir,
+                postgres_database,
+                redis_prefix: config.redis_url.as_ref().map(|_| config.redis_prefix.clone()),
+            },
         }
     }
 
@@ -285,16 +291,32 @@ impl TestApp {
 impl Drop for Cleanup {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.data_dir);
-        if let Some(name) = self.postgres_database.take() {
-            // Best effort: a failed test leaves at worst an uniquely named database behind.
-            let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-                runtime.block_on(async {
-                    let admin = Database::connect(postgres_admin_url()).await.ok()?;
-                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()
-                })
+        let database = self.postgres_database.take();
+        let prefix = self.redis_prefix.take();
+        // Best effort, on a thread of its own (Drop may run inside the test's runtime): a failed
+        // cleanup leaves at worst uniquely named leftovers.
+        let _ = std::thread::spawn(move || {
+            if let Some(prefix) = prefix {
+                if let Ok(mut redis) = redis::Client::open(REDIS_URL).and_then(|c| c.get_connection()) {
+                    let keys: Vec<String> =
+                        redis::cmd("KEYS").arg(format!("{prefix}:*")).query(&mut redis).unwrap_or_default();
+                    let queues: Vec<String> = keys.iter().filter(|k| k.ends_with(":workers")).cloned().collect();
+                    if !keys.is_empty() {
+                        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(keys).query(&mut redis);
+                    }
+                    for queue in queues {
+                        let _: redis::RedisResult<()> =
+                            redis::cmd("ZREM").arg("core:apalis:queues:list").arg(queue).query(&mut redis);
+                    }
+                }
+            }
+            let name = database?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                let admin = Database::connect(postgres_admin_url()).await.ok()?;
+                admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()
             })
-            .join();
-        }
+        })
+        .join();
     }
 }

@@ -9,5 +9,6 @@ mod connect;
 mod credentials;
 mod directory;
 mod mapping;
+mod production;
 mod schema;
 mod sync;

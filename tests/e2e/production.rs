@@ -1,0 +1,207 @@
+//! Production mode: the real binary as separate processes — `migrate`, an API replica
+//! (`serve --no-worker`) and `worker` processes — sharing PostgreSQL and Redis. A subscriber on
+//! the API process follows runs executed by a worker process, and a killed worker's run is
+//! finished by another worker from its checkpoint.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use api::{JwtKeys, Plan, Role};
+use directory_sync::client::GraphqlClient;
+use directory_sync::operations as ops;
+use sandbox::{Company, Sandbox};
+
+use crate::helpers::{fresh_postgres_database, unique, Cleanup, REDIS_URL};
+
+const JWT_SECRET: &str = "production-test-secret";
+const ENCRYPTION_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+/// A child process killed when dropped, so a failing test leaves nothing running.
+struct Process(Child);
+
+impl Process {
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The deployment: environment shared by every process.
+struct Deployment {
+    env: Vec<(String, String)>,
+    api_url: String,
+    _cleanup: Cleanup,
+}
+
+impl Deployment {
+    async fn new(sandbox: &Sandbox, page_size: usize) -> Self {
+        let (database, database_url) = fresh_postgres_database().await;
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let data_dir = std::env::temp_dir().join(unique("directory-sync-prod"));
+        let redis_prefix = unique("ds-prod");
+        let env = [
+            ("DATABASE_URL", database_url),
+            ("REDIS_URL", REDIS_URL.to_string()),
+            ("REDIS_PREFIX", redis_prefix.clone()),
+            ("JWT_SECRET", JWT_SECRET.to_string()),
+            ("ENCRYPTION_KEY", ENCRYPTION_KEY.to_string()),
+            ("BAMBOOHR_API_BASE", sandbox.bamboohr_api_base()),
+            ("BIND_ADDR", format!("127.0.0.1:{port}")),
+            ("DATA_DIR", data_dir.display().to_string()),
+            ("SYNC_PAGE_SIZE", page_size.to_string()),
+            ("SYNC_LEASE_SECONDS", "2".to_string()),
+            ("SYNC_SWEEP_SECONDS", "1".to_string()),
+            ("RUST_LOG", std::env::var("TEST_LOG").map(|_| "info".to_string()).unwrap_or_else(|_| "error".into())),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let cleanup = Cleanup { data_dir, postgres_database: Some(database), redis_prefix: Some(redis_prefix) };
+        Self { env, api_url: format!("http://127.0.0.1:{port}"), _cleanup: cleanup }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_directory-sync"));
+        command.args(args).envs(self.env.iter().map(|(k, v)| (k, v))).stdin(Stdio::null()).stdout(Stdio::null());
+        if std::env::var("TEST_LOG").is_err() {
+            command.stderr(Stdio::null());
+        }
+        command
+    }
+
+    fn spawn(&self, args: &[&str]) -> Process {
+        Process(self.command(args).spawn().expect("the directory-sync binary starts"))
+    }
+
+    async fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(response) = reqwest::get(format!("{}/readyz", self.api_url)).await {
+                if response.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the API process did not become ready");
+    }
+
+    fn admin(&self) -> GraphqlClient {
+        let token = JwtKeys::from_secret(JWT_SECRET.as_bytes()).mint(
+            "ops",
+            "prod",
+            Role::Admin,
+            Plan::Paid,
+            chrono::Duration::hours(1),
+        );
+        GraphqlClient::new(&self.api_url, Some(token))
+    }
+}
+
+async fn connect_and_map(client: &GraphqlClient, api_key: &str) -> String {
+    let data = client
+        .execute(
+            ops::CONNECT_WITH_API_KEY,
+            json!({ "input": { "providerId": "bamboohr", "subdomain": "acme",
+            "apiKey": api_key, "adminConfirmed": true, "termsAccepted": true } }),
+        )
+        .await
+        .unwrap()
+        .ok()
+        .unwrap();
+    let id = data["connectWithApiKey"]["id"].as_str().unwrap().to_string();
+    let connection = client.execute(ops::CONNECTION, json!({ "id": id })).await.unwrap().ok().unwrap();
+    let entries = connection["connection"]["fieldMapping"]["entries"].clone();
+    let saved = client.execute(ops::SAVE_MAPPING, json!({ "id": id, "entries": entries })).await.unwrap().ok().unwrap();
+    let version = saved["saveFieldMapping"]["version"].clone();
+    client.execute(ops::CONFIRM_MAPPING, json!({ "id": id, "version": version })).await.unwrap().ok().unwrap();
+    id
+}
+
+async fn next_run(subscription: &mut directory_sync::client::Subscription) -> Option<Value> {
+    let event =
+        tokio::time::timeout(Duration::from_secs(60), subscription.next()).await.expect("progress within a minute")?;
+    Some(event.unwrap().ok().unwrap()["syncProgress"]["run"].clone())
+}
+
+#[tokio::test]
+async fn a_subscriber_on_the_api_follows_a_run_on_a_separate_worker() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let api_key = sandbox.add_bamboohr_tenant("acme", Company::generate("acme.example", 300, 5));
+    let deployment = Deployment::new(&sandbox, 50).await;
+    assert!(deployment.command(&["migrate"]).status().unwrap().success());
+    let _api = deployment.spawn(&["serve", "--no-worker"]);
+    deployment.wait_ready().await;
+    let admin = deployment.admin();
+    let connection_id = connect_and_map(&admin, &api_key).await;
+
+    let data = admin.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap().ok().unwrap();
+    let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
+    let mut progress = admin.subscribe(&ops::sync_progress(), json!({ "id": run_id })).await.unwrap();
+    assert_eq!(next_run(&mut progress).await.unwrap()["status"], "QUEUED");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let waiting = admin.execute(&ops::sync_run(), json!({ "id": run_id })).await.unwrap().ok().unwrap();
+    assert_eq!(waiting["syncRun"]["status"], "QUEUED", "the API process runs no syncs");
+
+    let _worker = deployment.spawn(&["worker"]);
+    let mut last = Value::Null;
+    while let Some(run) = next_run(&mut progress).await {
+        last = run;
+    }
+    assert_eq!(last["status"], "SUCCEEDED");
+    assert_eq!(last["processed"], 300);
+    let users = admin.execute(ops::USERS, json!({})).await.unwrap().ok().unwrap();
+    assert_eq!(users["users"]["totalCount"], last["created"]);
+    sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn a_killed_workers_run_is_finished_by_another_from_its_checkpoint() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let api_key = sandbox.add_bamboohr_tenant("acme", Company::generate("acme.example", 2000, 5));
+    // One record per transaction makes the run long enough to kill it halfway.
+    let deployment = Deployment::new(&sandbox, 1).await;
+    assert!(deployment.command(&["migrate"]).status().unwrap().success());
+    let _api = deployment.spawn(&["serve", "--no-worker"]);
+    deployment.wait_ready().await;
+    let admin = deployment.admin();
+    let connection_id = connect_and_map(&admin, &api_key).await;
+
+    let mut doomed = deployment.spawn(&["worker"]);
+    let data = admin.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap().ok().unwrap();
+    let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
+    let mut progress = admin.subscribe(&ops::sync_progress(), json!({ "id": run_id })).await.unwrap();
+    let mut killed_at = 0;
+    while let Some(run) = next_run(&mut progress).await {
+        let processed = run["processed"].as_i64().unwrap();
+        if processed >= 50 {
+            doomed.kill();
+            killed_at = processed;
+            break;
+        }
+    }
+    assert!(killed_at >= 50, "the run made progress before the worker died");
+    let stalled = admin.execute(&ops::sync_run(), json!({ "id": run_id })).await.unwrap().ok().unwrap();
+    assert_eq!(stalled["syncRun"]["status"], "RUNNING");
+    assert!(stalled["syncRun"]["processed"].as_i64().unwrap() < 2000, "killed before the end");
+
+    let _rescuer = deployment.spawn(&["worker"]);
+    let mut last = Value::Null;
+    while let Some(run) = next_run(&mut progress).await {
+        last = run;
+    }
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    assert_eq!(last["processed"], 2000, "resumed from the checkpoint: nothing counted twice");
+    assert_eq!(last["created"].as_i64().unwrap() + last["skipped"].as_i64().unwrap(), 2000);
+    let users = admin.execute(ops::USERS, json!({})).await.unwrap().ok().unwrap();
+    assert_eq!(users["users"]["totalCount"], last["created"], "no one was imported twice");
+    sandbox.stop().await;
+}
