@@ -27,7 +27,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden => "FORBIDDEN",

@@ -1,6 +1,7 @@
 //! The GraphQL schema: query and mutation roots merged per domain, subscriptions, limits.
 
 pub mod context;
+mod error_codes;
 pub mod mutation;
 pub mod query;
 pub mod subscription;
@@ -20,6 +21,7 @@ const MAX_COMPLEXITY: usize = 20_000;
 pub fn build_schema(api: Option<ApiContext>) -> AppSchema {
     let mut builder = Schema::build(query::Query::default(), mutation::Mutation::default(), subscription::Subscription)
         .register_output_type::<ErrorCode>()
+        .extension(error_codes::ErrorCodes)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY);
     if let Some(api) = api {
