@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
 use api::{Plan, Role};
+use directory_sync::bench::{BenchOptions, Store};
 use directory_sync::config::Config;
 use directory_sync::service::{self, Roles, RunningService, Tuning};
 
@@ -35,6 +36,18 @@ enum Command {
     Demo {
         #[arg(long, default_value_t = 200)]
         employees: u32,
+    },
+    /// Measure full syncs against a baseline on SQLite and PostgreSQL, and print the figures.
+    Bench {
+        /// Company sizes to sync.
+        #[arg(long, value_delimiter = ',', default_values_t = [200, 10_000, 100_000])]
+        employees: Vec<u32>,
+        /// Skip PostgreSQL.
+        #[arg(long)]
+        sqlite_only: bool,
+        /// Admin connection for creating a database per PostgreSQL case.
+        #[arg(long, env = "BENCH_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
+        postgres_url: String,
     },
     /// Print a bearer token for local use.
     Token {
@@ -67,8 +80,11 @@ enum PlanArg {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let default_level =
-        if matches!(cli.command, Command::Demo { .. } | Command::Token { .. }) { "warn" } else { "info" };
+    let default_level = if matches!(cli.command, Command::Demo { .. } | Command::Token { .. } | Command::Bench { .. }) {
+        "warn"
+    } else {
+        "info"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
         .with_writer(std::io::stderr)
@@ -84,6 +100,10 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { employees } => directory_sync::demo::run(employees).await,
+        Command::Bench { employees, sqlite_only, postgres_url } => {
+            let stores = if sqlite_only { vec![Store::Sqlite] } else { vec![Store::Sqlite, Store::Postgres] };
+            directory_sync::bench::run(BenchOptions { sizes: employees, stores, postgres_url }).await
+        }
         Command::Token { workspace, role, plan, subject, hours } => {
             let config = Config::from_env()?;
             let keys = api::JwtKeys::from_secret(secrecy::ExposeSecret::expose_secret(&config.jwt_secret).as_bytes());

@@ -1,0 +1,263 @@
+//! `directory-sync bench`: full syncs of sandbox companies on SQLite and PostgreSQL, next to a
+//! baseline measured in the same run — fetching the same pages and bulk-inserting the same rows
+//! into the same database — plus a no-change re-sync that must write no user rows.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, Database, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
+};
+use serde_json::{json, Value};
+
+use api::{Plan, Role};
+use entity::directory_user;
+use sandbox::{Company, Sandbox};
+use worker::credentials::Credentials;
+use worker::mapping::{apply_mapping, suggest_mapping};
+use worker::providers::catalogue::{self, ProviderRegistry};
+use worker::providers::http::{ProviderHttp, RetryPolicy};
+use worker::providers::FetchRequest;
+
+use crate::client::GraphqlClient;
+use crate::config::Config;
+use crate::operations as ops;
+use crate::service::{self, Roles, RunningService, Tuning};
+
+/// Where one case's data lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    Sqlite,
+    Postgres,
+}
+
+pub struct BenchOptions {
+    pub sizes: Vec<u32>,
+    pub stores: Vec<Store>,
+    /// Admin connection used to create and drop a database per PostgreSQL case.
+    pub postgres_url: String,
+}
+
+struct Case {
+    store: Store,
+    employees: u32,
+    sync: Duration,
+    baseline_fetch: Duration,
+    baseline_insert: Duration,
+    resync: Duration,
+    resync_user_writes: u64,
+    resync_unchanged: i64,
+    peak_rss_mib: f64,
+}
+
+/// The process's peak resident memory so far (VmHWM), in MiB.
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
+    println!("directory-sync bench: full sync vs. baseline (fetch the same pages + one bulk insert of the same rows)");
+    println!("peak RSS is the whole process (service, sandbox and its generated company) so far\n");
+    let mut cases = Vec::new();
+    for &store in &options.stores {
+        for &employees in &options.sizes {
+            let case = run_case(store, employees, &options.postgres_url)
+                .await
+                .with_context(|| format!("{store:?}, {employees} employees"))?;
+            print_case(&case);
+            cases.push(case);
+        }
+    }
+    Ok(())
+}
+
+fn print_case(c: &Case) {
+    let baseline = c.baseline_fetch + c.baseline_insert;
+    println!(
+        "{:<8} {:>7} employees | sync {:>8.2?} ({:>7.0} rows/s) | baseline {:>8.2?} (fetch {:.2?} + insert {:.2?}) | ratio {:.2} | no-change re-sync {:>8.2?}: {} unchanged, {} user rows written | peak RSS {:.0} MiB",
+        format!("{:?}", c.store),
+        c.employees,
+        c.sync,
+        f64::from(c.employees) / c.sync.as_secs_f64(),
+        baseline,
+        c.baseline_fetch,
+        c.baseline_insert,
+        c.sync.as_secs_f64() / baseline.as_secs_f64(),
+        c.resync,
+        c.resync_unchanged,
+        c.resync_user_writes,
+        c.peak_rss_mib,
+    );
+}
+
+async fn run_case(store: Store, employees: u32, postgres_url: &str) -> anyhow::Result<Case> {
+    let sandbox = Sandbox::start().await?;
+    let api_key = sandbox.add_bamboohr_tenant("bench", Company::generate("bench.example", employees, 3));
+    let data_dir = std::env::temp_dir().join(format!("directory-sync-bench-{}", uuid::Uuid::new_v4()));
+    let (database_url, pg_database) = match store {
+        Store::Sqlite => (None, None),
+        Store::Postgres => {
+            let name = format!("ds_bench_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(postgres_url).await.context("BENCH_POSTGRES_URL")?;
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+            let url =
+                format!("{}/{name}", postgres_url.rsplit_once('/').context("BENCH_POSTGRES_URL has no database")?.0);
+            (Some(url), Some(name))
+        }
+    };
+    let dir = data_dir.display().to_string();
+    let api_base = sandbox.bamboohr_api_base();
+    let config = Config::from_lookup(|name| match name {
+        "BIND_ADDR" => Some("127.0.0.1:0".into()),
+        "DATA_DIR" => Some(dir.clone()),
+        "DATABASE_URL" => database_url.clone(),
+        "BAMBOOHR_API_BASE" => Some(api_base.clone()),
+        _ => None,
+    })?;
+    if !config.is_embedded_database() {
+        service::migrate(&service::connect_database(&config.database_url).await?).await?;
+    }
+    let service =
+        RunningService::start(&config, Roles { api: true, worker: true }, Tuning::from_config(&config)).await?;
+    let client = GraphqlClient::new(
+        service.url.as_deref().context("API url")?,
+        Some(service.keys.mint("bench", "bench", Role::Admin, Plan::Paid, chrono::Duration::hours(4))),
+    );
+
+    let connection = client
+        .execute(ops::CONNECT_WITH_API_KEY, json!({ "input": { "providerId": "bamboohr", "subdomain": "bench", "apiKey": api_key, "adminConfirmed": true, "termsAccepted": true } }))
+        .await?
+        .ok()?;
+    let connection_id = connection["connectWithApiKey"]["id"].as_str().context("connection id")?.to_string();
+    let details = client.execute(ops::CONNECTION, json!({ "id": connection_id })).await?.ok()?;
+    let entries = details["connection"]["fieldMapping"]["entries"].clone();
+    let saved = client.execute(ops::SAVE_MAPPING, json!({ "id": connection_id, "entries": entries })).await?.ok()?;
+    client
+        .execute(ops::CONFIRM_MAPPING, json!({ "id": connection_id, "version": saved["saveFieldMapping"]["version"] }))
+        .await?
+        .ok()?;
+
+    let (sync, _) = timed_sync(&client, &connection_id).await?;
+    let written_before = latest_user_write(&service.db).await?;
+    let (resync, run) = timed_sync(&client, &connection_id).await?;
+    let resync_user_writes = directory_user::Entity::find()
+        .filter(directory_user::Column::UpdatedAt.gt(written_before))
+        .count(&service.db)
+        .await?;
+    let (baseline_fetch, baseline_insert) = baseline(&config, &service.db, &api_key).await?;
+    let case = Case {
+        store,
+        employees,
+        sync,
+        baseline_fetch,
+        baseline_insert,
+        resync,
+        resync_user_writes,
+        resync_unchanged: run["unchanged"].as_i64().unwrap_or(-1),
+        peak_rss_mib: peak_rss_mib(),
+    };
+    service.stop().await;
+    sandbox.stop().await;
+    let _ = std::fs::remove_dir_all(&data_dir);
+    if let Some(name) = pg_database {
+        let admin = Database::connect(postgres_url).await?;
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+    }
+    Ok(case)
+}
+
+/// startSync → SUCCEEDED, followed over the subscription as the admin portal does.
+async fn timed_sync(client: &GraphqlClient, connection_id: &str) -> anyhow::Result<(Duration, Value)> {
+    let started = Instant::now();
+    let run = client.execute(&ops::start_sync(), json!({ "id": connection_id })).await?.ok()?;
+    let run_id = run["startSync"]["id"].as_str().context("run id")?.to_string();
+    let mut progress = client.subscribe(&ops::sync_progress(), json!({ "id": run_id })).await?;
+    let mut last = Value::Null;
+    while let Some(event) = progress.next().await {
+        last = event?.ok()?["syncProgress"]["run"].clone();
+    }
+    let elapsed = started.elapsed();
+    anyhow::ensure!(last["status"] == "SUCCEEDED", "the sync ended {}", last);
+    Ok((elapsed, last))
+}
+
+async fn latest_user_write(db: &sea_orm::DatabaseConnection) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    let latest: Option<chrono::DateTime<chrono::Utc>> = directory_user::Entity::find()
+        .select_only()
+        .column_as(directory_user::Column::UpdatedAt.max(), "latest")
+        .into_tuple()
+        .one(db)
+        .await?
+        .flatten();
+    latest.context("no users were written")
+}
+
+/// Fetches the same pages with the same connector, maps them, and bulk-inserts the same rows
+/// in one transaction into a workspace of their own.
+async fn baseline(
+    config: &Config,
+    db: &sea_orm::DatabaseConnection,
+    api_key: &str,
+) -> anyhow::Result<(Duration, Duration)> {
+    let registry = ProviderRegistry::new(ProviderHttp::new(RetryPolicy::default()), config.providers.clone());
+    let provider = catalogue::find("bamboohr").context("bamboohr")?;
+    let connector = provider.connector(
+        &registry.context("bamboohr"),
+        Some("bench"),
+        &Credentials::ApiKey { key: api_key.to_string().into(), secret: None },
+    )?;
+    let available: Vec<String> = connector.discover_fields().await?.into_iter().map(|f| f.key).collect();
+    let mapping = suggest_mapping(provider.info(), &available);
+
+    let started = Instant::now();
+    let mut pages = connector
+        .fetch(FetchRequest { fields: mapping.external_fields(), cursor: None, page_size: config.sync_page_size })
+        .await?;
+    let mut records = Vec::new();
+    while let Some(page) = futures::StreamExt::next(&mut pages).await {
+        records.extend(page?.records);
+    }
+    let fetch = started.elapsed();
+
+    let started = Instant::now();
+    worker::workspaces::ensure_workspace(db, "bench-baseline", "paid").await?;
+    let now = chrono::Utc::now();
+    let mut seen = std::collections::HashSet::new();
+    let rows: Vec<directory_user::ActiveModel> = records
+        .iter()
+        .filter_map(|r| apply_mapping(&mapping, r).ok())
+        .filter(|u| seen.insert(u.email_key()))
+        .map(|u| directory_user::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            workspace_id: Set("bench-baseline".into()),
+            email: Set(u.email.clone()),
+            email_normalized: Set(u.email_key()),
+            first_name: Set(u.first_name),
+            last_name: Set(u.last_name),
+            display_name: Set(u.display_name),
+            job_title: Set(u.job_title),
+            department: Set(u.department),
+            location: Set(u.location),
+            employment_status: Set(directory_user::EmploymentStatus::Active),
+            start_date: Set(u.start_date),
+            manager_id: Set(None),
+            invitation_status: Set(directory_user::InvitationStatus::NotInvited),
+            invited_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .collect();
+    let txn = db.begin().await?;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let batch: Vec<_> = rows.by_ref().take(1000).collect();
+        directory_user::Entity::insert_many(batch).exec(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok((fetch, started.elapsed()))
+}
