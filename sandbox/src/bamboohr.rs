@@ -27,9 +27,12 @@ pub struct Tenant {
     pub rate_limit_per_second: Option<u32>,
     /// When false, the sign-in page answers `error=access_denied` instead of a code.
     pub consent: bool,
+    /// Lifetime of issued access tokens (`expires_in`); expired tokens answer 401.
+    pub token_lifetime: Duration,
     faults: VecDeque<Fault>,
     codes: HashSet<String>,
-    access_tokens: HashSet<String>,
+    access_tokens: HashMap<String, Instant>,
+    refresh_tokens: HashSet<String>,
     window: (Instant, u32),
     /// Requests received, by path tail (`meta/fields`, `reports/custom`, ...).
     pub requests: HashMap<String, u32>,
@@ -43,9 +46,11 @@ impl Tenant {
             api_access_enabled: true,
             rate_limit_per_second: None,
             consent: true,
+            token_lifetime: Duration::from_secs(3600),
             faults: VecDeque::new(),
             codes: HashSet::new(),
-            access_tokens: HashSet::new(),
+            access_tokens: HashMap::new(),
+            refresh_tokens: HashSet::new(),
             window: (Instant::now(), 0),
             requests: HashMap::new(),
         }
@@ -130,7 +135,10 @@ fn authenticated(tenant: &Tenant, req: &HttpRequest) -> bool {
         let text = String::from_utf8_lossy(&decoded);
         return text.split_once(':').is_some_and(|(key, _)| key == tenant.api_key);
     }
-    header.strip_prefix("Bearer ").is_some_and(|token| tenant.access_tokens.contains(token))
+    header
+        .strip_prefix("Bearer ")
+        .and_then(|token| tenant.access_tokens.get(token))
+        .is_some_and(|expires| Instant::now() < *expires)
 }
 
 fn wants_json(req: &HttpRequest) -> bool {
@@ -333,22 +341,25 @@ async fn token(tenants: web::Data<Tenants>, path: web::Path<String>, body: web::
     let Some(tenant) = all.get_mut(path.as_str()) else {
         return HttpResponse::NotFound().body("Company not found");
     };
+    *tenant.requests.entry(format!("token:{}", request.grant_type)).or_default() += 1;
     let granted = match request.grant_type.as_str() {
         "authorization_code" => request.code.is_some_and(|c| tenant.codes.remove(&c)),
-        "refresh_token" => request.refresh_token.is_some(),
+        "refresh_token" => request.refresh_token.is_some_and(|t| tenant.refresh_tokens.contains(&t)),
         _ => false,
     };
     if !granted {
         return HttpResponse::BadRequest().json(json!({"error": "invalid_grant"}));
     }
     let access_token = random_token(32);
-    tenant.access_tokens.insert(access_token.clone());
+    tenant.access_tokens.insert(access_token.clone(), Instant::now() + tenant.token_lifetime);
+    let refresh_token = random_token(32);
+    tenant.refresh_tokens.insert(refresh_token.clone());
     HttpResponse::Ok().json(json!({
         "access_token": access_token,
-        "expires_in": 3600,
+        "expires_in": tenant.token_lifetime.as_secs(),
         "token_type": "Bearer",
         "scope": "openid email employee",
-        "refresh_token": random_token(32),
+        "refresh_token": refresh_token,
         "id_token": "sandbox",
         "companyDomain": path.as_str(),
     }))

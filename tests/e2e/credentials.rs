@@ -84,4 +84,26 @@ async fn a_refused_sign_in_fails_with_a_reason(backend: Backend) {
     app.stop().await;
 }
 
-crate::on_both_backends!(signing_in_connects_and_the_subscription_sees_it, a_refused_sign_in_fails_with_a_reason);
+async fn expiring_tokens_are_refreshed_before_use(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // Tokens that expire within the refresh margin are refreshed on every use.
+    app.sandbox.with_tenant("acme", |t| t.token_lifetime = Duration::from_secs(60));
+    let admin = app.admin();
+    let data = admin.execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input()).await.unwrap().ok().unwrap();
+    let connection_id = data["beginCredentialConnection"]["connection"]["id"].as_str().unwrap().to_string();
+    sign_in(data["beginCredentialConnection"]["authorizationUrl"].as_str().unwrap()).await;
+    app.confirm_mapping(&admin, &connection_id, None).await;
+    let refreshes = || app.sandbox.with_tenant("acme", |t| t.requests.get("token:refresh_token").copied().unwrap_or(0));
+    let before = refreshes();
+    assert!(before >= 1, "mapping already used a refreshed token");
+    let run = app.sync(&admin, &connection_id).await;
+    assert_eq!(run["status"], "SUCCEEDED");
+    assert!(refreshes() > before, "the sync refreshed the token first");
+    app.stop().await;
+}
+
+crate::on_both_backends!(
+    signing_in_connects_and_the_subscription_sees_it,
+    a_refused_sign_in_fails_with_a_reason,
+    expiring_tokens_are_refreshed_before_use,
+);

@@ -32,6 +32,18 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
+    /// The refresh token of OAuth credentials that expire within `margin`.
+    pub fn refresh_due(&self, margin: chrono::Duration) -> Option<&SecretString> {
+        match self {
+            Self::OAuth(OAuthTokens { refresh_token: Some(token), expires_at: Some(at), .. })
+                if *at <= Utc::now() + margin =>
+            {
+                Some(token)
+            }
+            _ => None,
+        }
+    }
+
     /// The last four characters of the key, for the admin to recognise which key is in use.
     pub fn hint(&self) -> String {
         let shown = match self {

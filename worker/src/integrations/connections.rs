@@ -3,8 +3,10 @@
 use base64::Engine;
 use chrono::Utc;
 use rand::RngCore;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
 };
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
@@ -240,21 +242,36 @@ pub async fn list(db: &DatabaseConnection, workspace_id: &str) -> Result<Vec<con
         .await?)
 }
 
-/// A live connector for a CONNECTED connection.
-pub fn open_connector(env: &Environment, connection: &connection::Model) -> Result<Box<dyn Connector>> {
+/// How long before expiry OAuth credentials are refreshed.
+const REFRESH_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
+
+/// A live connector for a CONNECTED connection, refreshing (and storing) OAuth credentials
+/// that are about to expire.
+pub async fn open_connector(env: &Environment, connection: &connection::Model) -> Result<Box<dyn Connector>> {
     let sealed = match (&connection.status, &connection.credentials_ciphertext) {
         (ConnectionStatus::Connected, Some(sealed)) => sealed,
-        (status, _) => return Err(Error::NotConnected(format!("{status:?}").to_uppercase())),
+        (status, _) => return Err(Error::NotConnected(status.to_value())),
     };
-    let credentials = env.cipher.open(sealed)?;
+    let mut credentials = env.cipher.open(sealed)?;
     let provider = catalogue::find(&connection.provider_id).ok_or(Error::NotFound("provider"))?;
     let ctx = env.providers.context(provider.info().id);
+    if let Some(refresh_token) = credentials.refresh_due(REFRESH_MARGIN) {
+        credentials = provider.refresh_tokens(&ctx, connection.subdomain.as_deref(), refresh_token).await?;
+        connection::Entity::update_many()
+            .col_expr(connection::Column::CredentialsCiphertext, Expr::value(env.cipher.seal(&credentials)))
+            .col_expr(connection::Column::CredentialHint, Expr::value(credentials.hint()))
+            .col_expr(connection::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(connection::Column::Id.eq(connection.id))
+            .exec(&env.db)
+            .await?;
+        tracing::info!(connection_id = %connection.id, "refreshed OAuth credentials");
+    }
     Ok(provider.connector(&ctx, connection.subdomain.as_deref(), &credentials)?)
 }
 
 /// The provider fields this connection can read, discovered live.
 pub async fn discover_fields(env: &Environment, connection: &connection::Model) -> Result<Vec<ExternalField>> {
-    Ok(open_connector(env, connection)?.discover_fields().await?)
+    Ok(open_connector(env, connection).await?.discover_fields().await?)
 }
 
 /// A FULL sync with the latest confirmed mapping applied it: no re-sync is owed any more.
@@ -267,7 +284,7 @@ pub async fn clear_resync_required(db: &DatabaseConnection, connection_id: Uuid,
         .await?;
     if latest.is_some_and(|m| m.version == mapping_version) {
         connection::Entity::update_many()
-            .col_expr(connection::Column::ResyncRequired, sea_orm::sea_query::Expr::value(false))
+            .col_expr(connection::Column::ResyncRequired, Expr::value(false))
             .filter(connection::Column::Id.eq(connection_id))
             .exec(db)
             .await?;

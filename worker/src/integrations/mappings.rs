@@ -170,7 +170,7 @@ pub async fn preview(
         Some(entries) => validate_mapping(&entries, &available_fields(env, connection).await?)?,
         None => latest_or_suggested(env, connection).await?.mapping,
     };
-    let connector = connections::open_connector(env, connection)?;
+    let connector = connections::open_connector(env, connection).await?;
     let request = FetchRequest { fields: mapping.external_fields(), cursor: None, page_size: limit };
     let mut pages = connector.fetch(request).await?;
     let Some(page) = futures::StreamExt::next(&mut pages).await.transpose()? else {

@@ -27,7 +27,7 @@ pub async fn start_sync(
     triggered_by: String,
 ) -> Result<sync_run::Model> {
     if connection.status != ConnectionStatus::Connected {
-        return Err(Error::NotConnected(format!("{:?}", connection.status).to_uppercase()));
+        return Err(Error::NotConnected(sea_orm::ActiveEnum::to_value(&connection.status)));
     }
     let mapping = mappings::confirmed(&env.db, connection.id).await?.ok_or(Error::MappingNotConfirmed)?;
     if let Some(active) = active_run(&env.db, connection.id).await? {

@@ -129,24 +129,41 @@ impl Provider for BambooHr {
         code: &str,
         redirect_uri: &str,
     ) -> Result<Credentials, ProviderError> {
-        let app = oauth_app(ctx)?;
-        let url = format!("{}/token.php?request=token", oauth_base(ctx, subdomain)?);
-        let body = json!({
-            "client_id": app.client_id,
-            "client_secret": app.client_secret.expose_secret(),
-            "code": code,
-            "grant_type": "authorization_code",
-            "redirect_uri": redirect_uri,
-        });
-        let response = ctx.http.send(|c| c.post(&url).header("Accept", "application/json").json(&body)).await?;
-        let token: TokenResponse =
-            response.json().await.map_err(|e| ProviderError::BadResponse(format!("token answer: {e}")))?;
-        Ok(Credentials::OAuth(OAuthTokens {
-            access_token: SecretString::from(token.access_token),
-            refresh_token: token.refresh_token.map(SecretString::from),
-            expires_at: token.expires_in.map(|s| Utc::now() + ChronoDuration::seconds(s)),
-        }))
+        let grant = json!({ "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri });
+        request_tokens(ctx, subdomain, grant, None).await
     }
+
+    async fn refresh_tokens(
+        &self,
+        ctx: &ProviderContext,
+        subdomain: Option<&str>,
+        refresh_token: &SecretString,
+    ) -> Result<Credentials, ProviderError> {
+        let grant = json!({ "grant_type": "refresh_token", "refresh_token": refresh_token.expose_secret() });
+        request_tokens(ctx, subdomain, grant, Some(refresh_token)).await
+    }
+}
+
+/// `POST token.php?request=token` with the app's client credentials and `grant`. A refresh
+/// answer without a new refresh token keeps `previous_refresh`.
+async fn request_tokens(
+    ctx: &ProviderContext,
+    subdomain: Option<&str>,
+    mut grant: Value,
+    previous_refresh: Option<&SecretString>,
+) -> Result<Credentials, ProviderError> {
+    let app = oauth_app(ctx)?;
+    let url = format!("{}/token.php?request=token", oauth_base(ctx, subdomain)?);
+    grant["client_id"] = json!(app.client_id);
+    grant["client_secret"] = json!(app.client_secret.expose_secret());
+    let response = ctx.http.send(|c| c.post(&url).header("Accept", "application/json").json(&grant)).await?;
+    let token: TokenResponse =
+        response.json().await.map_err(|e| ProviderError::BadResponse(format!("token answer: {e}")))?;
+    Ok(Credentials::OAuth(OAuthTokens {
+        access_token: SecretString::from(token.access_token),
+        refresh_token: token.refresh_token.map(SecretString::from).or_else(|| previous_refresh.cloned()),
+        expires_at: token.expires_in.map(|s| Utc::now() + ChronoDuration::seconds(s)),
+    }))
 }
 
 #[derive(Deserialize)]

@@ -72,6 +72,14 @@ pub trait Provider: Send + Sync {
         code: &str,
         redirect_uri: &str,
     ) -> Result<Credentials, ProviderError>;
+
+    /// Trades a refresh token for fresh OAuth credentials before the access token expires.
+    async fn refresh_tokens(
+        &self,
+        ctx: &ProviderContext,
+        subdomain: Option<&str>,
+        refresh_token: &SecretString,
+    ) -> Result<Credentials, ProviderError>;
 }
 
 /// Looks a provider up by its slug.

@@ -115,7 +115,7 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model) -> Result
     let connection =
         connection::Entity::find_by_id(run.connection_id).one(&env.db).await?.ok_or(Error::NotFound("connection"))?;
     let mapping = mappings::confirmed_version(&env.db, connection.id, run.mapping_version).await?;
-    let connector = connections::open_connector(env, &connection)?;
+    let connector = connections::open_connector(env, &connection).await?;
     let checkpoint: Checkpoint =
         run.checkpoint.clone().and_then(|c| serde_json::from_value(c).ok()).unwrap_or_default();
     let request = FetchRequest {
