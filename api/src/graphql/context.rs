@@ -86,6 +86,17 @@ impl ContextExt for Context<'_> {
     }
 }
 
+/// The connection `connectionId` of the caller's workspace, for an integrations admin.
+pub async fn admin_connection<'a>(
+    ctx: &'a Context<'_>,
+    connection_id: &async_graphql::ID,
+) -> Result<(&'a Viewer, entity::connection::Model), ApiError> {
+    let viewer = ctx.integrations_admin()?;
+    let id = parse_id(connection_id, "connectionId")?;
+    let connection = worker::integrations::connections::find(&ctx.api().env.db, &viewer.workspace_id, id).await?;
+    Ok((viewer, connection))
+}
+
 /// Parses an `ID` argument; a malformed id is VALIDATION_FAILED naming the argument.
 pub fn parse_id(id: &async_graphql::ID, field: &str) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::parse_str(id.as_str()).map_err(|_| ApiError::validation(field, format!("'{field}' is not a valid id")))

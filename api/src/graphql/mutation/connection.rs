@@ -6,7 +6,7 @@ use worker::integrations::connections::{self, ApiKeyInput};
 
 use super::validation_error;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{parse_id, ContextExt};
+use crate::graphql::context::{admin_connection, ContextExt};
 use crate::graphql::types::connection::{Connection, CredentialAuthorization};
 
 fn must_be_true(value: &bool) -> Result<(), ValidationError> {
@@ -91,11 +91,8 @@ impl ConnectionMutation {
 
     /// Forgets the credentials; synced users stay.
     async fn disconnect(&self, ctx: &Context<'_>, connection_id: ID) -> ApiResult<Connection> {
-        let viewer = ctx.integrations_admin()?;
+        let (_, connection) = admin_connection(ctx, &connection_id).await?;
         let env = &ctx.api().env;
-        let connection = connections::find(&env.db, &viewer.workspace_id, parse_id(&connection_id, "connectionId")?)
-            .await
-            .map_err(ApiError::from)?;
         Ok(Connection(connections::disconnect(env, connection).await.map_err(ApiError::from)?))
     }
 }

@@ -1,9 +1,9 @@
 use async_graphql::{Context, Object, ID};
 
-use worker::integrations::{connections, mappings};
+use worker::integrations::mappings;
 
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{parse_id, ContextExt};
+use crate::graphql::context::{admin_connection, ContextExt};
 use crate::graphql::types::mapping::{FieldMapping, FieldMappingEntryInput};
 
 #[derive(Default)]
@@ -18,11 +18,8 @@ impl MappingMutation {
         connection_id: ID,
         entries: Vec<FieldMappingEntryInput>,
     ) -> ApiResult<FieldMapping> {
-        let viewer = ctx.integrations_admin()?;
+        let (_, connection) = admin_connection(ctx, &connection_id).await?;
         let env = &ctx.api().env;
-        let connection = connections::find(&env.db, &viewer.workspace_id, parse_id(&connection_id, "connectionId")?)
-            .await
-            .map_err(ApiError::from)?;
         let entries = entries.into_iter().map(Into::into).collect();
         let view = mappings::save(env, &connection, entries).await.map_err(ApiError::from)?;
         Ok(FieldMapping(view))
@@ -35,11 +32,8 @@ impl MappingMutation {
         connection_id: ID,
         version: i32,
     ) -> ApiResult<FieldMapping> {
-        let viewer = ctx.integrations_admin()?;
+        let (_, connection) = admin_connection(ctx, &connection_id).await?;
         let env = &ctx.api().env;
-        let connection = connections::find(&env.db, &viewer.workspace_id, parse_id(&connection_id, "connectionId")?)
-            .await
-            .map_err(ApiError::from)?;
         let view = mappings::confirm(env, &connection, version).await.map_err(ApiError::from)?;
         Ok(FieldMapping(view))
     }

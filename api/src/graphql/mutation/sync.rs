@@ -1,9 +1,9 @@
 use async_graphql::{Context, Object, ID};
 
-use worker::integrations::{connections, runs, schedule};
+use worker::integrations::{runs, schedule};
 
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{parse_id, ContextExt};
+use crate::graphql::context::{admin_connection, parse_id, ContextExt};
 use crate::graphql::types::connection::SyncSchedule;
 use crate::graphql::types::sync_run::{SyncMode, SyncRun};
 
@@ -19,12 +19,8 @@ impl SyncMutation {
         connection_id: ID,
         #[graphql(default_with = "Some(SyncMode::Full)")] mode: Option<SyncMode>,
     ) -> ApiResult<SyncRun> {
-        let viewer = ctx.integrations_admin()?;
+        let (viewer, connection) = admin_connection(ctx, &connection_id).await?;
         let api = ctx.api();
-        let connection =
-            connections::find(&api.env.db, &viewer.workspace_id, parse_id(&connection_id, "connectionId")?)
-                .await
-                .map_err(ApiError::from)?;
         let run = runs::start_sync(
             &api.env,
             api.queue.as_ref(),
@@ -54,11 +50,8 @@ impl SyncMutation {
         enabled: bool,
         interval_minutes: Option<i32>,
     ) -> ApiResult<SyncSchedule> {
-        let viewer = ctx.integrations_admin()?;
+        let (_, connection) = admin_connection(ctx, &connection_id).await?;
         let env = &ctx.api().env;
-        let connection = connections::find(&env.db, &viewer.workspace_id, parse_id(&connection_id, "connectionId")?)
-            .await
-            .map_err(ApiError::from)?;
         let connection =
             schedule::set_schedule(env, connection, enabled, interval_minutes).await.map_err(ApiError::from)?;
         Ok(SyncSchedule::from(&connection))

@@ -5,7 +5,7 @@ use worker::mapping::INTERNAL_FIELDS;
 use worker::providers::catalogue;
 
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{parse_id, ContextExt};
+use crate::graphql::context::{admin_connection, parse_id, ContextExt};
 use crate::graphql::types::connection::Connection;
 use crate::graphql::types::mapping::{FieldMappingEntryInput, InternalField, MappedUserPreview};
 use crate::graphql::types::provider::{Provider, ProviderCategory};
@@ -57,15 +57,12 @@ impl IntegrationsQuery {
         entries: Option<Vec<FieldMappingEntryInput>>,
         #[graphql(default = 5)] limit: Option<i32>,
     ) -> ApiResult<Vec<MappedUserPreview>> {
-        let viewer = ctx.integrations_admin()?;
+        let (_, connection) = admin_connection(ctx, &connection_id).await?;
         let limit = limit.unwrap_or(5);
         if !(1..=50).contains(&limit) {
             return Err(ApiError::validation("limit", "'limit' must be between 1 and 50").into());
         }
         let env = &ctx.api().env;
-        let connection = connections::find(&env.db, &viewer.workspace_id, parse_id(&connection_id, "connectionId")?)
-            .await
-            .map_err(ApiError::from)?;
         let entries = entries.map(|e| e.into_iter().map(Into::into).collect());
         let rows = mappings::preview(env, &connection, entries, limit as usize).await.map_err(ApiError::from)?;
         Ok(rows.into_iter().map(Into::into).collect())
