@@ -110,7 +110,13 @@ impl Config {
             }
         };
         Ok(Self {
-            sync_page_size: number("SYNC_PAGE_SIZE", 500)? as usize,
+            sync_page_size: match number("SYNC_PAGE_SIZE", 500)? {
+                // Bulk inserts bind ~17 values a row; keep every statement under SQLite's limit.
+                size @ 1..=1000 => size as usize,
+                _ => {
+                    return Err(ConfigError::Invalid { name: "SYNC_PAGE_SIZE", message: "must be at most 1000".into() })
+                }
+            },
             sync_lease: Duration::from_secs(number("SYNC_LEASE_SECONDS", 60)?),
             sweep_interval: Duration::from_secs(number("SYNC_SWEEP_SECONDS", 15)?),
             bind_addr,

@@ -19,7 +19,7 @@ pub struct Model {
     pub unchanged: i32,
     pub deactivated: i32,
     pub skipped: i32,
-    /// Where a resumed attempt continues: `{"offset": n}`.
+    /// Where a resumed attempt continues: `{"cursor": "<provider cursor>", "fetchComplete": bool}`.
     pub checkpoint: Option<Json>,
     pub error: Option<String>,
     pub triggered_by: String,
@@ -57,13 +57,6 @@ pub enum SyncStatus {
     Failed,
     #[sea_orm(string_value = "CANCELLED")]
     Cancelled,
-}
-
-impl SyncStatus {
-    /// A terminal run never changes again.
-    pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]

@@ -14,6 +14,7 @@ use crate::helpers::{Backend, TestApp};
 
 async fn the_directory_lists_filters_and_pages(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    app.sandbox.with_tenant("acme", |t| t.company.employee_mut(3).work_email = Some("ada_l@acme.example".into()));
     let admin = app.admin();
     let connection_id = app.connect_and_map(&admin).await;
     app.sync(&admin, &connection_id).await;
@@ -55,6 +56,8 @@ async fn the_directory_lists_filters_and_pages(backend: Backend) {
         .count();
     assert_eq!(count(json!({ "search": name })).await, named, "search is case-insensitive");
     assert_eq!(count(json!({ "search": ".17@acme" })).await, 1, "search matches email");
+    assert_eq!(count(json!({ "search": "ADA_L" })).await, 1, "underscores are literal");
+    assert_eq!(count(json!({ "search": "%" })).await, 0, "wildcards are literal");
     assert_eq!(count(json!({ "connectionId": connection_id })).await, 60);
 
     let response = member.execute(ops::USERS, json!({ "first": 501 })).await.unwrap();
@@ -82,7 +85,7 @@ async fn profiles_show_managers_reports_and_provenance(backend: Backend) {
 
     let data = member.execute(ops::USERS, json!({ "filter": { "search": ".2@acme" } })).await.unwrap().ok().unwrap();
     let head_id = data["users"]["edges"][0]["node"]["id"].clone();
-    let head = member.execute(ops::USER, json!({ "id": head_id })).await.unwrap().ok().unwrap();
+    let head = admin.execute(ops::USER, json!({ "id": head_id })).await.unwrap().ok().unwrap();
     let head = &head["user"];
     assert_eq!(head["manager"]["displayName"], roots[0]["user"]["displayName"]);
     let reports =
@@ -91,6 +94,15 @@ async fn profiles_show_managers_reports_and_provenance(backend: Backend) {
     assert_eq!(head["source"]["remoteId"], "2");
     assert_eq!(head["source"]["connection"]["id"], connection_id.as_str());
     assert_eq!(head["invitationStatus"], "NOT_INVITED");
+    // Members read people, not integration details.
+    let seen_by_member = member.execute(ops::USER, json!({ "id": head_id })).await.unwrap();
+    assert_eq!(seen_by_member.error_code(), Some("FORBIDDEN"));
+    assert_eq!(seen_by_member.data["user"]["email"], head["email"]);
+    let plain = member
+        .execute("query($id: ID!) { user(id: $id) { source { remoteId } } }", json!({ "id": head_id }))
+        .await
+        .unwrap();
+    assert_eq!(plain.ok().unwrap()["user"]["source"]["remoteId"], "2");
 
     let stranger = app.client_for("another-workspace", Role::Member, Plan::Paid);
     let hidden = stranger.execute(ops::USER, json!({ "id": head_id })).await.unwrap().ok().unwrap();
@@ -143,7 +155,22 @@ async fn a_person_added_by_hand_is_adopted_not_duplicated(backend: Backend) {
     app.stop().await;
 }
 
+async fn the_org_chart_survives_a_departed_ceo(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sandbox.with_tenant("acme", |t| t.company.employee_mut(1).status = "Inactive".into());
+    app.sync(&admin, &connection_id).await;
+    let chart = admin.execute(ops::ORG_CHART, json!({ "depth": 2 })).await.unwrap().ok().unwrap();
+    let roots: Vec<&str> =
+        chart["orgChart"].as_array().unwrap().iter().map(|n| n["user"]["jobTitle"].as_str().unwrap()).collect();
+    assert_eq!(roots.len(), 7, "{roots:?}");
+    assert!(roots.iter().all(|t| t.starts_with("Head of")), "{roots:?}");
+    app.stop().await;
+}
+
 crate::on_both_backends!(
+    the_org_chart_survives_a_departed_ceo,
     the_directory_lists_filters_and_pages,
     profiles_show_managers_reports_and_provenance,
     a_person_added_by_hand_is_adopted_not_duplicated,

@@ -124,7 +124,12 @@ pub fn test_config(
 /// Fast retries and leases, so fault tests take seconds.
 pub fn test_tuning(config: &Config, page_size: usize) -> Tuning {
     Tuning {
-        sync: SyncSettings { page_size, lease: Duration::from_secs(5), ..SyncSettings::default() },
+        sync: SyncSettings {
+            page_size,
+            lease: Duration::from_secs(5),
+            retry_delay: Duration::from_millis(200),
+            ..SyncSettings::default()
+        },
         retry: RetryPolicy {
             max_attempts: 3,
             initial_backoff: Duration::from_millis(10),

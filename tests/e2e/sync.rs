@@ -216,7 +216,44 @@ async fn a_failing_provider_fails_the_run_without_deactivating_anyone(backend: B
     app.stop().await;
 }
 
+async fn a_returning_person_is_reactivated_and_a_bad_email_is_no_leaver(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sync(&admin, &connection_id).await;
+    let (away, typo) = (7, 8);
+    let (away_record, typo_email) = app.sandbox.with_tenant("acme", |t| {
+        let away_record = t.company.employee_mut(away).clone();
+        t.company.employees.retain(|e| e.id != away);
+        let typo_email = t.company.employee_mut(typo).work_email.take();
+        (away_record, typo_email.unwrap())
+    });
+    let second = app.sync(&admin, &connection_id).await;
+    assert_eq!(second["deactivated"], 1, "only the person who left");
+    assert_eq!(second["skipped"], 1, "the record without an email");
+    let status = |users: &[Value], email: &str| {
+        users.iter().find(|u| u["email"] == email).map(|u| u["employmentStatus"].clone()).unwrap()
+    };
+    let away_email = away_record.work_email.clone().unwrap();
+    let users = app.users(&admin).await;
+    assert_eq!(status(&users, &away_email), "INACTIVE");
+    assert_eq!(status(&users, &typo_email), "ACTIVE", "still at the provider, so no leaver");
+
+    app.sandbox.with_tenant("acme", |t| {
+        t.company.employees.push(away_record);
+        t.company.employee_mut(typo).work_email = Some(typo_email.clone());
+    });
+    let third = app.sync(&admin, &connection_id).await;
+    assert_eq!(third["status"], "SUCCEEDED");
+    let users = app.users(&admin).await;
+    assert_eq!(status(&users, &away_email), "ACTIVE", "a returning person is active again");
+    assert_eq!(third["updated"], 1);
+    assert_eq!(third["unchanged"], 59);
+    app.stop().await;
+}
+
 crate::on_both_backends!(
+    a_returning_person_is_reactivated_and_a_bad_email_is_no_leaver,
     a_full_sync_fills_the_directory_with_live_progress,
     bad_records_become_issues_not_crashes,
     an_unchanged_resync_writes_no_user_rows,

@@ -1,7 +1,7 @@
 //! Reading the User Directory: filtered, keyset-paginated lists, people and the org chart.
 
 use base64::Engine;
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait,
@@ -59,13 +59,14 @@ pub struct UserPage {
 fn filter_condition(workspace_id: &str, filter: &UserFilter) -> Condition {
     let mut condition = Condition::all().add(directory_user::Column::WorkspaceId.eq(workspace_id));
     if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pattern = format!("%{}%", search.to_lowercase().replace('\\', "").replace('%', "").replace('_', ""));
+        let escaped = search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let pattern = LikeExpr::new(format!("%{escaped}%")).escape('\\');
         condition = condition.add(
             Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col(directory_user::Column::DisplayName))).like(&pattern))
-                .add(directory_user::Column::EmailNormalized.like(&pattern))
-                .add(Expr::expr(Func::lower(Expr::col(directory_user::Column::FirstName))).like(&pattern))
-                .add(Expr::expr(Func::lower(Expr::col(directory_user::Column::LastName))).like(&pattern)),
+                .add(Expr::expr(Func::lower(Expr::col(directory_user::Column::DisplayName))).like(pattern.clone()))
+                .add(directory_user::Column::EmailNormalized.like(pattern.clone()))
+                .add(Expr::expr(Func::lower(Expr::col(directory_user::Column::FirstName))).like(pattern.clone()))
+                .add(Expr::expr(Func::lower(Expr::col(directory_user::Column::LastName))).like(pattern.clone())),
         );
     }
     if let Some(department) = &filter.department {
@@ -168,11 +169,23 @@ pub async fn org_chart(
 ) -> Result<Vec<OrgNode>> {
     let roots = match root {
         Some(id) => find_user(db, workspace_id, id).await?.into_iter().collect(),
+        // Everyone active without an active manager, so a departed CEO hides no one.
         None => {
             directory_user::Entity::find()
                 .filter(directory_user::Column::WorkspaceId.eq(workspace_id))
-                .filter(directory_user::Column::ManagerId.is_null())
                 .filter(directory_user::Column::EmploymentStatus.eq(EmploymentStatus::Active))
+                .filter(
+                    Condition::any().add(directory_user::Column::ManagerId.is_null()).add(
+                        directory_user::Column::ManagerId.in_subquery(
+                            directory_user::Entity::find()
+                                .select_only()
+                                .column(directory_user::Column::Id)
+                                .filter(directory_user::Column::WorkspaceId.eq(workspace_id))
+                                .filter(directory_user::Column::EmploymentStatus.eq(EmploymentStatus::Inactive))
+                                .into_query(),
+                        ),
+                    ),
+                )
                 .order_by_asc(directory_user::Column::DisplayName)
                 .all(db)
                 .await?

@@ -18,6 +18,8 @@ pub struct SyncSettings {
     /// How long a worker's claim on a run lasts without renewal; a crashed worker's run is
     /// taken over after this.
     pub lease: Duration,
+    /// Wait before a failed attempt is retried, multiplied by the attempt number.
+    pub retry_delay: Duration,
     /// Identifies this process in leases, for operators.
     pub worker_id: String,
 }
@@ -28,6 +30,7 @@ impl Default for SyncSettings {
             page_size: 500,
             max_attempts: 3,
             lease: Duration::from_secs(60),
+            retry_delay: Duration::from_secs(30),
             worker_id: format!("worker-{}", uuid::Uuid::new_v4()),
         }
     }

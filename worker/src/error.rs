@@ -32,9 +32,22 @@ pub enum Error {
     Database(#[from] sea_orm::DbErr),
     #[error("job queue error: {0}")]
     Queue(String),
+    #[error("another worker took over this sync run")]
+    LeaseLost,
 }
 
 impl Error {
+    /// What an admin may read about this error: internal failures are summarised, their detail
+    /// stays in the logs.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Database(_) | Self::Queue(_) | Self::Cipher(_) | Self::LeaseLost => {
+                "an internal error interrupted the sync".to_string()
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// Worth retrying later without anyone changing anything.
     pub fn is_transient(&self) -> bool {
         match self {

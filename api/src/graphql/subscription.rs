@@ -16,6 +16,7 @@ use crate::graphql::context::{parse_id, ContextExt};
 use crate::graphql::types::connection::Connection;
 use crate::graphql::types::sync_run::{SyncProgress, SyncRun};
 
+/// A subscriber re-reads the database after this long without an event.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 pub struct Subscription;
@@ -47,7 +48,10 @@ impl Subscription {
             while !last.is_terminal() {
                 let next = tokio::select! {
                     event = events.recv() => match event {
-                        Ok(Event::RunProgress(snapshot)) if snapshot.id == run_id => Some(snapshot),
+                        Ok(Event::RunProgress(snapshot)) if snapshot.id == run_id => {
+                            poll.reset();
+                            Some(snapshot)
+                        }
                         Ok(_) => None,
                         Err(RecvError::Lagged(_)) => None,
                         Err(RecvError::Closed) => break,
@@ -88,7 +92,10 @@ impl Subscription {
             loop {
                 let changed = tokio::select! {
                     event = events.recv() => match event {
-                        Ok(Event::ConnectionChanged { connection_id: id }) => id == connection_id,
+                        Ok(Event::ConnectionChanged { connection_id: id }) if id == connection_id => {
+                            poll.reset();
+                            true
+                        }
                         Ok(_) => false,
                         Err(RecvError::Lagged(_)) => true,
                         Err(RecvError::Closed) => break,

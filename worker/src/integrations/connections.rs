@@ -20,7 +20,7 @@ use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::providers::catalogue::{self, AuthMethod, Provider};
-use crate::providers::{Connector, ExternalField};
+use crate::providers::{Connector, ExternalField, ProviderError};
 
 /// Default scheduled sync interval: daily.
 pub const DEFAULT_INTERVAL_MINUTES: i32 = 1440;
@@ -156,11 +156,29 @@ pub async fn begin_credential_connection(
     let state = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     let ctx = env.providers.context(provider.info().id);
     let url = provider.authorization_url(&ctx, subdomain.as_deref(), &state, redirect_uri)?;
-    let mut active = new_connection(workspace_id, provider, subdomain, StoredAuthMethod::Credentials);
+    // An abandoned or failed sign-in to the same tenant is retried on its own connection.
+    let unfinished = connection::Entity::find()
+        .filter(connection::Column::WorkspaceId.eq(workspace_id))
+        .filter(connection::Column::ProviderId.eq(provider.info().id))
+        .filter(connection::Column::Subdomain.eq(subdomain.clone()))
+        .filter(connection::Column::Status.is_in([ConnectionStatus::PendingAuthorization, ConnectionStatus::Failed]))
+        .one(&env.db)
+        .await?;
+    let (mut active, is_new) = match unfinished {
+        Some(model) => (model.into_active_model(), false),
+        None => (new_connection(workspace_id, provider, subdomain, StoredAuthMethod::Credentials), true),
+    };
+    active.auth_method = Set(StoredAuthMethod::Credentials);
+    active.status = Set(ConnectionStatus::PendingAuthorization);
+    active.status_message = Set(None);
     active.oauth_state = Set(Some(state_digest(&state)));
-    let model = active.insert(&env.db).await?;
+    active.updated_at = Set(Utc::now());
+    let model = if is_new { active.insert(&env.db).await? } else { active.update(&env.db).await? };
     Ok((model, url))
 }
+
+/// How long an "Open Window" sign-in may take.
+const SIGN_IN_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
 
 /// The provider redirected back: trade the code, verify access with one read, and mark the
 /// connection CONNECTED or FAILED. Answers `NotFound` for an unknown or used `state`.
@@ -170,12 +188,25 @@ pub async fn complete_credential_connection(
     outcome: std::result::Result<&str, &str>,
     redirect_uri: &str,
 ) -> Result<connection::Model> {
-    let model = connection::Entity::find()
-        .filter(connection::Column::OauthState.eq(state_digest(state)))
+    let digest = state_digest(state);
+    let pending = connection::Entity::find()
+        .filter(connection::Column::OauthState.eq(digest.clone()))
         .filter(connection::Column::Status.eq(ConnectionStatus::PendingAuthorization))
+        .filter(connection::Column::UpdatedAt.gt(Utc::now() - SIGN_IN_WINDOW))
         .one(&env.db)
         .await?
         .ok_or(Error::NotFound("pending sign-in"))?;
+    // Consume the state before trading the code: a reloaded or prefetched callback finds nothing.
+    let consumed = connection::Entity::update_many()
+        .col_expr(connection::Column::OauthState, Expr::value(Option::<String>::None))
+        .filter(connection::Column::Id.eq(pending.id))
+        .filter(connection::Column::OauthState.eq(digest))
+        .exec(&env.db)
+        .await?;
+    if consumed.rows_affected != 1 {
+        return Err(Error::NotFound("pending sign-in"));
+    }
+    let model = pending;
     let provider = catalogue::find(&model.provider_id).ok_or(Error::NotFound("provider"))?;
     let ctx = env.providers.context(provider.info().id);
     let verified = match outcome {
@@ -256,17 +287,51 @@ pub async fn open_connector(env: &Environment, connection: &connection::Model) -
     let provider = catalogue::find(&connection.provider_id).ok_or(Error::NotFound("provider"))?;
     let ctx = env.providers.context(provider.info().id);
     if let Some(refresh_token) = credentials.refresh_due(REFRESH_MARGIN) {
-        credentials = provider.refresh_tokens(&ctx, connection.subdomain.as_deref(), refresh_token).await?;
-        connection::Entity::update_many()
+        credentials = match provider.refresh_tokens(&ctx, connection.subdomain.as_deref(), refresh_token).await {
+            Ok(fresh) => fresh,
+            Err(err @ ProviderError::InvalidCredentials(_)) => {
+                mark_failed(env, connection.id, "the provider no longer accepts this sign-in; sign in again").await?;
+                return Err(err.into());
+            }
+            Err(err) => return Err(err.into()),
+        };
+        // Only replace the credentials this call read: a concurrent refresh or a disconnect wins.
+        let stored = connection::Entity::update_many()
             .col_expr(connection::Column::CredentialsCiphertext, Expr::value(env.cipher.seal(&credentials)))
             .col_expr(connection::Column::CredentialHint, Expr::value(credentials.hint()))
             .col_expr(connection::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(connection::Column::Id.eq(connection.id))
+            .filter(connection::Column::Status.eq(ConnectionStatus::Connected))
+            .filter(connection::Column::CredentialsCiphertext.eq(sealed.clone()))
             .exec(&env.db)
             .await?;
+        if stored.rows_affected == 0 {
+            let current = connection::Entity::find_by_id(connection.id)
+                .one(&env.db)
+                .await?
+                .ok_or(Error::NotFound("connection"))?;
+            return match (&current.status, &current.credentials_ciphertext) {
+                (ConnectionStatus::Connected, Some(sealed)) => {
+                    Ok(provider.connector(&ctx, current.subdomain.as_deref(), &env.cipher.open(sealed)?)?)
+                }
+                (status, _) => Err(Error::NotConnected(status.to_value())),
+            };
+        }
         tracing::info!(connection_id = %connection.id, "refreshed OAuth credentials");
     }
     Ok(provider.connector(&ctx, connection.subdomain.as_deref(), &credentials)?)
+}
+
+async fn mark_failed(env: &Environment, connection_id: Uuid, message: &str) -> Result<()> {
+    connection::Entity::update_many()
+        .col_expr(connection::Column::Status, Expr::value(ConnectionStatus::Failed))
+        .col_expr(connection::Column::StatusMessage, Expr::value(message))
+        .col_expr(connection::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(connection::Column::Id.eq(connection_id))
+        .exec(&env.db)
+        .await?;
+    env.events.publish(Event::ConnectionChanged { connection_id }).await;
+    Ok(())
 }
 
 /// The provider fields this connection can read, discovered live.

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::{SyncJob, SyncQueue};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
-use crate::sync::{execute_run, RunOutcome};
+use crate::sync::execute_run;
 
 /// Queue tuning shared by both backends.
 #[derive(Debug, Clone)]
@@ -131,21 +131,10 @@ where
         .map_err(queue_error)
 }
 
-/// Why a delivery should be retried by the queue.
-#[derive(Debug, thiserror::Error)]
-enum JobError {
-    #[error("sync run {0} will be retried")]
-    RetryLater(uuid::Uuid),
-    #[error(transparent)]
-    Sync(#[from] Error),
-}
-
-async fn handle_sync_job(job: SyncJob, env: Data<Environment>) -> std::result::Result<(), JobError> {
-    match execute_run(&env, job.run_id).await? {
-        RunOutcome::RetryLater => Err(JobError::RetryLater(job.run_id)),
-        outcome => {
-            tracing::info!(run_id = %job.run_id, ?outcome, "sync job done");
-            Ok(())
-        }
-    }
+/// Errors reach the queue only when the database failed mid-attempt; the queue's re-delivery
+/// (and the maintenance sweep) retry those.
+async fn handle_sync_job(job: SyncJob, env: Data<Environment>) -> std::result::Result<(), Error> {
+    let outcome = execute_run(&env, job.run_id).await?;
+    tracing::info!(run_id = %job.run_id, ?outcome, "sync job done");
+    Ok(())
 }

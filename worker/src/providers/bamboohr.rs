@@ -5,8 +5,9 @@
 //! - `Accept: application/json` on every call, or BambooHR answers XML;
 //! - `GET /meta/fields` lists fields; `POST /reports/custom?format=JSON&onlyCurrent=true` returns
 //!   every employee, active and inactive, in one answer. That report is not paginated, so this
-//!   connector pages through it locally and resumes by offset; the paginated Datasets API can
-//!   replace [`BambooHrConnector::fetch`] without touching callers.
+//!   connector pages through it locally in remote-id order and resumes after the last merged
+//!   id (an offset would skip or repeat people if the company changed in between); the
+//!   paginated Datasets API can replace [`BambooHrConnector::fetch`] without touching callers.
 
 use async_trait::async_trait;
 use chrono::{Duration as ChronoDuration, Utc};
@@ -221,7 +222,7 @@ impl BambooHrConnector {
         let report: CustomReport =
             response.json().await.map_err(|e| ProviderError::BadResponse(format!("custom report: {e}")))?;
         let mut records: Vec<RemoteRecord> = report.employees.into_iter().filter_map(into_record).collect();
-        records.sort_by(|a, b| remote_id_order(&a.remote_id, &b.remote_id));
+        records.sort_by_cached_key(|r| remote_id_key(&r.remote_id));
         Ok(records)
     }
 }
@@ -237,31 +238,31 @@ impl Connector for BambooHrConnector {
     }
 
     async fn fetch(&self, request: FetchRequest) -> Result<PageStream<'_>, ProviderError> {
-        let offset: usize = match request.cursor.as_deref() {
-            None => 0,
-            Some(c) => c.parse().map_err(|_| ProviderError::BadResponse(format!("unknown cursor {c:?}")))?,
-        };
         let records = self.custom_report(&request.fields).await?;
         let total = records.len();
-        let page_size = request.page_size.max(1);
+        let resume_after = request.cursor.as_deref().map(remote_id_key);
+        let mut rest = records
+            .into_iter()
+            .filter(|r| resume_after.as_ref().is_none_or(|after| remote_id_key(&r.remote_id) > *after));
         let mut pages = Vec::new();
-        let mut rest = records.into_iter().skip(offset).peekable();
-        let mut end = offset;
-        while rest.peek().is_some() {
-            let page: Vec<RemoteRecord> = rest.by_ref().take(page_size).collect();
-            end += page.len();
-            let next_cursor = (end < total).then(|| end.to_string());
-            pages.push(Ok(RemotePage { records: page, next_cursor, total: Some(total) }));
+        loop {
+            let page: Vec<RemoteRecord> = rest.by_ref().take(request.page_size.max(1)).collect();
+            let Some(last) = page.last() else { break };
+            pages.push(RemotePage { next_cursor: Some(last.remote_id.clone()), records: page, total: Some(total) });
         }
-        Ok(Box::pin(stream::iter(pages)))
+        if let Some(last) = pages.last_mut() {
+            last.next_cursor = None;
+        }
+        Ok(Box::pin(stream::iter(pages.into_iter().map(Ok))))
     }
 }
 
-/// Numeric ids in numeric order, so "first by remote id" means what an admin expects.
-fn remote_id_order(a: &str, b: &str) -> std::cmp::Ordering {
-    match (a.parse::<u64>(), b.parse::<u64>()) {
-        (Ok(x), Ok(y)) => x.cmp(&y),
-        _ => a.cmp(b),
+/// Sort key of a remote id: numeric ids in numeric order, then any others alphabetically, so
+/// "first by remote id" means what an admin expects and the order is total.
+fn remote_id_key(id: &str) -> (bool, u64, String) {
+    match id.parse::<u64>() {
+        Ok(n) => (false, n, String::new()),
+        Err(_) => (true, 0, id.to_string()),
     }
 }
 
@@ -339,9 +340,9 @@ mod tests {
     }
 
     #[test]
-    fn remote_ids_sort_numerically() {
-        let mut ids = vec!["10", "9", "100", "x"];
-        ids.sort_by(|a, b| remote_id_order(a, b));
-        assert_eq!(ids, vec!["9", "10", "100", "x"]);
+    fn remote_ids_sort_numerically_then_alphabetically() {
+        let mut ids = vec!["10", "1a", "9", "100", "x"];
+        ids.sort_by_key(|id| remote_id_key(id));
+        assert_eq!(ids, vec!["9", "10", "100", "1a", "x"]);
     }
 }

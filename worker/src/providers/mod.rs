@@ -67,7 +67,7 @@ pub struct RemoteRecord {
 #[derive(Debug, Clone)]
 pub struct FetchRequest {
     pub fields: Vec<String>,
-    /// Opaque resume point from a previous [`RemotePage::next_cursor`]; `None` starts over.
+    /// Resume point from a previous [`RemotePage::next_cursor`]; `None` starts at the beginning.
     pub cursor: Option<String>,
     pub page_size: usize,
 }

@@ -2,9 +2,7 @@
 //! called after every page was merged, so a failed or cancelled run deactivates nobody.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbBackend, FromQueryResult, IntoActiveModel, Set, Statement, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, IntoActiveModel, Set, Statement, TransactionTrait};
 
 use entity::sync_run::{self, SyncPhase};
 
@@ -15,7 +13,7 @@ use crate::error::Result;
 pub async fn finalize(env: &Environment, run: &mut sync_run::Model) -> Result<()> {
     let mut active = run.clone().into_active_model();
     active.phase = Set(SyncPhase::Finalizing);
-    *run = active.update(&env.db).await?;
+    *run = super::save(env, &env.db, active).await?;
     super::publish(env, run).await;
 
     let txn = env.db.begin().await?;
@@ -25,7 +23,7 @@ pub async fn finalize(env: &Environment, run: &mut sync_run::Model) -> Result<()
     let deactivated = deactivate_unseen(&txn, run).await?;
     let mut active = run.clone().into_active_model();
     active.deactivated = Set(run.deactivated + deactivated as i32);
-    *run = active.update(&txn).await?;
+    *run = super::save(env, &txn, active).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -87,7 +85,9 @@ async fn unknown_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> 
         .collect())
 }
 
-/// Marks INACTIVE the active users of this connection that the complete fetch did not return.
+/// Marks INACTIVE the active users of this connection that the complete fetch did not return,
+/// and forgets their content hash so that a returning record is written again (reactivated)
+/// even if nothing else about it changed.
 async fn deactivate_unseen<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Result<u64> {
     let sql = r#"
         UPDATE directory_user SET employment_status = 'INACTIVE', updated_at = $3
@@ -101,6 +101,12 @@ async fn deactivate_unseen<C: ConnectionTrait>(db: &C, run: &sync_run::Model) ->
             [run.connection_id.into(), run.id.into(), Utc::now().into()],
         ))
         .await?;
+    db.execute_raw(Statement::from_sql_and_values(
+        backend(db),
+        "UPDATE user_source SET content_hash = '' WHERE connection_id = $1 AND last_seen_run_id <> $2",
+        [run.connection_id.into(), run.id.into()],
+    ))
+    .await?;
     Ok(result.rows_affected())
 }
 

@@ -60,10 +60,17 @@ pub async fn merge_page<C: ConnectionTrait>(
         }
     }
 
-    let existing = Existing::load(db, run, &mapped).await?;
+    let remote_ids: Vec<&str> = records.iter().map(|r| r.remote_id.as_str()).collect();
+    let existing = Existing::load(db, run, &remote_ids, &mapped).await?;
     let now = Utc::now();
     let mut claimed_emails = HashSet::new();
-    let mut unchanged_ids = Vec::new();
+    // Records this run saw whose rows need no write; a known record skipped for a bad email is
+    // still present at the provider, so it must not count as a leaver.
+    let mut seen_ids: Vec<String> = issues
+        .iter()
+        .filter_map(|issue| issue.remote_id.clone())
+        .filter(|id| existing.sources.contains_key(id))
+        .collect();
     let mut new_users = Vec::new();
     let mut new_sources = Vec::new();
 
@@ -78,6 +85,9 @@ pub async fn merge_page<C: ConnectionTrait>(
         };
         if taken_by_other || !claimed_emails.insert(email_key.clone()) {
             counts.skipped += 1;
+            if source.is_some() {
+                seen_ids.push(user.remote_id.clone());
+            }
             issues.push(Issue {
                 remote_id: Some(user.remote_id.clone()),
                 kind: "DUPLICATE_EMAIL",
@@ -89,7 +99,7 @@ pub async fn merge_page<C: ConnectionTrait>(
         match (source, owner) {
             (Some(source), _) if source.content_hash == hash => {
                 counts.unchanged += 1;
-                unchanged_ids.push(user.remote_id.clone());
+                seen_ids.push(user.remote_id.clone());
             }
             (Some(source), _) => {
                 let Some(current) = existing.users_by_id.get(&source.user_id) else {
@@ -128,11 +138,11 @@ pub async fn merge_page<C: ConnectionTrait>(
     if !new_sources.is_empty() {
         user_source::Entity::insert_many(new_sources).exec(db).await?;
     }
-    if !unchanged_ids.is_empty() {
+    if !seen_ids.is_empty() {
         user_source::Entity::update_many()
             .col_expr(user_source::Column::LastSeenRunId, Expr::value(run.id))
             .filter(user_source::Column::ConnectionId.eq(run.connection_id))
-            .filter(user_source::Column::RemoteId.is_in(unchanged_ids))
+            .filter(user_source::Column::RemoteId.is_in(seen_ids))
             .exec(db)
             .await?;
     }
@@ -153,13 +163,13 @@ impl Existing {
     async fn load<C: ConnectionTrait>(
         db: &C,
         run: &sync_run::Model,
+        remote_ids: &[&str],
         mapped: &[MappedUser],
     ) -> Result<Self, sea_orm::DbErr> {
-        let remote_ids: Vec<&str> = mapped.iter().map(|u| u.remote_id.as_str()).collect();
         let emails: Vec<String> = mapped.iter().map(MappedUser::email_key).collect();
         let sources: HashMap<String, user_source::Model> = user_source::Entity::find()
             .filter(user_source::Column::ConnectionId.eq(run.connection_id))
-            .filter(user_source::Column::RemoteId.is_in(remote_ids))
+            .filter(user_source::Column::RemoteId.is_in(remote_ids.iter().copied()))
             .all(db)
             .await?
             .into_iter()

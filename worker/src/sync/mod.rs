@@ -2,10 +2,11 @@
 //! merge each page in one transaction together with its checkpoint, then finalize (managers,
 //! leavers) only after a complete fetch.
 //!
-//! A run is claimed with a lease before any work, so a duplicate delivery of its job is a no-op
-//! while the first worker lives, and a crashed worker's run is taken over from its checkpoint
-//! once the lease expires. Failed and cancelled runs never reach finalize, so they deactivate
-//! nobody.
+//! A run executes under a lease: claimed before any work, renewed by a heartbeat while it runs,
+//! and checked by every write to the run, so a duplicate delivery of its job is a no-op while
+//! the first worker lives, a crashed worker's run is taken over from its checkpoint once the
+//! lease expires, and a worker that lost its lease stops instead of writing twice. Failed and
+//! cancelled runs never reach finalize, so they deactivate nobody.
 
 mod finalize;
 mod issues;
@@ -16,8 +17,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use futures::StreamExt;
 use sea_orm::sea_query::Expr;
-use sea_orm::ExprTrait;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ExprTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -35,19 +37,31 @@ pub use merge::PageCounts;
 /// How a run's job ended, for the queue.
 #[derive(Debug, PartialEq, Eq)]
 pub enum RunOutcome {
-    /// Another worker holds the run, or it had already finished.
+    /// Another worker holds the run, it had already finished, or this worker lost its lease.
     NotClaimed,
     Succeeded,
     Cancelled,
     Failed,
-    /// A transient failure; the run stays RUNNING and resumes from its checkpoint next attempt.
+    /// A transient failure; the run stays RUNNING and a later attempt resumes from its
+    /// checkpoint once the retry delay has passed.
     RetryLater,
 }
 
 /// Where a resumed attempt continues.
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Checkpoint {
+    /// Provider cursor after the last merged page.
     cursor: Option<String>,
+    /// Every page was merged; only finalize remains.
+    #[serde(default)]
+    fetch_complete: bool,
+}
+
+/// How an attempt's work ended, short of errors.
+enum Progress {
+    Complete,
+    Cancelled,
 }
 
 /// Progress events are throttled to about ten a second; state changes always go out.
@@ -60,25 +74,27 @@ pub async fn execute_run(env: &Environment, run_id: Uuid) -> Result<RunOutcome> 
         return Ok(RunOutcome::NotClaimed);
     };
     publish(env, &run).await;
-    match fetch_and_merge(env, &mut run).await {
-        Ok(true) => {
-            finish(env, &mut run, SyncStatus::Cancelled, None).await?;
-            Ok(RunOutcome::Cancelled)
-        }
-        Ok(false) => {
-            finalize::finalize(env, &mut run).await?;
-            finish(env, &mut run, SyncStatus::Succeeded, None).await?;
-            Ok(RunOutcome::Succeeded)
+    if run.attempts > env.settings.max_attempts {
+        let message = format!("gave up after {} attempts", env.settings.max_attempts);
+        return finish(env, &mut run, SyncStatus::Failed, Some(message)).await;
+    }
+    let heartbeat = tokio::spawn(renew_lease(env.clone(), run_id));
+    let progress = advance(env, &mut run).await;
+    heartbeat.abort();
+    match progress {
+        Ok(Progress::Complete) => finish(env, &mut run, SyncStatus::Succeeded, None).await,
+        Ok(Progress::Cancelled) => finish(env, &mut run, SyncStatus::Cancelled, None).await,
+        Err(Error::LeaseLost) => {
+            tracing::warn!("lost the run's lease to another worker; stopping");
+            Ok(RunOutcome::NotClaimed)
         }
         Err(err) if err.is_transient() && run.attempts < env.settings.max_attempts => {
             tracing::warn!(error = %err, attempt = run.attempts, "sync attempt failed; will retry");
-            release_for_retry(env, &mut run, &err).await?;
-            Ok(RunOutcome::RetryLater)
+            release_for_retry(env, &mut run, &err).await
         }
         Err(err) => {
             tracing::warn!(error = %err, attempt = run.attempts, "sync failed");
-            finish(env, &mut run, SyncStatus::Failed, Some(err.to_string())).await?;
-            Ok(RunOutcome::Failed)
+            finish(env, &mut run, SyncStatus::Failed, Some(err.public_message())).await
         }
     }
 }
@@ -86,13 +102,13 @@ pub async fn execute_run(env: &Environment, run_id: Uuid) -> Result<RunOutcome> 
 /// Takes the run if it is active and nobody holds a live lease on it.
 async fn claim(env: &Environment, run_id: Uuid) -> Result<Option<sync_run::Model>> {
     let now = Utc::now();
-    let lease_until = now + env.settings.lease;
     let claimed = sync_run::Entity::update_many()
         .col_expr(sync_run::Column::Status, Expr::value(SyncStatus::Running))
         .col_expr(sync_run::Column::Phase, Expr::value(SyncPhase::Fetching))
         .col_expr(sync_run::Column::Attempts, Expr::col(sync_run::Column::Attempts).add(1))
         .col_expr(sync_run::Column::LeaseOwner, Expr::value(env.settings.worker_id.clone()))
-        .col_expr(sync_run::Column::LeaseExpiresAt, Expr::value(lease_until))
+        .col_expr(sync_run::Column::LeaseExpiresAt, Expr::value(now + env.settings.lease))
+        .col_expr(sync_run::Column::StartedAt, Expr::col(sync_run::Column::StartedAt).if_null(now))
         .filter(sync_run::Column::Id.eq(run_id))
         .filter(sync_run::Column::Status.is_in([SyncStatus::Queued, SyncStatus::Running]))
         .filter(sync_run::Column::LeaseExpiresAt.is_null().or(sync_run::Column::LeaseExpiresAt.lt(now)))
@@ -101,28 +117,62 @@ async fn claim(env: &Environment, run_id: Uuid) -> Result<Option<sync_run::Model
     if claimed.rows_affected == 0 {
         return Ok(None);
     }
-    let mut run = sync_run::Entity::find_by_id(run_id).one(&env.db).await?.ok_or(Error::NotFound("sync run"))?;
-    if run.started_at.is_none() {
-        let mut active = run.clone().into_active_model();
-        active.started_at = Set(Some(now));
-        run = active.update(&env.db).await?;
-    }
-    Ok(Some(run))
+    Ok(sync_run::Entity::find_by_id(run_id).one(&env.db).await?)
 }
 
-/// Fetches from the checkpoint on and merges page by page. `Ok(true)` when cancelled.
-async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model) -> Result<bool> {
+/// Extends the lease while the attempt works, including long provider waits.
+async fn renew_lease(env: Environment, run_id: Uuid) {
+    let mut tick = tokio::time::interval(env.settings.lease / 3);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let renewed = sync_run::Entity::update_many()
+            .col_expr(sync_run::Column::LeaseExpiresAt, Expr::value(Utc::now() + env.settings.lease))
+            .filter(sync_run::Column::Id.eq(run_id))
+            .filter(sync_run::Column::LeaseOwner.eq(env.settings.worker_id.clone()))
+            .exec(&env.db)
+            .await;
+        if let Err(err) = renewed {
+            tracing::warn!(error = %err, "could not renew the run's lease");
+        }
+    }
+}
+
+/// Writes `run` only while this worker still holds its lease.
+pub(super) async fn save<C: ConnectionTrait>(
+    env: &Environment,
+    db: &C,
+    run: sync_run::ActiveModel,
+) -> Result<sync_run::Model> {
+    sync_run::Entity::update(run)
+        .validate()?
+        .filter(sync_run::Column::LeaseOwner.eq(env.settings.worker_id.clone()))
+        .exec(db)
+        .await
+        .map_err(|err| match err {
+            DbErr::RecordNotUpdated => Error::LeaseLost,
+            other => other.into(),
+        })
+}
+
+/// Fetches and merges from the checkpoint on, then finalizes.
+async fn advance(env: &Environment, run: &mut sync_run::Model) -> Result<Progress> {
+    let checkpoint: Checkpoint =
+        run.checkpoint.clone().and_then(|c| serde_json::from_value(c).ok()).unwrap_or_default();
+    if !checkpoint.fetch_complete && fetch_and_merge(env, run, checkpoint.cursor).await? {
+        return Ok(Progress::Cancelled);
+    }
+    finalize::finalize(env, run).await?;
+    Ok(Progress::Complete)
+}
+
+/// Fetches from `cursor` on and merges page by page. `Ok(true)` when cancelled.
+async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: Option<String>) -> Result<bool> {
     let connection =
         connection::Entity::find_by_id(run.connection_id).one(&env.db).await?.ok_or(Error::NotFound("connection"))?;
     let mapping = mappings::confirmed_version(&env.db, connection.id, run.mapping_version).await?;
     let connector = connections::open_connector(env, &connection).await?;
-    let checkpoint: Checkpoint =
-        run.checkpoint.clone().and_then(|c| serde_json::from_value(c).ok()).unwrap_or_default();
-    let request = FetchRequest {
-        fields: mapping.external_fields(),
-        cursor: checkpoint.cursor,
-        page_size: env.settings.page_size,
-    };
+    let request = FetchRequest { fields: mapping.external_fields(), cursor, page_size: env.settings.page_size };
     let mut pages = connector.fetch(request).await?;
     let mut last_publish = Instant::now();
     while let Some(page) = pages.next().await {
@@ -132,6 +182,7 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model) -> Result
         }
         let txn = env.db.begin().await?;
         let counts = merge::merge_page(&txn, run, &mapping, page.records).await?;
+        let checkpoint = Checkpoint { fetch_complete: page.next_cursor.is_none(), cursor: page.next_cursor };
         let mut active = run.clone().into_active_model();
         active.phase = Set(SyncPhase::Merging);
         active.processed = Set(run.processed + counts.processed());
@@ -141,10 +192,8 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model) -> Result
         active.unchanged = Set(run.unchanged + counts.unchanged);
         active.deactivated = Set(run.deactivated + counts.deactivated);
         active.skipped = Set(run.skipped + counts.skipped);
-        let checkpoint = Checkpoint { cursor: page.next_cursor };
         active.checkpoint = Set(Some(serde_json::to_value(&checkpoint).expect("checkpoint serialises")));
-        active.lease_expires_at = Set(Some(Utc::now() + env.settings.lease));
-        *run = active.update(&txn).await?;
+        *run = save(env, &txn, active).await?;
         txn.commit().await?;
         if last_publish.elapsed() >= PUBLISH_INTERVAL {
             publish(env, run).await;
@@ -160,7 +209,12 @@ async fn cancel_requested(env: &Environment, run_id: Uuid) -> Result<bool> {
 }
 
 /// Moves the run to a terminal state and releases its lease.
-async fn finish(env: &Environment, run: &mut sync_run::Model, status: SyncStatus, error: Option<String>) -> Result<()> {
+async fn finish(
+    env: &Environment,
+    run: &mut sync_run::Model,
+    status: SyncStatus,
+    error: Option<String>,
+) -> Result<RunOutcome> {
     let mut active = run.clone().into_active_model();
     active.status = Set(status);
     active.phase = Set(SyncPhase::Done);
@@ -168,22 +222,29 @@ async fn finish(env: &Environment, run: &mut sync_run::Model, status: SyncStatus
     active.finished_at = Set(Some(Utc::now()));
     active.lease_owner = Set(None);
     active.lease_expires_at = Set(None);
-    *run = active.update(&env.db).await?;
+    *run = save(env, &env.db, active).await?;
     if status == SyncStatus::Succeeded && run.mode == SyncMode::Full {
         connections::clear_resync_required(&env.db, run.connection_id, run.mapping_version).await?;
     }
     publish(env, run).await;
-    Ok(())
+    Ok(match status {
+        SyncStatus::Succeeded => RunOutcome::Succeeded,
+        SyncStatus::Cancelled => RunOutcome::Cancelled,
+        _ => RunOutcome::Failed,
+    })
 }
 
-async fn release_for_retry(env: &Environment, run: &mut sync_run::Model, err: &Error) -> Result<()> {
+/// Leaves the run RUNNING without an owner until the retry delay has passed; the maintenance
+/// sweep then hands it to a worker, which resumes from the checkpoint.
+async fn release_for_retry(env: &Environment, run: &mut sync_run::Model, err: &Error) -> Result<RunOutcome> {
+    let delay = env.settings.retry_delay * u32::try_from(run.attempts).unwrap_or(1);
     let mut active = run.clone().into_active_model();
-    active.error = Set(Some(format!("attempt {} failed, retrying: {err}", run.attempts)));
+    active.error = Set(Some(format!("attempt {} failed, retrying: {}", run.attempts, err.public_message())));
     active.lease_owner = Set(None);
-    active.lease_expires_at = Set(None);
-    *run = active.update(&env.db).await?;
+    active.lease_expires_at = Set(Some(Utc::now() + delay));
+    *run = save(env, &env.db, active).await?;
     publish(env, run).await;
-    Ok(())
+    Ok(RunOutcome::RetryLater)
 }
 
 async fn publish(env: &Environment, run: &sync_run::Model) {

@@ -69,12 +69,19 @@ impl Connection {
         self.0.credential_hint.as_deref()
     }
 
-    /// What this connection can read, discovered live from the provider.
+    /// What this connection can read, discovered live from the provider. Empty while the
+    /// provider cannot be asked, so one broken connection never hides the others.
     async fn accessible_data(&self, ctx: &Context<'_>) -> ApiResult<Vec<DataCategory>> {
         if self.0.status != StoredStatus::Connected {
             return Ok(Vec::new());
         }
-        let fields = connections::discover_fields(&ctx.api().env, &self.0).await.map_err(ApiError::from)?;
+        let fields = match connections::discover_fields(&ctx.api().env, &self.0).await {
+            Ok(fields) => fields,
+            Err(err) => {
+                tracing::warn!(connection_id = %self.0.id, error = %err, "could not list the provider's fields");
+                return Ok(Vec::new());
+            }
+        };
         let mut categories: Vec<DataCategory> = Vec::new();
         for field in fields {
             let external = ExternalField { key: field.key, label: field.label, r#type: field.field_type };

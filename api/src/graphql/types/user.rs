@@ -105,7 +105,9 @@ pub struct UserSource {
 
 #[Object]
 impl UserSource {
+    /// Integration details are for admins on the paid plan; others get FORBIDDEN here.
     async fn connection(&self, ctx: &Context<'_>) -> ApiResult<Connection> {
+        ctx.integrations_admin()?;
         let model = connections::find(&ctx.api().env.db, &self.workspace_id, self.source.connection_id)
             .await
             .map_err(ApiError::from)?;
