@@ -1,6 +1,7 @@
 //! One execution of the fetch → map → upsert pipeline. The database, not the queue, is the source
 //! of truth for a run's state; a partial unique index allows one QUEUED/RUNNING run per connection.
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sync_run")]
@@ -35,7 +36,7 @@ pub struct Model {
     pub finished_at: Option<DateTimeUtc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum SyncMode {
     #[sea_orm(string_value = "FULL")]
@@ -44,7 +45,7 @@ pub enum SyncMode {
     Incremental,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum SyncStatus {
     #[sea_orm(string_value = "QUEUED")]
@@ -59,7 +60,7 @@ pub enum SyncStatus {
     Cancelled,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum SyncPhase {
     #[sea_orm(string_value = "QUEUED")]

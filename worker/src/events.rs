@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-use entity::sync_run;
+use entity::sync_run::{self, SyncMode, SyncPhase, SyncStatus};
 
 /// A run's state at one moment; enough to render it without a database read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,9 +20,9 @@ pub struct RunSnapshot {
     pub id: Uuid,
     pub workspace_id: String,
     pub connection_id: Uuid,
-    pub mode: String,
-    pub status: String,
-    pub phase: String,
+    pub mode: SyncMode,
+    pub status: SyncStatus,
+    pub phase: SyncPhase,
     pub processed: i32,
     pub total: Option<i32>,
     pub created: i32,
@@ -38,12 +38,12 @@ pub struct RunSnapshot {
 
 impl RunSnapshot {
     pub fn is_terminal(&self) -> bool {
-        matches!(self.status.as_str(), "SUCCEEDED" | "FAILED" | "CANCELLED")
+        matches!(self.status, SyncStatus::Succeeded | SyncStatus::Failed | SyncStatus::Cancelled)
     }
 
     /// 0..100, reaching 100 only on success; never goes back while a run moves forward.
     pub fn percent(&self) -> f64 {
-        if self.status == "SUCCEEDED" {
+        if self.status == SyncStatus::Succeeded {
             return 100.0;
         }
         match self.total {
@@ -55,14 +55,13 @@ impl RunSnapshot {
 
 impl From<&sync_run::Model> for RunSnapshot {
     fn from(run: &sync_run::Model) -> Self {
-        use sea_orm::ActiveEnum;
         Self {
             id: run.id,
             workspace_id: run.workspace_id.clone(),
             connection_id: run.connection_id,
-            mode: run.mode.to_value(),
-            status: run.status.to_value(),
-            phase: run.phase.to_value(),
+            mode: run.mode,
+            status: run.status,
+            phase: run.phase,
             processed: run.processed,
             total: run.total,
             created: run.created,

@@ -40,10 +40,6 @@ impl ProviderHttp {
         Self { client, policy }
     }
 
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
-    }
-
     /// Sends the request built by `build`, retrying transient failures. Answers with a 2xx
     /// response, or the error its status means.
     pub async fn send(&self, build: impl Fn(&reqwest::Client) -> RequestBuilder) -> Result<Response, ProviderError> {

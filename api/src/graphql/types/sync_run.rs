@@ -65,29 +65,29 @@ impl SyncRun {
     }
 
     async fn mode(&self) -> SyncMode {
-        match self.0.mode.as_str() {
-            "INCREMENTAL" => SyncMode::Incremental,
-            _ => SyncMode::Full,
+        match self.0.mode {
+            stored::SyncMode::Full => SyncMode::Full,
+            stored::SyncMode::Incremental => SyncMode::Incremental,
         }
     }
 
     async fn status(&self) -> SyncStatus {
-        match self.0.status.as_str() {
-            "RUNNING" => SyncStatus::Running,
-            "SUCCEEDED" => SyncStatus::Succeeded,
-            "FAILED" => SyncStatus::Failed,
-            "CANCELLED" => SyncStatus::Cancelled,
-            _ => SyncStatus::Queued,
+        match self.0.status {
+            stored::SyncStatus::Queued => SyncStatus::Queued,
+            stored::SyncStatus::Running => SyncStatus::Running,
+            stored::SyncStatus::Succeeded => SyncStatus::Succeeded,
+            stored::SyncStatus::Failed => SyncStatus::Failed,
+            stored::SyncStatus::Cancelled => SyncStatus::Cancelled,
         }
     }
 
     async fn phase(&self) -> SyncPhase {
-        match self.0.phase.as_str() {
-            "FETCHING" => SyncPhase::Fetching,
-            "MERGING" => SyncPhase::Merging,
-            "FINALIZING" => SyncPhase::Finalizing,
-            "DONE" => SyncPhase::Done,
-            _ => SyncPhase::Queued,
+        match self.0.phase {
+            stored::SyncPhase::Queued => SyncPhase::Queued,
+            stored::SyncPhase::Fetching => SyncPhase::Fetching,
+            stored::SyncPhase::Merging => SyncPhase::Merging,
+            stored::SyncPhase::Finalizing => SyncPhase::Finalizing,
+            stored::SyncPhase::Done => SyncPhase::Done,
         }
     }
 
