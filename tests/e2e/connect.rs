@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use sea_orm::sea_query::Expr;
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};
 
@@ -86,8 +87,32 @@ async fn retry_after_is_honoured(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.sandbox.with_tenant("acme", |t| t.inject([Fault::RateLimited { retry_after_secs: 1 }]));
     let started = Instant::now();
-    app.connect(&app.admin()).await;
+    let admin = app.admin();
+    let connection_id = app.connect(&admin).await;
     assert!(started.elapsed() >= Duration::from_secs(1), "waited for Retry-After before the second try");
+
+    // The tenant's own rate limit: one request a second. Preview needs two (fields, then report).
+    app.sandbox.with_tenant("acme", |t| t.rate_limit_per_second = Some(1));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let preview = admin.execute(ops::PREVIEW_MAPPING, json!({ "id": connection_id, "limit": 2 })).await.unwrap();
+    assert_eq!(preview.ok().unwrap()["previewFieldMapping"].as_array().unwrap().len(), 2);
+    app.stop().await;
+}
+
+async fn undecryptable_credentials_are_an_internal_error_without_details(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let connection_id = app.connect(&admin).await;
+    // As if ENCRYPTION_KEY had been changed under stored credentials.
+    entity::connection::Entity::update_many()
+        .col_expr(entity::connection::Column::CredentialsCiphertext, Expr::value(vec![0u8; 40]))
+        .exec(&app.service.db)
+        .await
+        .unwrap();
+    let response = admin.execute(ops::PREVIEW_MAPPING, json!({ "id": connection_id })).await.unwrap();
+    assert_eq!(response.error_code(), Some("INTERNAL"));
+    let message = response.errors[0]["message"].as_str().unwrap();
+    assert!(!message.contains("ENCRYPTION_KEY") && !message.contains("decrypt"), "{message}");
     app.stop().await;
 }
 
@@ -151,6 +176,7 @@ crate::on_both_backends!(
     bad_subdomains_are_rejected_before_calling_the_provider,
     provider_answers_become_error_codes,
     retry_after_is_honoured,
+    undecryptable_credentials_are_an_internal_error_without_details,
     inputs_are_validated_with_the_field_named,
     another_workspace_sees_nothing,
 );
