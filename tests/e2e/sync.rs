@@ -13,7 +13,13 @@ async fn a_full_sync_fills_the_directory_with_live_progress(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin();
     let connection_id = app.connect_and_map(&admin).await;
+    app.sandbox.with_tenant("acme", |t| t.inject([Fault::Slow(Duration::from_millis(500))]));
     let run_id = app.start_sync(&admin, &connection_id).await;
+    // The admin opens the progress bar, leaves, and comes back.
+    let mut glance = admin.subscribe(&ops::sync_progress(), json!({ "id": run_id })).await.unwrap();
+    let seen = glance.next().await.unwrap().unwrap().ok().unwrap();
+    assert_eq!(seen["syncProgress"]["run"]["id"], run_id.as_str());
+    glance.close().await;
     let events = app.follow(&admin, &run_id).await;
 
     let first = events.first().unwrap();
