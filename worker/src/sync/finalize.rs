@@ -29,24 +29,21 @@ pub async fn finalize(env: &Environment, run: &mut sync_run::Model) -> Result<()
 }
 
 /// Points each synced user at the user synced from its manager's remote id, writing only rows
-/// whose manager actually changed.
+/// whose manager actually changed. One set-based join (UPDATE … FROM reads the same in SQLite
+/// and PostgreSQL), not a correlated lookup per person.
 async fn link_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Result<()> {
     let sql = r#"
-        UPDATE directory_user SET manager_id = (
-            SELECT manager.user_id FROM user_source AS report
-            JOIN user_source AS manager
+        UPDATE directory_user SET manager_id = links.manager_user_id, updated_at = $2
+        FROM (
+            SELECT report.user_id, manager.user_id AS manager_user_id
+            FROM user_source AS report
+            LEFT JOIN user_source AS manager
               ON manager.connection_id = report.connection_id
              AND manager.remote_id = report.remote_manager_id
-            WHERE report.user_id = directory_user.id AND report.connection_id = $1
-        ), updated_at = $2
-        WHERE id IN (SELECT user_id FROM user_source WHERE connection_id = $1)
-          AND manager_id IS DISTINCT FROM (
-            SELECT manager.user_id FROM user_source AS report
-            JOIN user_source AS manager
-              ON manager.connection_id = report.connection_id
-             AND manager.remote_id = report.remote_manager_id
-            WHERE report.user_id = directory_user.id AND report.connection_id = $1
-        )"#;
+            WHERE report.connection_id = $1
+        ) AS links
+        WHERE directory_user.id = links.user_id
+          AND directory_user.manager_id IS DISTINCT FROM links.manager_user_id"#;
     db.execute_raw(Statement::from_sql_and_values(backend(db), sql, [run.connection_id.into(), Utc::now().into()]))
         .await?;
     Ok(())

@@ -9,7 +9,6 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::ExprTrait;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use uuid::Uuid;
 
@@ -150,7 +149,7 @@ pub async fn merge_page<C: ConnectionTrait>(
     Ok(counts)
 }
 
-/// The rows a page's records may match, loaded with three queries.
+/// The rows a page's records may match, loaded with a few indexed queries.
 struct Existing {
     sources: HashMap<String, user_source::Model>,
     users_by_email: HashMap<String, directory_user::Model>,
@@ -175,16 +174,19 @@ impl Existing {
             .into_iter()
             .map(|s| (s.remote_id.clone(), s))
             .collect();
-        let source_user_ids: Vec<Uuid> = sources.values().map(|s| s.user_id).collect();
-        let users = directory_user::Entity::find()
+        // Two index lookups rather than one OR, which SQLite would answer with a table scan.
+        let mut users = directory_user::Entity::find()
             .filter(directory_user::Column::WorkspaceId.eq(run.workspace_id.clone()))
-            .filter(
-                directory_user::Column::EmailNormalized
-                    .is_in(emails)
-                    .or(directory_user::Column::Id.is_in(source_user_ids)),
-            )
+            .filter(directory_user::Column::EmailNormalized.is_in(emails))
             .all(db)
             .await?;
+        let found: HashSet<Uuid> = users.iter().map(|u| u.id).collect();
+        let missing: Vec<Uuid> = sources.values().map(|s| s.user_id).filter(|id| !found.contains(id)).collect();
+        if !missing.is_empty() {
+            users.extend(
+                directory_user::Entity::find().filter(directory_user::Column::Id.is_in(missing)).all(db).await?,
+            );
+        }
         let email_owner_ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
         let linked_users = user_source::Entity::find()
             .filter(user_source::Column::ConnectionId.eq(run.connection_id))

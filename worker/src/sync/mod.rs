@@ -174,10 +174,13 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
     let connector = connections::open_connector(env, &connection).await?;
     let request = FetchRequest { fields: mapping.external_fields(), cursor, page_size: env.settings.page_size };
     let mut pages = connector.fetch(request).await?;
+    // The fetch may have taken a while: pick up a cancel request made meanwhile.
+    *run = sync_run::Entity::find_by_id(run.id).one(&env.db).await?.ok_or(Error::NotFound("sync run"))?;
     let mut last_publish = Instant::now();
     while let Some(page) = pages.next().await {
         let page = page?;
-        if cancel_requested(env, run.id).await? {
+        // Every page's save reads the run back, so a cancel request is seen at the next page.
+        if run.cancel_requested {
             return Ok(true);
         }
         let txn = env.db.begin().await?;
@@ -201,11 +204,6 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
         }
     }
     Ok(false)
-}
-
-async fn cancel_requested(env: &Environment, run_id: Uuid) -> Result<bool> {
-    let run = sync_run::Entity::find_by_id(run_id).one(&env.db).await?;
-    Ok(run.is_some_and(|r| r.cancel_requested))
 }
 
 /// Moves the run to a terminal state and releases its lease.
