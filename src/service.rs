@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use actix_web::{dev::ServerHandle, App, HttpServer};
 use anyhow::Context as _;
-use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use secrecy::ExposeSecret;
 use tokio::sync::watch;
@@ -73,8 +73,13 @@ pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
     options.sqlx_logging(false).max_connections(16);
     if url.starts_with("sqlite:") {
+        // NORMAL is WAL's usual setting: a power cut may lose the last commits, never
+        // consistency, and a sync page lost that way is merged again from its checkpoint.
         options.map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(SqliteJournalMode::Wal).busy_timeout(Duration::from_secs(30)).foreign_keys(true)
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
         });
     }
     Database::connect(options).await.with_context(|| "DATABASE_URL: could not connect to the database")
