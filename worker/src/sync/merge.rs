@@ -188,12 +188,14 @@ impl Existing {
             );
         }
         let email_owner_ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+        // By user id alone, so the planner uses the user_id index rather than scanning the
+        // connection's whole (connection_id, remote_id) range.
         let linked_users = user_source::Entity::find()
-            .filter(user_source::Column::ConnectionId.eq(run.connection_id))
             .filter(user_source::Column::UserId.is_in(email_owner_ids))
             .all(db)
             .await?
             .into_iter()
+            .filter(|s| s.connection_id == run.connection_id)
             .map(|s| s.user_id)
             .collect();
         Ok(Self {

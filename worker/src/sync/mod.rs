@@ -187,8 +187,13 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
         let txn = env.db.begin().await?;
         if txn.get_database_backend() == DbBackend::Postgres {
             // A page and its checkpoint commit together, so a page lost to a crash before it
-            // reached disk is merged again on resume: no need to wait for the flush.
-            txn.execute_unprepared("SET LOCAL synchronous_commit TO OFF").await?;
+            // reached disk is merged again on resume: no need to wait for the flush. Tables grow
+            // fast during a first sync, faster than statistics: plan each lookup for its values
+            // rather than reuse a plan made when the tables were empty (a sequential scan).
+            txn.execute_unprepared(
+                "SET LOCAL synchronous_commit TO OFF; SET LOCAL plan_cache_mode TO force_custom_plan",
+            )
+            .await?;
         }
         let counts = merge::merge_page(&txn, run, &mapping, page.records).await?;
         let checkpoint = Checkpoint { fetch_complete: page.next_cursor.is_none(), cursor: page.next_cursor };
