@@ -87,40 +87,25 @@ pub async fn connect_with_api_key(
     let ctx = env.providers.context(provider.info().id);
     provider.connector(&ctx, subdomain.as_deref(), &credentials)?.discover_fields().await?;
 
-    let existing = connection::Entity::find()
-        .filter(connection::Column::WorkspaceId.eq(workspace_id))
-        .filter(connection::Column::ProviderId.eq(provider.info().id))
-        .filter(connection::Column::Subdomain.eq(subdomain.clone()))
-        .filter(connection::Column::Status.ne(ConnectionStatus::Disconnected))
-        .one(&env.db)
-        .await?;
-    let (mut active, is_new) = match existing {
-        Some(model) => (model.into_active_model(), false),
-        None => (new_connection(workspace_id, provider, subdomain, StoredAuthMethod::ApiKey), true),
-    };
-    active.auth_method = Set(StoredAuthMethod::ApiKey);
-    active.status = Set(ConnectionStatus::Connected);
-    active.status_message = Set(None);
-    active.credentials_ciphertext = Set(Some(env.cipher.seal(&credentials)));
-    active.credential_hint = Set(Some(credentials.hint()));
-    active.updated_at = Set(Utc::now());
-    let model = if is_new { active.insert(&env.db).await? } else { active.update(&env.db).await? };
+    let live = [ConnectionStatus::PendingAuthorization, ConnectionStatus::Connected, ConnectionStatus::Failed];
+    let model = save_tenant_connection(env, workspace_id, provider, subdomain, &live, |active| {
+        active.auth_method = Set(StoredAuthMethod::ApiKey);
+        active.status = Set(ConnectionStatus::Connected);
+        active.credentials_ciphertext = Set(Some(env.cipher.seal(&credentials)));
+        active.credential_hint = Set(Some(credentials.hint()));
+    })
+    .await?;
     tracing::info!(connection_id = %model.id, provider = provider.info().id, "connected with an API key");
     Ok(model)
 }
 
-fn new_connection(
-    workspace_id: &str,
-    provider: &dyn Provider,
-    subdomain: Option<String>,
-    auth_method: StoredAuthMethod,
-) -> connection::ActiveModel {
+fn new_connection(workspace_id: &str, provider: &dyn Provider, subdomain: Option<String>) -> connection::ActiveModel {
     let now = Utc::now();
     connection::ActiveModel {
         id: Set(Uuid::now_v7()),
         workspace_id: Set(workspace_id.to_string()),
         provider_id: Set(provider.info().id.to_string()),
-        auth_method: Set(auth_method),
+        auth_method: Set(StoredAuthMethod::ApiKey),
         subdomain: Set(subdomain),
         status: Set(ConnectionStatus::PendingAuthorization),
         status_message: Set(None),
@@ -157,24 +142,42 @@ pub async fn begin_credential_connection(
     let ctx = env.providers.context(provider.info().id);
     let url = provider.authorization_url(&ctx, subdomain.as_deref(), &state, redirect_uri)?;
     // An abandoned or failed sign-in to the same tenant is retried on its own connection.
-    let unfinished = connection::Entity::find()
+    let unfinished = [ConnectionStatus::PendingAuthorization, ConnectionStatus::Failed];
+    let model = save_tenant_connection(env, workspace_id, provider, subdomain, &unfinished, |active| {
+        active.auth_method = Set(StoredAuthMethod::Credentials);
+        active.status = Set(ConnectionStatus::PendingAuthorization);
+        active.oauth_state = Set(Some(state_digest(&state)));
+    })
+    .await?;
+    Ok((model, url))
+}
+
+/// Applies `change` to the workspace's connection to this provider tenant that is in one of
+/// `reusable` states, or to a new one, and stores it.
+async fn save_tenant_connection(
+    env: &Environment,
+    workspace_id: &str,
+    provider: &dyn Provider,
+    subdomain: Option<String>,
+    reusable: &[ConnectionStatus],
+    change: impl FnOnce(&mut connection::ActiveModel),
+) -> Result<connection::Model> {
+    let existing = connection::Entity::find()
         .filter(connection::Column::WorkspaceId.eq(workspace_id))
         .filter(connection::Column::ProviderId.eq(provider.info().id))
         .filter(connection::Column::Subdomain.eq(subdomain.clone()))
-        .filter(connection::Column::Status.is_in([ConnectionStatus::PendingAuthorization, ConnectionStatus::Failed]))
+        .filter(connection::Column::Status.is_in(reusable.iter().copied()))
         .one(&env.db)
         .await?;
-    let (mut active, is_new) = match unfinished {
-        Some(model) => (model.into_active_model(), false),
-        None => (new_connection(workspace_id, provider, subdomain, StoredAuthMethod::Credentials), true),
+    let is_new = existing.is_none();
+    let mut active = match existing {
+        Some(model) => model.into_active_model(),
+        None => new_connection(workspace_id, provider, subdomain),
     };
-    active.auth_method = Set(StoredAuthMethod::Credentials);
-    active.status = Set(ConnectionStatus::PendingAuthorization);
+    change(&mut active);
     active.status_message = Set(None);
-    active.oauth_state = Set(Some(state_digest(&state)));
     active.updated_at = Set(Utc::now());
-    let model = if is_new { active.insert(&env.db).await? } else { active.update(&env.db).await? };
-    Ok((model, url))
+    Ok(if is_new { active.insert(&env.db).await? } else { active.update(&env.db).await? })
 }
 
 /// How long an "Open Window" sign-in may take.

@@ -178,6 +178,7 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
     // The fetch may have taken a while: pick up a cancel request made meanwhile.
     *run = sync_run::Entity::find_by_id(run.id).one(&env.db).await?.ok_or(Error::NotFound("sync run"))?;
     let mut last_publish = Instant::now();
+    let mut pages_merged: u32 = 0;
     while let Some(page) = pages.next().await {
         let page = page?;
         // Every page's save reads the run back, so a cancel request is seen at the next page.
@@ -209,12 +210,26 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
         active.checkpoint = Set(Some(serde_json::to_value(&checkpoint).expect("checkpoint serialises")));
         *run = save(env, &txn, active).await?;
         txn.commit().await?;
+        pages_merged += 1;
+        if pages_merged.is_power_of_two() {
+            refresh_statistics(env).await?;
+        }
         if last_publish.elapsed() >= PUBLISH_INTERVAL {
             publish(env, run).await;
             last_publish = Instant::now();
         }
     }
     Ok(false)
+}
+
+/// A first sync grows the tables faster than PostgreSQL's autovacuum re-reads them; plans made
+/// while they were nearly empty would scan them whole. Called at exponentially spaced pages, so
+/// the cost stays logarithmic in the company.
+async fn refresh_statistics(env: &Environment) -> Result<()> {
+    if env.db.get_database_backend() == DbBackend::Postgres {
+        env.db.execute_unprepared("ANALYZE directory_user, user_source").await?;
+    }
+    Ok(())
 }
 
 /// Moves the run to a terminal state and releases its lease.
