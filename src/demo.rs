@@ -117,7 +117,7 @@ pub async fn run(employees: u32) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let chart = client.execute(ops::ORG_CHART, json!({ "depth": 2 })).await?.ok()?;
+    let chart = client.execute(ops::ORG_CHART, json!({ "depth": 3 })).await?.ok()?;
     println!("     Org chart:");
     for root in chart["orgChart"].as_array().into_iter().flatten() {
         println!(
