@@ -61,6 +61,12 @@ impl Tenant {
         self.faults.extend(faults);
     }
 
+    /// Revokes every token issued so far, as when an admin removes the app's access.
+    pub fn revoke_tokens(&mut self) {
+        self.access_tokens.clear();
+        self.refresh_tokens.clear();
+    }
+
     fn rate_limited(&mut self) -> bool {
         let Some(limit) = self.rate_limit_per_second else { return false };
         if self.window.0.elapsed() >= Duration::from_secs(1) {

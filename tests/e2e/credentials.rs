@@ -99,6 +99,14 @@ async fn expiring_tokens_are_refreshed_before_use(backend: Backend) {
     let run = app.sync(&admin, &connection_id).await;
     assert_eq!(run["status"], "SUCCEEDED");
     assert!(refreshes() > before, "the sync refreshed the token first");
+
+    // The company removes the app's access: the next use fails and says to sign in again.
+    app.sandbox.with_tenant("acme", |t| t.revoke_tokens());
+    let response = admin.execute(ops::PREVIEW_MAPPING, json!({ "id": connection_id })).await.unwrap();
+    assert_eq!(response.error_code(), Some("INVALID_CREDENTIALS"));
+    let data = admin.execute(ops::CONNECTION, json!({ "id": connection_id })).await.unwrap().ok().unwrap();
+    assert_eq!(data["connection"]["status"], "FAILED");
+    assert!(data["connection"]["statusMessage"].as_str().unwrap().contains("sign in again"));
     app.stop().await;
 }
 

@@ -38,7 +38,7 @@ pub struct RunSnapshot {
 
 impl RunSnapshot {
     pub fn is_terminal(&self) -> bool {
-        matches!(self.status, SyncStatus::Succeeded | SyncStatus::Failed | SyncStatus::Cancelled)
+        self.status.is_terminal()
     }
 
     /// 0..100, reaching 100 only on success; never goes back while a run moves forward.

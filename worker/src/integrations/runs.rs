@@ -1,6 +1,7 @@
 //! Starting, cancelling and reading sync runs.
 
 use chrono::Utc;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -92,22 +93,27 @@ pub async fn active_run(db: &DatabaseConnection, connection_id: Uuid) -> Result<
 
 /// A queued run is cancelled at once; a running one stops at the next page boundary.
 pub async fn cancel_sync(env: &Environment, run: sync_run::Model) -> Result<sync_run::Model> {
-    let run = match run.status {
-        SyncStatus::Queued => {
-            let mut active = run.into_active_model();
-            active.status = Set(SyncStatus::Cancelled);
-            active.phase = Set(SyncPhase::Done);
-            active.cancel_requested = Set(true);
-            active.finished_at = Set(Some(Utc::now()));
-            active.update(&env.db).await?
-        }
-        SyncStatus::Running => {
-            let mut active = run.into_active_model();
-            active.cancel_requested = Set(true);
-            active.update(&env.db).await?
-        }
-        _ => return Ok(run),
-    };
+    if run.status.is_terminal() {
+        return Ok(run);
+    }
+    // Only a run still QUEUED ends here; one a worker claimed meanwhile stops at its next page.
+    let cancelled_queued = sync_run::Entity::update_many()
+        .col_expr(sync_run::Column::Status, Expr::value(SyncStatus::Cancelled))
+        .col_expr(sync_run::Column::Phase, Expr::value(SyncPhase::Done))
+        .col_expr(sync_run::Column::CancelRequested, Expr::value(true))
+        .col_expr(sync_run::Column::FinishedAt, Expr::value(Utc::now()))
+        .filter(sync_run::Column::Id.eq(run.id))
+        .filter(sync_run::Column::Status.eq(SyncStatus::Queued))
+        .exec(&env.db)
+        .await?;
+    if cancelled_queued.rows_affected == 0 {
+        sync_run::Entity::update_many()
+            .col_expr(sync_run::Column::CancelRequested, Expr::value(true))
+            .filter(sync_run::Column::Id.eq(run.id))
+            .exec(&env.db)
+            .await?;
+    }
+    let run = sync_run::Entity::find_by_id(run.id).one(&env.db).await?.ok_or(Error::NotFound("sync run"))?;
     env.events.publish(Event::RunProgress(RunSnapshot::from(&run))).await;
     Ok(run)
 }

@@ -157,7 +157,15 @@ async fn request_tokens(
     let url = format!("{}/token.php?request=token", oauth_base(ctx, subdomain)?);
     grant["client_id"] = json!(app.client_id);
     grant["client_secret"] = json!(app.client_secret.expose_secret());
-    let response = ctx.http.send(|c| c.post(&url).header("Accept", "application/json").json(&grant)).await?;
+    // OAuth answers a revoked or expired grant with 400 invalid_grant: the admin must sign in again.
+    let response = ctx.http.send(|c| c.post(&url).header("Accept", "application/json").json(&grant)).await.map_err(
+        |err| match err {
+            ProviderError::BadResponse(detail) if detail.contains("invalid_grant") => {
+                ProviderError::InvalidCredentials(detail)
+            }
+            other => other,
+        },
+    )?;
     let token: TokenResponse =
         response.json().await.map_err(|e| ProviderError::BadResponse(format!("token answer: {e}")))?;
     Ok(Credentials::OAuth(OAuthTokens {

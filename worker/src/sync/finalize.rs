@@ -2,7 +2,7 @@
 //! called after every page was merged, so a failed or cancelled run deactivates nobody.
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, IntoActiveModel, Set, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, IntoActiveModel, Set, Statement};
 
 use entity::sync_run::{self, SyncPhase};
 
@@ -16,7 +16,7 @@ pub async fn finalize(env: &Environment, run: &mut sync_run::Model) -> Result<()
     *run = super::save(env, &env.db, active).await?;
     super::publish(env, run).await;
 
-    let txn = env.db.begin().await?;
+    let txn = super::begin_write(env).await?;
     link_managers(&txn, run).await?;
     let issues = unknown_managers(&txn, run).await?;
     record_issues(&txn, run.id, issues).await?;

@@ -18,8 +18,8 @@ use chrono::Utc;
 use futures::StreamExt;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, ExprTrait, IntoActiveModel, QueryFilter, Set,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, ExprTrait, IntoActiveModel,
+    QueryFilter, Set, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -79,9 +79,12 @@ pub async fn execute_run(env: &Environment, run_id: Uuid) -> Result<RunOutcome> 
         let message = format!("gave up after {} attempts", env.settings.max_attempts);
         return finish(env, &mut run, SyncStatus::Failed, Some(message)).await;
     }
-    let heartbeat = tokio::spawn(renew_lease(env.clone(), run_id));
+    if run.cancel_requested {
+        return finish(env, &mut run, SyncStatus::Cancelled, None).await;
+    }
+    let heartbeat = Heartbeat(tokio::spawn(renew_lease(env.clone(), run_id)));
     let progress = advance(env, &mut run).await;
-    heartbeat.abort();
+    drop(heartbeat);
     match progress {
         Ok(Progress::Complete) => finish(env, &mut run, SyncStatus::Succeeded, None).await,
         Ok(Progress::Cancelled) => finish(env, &mut run, SyncStatus::Cancelled, None).await,
@@ -119,6 +122,15 @@ async fn claim(env: &Environment, run_id: Uuid) -> Result<Option<sync_run::Model
         return Ok(None);
     }
     Ok(sync_run::Entity::find_by_id(run_id).one(&env.db).await?)
+}
+
+/// The lease renewal of one attempt; stops when the attempt ends, however it ends.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Extends the lease while the attempt works, including long provider waits.
@@ -185,7 +197,7 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
         if run.cancel_requested {
             return Ok(true);
         }
-        let txn = env.db.begin().await?;
+        let txn = begin_write(env).await?;
         if txn.get_database_backend() == DbBackend::Postgres {
             // A page and its checkpoint commit together, so a page lost to a crash before it
             // reached disk is merged again on resume: no need to wait for the flush. Tables grow
@@ -220,6 +232,19 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
         }
     }
     Ok(false)
+}
+
+/// A transaction that writes: on SQLite it takes the write lock up front (BEGIN IMMEDIATE), so
+/// a concurrent commit (the lease heartbeat, the API) makes it wait instead of failing its
+/// first write after its reads.
+pub(super) async fn begin_write(env: &Environment) -> Result<DatabaseTransaction> {
+    Ok(env
+        .db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await?)
 }
 
 /// A first sync grows the tables faster than PostgreSQL's autovacuum re-reads them; plans made
