@@ -238,7 +238,17 @@ pub async fn complete_credential_connection(
             active.status_message = Set(Some(message));
         }
     }
-    let model = active.update(&env.db).await?;
+    // A disconnect or a new sign-in started during the exchange wins over this outcome.
+    let model = connection::Entity::update(active)
+        .validate()?
+        .filter(connection::Column::Status.eq(ConnectionStatus::PendingAuthorization))
+        .filter(connection::Column::OauthState.is_null())
+        .exec(&env.db)
+        .await
+        .map_err(|err| match err {
+            sea_orm::DbErr::RecordNotUpdated => Error::NotFound("pending sign-in"),
+            other => other.into(),
+        })?;
     env.events.publish(Event::ConnectionChanged { connection_id: model.id }).await;
     Ok(model)
 }
