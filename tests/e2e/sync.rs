@@ -258,7 +258,48 @@ async fn a_returning_person_is_reactivated_and_a_bad_email_is_no_leaver(backend:
     app.stop().await;
 }
 
+async fn a_rehire_under_a_new_id_gets_their_person_back(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sync(&admin, &connection_id).await;
+    // Someone active who manages nobody, so their leaving orphans no reports.
+    let leaver = app.sandbox.with_tenant("acme", |t| {
+        let employees = &t.company.employees;
+        let leaver = employees
+            .iter()
+            .find(|e| e.id > 10 && e.is_active() && !employees.iter().any(|r| r.supervisor_eid == Some(e.id)))
+            .expect("a leaf employee")
+            .clone();
+        t.company.employees.retain(|e| e.id != leaver.id);
+        leaver
+    });
+    let gone = app.sync(&admin, &connection_id).await;
+    assert_eq!(gone["deactivated"], 1);
+    let new_id = app.sandbox.with_tenant("acme", |t| {
+        let mut rehire = leaver.clone();
+        rehire.id = t.company.next_id();
+        rehire.job_title = "Returning Engineer".into();
+        t.company.employees.push(rehire.clone());
+        rehire.id
+    });
+    let back = app.sync(&admin, &connection_id).await;
+    assert_eq!(
+        (back["created"].as_i64(), back["updated"].as_i64(), back["skipped"].as_i64()),
+        (Some(0), Some(1), Some(0))
+    );
+    assert_eq!(back["issues"], json!([]));
+    let users = app.users(&admin).await;
+    let person = users.iter().find(|u| u["email"] == leaver.work_email.as_deref().unwrap()).unwrap();
+    assert_eq!(person["employmentStatus"], "ACTIVE");
+    assert_eq!(person["jobTitle"], "Returning Engineer");
+    let profile = admin.execute(ops::USER, json!({ "id": person["id"] })).await.unwrap().ok().unwrap();
+    assert_eq!(profile["user"]["source"]["remoteId"], new_id.to_string());
+    app.stop().await;
+}
+
 crate::on_both_backends!(
+    a_rehire_under_a_new_id_gets_their_person_back,
     a_returning_person_is_reactivated_and_a_bad_email_is_no_leaver,
     a_full_sync_fills_the_directory_with_live_progress,
     bad_records_become_issues_not_crashes,

@@ -77,9 +77,18 @@ pub async fn merge_page<C: ConnectionTrait>(
         let email_key = user.email_key();
         let owner = existing.users_by_email.get(&email_key);
         let source = existing.sources.get(&user.remote_id);
+        // A leaver of this connection (deactivated, not seen in this run) whose email comes back
+        // under a new remote id is a rehire: their existing person moves to the new record.
+        let rehired = match (owner, source) {
+            (Some(owner), None) => existing
+                .linked_sources
+                .get(&owner.id)
+                .filter(|old| old.content_hash.is_empty() && old.last_seen_run_id != run.id),
+            _ => None,
+        };
         let taken_by_other = match (owner, source) {
             (Some(owner), Some(source)) => owner.id != source.user_id,
-            (Some(owner), None) => existing.linked_users.contains(&owner.id),
+            (Some(owner), None) => existing.linked_sources.contains_key(&owner.id) && rehired.is_none(),
             (None, _) => false,
         };
         if taken_by_other || !claimed_emails.insert(email_key.clone()) {
@@ -110,12 +119,12 @@ pub async fn merge_page<C: ConnectionTrait>(
                     counts.updated += 1;
                 }
                 update_user(db, current.clone(), &user, now).await?;
-                let mut active = source.clone().into_active_model();
-                active.content_hash = Set(hash);
-                active.remote_manager_id = Set(user.remote_manager_id.clone());
-                active.last_seen_run_id = Set(run.id);
-                active.last_synced_at = Set(now);
-                active.update(db).await?;
+                update_source(db, source, &user, hash, run, now).await?;
+            }
+            (None, Some(owner)) if rehired.is_some() => {
+                counts.updated += 1;
+                update_user(db, owner.clone(), &user, now).await?;
+                update_source(db, rehired.expect("matched"), &user, hash, run, now).await?;
             }
             (None, Some(owner)) => {
                 counts.updated += 1;
@@ -154,8 +163,8 @@ struct Existing {
     sources: HashMap<String, user_source::Model>,
     users_by_email: HashMap<String, directory_user::Model>,
     users_by_id: HashMap<Uuid, directory_user::Model>,
-    /// Users (among those above) already linked to some record of this connection.
-    linked_users: HashSet<Uuid>,
+    /// The record of this connection each of those users is linked to, by user id.
+    linked_sources: HashMap<Uuid, user_source::Model>,
 }
 
 impl Existing {
@@ -190,19 +199,19 @@ impl Existing {
         let email_owner_ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
         // By user id alone, so the planner uses the user_id index rather than scanning the
         // connection's whole (connection_id, remote_id) range.
-        let linked_users = user_source::Entity::find()
+        let linked_sources = user_source::Entity::find()
             .filter(user_source::Column::UserId.is_in(email_owner_ids))
             .all(db)
             .await?
             .into_iter()
             .filter(|s| s.connection_id == run.connection_id)
-            .map(|s| s.user_id)
+            .map(|s| (s.user_id, s))
             .collect();
         Ok(Self {
             sources,
             users_by_email: users.iter().map(|u| (u.email_normalized.clone(), u.clone())).collect(),
             users_by_id: users.into_iter().map(|u| (u.id, u)).collect(),
-            linked_users,
+            linked_sources,
         })
     }
 }
@@ -251,6 +260,25 @@ fn source_row(
         last_seen_run_id: Set(run.id),
         last_synced_at: Set(now),
     }
+}
+
+/// Points `source` at `user`'s record as seen in this run.
+async fn update_source<C: ConnectionTrait>(
+    db: &C,
+    source: &user_source::Model,
+    user: &MappedUser,
+    hash: String,
+    run: &sync_run::Model,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let mut active = source.clone().into_active_model();
+    active.remote_id = Set(user.remote_id.clone());
+    active.content_hash = Set(hash);
+    active.remote_manager_id = Set(user.remote_manager_id.clone());
+    active.last_seen_run_id = Set(run.id);
+    active.last_synced_at = Set(now);
+    active.update(db).await?;
+    Ok(())
 }
 
 /// Writes the synced fields; invitation state and the manager link (set in finalize) stay.
