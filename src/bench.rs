@@ -117,6 +117,8 @@ async fn run_case(store: Store, employees: u32, postgres_url: &str) -> anyhow::R
         "DATA_DIR" => Some(dir.clone()),
         "DATABASE_URL" => database_url.clone(),
         "BAMBOOHR_API_BASE" => Some(api_base.clone()),
+        // Tuning (SYNC_PAGE_SIZE, ...) comes from the environment, as for `serve`.
+        name if name.starts_with("SYNC_") => std::env::var(name).ok(),
         _ => None,
     })?;
     if !config.is_embedded_database() {
