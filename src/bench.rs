@@ -9,7 +9,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, Database, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
     TransactionTrait,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use api::{Plan, Role};
 use entity::directory_user;
@@ -20,9 +20,9 @@ use worker::providers::catalogue::{self, ProviderRegistry};
 use worker::providers::http::{ProviderHttp, RetryPolicy};
 use worker::providers::FetchRequest;
 
+use crate::admin_flow;
 use crate::client::GraphqlClient;
 use crate::config::Config;
-use crate::operations as ops;
 use crate::service::{self, Roles, RunningService, Tuning};
 
 /// Where one case's data lives.
@@ -131,18 +131,10 @@ async fn run_case(store: Store, employees: u32, postgres_url: &str) -> anyhow::R
         Some(service.keys.mint("bench", "bench", Role::Admin, Plan::Paid, chrono::Duration::hours(4))),
     );
 
-    let connection = client
-        .execute(ops::CONNECT_WITH_API_KEY, json!({ "input": { "providerId": "bamboohr", "subdomain": "bench", "apiKey": api_key, "adminConfirmed": true, "termsAccepted": true } }))
-        .await?
-        .ok()?;
-    let connection_id = connection["connectWithApiKey"]["id"].as_str().context("connection id")?.to_string();
-    let details = client.execute(ops::CONNECTION, json!({ "id": connection_id })).await?.ok()?;
-    let entries = details["connection"]["fieldMapping"]["entries"].clone();
-    let saved = client.execute(ops::SAVE_MAPPING, json!({ "id": connection_id, "entries": entries })).await?.ok()?;
-    client
-        .execute(ops::CONFIRM_MAPPING, json!({ "id": connection_id, "version": saved["saveFieldMapping"]["version"] }))
-        .await?
-        .ok()?;
+    let connection = admin_flow::connect_bamboohr(&client, "bench", &api_key).await?;
+    let connection_id = connection["id"].as_str().context("connection id")?.to_string();
+    let suggested = admin_flow::current_mapping(&client, &connection_id).await?;
+    admin_flow::save_and_confirm(&client, &connection_id, suggested).await?;
 
     let (sync, _) = timed_sync(&client, &connection_id).await?;
     let written_before = latest_user_write(&service.db).await?;
@@ -176,13 +168,8 @@ async fn run_case(store: Store, employees: u32, postgres_url: &str) -> anyhow::R
 /// startSync → SUCCEEDED, followed over the subscription as the admin portal does.
 async fn timed_sync(client: &GraphqlClient, connection_id: &str) -> anyhow::Result<(Duration, Value)> {
     let started = Instant::now();
-    let run = client.execute(&ops::start_sync(), json!({ "id": connection_id })).await?.ok()?;
-    let run_id = run["startSync"]["id"].as_str().context("run id")?.to_string();
-    let mut progress = client.subscribe(&ops::sync_progress(), json!({ "id": run_id })).await?;
-    let mut last = Value::Null;
-    while let Some(event) = progress.next().await {
-        last = event?.ok()?["syncProgress"]["run"].clone();
-    }
+    let run_id = admin_flow::start_sync(client, connection_id).await?;
+    let last = admin_flow::follow_run(client, &run_id, |_| {}).await?;
     let elapsed = started.elapsed();
     anyhow::ensure!(last["status"] == "SUCCEEDED", "the sync ended {}", last);
     Ok((elapsed, last))

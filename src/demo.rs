@@ -5,11 +5,12 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use api::{Plan, Role};
 use sandbox::{Company, Sandbox, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET};
 
+use crate::admin_flow;
 use crate::client::GraphqlClient;
 use crate::config::Config;
 use crate::operations as ops;
@@ -46,20 +47,9 @@ pub async fn run(employees: u32) -> anyhow::Result<()> {
         provider["name"], provider["category"], provider["authMethods"]
     );
 
-    let connection = client
-        .execute(
-            ops::CONNECT_WITH_API_KEY,
-            json!({ "input": {
-            "providerId": "bamboohr", "subdomain": "acme", "apiKey": api_key,
-            "adminConfirmed": true, "termsAccepted": true } }),
-        )
-        .await?
-        .ok()?;
-    let connection_id = connection["connectWithApiKey"]["id"].as_str().context("connection id")?.to_string();
-    println!(
-        "3.   Connected with an API key ({}), status {}",
-        connection["connectWithApiKey"]["credentialHint"], connection["connectWithApiKey"]["status"]
-    );
+    let connection = admin_flow::connect_bamboohr(&client, "acme", &api_key).await?;
+    let connection_id = connection["id"].as_str().context("connection id")?.to_string();
+    println!("3.   Connected with an API key ({}), status {}", connection["credentialHint"], connection["status"]);
 
     let details = client.execute(ops::CONNECTION, json!({ "id": connection_id })).await?.ok()?;
     for category in details["connection"]["accessibleData"].as_array().into_iter().flatten() {
@@ -72,24 +62,18 @@ pub async fn run(employees: u32) -> anyhow::Result<()> {
     for entry in suggested.as_array().into_iter().flatten() {
         println!("       {:<17} ← {}", entry["internalField"].as_str().unwrap_or(""), entry["externalField"]);
     }
-    let saved = client.execute(ops::SAVE_MAPPING, json!({ "id": connection_id, "entries": suggested })).await?.ok()?;
-    let version = saved["saveFieldMapping"]["version"].clone();
-    client.execute(ops::CONFIRM_MAPPING, json!({ "id": connection_id, "version": version })).await?.ok()?;
+    let version = admin_flow::save_and_confirm(&client, &connection_id, suggested).await?;
     println!("5.   Mapping version {version} saved and confirmed");
 
-    let run = client.execute(&ops::start_sync(), json!({ "id": connection_id })).await?.ok()?;
-    let run_id = run["startSync"]["id"].as_str().context("run id")?.to_string();
+    let run_id = admin_flow::start_sync(&client, &connection_id).await?;
     println!("6.   Sync started; Merging Data:");
     let bar = ProgressBar::new(100);
     bar.set_style(ProgressStyle::with_template("     [{bar:40}] {pos:>3}% {msg}")?.progress_chars("=> "));
-    let mut progress = client.subscribe(&ops::sync_progress(), json!({ "id": run_id })).await?;
-    let mut last = Value::Null;
-    while let Some(event) = progress.next().await {
-        let run = event?.ok()?["syncProgress"]["run"].clone();
+    let last = admin_flow::follow_run(&client, &run_id, |run| {
         bar.set_position(run["percent"].as_f64().unwrap_or(0.0) as u64);
         bar.set_message(format!("{} {}/{}", run["phase"].as_str().unwrap_or(""), run["processed"], run["total"]));
-        last = run;
-    }
+    })
+    .await?;
     bar.finish();
     println!(
         "     {}: created {}, updated {}, unchanged {}, deactivated {}, skipped {}",

@@ -2,6 +2,7 @@
 //! This crate is the binary's library: configuration, assembly of the service from the `api`
 //! and `worker` crates, the demo, and the GraphQL client the demo and tests share.
 
+pub mod admin_flow;
 pub mod bench;
 pub mod client;
 pub mod config;

@@ -10,6 +10,7 @@ use sea_orm::{ConnectionTrait, Database};
 use serde_json::{json, Value};
 
 use api::{Plan, Role};
+use directory_sync::admin_flow;
 use directory_sync::client::GraphqlClient;
 use directory_sync::config::Config;
 use directory_sync::operations as ops;
@@ -197,43 +198,17 @@ impl TestApp {
 
     /// Connects the sandbox tenant with its API key; answers the connection id.
     pub async fn connect(&self, client: &GraphqlClient) -> String {
-        let data = client
-            .execute(
-                ops::CONNECT_WITH_API_KEY,
-                json!({ "input": {
-                "providerId": "bamboohr", "subdomain": "acme", "apiKey": self.api_key,
-                "adminConfirmed": true, "termsAccepted": true } }),
-            )
-            .await
-            .unwrap()
-            .ok()
-            .expect("connectWithApiKey succeeds");
-        data["connectWithApiKey"]["id"].as_str().unwrap().to_string()
+        let connection = admin_flow::connect_bamboohr(client, "acme", &self.api_key).await.expect("connectWithApiKey");
+        connection["id"].as_str().unwrap().to_string()
     }
 
     /// Saves and confirms `entries` (or the suggested mapping); answers the version.
     pub async fn confirm_mapping(&self, client: &GraphqlClient, connection_id: &str, entries: Option<Value>) -> i64 {
         let entries = match entries {
             Some(entries) => entries,
-            None => {
-                let data = client.execute(ops::CONNECTION, json!({ "id": connection_id })).await.unwrap().ok().unwrap();
-                data["connection"]["fieldMapping"]["entries"].clone()
-            }
+            None => admin_flow::current_mapping(client, connection_id).await.unwrap(),
         };
-        let saved = client
-            .execute(ops::SAVE_MAPPING, json!({ "id": connection_id, "entries": entries }))
-            .await
-            .unwrap()
-            .ok()
-            .unwrap();
-        let version = saved["saveFieldMapping"]["version"].as_i64().unwrap();
-        client
-            .execute(ops::CONFIRM_MAPPING, json!({ "id": connection_id, "version": version }))
-            .await
-            .unwrap()
-            .ok()
-            .unwrap();
-        version
+        admin_flow::save_and_confirm(client, connection_id, entries).await.expect("save and confirm the mapping")
     }
 
     /// Connects and confirms the suggested mapping.
@@ -244,21 +219,17 @@ impl TestApp {
     }
 
     pub async fn start_sync(&self, client: &GraphqlClient, connection_id: &str) -> String {
-        let data =
-            client.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap().ok().expect("startSync");
-        data["startSync"]["id"].as_str().unwrap().to_string()
+        admin_flow::start_sync(client, connection_id).await.expect("startSync")
     }
 
     /// Follows `syncProgress` to the end; answers every event's run.
     pub async fn follow(&self, client: &GraphqlClient, run_id: &str) -> Vec<Value> {
-        let mut subscription = client.subscribe(&ops::sync_progress(), json!({ "id": run_id })).await.unwrap();
         let mut runs = Vec::new();
-        let collect = async {
-            while let Some(event) = subscription.next().await {
-                runs.push(event.unwrap().ok().expect("progress event")["syncProgress"]["run"].clone());
-            }
-        };
-        tokio::time::timeout(Duration::from_secs(60), collect).await.expect("the sync finishes within a minute");
+        let follow = admin_flow::follow_run(client, run_id, |run| runs.push(run.clone()));
+        tokio::time::timeout(Duration::from_secs(60), follow)
+            .await
+            .expect("the sync finishes within a minute")
+            .expect("progress events");
         runs
     }
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use api::{JwtKeys, Plan, Role};
+use directory_sync::admin_flow;
 use directory_sync::client::GraphqlClient;
 use directory_sync::operations as ops;
 use sandbox::{Company, Sandbox};
@@ -107,22 +108,10 @@ impl Deployment {
 }
 
 async fn connect_and_map(client: &GraphqlClient, api_key: &str) -> String {
-    let data = client
-        .execute(
-            ops::CONNECT_WITH_API_KEY,
-            json!({ "input": { "providerId": "bamboohr", "subdomain": "acme",
-            "apiKey": api_key, "adminConfirmed": true, "termsAccepted": true } }),
-        )
-        .await
-        .unwrap()
-        .ok()
-        .unwrap();
-    let id = data["connectWithApiKey"]["id"].as_str().unwrap().to_string();
-    let connection = client.execute(ops::CONNECTION, json!({ "id": id })).await.unwrap().ok().unwrap();
-    let entries = connection["connection"]["fieldMapping"]["entries"].clone();
-    let saved = client.execute(ops::SAVE_MAPPING, json!({ "id": id, "entries": entries })).await.unwrap().ok().unwrap();
-    let version = saved["saveFieldMapping"]["version"].clone();
-    client.execute(ops::CONFIRM_MAPPING, json!({ "id": id, "version": version })).await.unwrap().ok().unwrap();
+    let connection = admin_flow::connect_bamboohr(client, "acme", api_key).await.unwrap();
+    let id = connection["id"].as_str().unwrap().to_string();
+    let suggested = admin_flow::current_mapping(client, &id).await.unwrap();
+    admin_flow::save_and_confirm(client, &id, suggested).await.unwrap();
     id
 }
 

@@ -1,0 +1,52 @@
+//! The admin's steps as GraphQL calls, shared by `demo`, `bench` and the end-to-end tests, so
+//! each walks the flow exactly as a frontend does and none keeps its own copy of it.
+
+use anyhow::Context as _;
+use serde_json::{json, Value};
+
+use crate::client::GraphqlClient;
+use crate::operations as ops;
+
+/// Connects a BambooHR tenant with an API key; answers the `connectWithApiKey` payload.
+pub async fn connect_bamboohr(client: &GraphqlClient, subdomain: &str, api_key: &str) -> anyhow::Result<Value> {
+    let input = json!({ "input": { "providerId": "bamboohr", "subdomain": subdomain, "apiKey": api_key,
+        "adminConfirmed": true, "termsAccepted": true } });
+    let data = client.execute(ops::CONNECT_WITH_API_KEY, input).await?.ok()?;
+    Ok(data["connectWithApiKey"].clone())
+}
+
+/// The entries of the connection's latest mapping (the suggestion before the first save).
+pub async fn current_mapping(client: &GraphqlClient, connection_id: &str) -> anyhow::Result<Value> {
+    let data = client.execute(ops::CONNECTION, json!({ "id": connection_id })).await?.ok()?;
+    Ok(data["connection"]["fieldMapping"]["entries"].clone())
+}
+
+/// Saves `entries` as a new mapping version and confirms it; answers the version.
+pub async fn save_and_confirm(client: &GraphqlClient, connection_id: &str, entries: Value) -> anyhow::Result<i64> {
+    let saved = client.execute(ops::SAVE_MAPPING, json!({ "id": connection_id, "entries": entries })).await?.ok()?;
+    let version = saved["saveFieldMapping"]["version"].as_i64().context("saved mapping version")?;
+    client.execute(ops::CONFIRM_MAPPING, json!({ "id": connection_id, "version": version })).await?.ok()?;
+    Ok(version)
+}
+
+/// Starts a sync; answers the run's id.
+pub async fn start_sync(client: &GraphqlClient, connection_id: &str) -> anyhow::Result<String> {
+    let data = client.execute(&ops::start_sync(), json!({ "id": connection_id })).await?.ok()?;
+    Ok(data["startSync"]["id"].as_str().context("run id")?.to_string())
+}
+
+/// Follows `syncProgress` until the server ends it, handing each state of the run to
+/// `on_event`; answers the last state.
+pub async fn follow_run(
+    client: &GraphqlClient,
+    run_id: &str,
+    mut on_event: impl FnMut(&Value),
+) -> anyhow::Result<Value> {
+    let mut progress = client.subscribe(&ops::sync_progress(), json!({ "id": run_id })).await?;
+    let mut last = Value::Null;
+    while let Some(event) = progress.next().await {
+        last = event?.ok()?["syncProgress"]["run"].clone();
+        on_event(&last);
+    }
+    Ok(last)
+}
