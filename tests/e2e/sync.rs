@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use directory_sync::admin_flow;
 use directory_sync::operations as ops;
-use sandbox::Fault;
+use sandbox::{Company, Employee, Fault};
 
 use crate::helpers::{Backend, TestApp, TestOptions};
 
@@ -298,7 +299,47 @@ async fn a_rehire_under_a_new_id_gets_their_person_back(backend: Backend) {
     app.stop().await;
 }
 
+async fn a_person_listed_by_two_connections_stays_until_both_lose_them(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let hris = app.connect_and_map(&admin).await;
+    app.sync(&admin, &hris).await;
+    // The same person (same email, another id) also works for a sister company on its own tenant.
+    let shared = app.sandbox.with_tenant("acme", |t| {
+        let employees = &t.company.employees;
+        employees
+            .iter()
+            .find(|e| e.id > 10 && e.is_active() && !employees.iter().any(|r| r.supervisor_eid == Some(e.id)))
+            .expect("a leaf employee")
+            .clone()
+    });
+    let mut sister = Company::generate("globex.example", 5, 5);
+    sister.employees.push(Employee { id: 900, supervisor_eid: None, ..shared.clone() });
+    let sister_key = app.sandbox.add_bamboohr_tenant("globex", sister);
+    let second = admin_flow::connect_bamboohr(&admin, "globex", &sister_key).await.expect("connect globex");
+    let second = second["id"].as_str().unwrap().to_string();
+    app.confirm_mapping(&admin, &second, None).await;
+    let adopted = app.sync(&admin, &second).await;
+    assert_eq!((adopted["created"].as_i64(), adopted["updated"].as_i64()), (Some(5), Some(1)), "{adopted}");
+
+    let email = shared.work_email.clone().unwrap();
+    let status = |users: Vec<Value>| {
+        users.into_iter().find(|u| u["email"] == email.as_str()).unwrap()["employmentStatus"].clone()
+    };
+    app.sandbox.with_tenant("acme", |t| t.company.employees.retain(|e| e.id != shared.id));
+    let left_one = app.sync(&admin, &hris).await;
+    assert_eq!(left_one["deactivated"], 0, "still listed by the other connection: {left_one}");
+    assert_eq!(status(app.users(&admin).await), "ACTIVE");
+
+    app.sandbox.with_tenant("globex", |t| t.company.employees.retain(|e| e.id != 900));
+    let left_both = app.sync(&admin, &second).await;
+    assert_eq!(left_both["deactivated"], 1, "{left_both}");
+    assert_eq!(status(app.users(&admin).await), "INACTIVE");
+    app.stop().await;
+}
+
 crate::on_both_backends!(
+    a_person_listed_by_two_connections_stays_until_both_lose_them,
     a_rehire_under_a_new_id_gets_their_person_back,
     a_returning_person_is_reactivated_and_a_bad_email_is_no_leaver,
     a_full_sync_fills_the_directory_with_live_progress,

@@ -84,13 +84,18 @@ async fn unknown_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> 
 
 /// Marks INACTIVE the active users of this connection that the complete fetch did not return,
 /// and forgets their content hash so that a returning record is written again (reactivated)
-/// even if nothing else about it changed.
+/// even if nothing else about it changed. A person another connection still lists (a source
+/// whose record has not left, so its hash is kept) stays active: leaving one system is not
+/// leaving the company.
 async fn deactivate_unseen<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Result<u64> {
     let sql = r#"
         UPDATE directory_user SET employment_status = 'INACTIVE', updated_at = $3
         WHERE employment_status = 'ACTIVE'
           AND id IN (SELECT user_id FROM user_source
-                     WHERE connection_id = $1 AND last_seen_run_id <> $2)"#;
+                     WHERE connection_id = $1 AND last_seen_run_id <> $2)
+          AND NOT EXISTS (SELECT 1 FROM user_source AS other
+                          WHERE other.user_id = directory_user.id
+                            AND other.connection_id <> $1 AND other.content_hash <> '')"#;
     let result = db
         .execute_raw(Statement::from_sql_and_values(
             backend(db),
