@@ -9,10 +9,13 @@
 //!   id (an offset would skip or repeat people if the company changed in between); the
 //!   paginated Datasets API can replace [`BambooHrConnector::fetch`] without touching callers.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use chrono::{Duration as ChronoDuration, Utc};
 use futures::stream;
 use secrecy::{ExposeSecret, SecretString};
+use serde::de::{MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -229,7 +232,7 @@ impl BambooHrConnector {
         let response = self.ctx.http.send(|c| self.authorize(c.post(&url)).json(&body)).await?;
         let report: CustomReport =
             response.json().await.map_err(|e| ProviderError::BadResponse(format!("custom report: {e}")))?;
-        let mut records: Vec<RemoteRecord> = report.employees.into_iter().filter_map(into_record).collect();
+        let mut records: Vec<RemoteRecord> = report.employees.into_iter().filter_map(|e| e.0).collect();
         records.sort_by_cached_key(|r| remote_id_key(&r.remote_id));
         Ok(records)
     }
@@ -276,25 +279,64 @@ fn remote_id_key(id: &str) -> (bool, u64, String) {
 
 #[derive(Deserialize)]
 struct CustomReport {
-    employees: Vec<serde_json::Map<String, Value>>,
+    employees: Vec<ReportEmployee>,
 }
 
-fn into_record(mut employee: serde_json::Map<String, Value>) -> Option<RemoteRecord> {
-    let remote_id = value_text(employee.remove("id")?)?;
-    let values = employee.into_iter().filter_map(|(k, v)| value_text(v).map(|v| (k, v))).collect();
-    Some(RemoteRecord { remote_id, values })
+/// One employee of a custom report, parsed straight into a record: the report holds the whole
+/// company, so no intermediate JSON tree is built. `None` for an entry without an id.
+struct ReportEmployee(Option<RemoteRecord>);
+
+impl<'de> Deserialize<'de> for ReportEmployee {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EmployeeVisitor;
+
+        impl<'de> Visitor<'de> for EmployeeVisitor {
+            type Value = ReportEmployee;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an employee object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ReportEmployee, A::Error> {
+                let mut remote_id = None;
+                let mut values = BTreeMap::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let Scalar(value) = map.next_value()?;
+                    match (key.as_str(), value) {
+                        ("id", id) => remote_id = id,
+                        (_, Some(value)) => {
+                            values.insert(key, value);
+                        }
+                        (_, None) => {}
+                    }
+                }
+                Ok(ReportEmployee(remote_id.map(|remote_id| RemoteRecord { remote_id, values })))
+            }
+        }
+
+        deserializer.deserialize_map(EmployeeVisitor)
+    }
 }
 
-/// BambooHR sends strings or null; numbers appear for some custom fields.
-fn value_text(value: Value) -> Option<String> {
-    let text = match value {
-        Value::String(s) => s,
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        _ => return None,
-    };
-    let trimmed = text.trim();
-    (!trimmed.is_empty()).then(|| trimmed.to_string())
+/// A report value as text. BambooHR sends strings or null; numbers appear for some custom
+/// fields. Blank text, null and nested values count as absent.
+struct Scalar(Option<String>);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = match Value::deserialize(deserializer)? {
+            Value::String(s) => s,
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => return Ok(Self(None)),
+        };
+        let trimmed = text.trim();
+        Ok(Self(match trimmed.len() {
+            0 => None,
+            len if len == text.len() => Some(text),
+            _ => Some(trimmed.to_string()),
+        }))
+    }
 }
 
 #[derive(Deserialize)]
@@ -340,11 +382,12 @@ mod tests {
 
     #[test]
     fn records_drop_nulls_and_blank_values() {
-        let employee = json!({"id": "7", "firstName": "Ada", "workEmail": null, "jobTitle": "  "});
-        let record = into_record(employee.as_object().unwrap().clone()).unwrap();
+        let employee = json!({"id": "7", "firstName": " Ada", "workEmail": null, "jobTitle": "  ", "4047": 12});
+        let record = serde_json::from_value::<ReportEmployee>(employee).unwrap().0.unwrap();
         assert_eq!(record.remote_id, "7");
-        assert_eq!(record.values.len(), 1);
+        assert_eq!(record.values.len(), 2);
         assert_eq!(record.values["firstName"], "Ada");
+        assert_eq!(record.values["4047"], "12");
     }
 
     #[test]
