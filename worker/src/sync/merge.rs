@@ -72,6 +72,9 @@ pub async fn merge_page<C: ConnectionTrait>(
         .collect();
     let mut new_users = Vec::new();
     let mut new_sources = Vec::new();
+    // Where this page's records live, by remote id, and which new user waits for which manager.
+    let mut page_user_ids: HashMap<String, Uuid> = HashMap::new();
+    let mut awaiting_manager: Vec<(usize, String)> = Vec::new();
 
     for user in mapped {
         let email_key = user.email_key();
@@ -104,6 +107,9 @@ pub async fn merge_page<C: ConnectionTrait>(
             continue;
         }
         let hash = user.content_hash();
+        if let Some(user_id) = source.map(|s| s.user_id).or(owner.map(|o| o.id)) {
+            page_user_ids.insert(user.remote_id.clone(), user_id);
+        }
         match (source, owner) {
             (Some(source), _) if source.content_hash == hash => {
                 counts.unchanged += 1;
@@ -134,12 +140,17 @@ pub async fn merge_page<C: ConnectionTrait>(
             (None, None) => {
                 counts.created += 1;
                 let id = Uuid::now_v7();
+                page_user_ids.insert(user.remote_id.clone(), id);
+                if let Some(manager) = &user.remote_manager_id {
+                    awaiting_manager.push((new_users.len(), manager.clone()));
+                }
                 new_users.push(user_row(run, &user, id, now));
                 new_sources.push(source_row(run, &user, id, hash, now));
             }
         }
     }
 
+    link_known_managers(db, run, &mut new_users, awaiting_manager, &page_user_ids).await?;
     if !new_users.is_empty() {
         directory_user::Entity::insert_many(new_users).exec(db).await?;
     }
@@ -156,6 +167,38 @@ pub async fn merge_page<C: ConnectionTrait>(
     }
     record_issues(db, run.id, issues).await?;
     Ok(counts)
+}
+
+/// Gives new users the manager already synced under their manager's remote id (earlier in this
+/// page, or in an earlier page or run), so that finalize, which links everyone, rewrites only the
+/// few whose manager arrives later; on a first sync that saves rewriting every person.
+async fn link_known_managers<C: ConnectionTrait>(
+    db: &C,
+    run: &sync_run::Model,
+    new_users: &mut [directory_user::ActiveModel],
+    awaiting_manager: Vec<(usize, String)>,
+    page_user_ids: &HashMap<String, Uuid>,
+) -> Result<(), sea_orm::DbErr> {
+    let elsewhere: HashSet<&str> =
+        awaiting_manager.iter().map(|(_, m)| m.as_str()).filter(|m| !page_user_ids.contains_key(*m)).collect();
+    let earlier: HashMap<String, Uuid> = if elsewhere.is_empty() {
+        HashMap::new()
+    } else {
+        user_source::Entity::find()
+            .filter(user_source::Column::ConnectionId.eq(run.connection_id))
+            .filter(user_source::Column::RemoteId.is_in(elsewhere))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| (s.remote_id, s.user_id))
+            .collect()
+    };
+    for (index, manager) in awaiting_manager {
+        if let Some(manager_id) = page_user_ids.get(&manager).or_else(|| earlier.get(&manager)) {
+            new_users[index].manager_id = Set(Some(*manager_id));
+        }
+    }
+    Ok(())
 }
 
 /// The rows a page's records may match, loaded with a few indexed queries.

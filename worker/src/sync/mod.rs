@@ -223,7 +223,7 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
         *run = save(env, &txn, active).await?;
         txn.commit().await?;
         pages_merged += 1;
-        if pages_merged.is_power_of_two() {
+        if pages_merged.is_power_of_two() && pages_merged.trailing_zeros() % 2 == 0 {
             refresh_statistics(env).await?;
         }
         if last_publish.elapsed() >= PUBLISH_INTERVAL {
@@ -248,8 +248,9 @@ pub(super) async fn begin_write(env: &Environment) -> Result<DatabaseTransaction
 }
 
 /// A first sync grows the tables faster than PostgreSQL's autovacuum re-reads them; plans made
-/// while they were nearly empty would scan them whole. Called at exponentially spaced pages, so
-/// the cost stays logarithmic in the company.
+/// while they were nearly empty would scan them whole. Called at pages 1, 4, 16, 64, ..., so the
+/// cost stays logarithmic in the company; lookups are planned per call for their values, and the
+/// planner scales row estimates with the table's current size between two refreshes.
 async fn refresh_statistics(env: &Environment) -> Result<()> {
     if env.db.get_database_backend() == DbBackend::Postgres {
         env.db.execute_unprepared("ANALYZE directory_user, user_source").await?;
