@@ -110,7 +110,7 @@ impl Config {
             }
         };
         Ok(Self {
-            sync_page_size: match number("SYNC_PAGE_SIZE", 500)? {
+            sync_page_size: match number("SYNC_PAGE_SIZE", 1000)? {
                 // Bulk inserts bind ~17 values a row; keep every statement under SQLite's limit.
                 size @ 1..=1000 => size as usize,
                 _ => {

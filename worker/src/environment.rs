@@ -27,7 +27,7 @@ pub struct SyncSettings {
 impl Default for SyncSettings {
     fn default() -> Self {
         Self {
-            page_size: 500,
+            page_size: 1000,
             max_attempts: 3,
             lease: Duration::from_secs(60),
             retry_delay: Duration::from_secs(30),
