@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
 use api::{Plan, Role};
-use directory_sync::bench::{BenchOptions, Store};
+use directory_sync::bench::{BenchOptions, FanoutOptions, Store};
 use directory_sync::config::Config;
 use directory_sync::service::{self, Roles, RunningService, Tuning};
 
@@ -45,6 +45,12 @@ enum Command {
         /// Skip PostgreSQL.
         #[arg(long)]
         sqlite_only: bool,
+        /// `syncProgress` subscribers in the fan-out case (0 skips it).
+        #[arg(long, default_value_t = 1000)]
+        subscribers: usize,
+        /// Company size for the fan-out case.
+        #[arg(long, default_value_t = 20_000)]
+        fanout_employees: u32,
         /// Admin connection for creating a database per PostgreSQL case.
         #[arg(long, env = "BENCH_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
         postgres_url: String,
@@ -100,9 +106,10 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { employees } => directory_sync::demo::run(employees).await,
-        Command::Bench { employees, sqlite_only, postgres_url } => {
+        Command::Bench { employees, sqlite_only, subscribers, fanout_employees, postgres_url } => {
             let stores = if sqlite_only { vec![Store::Sqlite] } else { vec![Store::Sqlite, Store::Postgres] };
-            directory_sync::bench::run(BenchOptions { sizes: employees, stores, postgres_url }).await
+            let fanout = (subscribers > 0).then_some(FanoutOptions { subscribers, employees: fanout_employees });
+            directory_sync::bench::run(BenchOptions { sizes: employees, fanout, stores, postgres_url }).await
         }
         Command::Token { workspace, role, plan, subject, hours } => {
             let config = Config::from_env()?;

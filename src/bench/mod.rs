@@ -1,24 +1,29 @@
 //! `directory-sync bench`: full syncs of sandbox companies on SQLite and PostgreSQL, next to a
 //! baseline measured in the same run — fetching the same pages and bulk-inserting the same rows
-//! into the same database — plus a no-change re-sync that must write no user rows.
+//! (people and their provenance) into the same database — plus a no-change re-sync that must
+//! write no user rows.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, Database, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, Database, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::Value;
 
 use api::{Plan, Role};
-use entity::directory_user;
+use entity::{connection, directory_user, user_source};
 use sandbox::{Company, Sandbox};
 use worker::credentials::Credentials;
-use worker::mapping::{apply_mapping, suggest_mapping};
+use worker::mapping::{apply_mapping, suggest_mapping, MappedUser};
 use worker::providers::catalogue::{self, ProviderRegistry};
 use worker::providers::http::{ProviderHttp, RetryPolicy};
 use worker::providers::FetchRequest;
+
+mod fanout;
+
+pub use fanout::FanoutOptions;
 
 use crate::admin_flow;
 use crate::client::GraphqlClient;
@@ -34,6 +39,8 @@ pub enum Store {
 
 pub struct BenchOptions {
     pub sizes: Vec<u32>,
+    /// The `syncProgress` fan-out case, unless `None`.
+    pub fanout: Option<FanoutOptions>,
     pub stores: Vec<Store>,
     /// Admin connection used to create and drop a database per PostgreSQL case.
     pub postgres_url: String,
@@ -61,17 +68,24 @@ fn peak_rss_mib() -> f64 {
 }
 
 pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
-    println!("directory-sync bench: full sync vs. baseline (fetch the same pages + one bulk insert of the same rows)");
-    println!("peak RSS is the whole process (service, sandbox and its generated company) so far\n");
-    let mut cases = Vec::new();
+    println!(
+        "directory-sync bench: full sync vs. baseline (fetch the same pages + one bulk insert of the rows the sync \
+         writes: each person and their provenance row)"
+    );
+    println!(
+        "peak RSS: the process's high-water mark over a case's setup, sync and re-sync (service, sandbox and its \
+         generated company), before the baseline\n"
+    );
     for &store in &options.stores {
         for &employees in &options.sizes {
             let case = run_case(store, employees, &options.postgres_url)
                 .await
                 .with_context(|| format!("{store:?}, {employees} employees"))?;
             print_case(&case);
-            cases.push(case);
         }
+    }
+    if let Some(fanout) = &options.fanout {
+        fanout::run(fanout, &options.postgres_url).await.context("fan-out")?;
     }
     Ok(())
 }
@@ -95,55 +109,93 @@ fn print_case(c: &Case) {
     );
 }
 
-async fn run_case(store: Store, employees: u32, postgres_url: &str) -> anyhow::Result<Case> {
-    let sandbox = Sandbox::start().await?;
-    let api_key = sandbox.add_bamboohr_tenant("bench", Company::generate("bench.example", employees, 3));
-    let data_dir = std::env::temp_dir().join(format!("directory-sync-bench-{}", uuid::Uuid::new_v4()));
-    let (database_url, pg_database) = match store {
-        Store::Sqlite => (None, None),
-        Store::Postgres => {
-            let name = format!("ds_bench_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(postgres_url).await.context("BENCH_POSTGRES_URL")?;
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
-            let url =
-                format!("{}/{name}", postgres_url.rsplit_once('/').context("BENCH_POSTGRES_URL has no database")?.0);
-            (Some(url), Some(name))
+/// A service with a sandbox company, connected and mapped through the API, ready to sync.
+pub(crate) struct BenchService {
+    pub sandbox: Sandbox,
+    pub service: RunningService,
+    pub client: GraphqlClient,
+    pub config: Config,
+    pub api_key: String,
+    pub connection_id: String,
+    data_dir: std::path::PathBuf,
+    postgres: Option<(String, String)>,
+}
+
+impl BenchService {
+    /// The sandbox tenant's subdomain.
+    pub const TENANT: &'static str = "bench";
+
+    pub async fn start(store: Store, employees: u32, postgres_url: &str) -> anyhow::Result<Self> {
+        let sandbox = Sandbox::start().await?;
+        let api_key = sandbox.add_bamboohr_tenant(Self::TENANT, Company::generate("bench.example", employees, 3));
+        let data_dir = std::env::temp_dir().join(format!("directory-sync-bench-{}", uuid::Uuid::new_v4()));
+        let (database_url, postgres) = match store {
+            Store::Sqlite => (None, None),
+            Store::Postgres => {
+                let name = format!("ds_bench_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(postgres_url).await.context("BENCH_POSTGRES_URL")?;
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+                let base = postgres_url.rsplit_once('/').context("BENCH_POSTGRES_URL has no database")?.0;
+                (Some(format!("{base}/{name}")), Some((postgres_url.to_string(), name)))
+            }
+        };
+        let dir = data_dir.display().to_string();
+        let api_base = sandbox.bamboohr_api_base();
+        let config = Config::from_lookup(|name| match name {
+            "BIND_ADDR" => Some("127.0.0.1:0".into()),
+            "DATA_DIR" => Some(dir.clone()),
+            "DATABASE_URL" => database_url.clone(),
+            "BAMBOOHR_API_BASE" => Some(api_base.clone()),
+            // Tuning (SYNC_PAGE_SIZE, ...) comes from the environment, as for `serve`.
+            name if name.starts_with("SYNC_") => std::env::var(name).ok(),
+            _ => None,
+        })?;
+        if !config.is_embedded_database() {
+            service::migrate(&service::connect_database(&config.database_url).await?).await?;
         }
-    };
-    let dir = data_dir.display().to_string();
-    let api_base = sandbox.bamboohr_api_base();
-    let config = Config::from_lookup(|name| match name {
-        "BIND_ADDR" => Some("127.0.0.1:0".into()),
-        "DATA_DIR" => Some(dir.clone()),
-        "DATABASE_URL" => database_url.clone(),
-        "BAMBOOHR_API_BASE" => Some(api_base.clone()),
-        // Tuning (SYNC_PAGE_SIZE, ...) comes from the environment, as for `serve`.
-        name if name.starts_with("SYNC_") => std::env::var(name).ok(),
-        _ => None,
-    })?;
-    if !config.is_embedded_database() {
-        service::migrate(&service::connect_database(&config.database_url).await?).await?;
+        let service =
+            RunningService::start(&config, Roles { api: true, worker: true }, Tuning::from_config(&config)).await?;
+        let client = GraphqlClient::new(
+            service.url.as_deref().context("API url")?,
+            Some(service.keys.mint("bench", "bench", Role::Admin, Plan::Paid, chrono::Duration::hours(4))),
+        );
+        let connection = admin_flow::connect_bamboohr(&client, Self::TENANT, &api_key).await?;
+        let connection_id = connection["id"].as_str().context("connection id")?.to_string();
+        let suggested = admin_flow::current_mapping(&client, &connection_id).await?;
+        admin_flow::save_and_confirm(&client, &connection_id, suggested).await?;
+        Ok(Self { sandbox, service, client, config, api_key, connection_id, data_dir, postgres })
     }
-    let service =
-        RunningService::start(&config, Roles { api: true, worker: true }, Tuning::from_config(&config)).await?;
-    let client = GraphqlClient::new(
-        service.url.as_deref().context("API url")?,
-        Some(service.keys.mint("bench", "bench", Role::Admin, Plan::Paid, chrono::Duration::hours(4))),
-    );
 
-    let connection = admin_flow::connect_bamboohr(&client, "bench", &api_key).await?;
-    let connection_id = connection["id"].as_str().context("connection id")?.to_string();
-    let suggested = admin_flow::current_mapping(&client, &connection_id).await?;
-    admin_flow::save_and_confirm(&client, &connection_id, suggested).await?;
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.service.stop().await;
+        self.sandbox.stop().await;
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if let Some((admin_url, name)) = self.postgres {
+            let admin = Database::connect(&admin_url).await?;
+            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+        }
+        Ok(())
+    }
+}
 
-    let (sync, _) = timed_sync(&client, &connection_id).await?;
-    let written_before = latest_user_write(&service.db).await?;
-    let (resync, run) = timed_sync(&client, &connection_id).await?;
-    let resync_user_writes = directory_user::Entity::find()
-        .filter(directory_user::Column::UpdatedAt.gt(written_before))
-        .count(&service.db)
-        .await?;
-    let (baseline_fetch, baseline_insert) = baseline(&config, &service.db, &api_key).await?;
+/// Resets the process's peak resident memory (VmHWM), so a case reports its own peak.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+async fn run_case(store: Store, employees: u32, postgres_url: &str) -> anyhow::Result<Case> {
+    reset_peak_rss();
+    let bench = BenchService::start(store, employees, postgres_url).await?;
+    let (client, db) = (&bench.client, &bench.service.db);
+    let (sync, _) = timed_sync(client, &bench.connection_id).await?;
+    let written_before = latest_user_write(db).await?;
+    let (resync, run) = timed_sync(client, &bench.connection_id).await?;
+    // Before the baseline, which holds the whole company in memory by design.
+    let peak_rss_mib = peak_rss_mib();
+    let resync_user_writes =
+        directory_user::Entity::find().filter(directory_user::Column::UpdatedAt.gt(written_before)).count(db).await?;
+    let connection_uuid = uuid::Uuid::parse_str(&bench.connection_id)?;
+    let (baseline_fetch, baseline_insert) = baseline(&bench.config, db, &bench.api_key, connection_uuid).await?;
     let case = Case {
         store,
         employees,
@@ -153,15 +205,9 @@ async fn run_case(store: Store, employees: u32, postgres_url: &str) -> anyhow::R
         resync,
         resync_user_writes,
         resync_unchanged: run["unchanged"].as_i64().unwrap_or(-1),
-        peak_rss_mib: peak_rss_mib(),
+        peak_rss_mib,
     };
-    service.stop().await;
-    sandbox.stop().await;
-    let _ = std::fs::remove_dir_all(&data_dir);
-    if let Some(name) = pg_database {
-        let admin = Database::connect(postgres_url).await?;
-        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
-    }
+    bench.stop().await?;
     Ok(case)
 }
 
@@ -186,12 +232,14 @@ async fn latest_user_write(db: &sea_orm::DatabaseConnection) -> anyhow::Result<c
     latest.context("no users were written")
 }
 
-/// Fetches the same pages with the same connector, maps them, and bulk-inserts the same rows
-/// in one transaction into a workspace of their own.
+/// Fetches the same pages with the same connector, maps them, and bulk-inserts the same rows the
+/// sync writes (each person and their provenance row) in one transaction, into a workspace and
+/// connection of their own.
 async fn baseline(
     config: &Config,
     db: &sea_orm::DatabaseConnection,
     api_key: &str,
+    connection_id: uuid::Uuid,
 ) -> anyhow::Result<(Duration, Duration)> {
     let registry = ProviderRegistry::new(ProviderHttp::new(RetryPolicy::default()), config.providers.clone());
     let provider = catalogue::find("bamboohr").context("bamboohr")?;
@@ -215,38 +263,66 @@ async fn baseline(
 
     let started = Instant::now();
     worker::workspaces::ensure_workspace(db, "bench-baseline", "paid").await?;
+    let mut connection =
+        connection::Entity::find_by_id(connection_id).one(db).await?.context("the synced connection")?;
+    connection.id = uuid::Uuid::now_v7();
+    connection.workspace_id = "bench-baseline".into();
+    let connection = connection::Entity::insert(connection.into_active_model()).exec_with_returning(db).await?;
     let now = chrono::Utc::now();
     let mut seen = std::collections::HashSet::new();
-    let rows: Vec<directory_user::ActiveModel> = records
+    let (users, sources): (Vec<_>, Vec<_>) = records
         .iter()
         .filter_map(|r| apply_mapping(&mapping, r).ok())
         .filter(|u| seen.insert(u.email_key()))
-        .map(|u| directory_user::ActiveModel {
-            id: Set(uuid::Uuid::now_v7()),
-            workspace_id: Set("bench-baseline".into()),
-            email: Set(u.email.clone()),
-            email_normalized: Set(u.email_key()),
-            first_name: Set(u.first_name),
-            last_name: Set(u.last_name),
-            display_name: Set(u.display_name),
-            job_title: Set(u.job_title),
-            department: Set(u.department),
-            location: Set(u.location),
-            employment_status: Set(directory_user::EmploymentStatus::Active),
-            start_date: Set(u.start_date),
-            manager_id: Set(None),
-            invitation_status: Set(directory_user::InvitationStatus::NotInvited),
-            invited_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
+        .map(|u| {
+            let id = uuid::Uuid::now_v7();
+            let source = user_source::ActiveModel {
+                id: Set(uuid::Uuid::now_v7()),
+                user_id: Set(id),
+                connection_id: Set(connection.id),
+                remote_id: Set(u.remote_id.clone()),
+                remote_manager_id: Set(u.remote_manager_id.clone()),
+                content_hash: Set(u.content_hash()),
+                last_seen_run_id: Set(uuid::Uuid::nil()),
+                last_synced_at: Set(now),
+            };
+            (user_row(u, id, now), source)
         })
-        .collect();
+        .unzip();
     let txn = db.begin().await?;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let batch: Vec<_> = rows.by_ref().take(1000).collect();
-        directory_user::Entity::insert_many(batch).exec(&txn).await?;
-    }
+    insert_in_batches(&txn, users).await?;
+    insert_in_batches(&txn, sources).await?;
     txn.commit().await?;
     Ok((fetch, started.elapsed()))
+}
+
+async fn insert_in_batches<A: ActiveModelTrait + Send>(txn: &DatabaseTransaction, rows: Vec<A>) -> anyhow::Result<()> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let batch: Vec<A> = rows.by_ref().take(1000).collect();
+        A::Entity::insert_many(batch).exec(txn).await?;
+    }
+    Ok(())
+}
+
+fn user_row(u: MappedUser, id: uuid::Uuid, now: chrono::DateTime<chrono::Utc>) -> directory_user::ActiveModel {
+    directory_user::ActiveModel {
+        id: Set(id),
+        workspace_id: Set("bench-baseline".into()),
+        email: Set(u.email.clone()),
+        email_normalized: Set(u.email_key()),
+        first_name: Set(u.first_name),
+        last_name: Set(u.last_name),
+        display_name: Set(u.display_name),
+        job_title: Set(u.job_title),
+        department: Set(u.department),
+        location: Set(u.location),
+        employment_status: Set(directory_user::EmploymentStatus::Active),
+        start_date: Set(u.start_date),
+        manager_id: Set(None),
+        invitation_status: Set(directory_user::InvitationStatus::NotInvited),
+        invited_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
 }
