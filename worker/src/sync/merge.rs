@@ -9,7 +9,9 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, Set,
+};
 use uuid::Uuid;
 
 use entity::directory_user::{self, EmploymentStatus, InvitationStatus};
@@ -36,11 +38,14 @@ impl PageCounts {
     }
 }
 
+/// Merges `records` in the caller's transaction. `known_records`: whether the connection had
+/// synced records when the attempt began; without, matching by remote id is skipped.
 pub async fn merge_page<C: ConnectionTrait>(
     db: &C,
     run: &sync_run::Model,
     mapping: &FieldMapping,
     records: Vec<RemoteRecord>,
+    known_records: bool,
 ) -> Result<PageCounts, sea_orm::DbErr> {
     let mut counts = PageCounts::default();
     let mut issues = Vec::new();
@@ -60,6 +65,7 @@ pub async fn merge_page<C: ConnectionTrait>(
     }
 
     let remote_ids: Vec<&str> = records.iter().map(|r| r.remote_id.as_str()).collect();
+    let remote_ids = if known_records { remote_ids } else { Vec::new() };
     let existing = Existing::load(db, run, &remote_ids, &mapped).await?;
     let now = Utc::now();
     let mut claimed_emails = HashSet::new();
@@ -151,6 +157,11 @@ pub async fn merge_page<C: ConnectionTrait>(
     }
 
     link_known_managers(db, run, &mut new_users, awaiting_manager, &page_user_ids).await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        // The lookups above were planned for their values; the inserts below are the same
+        // statement every page, so a cached plan serves them better than re-planning each time.
+        db.execute_unprepared("SET LOCAL plan_cache_mode TO auto").await?;
+    }
     if !new_users.is_empty() {
         directory_user::Entity::insert_many(new_users).exec(db).await?;
     }
@@ -218,14 +229,18 @@ impl Existing {
         mapped: &[MappedUser],
     ) -> Result<Self, sea_orm::DbErr> {
         let emails: Vec<String> = mapped.iter().map(MappedUser::email_key).collect();
-        let sources: HashMap<String, user_source::Model> = user_source::Entity::find()
-            .filter(user_source::Column::ConnectionId.eq(run.connection_id))
-            .filter(user_source::Column::RemoteId.is_in(remote_ids.iter().copied()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|s| (s.remote_id.clone(), s))
-            .collect();
+        let sources: HashMap<String, user_source::Model> = if remote_ids.is_empty() {
+            HashMap::new()
+        } else {
+            user_source::Entity::find()
+                .filter(user_source::Column::ConnectionId.eq(run.connection_id))
+                .filter(user_source::Column::RemoteId.is_in(remote_ids.iter().copied()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|s| (s.remote_id.clone(), s))
+                .collect()
+        };
         // Two index lookups rather than one OR, which SQLite would answer with a table scan.
         let mut users = directory_user::Entity::find()
             .filter(directory_user::Column::WorkspaceId.eq(run.workspace_id.clone()))
@@ -242,14 +257,18 @@ impl Existing {
         let email_owner_ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
         // By user id alone, so the planner uses the user_id index rather than scanning the
         // connection's whole (connection_id, remote_id) range.
-        let linked_sources = user_source::Entity::find()
-            .filter(user_source::Column::UserId.is_in(email_owner_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .filter(|s| s.connection_id == run.connection_id)
-            .map(|s| (s.user_id, s))
-            .collect();
+        let linked_sources = if email_owner_ids.is_empty() {
+            HashMap::new()
+        } else {
+            user_source::Entity::find()
+                .filter(user_source::Column::UserId.is_in(email_owner_ids))
+                .all(db)
+                .await?
+                .into_iter()
+                .filter(|s| s.connection_id == run.connection_id)
+                .map(|s| (s.user_id, s))
+                .collect()
+        };
         Ok(Self {
             sources,
             users_by_email: users.iter().map(|u| (u.email_normalized.clone(), u.clone())).collect(),

@@ -24,8 +24,8 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use entity::connection;
 use entity::sync_run::{self, SyncMode, SyncPhase, SyncStatus};
+use entity::{connection, user_source};
 
 use crate::environment::Environment;
 use crate::error::{Error, Result};
@@ -187,6 +187,12 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
     let connector = connections::open_connector(env, &connection).await?;
     let request = FetchRequest { fields: mapping.external_fields(), cursor, page_size: env.settings.page_size };
     let mut pages = connector.fetch(request).await?;
+    // A connection's first sync cannot match records to its own earlier ones: skip that lookup.
+    let known_records = user_source::Entity::find()
+        .filter(user_source::Column::ConnectionId.eq(run.connection_id))
+        .one(&env.db)
+        .await?
+        .is_some();
     // The fetch may have taken a while: pick up a cancel request made meanwhile.
     *run = sync_run::Entity::find_by_id(run.id).one(&env.db).await?.ok_or(Error::NotFound("sync run"))?;
     let mut last_publish = Instant::now();
@@ -208,7 +214,7 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
             )
             .await?;
         }
-        let counts = merge::merge_page(&txn, run, &mapping, page.records).await?;
+        let counts = merge::merge_page(&txn, run, &mapping, page.records, known_records).await?;
         let checkpoint = Checkpoint { fetch_complete: page.next_cursor.is_none(), cursor: page.next_cursor };
         let mut active = run.clone().into_active_model();
         active.phase = Set(SyncPhase::Merging);
@@ -253,7 +259,13 @@ pub(super) async fn begin_write(env: &Environment) -> Result<DatabaseTransaction
 /// planner scales row estimates with the table's current size between two refreshes.
 async fn refresh_statistics(env: &Environment) -> Result<()> {
     if env.db.get_database_backend() == DbBackend::Postgres {
-        env.db.execute_unprepared("ANALYZE directory_user, user_source").await?;
+        // Only the columns the page lookups filter on: the sample is what costs.
+        env.db
+            .execute_unprepared(
+                "ANALYZE directory_user (workspace_id, email_normalized, id), \
+                 user_source (connection_id, remote_id, user_id)",
+            )
+            .await?;
     }
     Ok(())
 }
