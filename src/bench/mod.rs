@@ -31,7 +31,7 @@ use crate::config::Config;
 use crate::service::{self, Roles, RunningService, Tuning};
 
 /// Where one case's data lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Store {
     Sqlite,
     Postgres,
