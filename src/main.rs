@@ -47,6 +47,9 @@ enum Command {
         /// Company sizes to sync.
         #[arg(long, value_delimiter = ',', default_values_t = [200, 10_000, 100_000])]
         employees: Vec<u32>,
+        /// Runs per case; with more than one, the run with the median ratio is printed again.
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
         /// Stores to sync into.
         #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Store::Sqlite, Store::Postgres])]
         stores: Vec<Store>,
@@ -111,9 +114,9 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { employees } => directory_sync::demo::run(employees).await,
-        Command::Bench { employees, stores, subscribers, fanout_employees, postgres_url } => {
+        Command::Bench { employees, repeat, stores, subscribers, fanout_employees, postgres_url } => {
             let fanout = (subscribers > 0).then_some(FanoutOptions { subscribers, employees: fanout_employees });
-            directory_sync::bench::run(BenchOptions { sizes: employees, fanout, stores, postgres_url }).await
+            directory_sync::bench::run(BenchOptions { sizes: employees, repeat, fanout, stores, postgres_url }).await
         }
         Command::Token { workspace, role, plan, subject, hours } => {
             let config = Config::from_env()?;

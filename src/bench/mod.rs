@@ -39,6 +39,8 @@ pub enum Store {
 
 pub struct BenchOptions {
     pub sizes: Vec<u32>,
+    /// Runs per case.
+    pub repeat: usize,
     /// The `syncProgress` fan-out case, unless `None`.
     pub fanout: Option<FanoutOptions>,
     pub stores: Vec<Store>,
@@ -78,10 +80,18 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     );
     for &store in &options.stores {
         for &employees in &options.sizes {
-            let case = run_case(store, employees, &options.postgres_url)
-                .await
-                .with_context(|| format!("{store:?}, {employees} employees"))?;
-            print_case(&case);
+            let mut runs = Vec::with_capacity(options.repeat);
+            for _ in 0..options.repeat.max(1) {
+                let case = run_case(store, employees, &options.postgres_url)
+                    .await
+                    .with_context(|| format!("{store:?}, {employees} employees"))?;
+                print_case("run", &case);
+                runs.push(case);
+            }
+            if runs.len() > 1 {
+                runs.sort_by(|a, b| a.ratio().total_cmp(&b.ratio()));
+                print_case("median", &runs[runs.len() / 2]);
+            }
         }
     }
     if let Some(fanout) = &options.fanout {
@@ -90,10 +100,18 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_case(c: &Case) {
+impl Case {
+    fn ratio(&self) -> f64 {
+        self.sync.as_secs_f64() / (self.baseline_fetch + self.baseline_insert).as_secs_f64()
+    }
+}
+
+/// One line per run; with repeats, the run with the median ratio again as the case's figure
+/// (a shared 2-core machine varies by ±20% from run to run).
+fn print_case(label: &str, c: &Case) {
     let baseline = c.baseline_fetch + c.baseline_insert;
     println!(
-        "{:<8} {:>7} employees | sync {:>8.2?} ({:>7.0} rows/s) | baseline {:>8.2?} (fetch {:.2?} + insert {:.2?}) | ratio {:.2} | no-change re-sync {:>8.2?}: {} unchanged, {} user rows written | peak RSS {:.0} MiB",
+        "{label:<7}{:<8} {:>7} employees | sync {:>8.2?} ({:>7.0} rows/s) | baseline {:>8.2?} (fetch {:.2?} + insert {:.2?}) | ratio {:.2} | no-change re-sync {:>8.2?}: {} unchanged, {} user rows written | peak RSS {:.0} MiB",
         format!("{:?}", c.store),
         c.employees,
         c.sync,
@@ -101,7 +119,7 @@ fn print_case(c: &Case) {
         baseline,
         c.baseline_fetch,
         c.baseline_insert,
-        c.sync.as_secs_f64() / baseline.as_secs_f64(),
+        c.ratio(),
         c.resync,
         c.resync_unchanged,
         c.resync_user_writes,
