@@ -259,19 +259,23 @@ async fn a_returning_person_is_reactivated_and_a_bad_email_is_no_leaver(backend:
     app.stop().await;
 }
 
+/// Someone active who manages nobody, so their leaving orphans no reports.
+fn an_active_leaf(company: &Company) -> Employee {
+    let employees = &company.employees;
+    employees
+        .iter()
+        .find(|e| e.id > 10 && e.is_active() && !employees.iter().any(|r| r.supervisor_eid == Some(e.id)))
+        .expect("a leaf employee")
+        .clone()
+}
+
 async fn a_rehire_under_a_new_id_gets_their_person_back(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin();
     let connection_id = app.connect_and_map(&admin).await;
     app.sync(&admin, &connection_id).await;
-    // Someone active who manages nobody, so their leaving orphans no reports.
     let leaver = app.sandbox.with_tenant("acme", |t| {
-        let employees = &t.company.employees;
-        let leaver = employees
-            .iter()
-            .find(|e| e.id > 10 && e.is_active() && !employees.iter().any(|r| r.supervisor_eid == Some(e.id)))
-            .expect("a leaf employee")
-            .clone();
+        let leaver = an_active_leaf(&t.company);
         t.company.employees.retain(|e| e.id != leaver.id);
         leaver
     });
@@ -305,14 +309,7 @@ async fn a_person_listed_by_two_connections_stays_until_both_lose_them(backend: 
     let hris = app.connect_and_map(&admin).await;
     app.sync(&admin, &hris).await;
     // The same person (same email, another id) also works for a sister company on its own tenant.
-    let shared = app.sandbox.with_tenant("acme", |t| {
-        let employees = &t.company.employees;
-        employees
-            .iter()
-            .find(|e| e.id > 10 && e.is_active() && !employees.iter().any(|r| r.supervisor_eid == Some(e.id)))
-            .expect("a leaf employee")
-            .clone()
-    });
+    let shared = app.sandbox.with_tenant("acme", |t| an_active_leaf(&t.company));
     let mut sister = Company::generate("globex.example", 5, 5);
     sister.employees.push(Employee { id: 900, supervisor_eid: None, ..shared.clone() });
     let sister_key = app.sandbox.add_bamboohr_tenant("globex", sister);
