@@ -249,22 +249,6 @@ async fn custom_report(
         .iter()
         .filter(|f| FIELDS.iter().any(|(id, _, _, alias)| id == f || alias.as_deref() == Some(f.as_str())))
         .collect();
-    let all = tenants.lock().expect("tenants lock");
-    let company = &all[path.as_str()].company;
-    let employees: Vec<Value> = company
-        .employees
-        .iter()
-        .map(|employee| {
-            let mut row = Map::new();
-            row.insert("id".into(), json!(employee.id.to_string()));
-            for field in &fields {
-                if let Some(value) = field_value(employee, field) {
-                    row.insert((*field).clone(), value);
-                }
-            }
-            Value::Object(row)
-        })
-        .collect();
     let described: Vec<Value> = fields
         .iter()
         .map(|f| {
@@ -275,11 +259,27 @@ async fn custom_report(
             json!({ "id": f, "type": ty, "name": name })
         })
         .collect();
-    HttpResponse::Ok().json(json!({
-        "title": request.title.clone().unwrap_or_else(|| "Report".into()),
-        "fields": described,
-        "employees": employees,
-    }))
+    let title = request.title.clone().unwrap_or_else(|| "Report".into());
+    // Written row by row, so a large company costs the answer's bytes, not a JSON tree of it.
+    let mut answer = serde_json::to_vec(&json!({ "title": title, "fields": described })).expect("JSON");
+    answer.truncate(answer.len() - 1);
+    answer.extend_from_slice(br#","employees":["#);
+    let all = tenants.lock().expect("tenants lock");
+    for (index, employee) in all[path.as_str()].company.employees.iter().enumerate() {
+        let mut row = Map::new();
+        row.insert("id".into(), json!(employee.id.to_string()));
+        for field in &fields {
+            if let Some(value) = field_value(employee, field) {
+                row.insert((*field).clone(), value);
+            }
+        }
+        if index > 0 {
+            answer.push(b',');
+        }
+        serde_json::to_writer(&mut answer, &row).expect("JSON");
+    }
+    answer.extend_from_slice(b"]}");
+    HttpResponse::Ok().content_type("application/json").body(answer)
 }
 
 #[derive(Deserialize)]
