@@ -64,8 +64,8 @@ pub async fn merge_page<C: ConnectionTrait>(
         }
     }
 
-    let remote_ids: Vec<&str> = records.iter().map(|r| r.remote_id.as_str()).collect();
-    let remote_ids = if known_records { remote_ids } else { Vec::new() };
+    let remote_ids: Vec<&str> =
+        if known_records { records.iter().map(|r| r.remote_id.as_str()).collect() } else { Vec::new() };
     let existing = Existing::load(db, run, &remote_ids, &mapped).await?;
     let now = Utc::now();
     let mut claimed_emails = HashSet::new();
