@@ -102,18 +102,16 @@ fn print_report(
     busy: &[Duration],
     run_time: Duration,
 ) {
-    let mut subscribe: Vec<Duration> = followed.iter().map(|f| f.subscribed_in).collect();
-    subscribe.sort();
+    fn sorted(durations: impl IntoIterator<Item = Duration>) -> Vec<Duration> {
+        let mut durations: Vec<Duration> = durations.into_iter().collect();
+        durations.sort();
+        durations
+    }
+    let subscribe = sorted(followed.iter().map(|f| f.subscribed_in));
     let first_end = followed.iter().map(|f| f.ended_at).min().expect("subscribers");
-    let mut lag: Vec<Duration> = followed.iter().map(|f| f.ended_at - first_end).collect();
-    lag.sort();
+    let lag = sorted(followed.iter().map(|f| f.ended_at - first_end));
     let events: Vec<usize> = followed.iter().map(|f| f.events).collect();
-    let sorted = |latencies: &[Duration]| {
-        let mut latencies = latencies.to_vec();
-        latencies.sort();
-        latencies
-    };
-    let (idle, busy) = (sorted(idle), sorted(busy));
+    let (idle, busy) = (sorted(idle.iter().copied()), sorted(busy.iter().copied()));
     println!(
         "fan-out  {} subscribers, {} employees | run {:.2?} (its fetch held 5 s) | subscribed p50 {:.1?} p99 {:.1?} | events per subscriber min {} max {} | end seen by all within {:.1?} of the first (p99 {:.1?}) | users(first: 50) during the run p50 {:.1?} p99 {:.1?} max {:.1?} ({} queries), idle p50 {:.1?} p99 {:.1?}",
         options.subscribers,

@@ -8,18 +8,19 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, Database, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 use serde_json::Value;
 
 use api::{Plan, Role};
-use entity::{connection, directory_user, user_source};
+use entity::{connection, directory_user};
 use sandbox::{Company, Sandbox};
 use worker::credentials::Credentials;
-use worker::mapping::{apply_mapping, suggest_mapping, MappedUser};
+use worker::mapping::{apply_mapping, suggest_mapping};
 use worker::providers::catalogue::{self, ProviderRegistry};
 use worker::providers::http::{ProviderHttp, RetryPolicy};
 use worker::providers::FetchRequest;
+use worker::sync::{source_row, user_row};
 
 mod fanout;
 
@@ -29,6 +30,9 @@ use crate::admin_flow;
 use crate::client::GraphqlClient;
 use crate::config::Config;
 use crate::service::{self, Roles, RunningService, Tuning};
+
+/// Where the baseline inserts its rows, apart from the synced ones.
+const BASELINE_WORKSPACE: &str = "bench-baseline";
 
 /// Where one case's data lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -263,7 +267,7 @@ async fn baseline(
     let provider = catalogue::find("bamboohr").context("bamboohr")?;
     let connector = provider.connector(
         &registry.context("bamboohr"),
-        Some("bench"),
+        Some(BenchService::TENANT),
         &Credentials::ApiKey { key: api_key.to_string().into(), secret: None },
     )?;
     let available: Vec<String> = connector.discover_fields().await?.into_iter().map(|f| f.key).collect();
@@ -280,11 +284,11 @@ async fn baseline(
     let fetch = started.elapsed();
 
     let started = Instant::now();
-    worker::workspaces::ensure_workspace(db, "bench-baseline", "paid").await?;
+    worker::workspaces::ensure_workspace(db, BASELINE_WORKSPACE, "paid").await?;
     let mut connection =
         connection::Entity::find_by_id(connection_id).one(db).await?.context("the synced connection")?;
     connection.id = uuid::Uuid::now_v7();
-    connection.workspace_id = "bench-baseline".into();
+    connection.workspace_id = BASELINE_WORKSPACE.into();
     let connection = connection::Entity::insert(connection.into_active_model()).exec_with_returning(db).await?;
     let now = chrono::Utc::now();
     let mut seen = std::collections::HashSet::new();
@@ -294,17 +298,8 @@ async fn baseline(
         .filter(|u| seen.insert(u.email_key()))
         .map(|u| {
             let id = uuid::Uuid::now_v7();
-            let source = user_source::ActiveModel {
-                id: Set(uuid::Uuid::now_v7()),
-                user_id: Set(id),
-                connection_id: Set(connection.id),
-                remote_id: Set(u.remote_id.clone()),
-                remote_manager_id: Set(u.remote_manager_id.clone()),
-                content_hash: Set(u.content_hash()),
-                last_seen_run_id: Set(uuid::Uuid::nil()),
-                last_synced_at: Set(now),
-            };
-            (user_row(u, id, now), source)
+            let source = source_row(connection.id, uuid::Uuid::nil(), &u, id, u.content_hash(), now);
+            (user_row(BASELINE_WORKSPACE, &u, id, now), source)
         })
         .unzip();
     let txn = db.begin().await?;
@@ -321,26 +316,4 @@ async fn insert_in_batches<A: ActiveModelTrait + Send>(txn: &DatabaseTransaction
         A::Entity::insert_many(batch).exec(txn).await?;
     }
     Ok(())
-}
-
-fn user_row(u: MappedUser, id: uuid::Uuid, now: chrono::DateTime<chrono::Utc>) -> directory_user::ActiveModel {
-    directory_user::ActiveModel {
-        id: Set(id),
-        workspace_id: Set("bench-baseline".into()),
-        email: Set(u.email.clone()),
-        email_normalized: Set(u.email_key()),
-        first_name: Set(u.first_name),
-        last_name: Set(u.last_name),
-        display_name: Set(u.display_name),
-        job_title: Set(u.job_title),
-        department: Set(u.department),
-        location: Set(u.location),
-        employment_status: Set(directory_user::EmploymentStatus::Active),
-        start_date: Set(u.start_date),
-        manager_id: Set(None),
-        invitation_status: Set(directory_user::InvitationStatus::NotInvited),
-        invited_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
 }

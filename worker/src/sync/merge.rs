@@ -141,7 +141,7 @@ pub async fn merge_page<C: ConnectionTrait>(
             (None, Some(owner)) => {
                 counts.updated += 1;
                 update_user(db, owner.clone(), &user, now).await?;
-                new_sources.push(source_row(run, &user, owner.id, hash, now));
+                new_sources.push(source_row(run.connection_id, run.id, &user, owner.id, hash, now));
             }
             (None, None) => {
                 counts.created += 1;
@@ -150,8 +150,8 @@ pub async fn merge_page<C: ConnectionTrait>(
                 if let Some(manager) = &user.remote_manager_id {
                     awaiting_manager.push((new_users.len(), manager.clone()));
                 }
-                new_users.push(user_row(run, &user, id, now));
-                new_sources.push(source_row(run, &user, id, hash, now));
+                new_users.push(user_row(&run.workspace_id, &user, id, now));
+                new_sources.push(source_row(run.connection_id, run.id, &user, id, hash, now));
             }
         }
     }
@@ -278,15 +278,17 @@ impl Existing {
     }
 }
 
-fn user_row(
-    run: &sync_run::Model,
+/// The person a first sighting of `user` creates. Public so the benchmark's baseline inserts
+/// exactly the rows a sync writes.
+pub fn user_row(
+    workspace_id: &str,
     user: &MappedUser,
     id: Uuid,
     now: chrono::DateTime<Utc>,
 ) -> directory_user::ActiveModel {
     directory_user::ActiveModel {
         id: Set(id),
-        workspace_id: Set(run.workspace_id.clone()),
+        workspace_id: Set(workspace_id.to_string()),
         email: Set(user.email.clone()),
         email_normalized: Set(user.email_key()),
         first_name: Set(user.first_name.clone()),
@@ -305,8 +307,11 @@ fn user_row(
     }
 }
 
-fn source_row(
-    run: &sync_run::Model,
+/// The provenance row linking `user_id` to `user`'s record at `connection_id`, as seen by run
+/// `run_id`.
+pub fn source_row(
+    connection_id: Uuid,
+    run_id: Uuid,
     user: &MappedUser,
     user_id: Uuid,
     hash: String,
@@ -315,11 +320,11 @@ fn source_row(
     user_source::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
-        connection_id: Set(run.connection_id),
+        connection_id: Set(connection_id),
         remote_id: Set(user.remote_id.clone()),
         remote_manager_id: Set(user.remote_manager_id.clone()),
         content_hash: Set(hash),
-        last_seen_run_id: Set(run.id),
+        last_seen_run_id: Set(run_id),
         last_synced_at: Set(now),
     }
 }

@@ -33,7 +33,7 @@ use crate::events::{Event, RunSnapshot};
 use crate::integrations::{connections, mappings};
 use crate::providers::FetchRequest;
 
-pub use merge::PageCounts;
+pub use merge::{source_row, user_row, PageCounts};
 
 /// How a run's job ended, for the queue.
 #[derive(Debug, PartialEq, Eq)]
