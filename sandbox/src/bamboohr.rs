@@ -7,8 +7,10 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
+use futures::StreamExt;
 use rand::Rng;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -94,8 +96,15 @@ fn error(status: StatusCode, message: &str) -> HttpResponse {
     HttpResponse::build(status).insert_header(("X-BambooHR-Error-Message", message)).finish()
 }
 
-/// Authenticates, applies faults and rate limits; answers the response to send instead, if any.
-async fn gate(tenants: &Tenants, req: &HttpRequest, subdomain: &str, endpoint: &str) -> Result<(), HttpResponse> {
+/// Authenticates, applies faults and rate limits; answers the response to send instead, if any,
+/// or after how many employees to break the answer off.
+async fn gate(
+    tenants: &Tenants,
+    req: &HttpRequest,
+    subdomain: &str,
+    endpoint: &str,
+) -> Result<Option<usize>, HttpResponse> {
+    let mut break_off = None;
     let delay = {
         let mut all = tenants.lock().expect("tenants lock");
         let Some(tenant) = all.get_mut(subdomain) else {
@@ -113,6 +122,10 @@ async fn gate(tenants: &Tenants, req: &HttpRequest, subdomain: &str, endpoint: &
                     .finish());
             }
             Some(Fault::Slow(delay)) => Some(delay),
+            Some(Fault::BreakOff { after_employees }) => {
+                break_off = Some(after_employees);
+                None
+            }
             None => None,
         };
         if !authenticated(tenant, req) {
@@ -129,7 +142,7 @@ async fn gate(tenants: &Tenants, req: &HttpRequest, subdomain: &str, endpoint: &
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
     }
-    Ok(())
+    Ok(break_off)
 }
 
 fn authenticated(tenant: &Tenant, req: &HttpRequest) -> bool {
@@ -235,18 +248,19 @@ async fn custom_report(
     query: web::Query<HashMap<String, String>>,
     body: web::Bytes,
 ) -> HttpResponse {
-    if let Err(answer) = gate(&tenants, &req, &path, "reports/custom").await {
-        return answer;
-    }
+    let break_off = match gate(&tenants, &req, &path, "reports/custom").await {
+        Ok(break_off) => break_off,
+        Err(answer) => return answer,
+    };
     let Ok(request) = serde_json::from_slice::<ReportRequest>(&body) else {
         return error(StatusCode::BAD_REQUEST, "Malformed request body");
     };
     if query.get("format").map(String::as_str) != Some("JSON") || !wants_json(&req) {
         return xml_answer();
     }
-    let fields: Vec<&String> = request
+    let fields: Vec<String> = request
         .fields
-        .iter()
+        .into_iter()
         .filter(|f| FIELDS.iter().any(|(id, _, _, alias)| id == f || alias.as_deref() == Some(f.as_str())))
         .collect();
     let described: Vec<Value> = fields
@@ -259,27 +273,77 @@ async fn custom_report(
             json!({ "id": f, "type": ty, "name": name })
         })
         .collect();
-    let title = request.title.clone().unwrap_or_else(|| "Report".into());
-    // Written row by row, so a large company costs the answer's bytes, not a JSON tree of it.
-    let mut answer = serde_json::to_vec(&json!({ "title": title, "fields": described })).expect("JSON");
-    answer.truncate(answer.len() - 1);
-    answer.extend_from_slice(br#","employees":["#);
-    let all = tenants.lock().expect("tenants lock");
-    for (index, employee) in all[path.as_str()].company.employees.iter().enumerate() {
-        let mut row = Map::new();
-        row.insert("id".into(), json!(employee.id.to_string()));
-        for field in &fields {
-            if let Some(value) = field_value(employee, field) {
-                row.insert((*field).clone(), value);
+    let title = request.title.unwrap_or_else(|| "Report".into());
+    let mut head = serde_json::to_vec(&json!({ "title": title, "fields": described })).expect("JSON");
+    head.truncate(head.len() - 1);
+    head.extend_from_slice(br#","employees":["#);
+    let report = ReportStream { tenants, subdomain: path.into_inner(), fields, next: 0, break_off, done: false };
+    let chunks = futures::stream::once(async { Ok(Bytes::from(head)) }).chain(futures::stream::unfold(
+        report,
+        |mut report| async move {
+            if report.breaking_off() {
+                // Let what was sent reach the client first, as on a real connection that drops.
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
-        }
-        if index > 0 {
-            answer.push(b',');
-        }
-        serde_json::to_writer(&mut answer, &row).expect("JSON");
+            report.next().map(|chunk| (chunk, report))
+        },
+    ));
+    HttpResponse::Ok().content_type("application/json").streaming(chunks)
+}
+
+/// The custom report's employees, rendered a chunk of rows at a time as the answer is sent, so
+/// a large company costs a chunk's bytes rather than the whole answer's.
+struct ReportStream {
+    tenants: web::Data<Tenants>,
+    subdomain: String,
+    fields: Vec<String>,
+    next: usize,
+    break_off: Option<usize>,
+    done: bool,
+}
+
+impl ReportStream {
+    fn breaking_off(&self) -> bool {
+        !self.done && self.break_off.is_some_and(|after| self.next >= after)
     }
-    answer.extend_from_slice(b"]}");
-    HttpResponse::Ok().content_type("application/json").body(answer)
+}
+
+impl Iterator for ReportStream {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        const ROWS_PER_CHUNK: usize = 256;
+        if self.done {
+            return None;
+        }
+        if self.breaking_off() {
+            self.done = true;
+            return Some(Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected break-off")));
+        }
+        let all = self.tenants.lock().expect("tenants lock");
+        let employees = all.get(&self.subdomain).map_or(&[][..], |t| &t.company.employees[..]);
+        let end = (self.next + ROWS_PER_CHUNK).min(employees.len()).min(self.break_off.unwrap_or(usize::MAX));
+        let mut chunk = Vec::new();
+        for (index, employee) in employees.iter().enumerate().take(end).skip(self.next) {
+            let mut row = Map::new();
+            row.insert("id".into(), json!(employee.id.to_string()));
+            for field in &self.fields {
+                if let Some(value) = field_value(employee, field) {
+                    row.insert(field.clone(), value);
+                }
+            }
+            if index > 0 {
+                chunk.push(b',');
+            }
+            serde_json::to_writer(&mut chunk, &row).expect("JSON");
+        }
+        self.next = end;
+        if end >= employees.len() {
+            self.done = true;
+            chunk.extend_from_slice(b"]}");
+        }
+        Some(Ok(Bytes::from(chunk)))
+    }
 }
 
 #[derive(Deserialize)]

@@ -10,4 +10,8 @@ pub enum Fault {
     RateLimited { retry_after_secs: u64 },
     /// Answer normally, after a delay.
     Slow(Duration),
+    /// Start the custom report's answer, then break the connection off after this many
+    /// employees, as a dropped connection or a proxy timeout does mid-download. Other endpoints
+    /// answer normally.
+    BreakOff { after_employees: usize },
 }

@@ -95,6 +95,42 @@ async fn bad_records_become_issues_not_crashes(backend: Backend) {
     app.stop().await;
 }
 
+async fn a_report_that_breaks_off_is_read_again_and_nothing_counts_twice(backend: Backend) {
+    let app = TestApp::spawn_with(TestOptions { employees: 200, ..TestOptions::on(backend) }).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    // The download breaks off after 120 of 200 employees: the first attempt merges what arrived
+    // (one skipped record among them), fails, and the retry reads the report from the start.
+    app.sandbox.with_tenant("acme", |t| t.inject([Fault::BreakOff { after_employees: 120 }]));
+    let first = app.sync(&admin, &connection_id).await;
+    assert_eq!(first["status"], "SUCCEEDED", "{first}");
+    assert_eq!(app.sandbox.with_tenant("acme", |t| t.requests["reports/custom"]), 2, "read again after the break");
+    assert_eq!((first["total"].as_i64(), first["processed"].as_i64()), (Some(200), Some(200)), "{first}");
+    assert_eq!((first["created"].as_i64(), first["skipped"].as_i64()), (Some(197), Some(3)), "{first}");
+    let issues: Vec<(&str, &str)> = first["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["kind"].as_str().unwrap(), i["remoteId"].as_str().unwrap()))
+        .collect();
+    let distinct: std::collections::HashSet<_> = issues.iter().collect();
+    assert_eq!(distinct.len(), issues.len(), "no issue reported twice: {issues:?}");
+    assert_eq!(issues.iter().filter(|(kind, _)| kind.ends_with("_EMAIL")).count(), 3, "{issues:?}");
+    assert_eq!(app.users(&admin).await.len(), 197);
+
+    // A leaver is deactivated only by the attempt that read the whole report.
+    app.sandbox.with_tenant("acme", |t| {
+        let leaver = t.company.employees.iter().find(|e| e.id > 100 && e.is_active()).unwrap().id;
+        t.company.employees.retain(|e| e.id != leaver);
+        t.inject([Fault::BreakOff { after_employees: 30 }]);
+    });
+    let second = app.sync(&admin, &connection_id).await;
+    assert_eq!(second["status"], "SUCCEEDED", "{second}");
+    assert_eq!((second["processed"].as_i64(), second["deactivated"].as_i64()), (Some(199), Some(1)), "{second}");
+    assert_eq!(second["unchanged"], 196, "{second}");
+    app.stop().await;
+}
+
 async fn an_unchanged_resync_writes_no_user_rows(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin();
@@ -346,4 +382,5 @@ crate::on_both_backends!(
     a_second_start_while_running_is_refused,
     a_cancelled_run_deactivates_nobody,
     a_failing_provider_fails_the_run_without_deactivating_anyone,
+    a_report_that_breaks_off_is_read_again_and_nothing_counts_twice,
 );

@@ -5,22 +5,25 @@
 //! - `Accept: application/json` on every call, or BambooHR answers XML;
 //! - `GET /meta/fields` lists fields; `POST /reports/custom?format=JSON&onlyCurrent=true` returns
 //!   every employee, active and inactive, in one answer. That report is not paginated, so this
-//!   connector pages through it locally in remote-id order and resumes after the last merged
-//!   id (an offset would skip or repeat people if the company changed in between); the
-//!   paginated Datasets API can replace [`BambooHrConnector::fetch`] without touching callers.
+//!   connector parses it as it downloads and pages through it via a [`spool`](super::spool), in
+//!   the report's order. It cannot resume mid-way (an offset would skip or repeat people if the
+//!   company changed in between), so an interrupted fetch starts over; the paginated Datasets
+//!   API can replace [`BambooHrConnector::fetch`] without touching callers.
 
 use std::collections::BTreeMap;
+use std::io;
 
 use async_trait::async_trait;
 use chrono::{Duration as ChronoDuration, Utc};
-use futures::stream;
+use futures::TryStreamExt;
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::{MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::catalogue::{AuthMethod, Provider, ProviderCategory, ProviderContext, ProviderInfo};
-use super::{Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage, RemoteRecord};
+use super::spool::{spool_pages, RecordSink};
+use super::{Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemoteRecord};
 use crate::credentials::{Credentials, OAuthTokens};
 
 const DEFAULT_API_BASE: &str = "https://api.bamboohr.com/api/gateway.php";
@@ -226,15 +229,27 @@ impl BambooHrConnector {
         }
     }
 
-    async fn custom_report(&self, fields: &[String]) -> Result<Vec<RemoteRecord>, ProviderError> {
+    /// Requests the custom report and pages through it as it downloads.
+    async fn custom_report(&self, fields: &[String], page_size: usize) -> Result<PageStream<'_>, ProviderError> {
         let url = format!("{}/reports/custom?format=JSON&onlyCurrent=true", self.base);
         let body = json!({ "title": "directory-sync", "fields": fields });
         let response = self.ctx.http.send(|c| self.authorize(c.post(&url)).json(&body)).await?;
-        let report: CustomReport =
-            response.json().await.map_err(|e| ProviderError::BadResponse(format!("custom report: {e}")))?;
-        let mut records: Vec<RemoteRecord> = report.employees.into_iter().filter_map(|e| e.0).collect();
-        records.sort_by_cached_key(|r| remote_id_key(&r.remote_id));
-        Ok(records)
+        let download = tokio_util::io::StreamReader::new(response.bytes_stream().map_err(io::Error::other));
+        let download = tokio_util::io::SyncIoBridge::new(download);
+        spool_pages(page_size, move |sink| {
+            let mut parser = serde_json::Deserializer::from_reader(io::BufReader::new(download));
+            let found = serde::Deserializer::deserialize_map(&mut parser, ReportVisitor { sink }).map_err(|e| {
+                if e.is_io() {
+                    ProviderError::Unreachable(format!("the custom report broke off: {e}"))
+                } else {
+                    ProviderError::BadResponse(format!("custom report: {e}"))
+                }
+            })?;
+            if !found {
+                return Err(ProviderError::BadResponse("custom report: no employees list".into()));
+            }
+            Ok(())
+        })
     }
 }
 
@@ -249,41 +264,69 @@ impl Connector for BambooHrConnector {
     }
 
     async fn fetch(&self, request: FetchRequest) -> Result<PageStream<'_>, ProviderError> {
-        let records = self.custom_report(&request.fields).await?;
-        let total = records.len();
-        let resume_after = request.cursor.as_deref().map(remote_id_key);
-        let mut rest = records
-            .into_iter()
-            .filter(|r| resume_after.as_ref().is_none_or(|after| remote_id_key(&r.remote_id) > *after));
-        let mut pages = Vec::new();
-        loop {
-            let page: Vec<RemoteRecord> = rest.by_ref().take(request.page_size.max(1)).collect();
-            let Some(last) = page.last() else { break };
-            pages.push(RemotePage { next_cursor: Some(last.remote_id.clone()), records: page, total: Some(total) });
-        }
-        if let Some(last) = pages.last_mut() {
-            last.next_cursor = None;
-        }
-        Ok(Box::pin(stream::iter(pages.into_iter().map(Ok))))
+        self.custom_report(&request.fields, request.page_size).await
     }
 }
 
-/// Sort key of a remote id: numeric ids in numeric order, then any others alphabetically, so
-/// "first by remote id" means what an admin expects and the order is total.
-fn remote_id_key(id: &str) -> (bool, u64, String) {
-    match id.parse::<u64>() {
-        Ok(n) => (false, n, String::new()),
-        Err(_) => (true, 0, id.to_string()),
+/// The report's top level: passes each employee to `sink` as it is parsed, skips the rest.
+/// Answers whether the employees list was there.
+struct ReportVisitor<'a, 's> {
+    sink: &'a mut RecordSink<'s>,
+}
+
+impl<'de> Visitor<'de> for ReportVisitor<'_, '_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a custom report object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "employees" {
+                map.next_value_seed(EmployeeList { sink: &mut *self.sink })?;
+                found = true;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
     }
 }
 
-#[derive(Deserialize)]
-struct CustomReport {
-    employees: Vec<ReportEmployee>,
+/// The report's `employees` array, one element at a time.
+struct EmployeeList<'a, 's> {
+    sink: &'a mut RecordSink<'s>,
 }
 
-/// One employee of a custom report, parsed straight into a record: the report holds the whole
-/// company, so no intermediate JSON tree is built. `None` for an entry without an id.
+impl<'de> DeserializeSeed<'de> for EmployeeList<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EmployeeList<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of employees")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(ReportEmployee(record)) = seq.next_element()? {
+            if let Some(record) = record {
+                (self.sink)(record).map_err(A::Error::custom)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One employee of a custom report, parsed straight into a record, with no intermediate JSON
+/// tree. `None` for an entry without an id.
 struct ReportEmployee(Option<RemoteRecord>);
 
 impl<'de> Deserialize<'de> for ReportEmployee {
@@ -388,12 +431,5 @@ mod tests {
         assert_eq!(record.values.len(), 2);
         assert_eq!(record.values["firstName"], "Ada");
         assert_eq!(record.values["4047"], "12");
-    }
-
-    #[test]
-    fn remote_ids_sort_numerically_then_alphabetically() {
-        let mut ids = vec!["10", "1a", "9", "100", "x"];
-        ids.sort_by_key(|id| remote_id_key(id));
-        assert_eq!(ids, vec!["9", "10", "100", "1a", "x"]);
     }
 }

@@ -8,6 +8,7 @@
 pub mod bamboohr;
 pub mod catalogue;
 pub mod http;
+pub mod spool;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -57,7 +58,7 @@ pub struct ExternalField {
 
 /// One employee (or candidate) as the provider sent it: field key → value. Null and empty values
 /// are absent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteRecord {
     pub remote_id: String,
     pub values: BTreeMap<String, String>,
@@ -68,6 +69,7 @@ pub struct RemoteRecord {
 pub struct FetchRequest {
     pub fields: Vec<String>,
     /// Resume point from a previous [`RemotePage::next_cursor`]; `None` starts at the beginning.
+    /// Ignored by providers that cannot resume mid-way: they start over.
     pub cursor: Option<String>,
     pub page_size: usize,
 }
@@ -76,9 +78,12 @@ pub struct FetchRequest {
 #[derive(Debug, Clone)]
 pub struct RemotePage {
     pub records: Vec<RemoteRecord>,
-    /// Resume point after this page; `None` on the last page.
+    /// Resume point after this page, when the provider can resume there; without one, an
+    /// interrupted fetch starts over.
     pub next_cursor: Option<String>,
-    /// Total records, when the provider says.
+    /// No page follows: the fetch is complete.
+    pub last: bool,
+    /// Total records, once known.
     pub total: Option<usize>,
 }
 

@@ -2,8 +2,9 @@
 //!
 //! Matching: first by (connection, remote id), then by email, adopting a person added by hand
 //! instead of duplicating them. An email already held by another record of this connection is a
-//! DUPLICATE_EMAIL issue: pages arrive ordered by remote id, so the first record wins. A record
-//! whose mapped content hashes as before costs no user write.
+//! DUPLICATE_EMAIL issue: the first record in the provider's order wins. A record whose mapped
+//! content hashes as before costs no user write; one an earlier attempt of the same run merged
+//! (the provider was read again from the start) is not counted twice.
 
 use std::collections::{HashMap, HashSet};
 
@@ -112,10 +113,13 @@ pub async fn merge_page<C: ConnectionTrait>(
             });
             continue;
         }
-        let hash = user.content_hash();
         if let Some(user_id) = source.map(|s| s.user_id).or(owner.map(|o| o.id)) {
             page_user_ids.insert(user.remote_id.clone(), user_id);
         }
+        if source.is_some_and(|s| s.last_seen_run_id == run.id) {
+            continue;
+        }
+        let hash = user.content_hash();
         match (source, owner) {
             (Some(source), _) if source.content_hash == hash => {
                 counts.unchanged += 1;

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use entity::sync_run::{self, SyncMode, SyncPhase, SyncStatus};
-use entity::{connection, user_source};
+use entity::{connection, sync_issue, user_source};
 
 use crate::environment::Environment;
 use crate::error::{Error, Result};
@@ -185,6 +185,9 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
         connection::Entity::find_by_id(run.connection_id).one(&env.db).await?.ok_or(Error::NotFound("connection"))?;
     let mapping = mappings::confirmed_version(&env.db, connection.id, run.mapping_version).await?;
     let connector = connections::open_connector(env, &connection).await?;
+    if cursor.is_none() && run.processed > 0 {
+        start_over(env, run).await?;
+    }
     let request = FetchRequest { fields: mapping.external_fields(), cursor, page_size: env.settings.page_size };
     let mut pages = connector.fetch(request).await?;
     // A connection's first sync cannot match records to its own earlier ones: skip that lookup.
@@ -215,7 +218,7 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
             .await?;
         }
         let counts = merge::merge_page(&txn, run, &mapping, page.records, known_records).await?;
-        let checkpoint = Checkpoint { fetch_complete: page.next_cursor.is_none(), cursor: page.next_cursor };
+        let checkpoint = Checkpoint { fetch_complete: page.last, cursor: page.next_cursor };
         let mut active = run.clone().into_active_model();
         active.phase = Set(SyncPhase::Merging);
         active.processed = Set(run.processed + counts.processed());
@@ -238,6 +241,21 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
         }
     }
     Ok(false)
+}
+
+/// Prepares a run whose earlier attempt merged pages for reading the provider again from the
+/// start, as providers without a resume cursor need. Records merged by the earlier attempt are
+/// recognised by the merge and not counted again; skipped ones are met again, so their issues and
+/// count start afresh.
+async fn start_over(env: &Environment, run: &mut sync_run::Model) -> Result<()> {
+    let txn = begin_write(env).await?;
+    sync_issue::Entity::delete_many().filter(sync_issue::Column::SyncRunId.eq(run.id)).exec(&txn).await?;
+    let mut active = run.clone().into_active_model();
+    active.processed = Set(run.processed - run.skipped);
+    active.skipped = Set(0);
+    *run = save(env, &txn, active).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// A transaction that writes: on SQLite it takes the write lock up front (BEGIN IMMEDIATE), so

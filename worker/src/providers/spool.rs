@@ -1,0 +1,190 @@
+//! Pages from a provider answer that is not paginated (one document of the whole company).
+//!
+//! The answer is parsed as it downloads, on a blocking thread, and each record is appended to a
+//! temporary file; pages are read back from that file while the rest still arrives. Memory stays
+//! flat in the size of the company, merging starts with the first page instead of after the
+//! download, and the total is known as soon as parsing ends, which runs far ahead of merging.
+
+use std::io::{self, BufWriter, Write};
+
+use futures::stream;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::sync::watch;
+
+use super::{PageStream, ProviderError, RemotePage, RemoteRecord};
+
+/// Hands each parsed record to the spool; fails once nobody reads the pages any more.
+pub type RecordSink<'s> = dyn FnMut(RemoteRecord) -> Result<(), ProviderError> + 's;
+
+/// How far the parser got.
+#[derive(Debug, Clone, Default)]
+struct Spooled {
+    /// Records written and flushed, readable by the page reader.
+    written: usize,
+    /// Set when parsing ends: `Ok` after the last record, or why it stopped.
+    finished: Option<Result<(), ProviderError>>,
+}
+
+/// Runs `parse` on a blocking thread, feeding the records it produces into a spool, and answers
+/// the pages of `page_size` records as they become available. A parse error ends the stream
+/// after the pages parsed before it.
+pub fn spool_pages<'a, P>(page_size: usize, parse: P) -> Result<PageStream<'a>, ProviderError>
+where
+    P: FnOnce(&mut RecordSink<'_>) -> Result<(), ProviderError> + Send + 'static,
+{
+    let file = tempfile::NamedTempFile::new().map_err(spool_error)?;
+    let reader = file.reopen().map_err(spool_error)?;
+    let (progress, watcher) = watch::channel(Spooled::default());
+    tokio::task::spawn_blocking(move || write_spool(file, page_size, parse, progress));
+    let lines = BufReader::new(tokio::fs::File::from_std(reader)).lines();
+    let reading = Reading { lines, watcher, page_size: page_size.max(1), read: 0, done: false };
+    Ok(Box::pin(stream::unfold(reading, |mut reading| async move {
+        let page = reading.next_page().await?;
+        Some((page, reading))
+    })))
+}
+
+fn write_spool<P>(file: tempfile::NamedTempFile, page_size: usize, parse: P, progress: watch::Sender<Spooled>)
+where
+    P: FnOnce(&mut RecordSink<'_>) -> Result<(), ProviderError>,
+{
+    let mut out = BufWriter::new(file.as_file());
+    let mut written = 0;
+    let mut sink = |record: RemoteRecord| -> Result<(), ProviderError> {
+        serde_json::to_writer(&mut out, &record).map_err(|e| spool_error(e.into()))?;
+        out.write_all(b"\n").map_err(spool_error)?;
+        written += 1;
+        if written % page_size.max(1) == 0 {
+            out.flush().map_err(spool_error)?;
+            if progress.send(Spooled { written, finished: None }).is_err() {
+                return Err(ProviderError::BadResponse("the sync stopped reading".into()));
+            }
+        }
+        Ok(())
+    };
+    let parsed = parse(&mut sink);
+    let flushed = out.flush().map_err(spool_error);
+    let finished = parsed.and(flushed);
+    if let Err(err) = &finished {
+        tracing::debug!(error = %err, records = written, "stopped reading the provider's answer");
+    }
+    // Nobody listening means the sync has already stopped; there is nobody left to tell.
+    let _ = progress.send(Spooled { written, finished: Some(finished) });
+}
+
+fn spool_error(err: io::Error) -> ProviderError {
+    ProviderError::BadResponse(format!("could not buffer the provider's answer on disk: {err}"))
+}
+
+/// The page reader's side of a spool.
+struct Reading {
+    lines: Lines<BufReader<tokio::fs::File>>,
+    watcher: watch::Receiver<Spooled>,
+    page_size: usize,
+    read: usize,
+    done: bool,
+}
+
+impl Reading {
+    /// The next page once it is complete (or the answer ended), then the parse error if any.
+    async fn next_page(&mut self) -> Option<Result<RemotePage, ProviderError>> {
+        if self.done {
+            return None;
+        }
+        // Wait for one record past the page, so that the last page is known to be the last.
+        let wanted = self.read + self.page_size;
+        let spooled = match self.watcher.wait_for(|s| s.written > wanted || s.finished.is_some()).await {
+            Ok(spooled) => spooled.clone(),
+            Err(_) => Spooled {
+                written: self.read,
+                finished: Some(Err(ProviderError::BadResponse("the answer's parser stopped".into()))),
+            },
+        };
+        let available = spooled.written - self.read;
+        if available == 0 {
+            self.done = true;
+            return match spooled.finished {
+                Some(Err(err)) => Some(Err(err)),
+                _ => None,
+            };
+        }
+        let count = available.min(self.page_size);
+        let mut records = Vec::with_capacity(count);
+        for _ in 0..count {
+            match self.read_record().await {
+                Ok(record) => records.push(record),
+                Err(err) => {
+                    self.done = true;
+                    return Some(Err(err));
+                }
+            }
+        }
+        self.read += count;
+        let complete = matches!(spooled.finished, Some(Ok(()))) && self.read == spooled.written;
+        let total = matches!(spooled.finished, Some(Ok(()))).then_some(spooled.written);
+        Some(Ok(RemotePage { records, next_cursor: None, last: complete, total }))
+    }
+
+    async fn read_record(&mut self) -> Result<RemoteRecord, ProviderError> {
+        let line = self.lines.next_line().await.map_err(spool_error)?;
+        let line = line.ok_or_else(|| spool_error(io::ErrorKind::UnexpectedEof.into()))?;
+        serde_json::from_str(&line).map_err(|e| spool_error(e.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use futures::StreamExt;
+
+    use super::*;
+
+    fn record(n: usize) -> RemoteRecord {
+        RemoteRecord { remote_id: n.to_string(), values: BTreeMap::from([("n".into(), format!("line\n{n}"))]) }
+    }
+
+    async fn collect(page_size: usize, count: usize, fail: bool) -> Vec<Result<RemotePage, ProviderError>> {
+        let pages = spool_pages(page_size, move |sink| {
+            (0..count).try_for_each(|n| sink(record(n)))?;
+            if fail {
+                return Err(ProviderError::Unreachable("cut off".into()));
+            }
+            Ok(())
+        })
+        .unwrap();
+        pages.collect().await
+    }
+
+    #[tokio::test]
+    async fn pages_come_back_in_order_and_only_the_last_is_last() {
+        let pages = collect(3, 7, false).await;
+        let pages: Vec<RemotePage> = pages.into_iter().map(Result::unwrap).collect();
+        let sizes: Vec<usize> = pages.iter().map(|p| p.records.len()).collect();
+        assert_eq!(sizes, [3, 3, 1]);
+        assert_eq!(pages.iter().map(|p| p.last).collect::<Vec<_>>(), [false, false, true]);
+        assert_eq!(pages[2].total, Some(7));
+        let records: Vec<RemoteRecord> = pages.into_iter().flat_map(|p| p.records).collect();
+        assert_eq!(records, (0..7).map(record).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn an_exact_multiple_of_the_page_size_ends_on_a_full_last_page() {
+        let pages: Vec<RemotePage> = collect(2, 4, false).await.into_iter().map(Result::unwrap).collect();
+        assert_eq!(pages.len(), 2);
+        assert!(pages[1].last && !pages[0].last);
+    }
+
+    #[tokio::test]
+    async fn an_answer_cut_off_yields_what_arrived_then_the_error() {
+        let pages = collect(2, 5, true).await;
+        assert_eq!(pages.len(), 4);
+        assert!(pages[..3].iter().all(|p| p.as_ref().is_ok_and(|p| !p.last && p.total.is_none())));
+        assert_eq!(pages[3].as_ref().unwrap_err(), &ProviderError::Unreachable("cut off".into()));
+    }
+
+    #[tokio::test]
+    async fn an_empty_answer_has_no_pages() {
+        assert!(collect(2, 0, false).await.is_empty());
+    }
+}
