@@ -62,13 +62,16 @@ struct Case {
     resync_user_writes: u64,
     resync_unchanged: i64,
     peak_rss_mib: f64,
+    /// Peak during the syncs above the resident memory of the service and its sandbox before.
+    sync_rss_growth_mib: f64,
 }
 
-/// The process's peak resident memory so far (VmHWM), in MiB.
-fn peak_rss_mib() -> f64 {
+/// One memory figure of this process from `/proc/self/status` (`VmHWM:` peak, `VmRSS:` now),
+/// in MiB.
+fn memory_mib(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).map(str::to_string))
         .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
@@ -79,8 +82,8 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
          writes: each person and their provenance row)"
     );
     println!(
-        "peak RSS: the process's high-water mark over a case's setup, sync and re-sync (service, sandbox and its \
-         generated company), before the baseline\n"
+        "peak RSS: the process's high-water mark over a case's sync and re-sync (service, sandbox and its \
+         generated company), before the baseline; +N: that peak above the process's size before the sync\n"
     );
     for &store in &options.stores {
         for &employees in &options.sizes {
@@ -115,7 +118,7 @@ impl Case {
 fn print_case(label: &str, c: &Case) {
     let baseline = c.baseline_fetch + c.baseline_insert;
     println!(
-        "{label:<7}{:<8} {:>7} employees | sync {:>8.2?} ({:>7.0} rows/s) | baseline {:>8.2?} (fetch {:.2?} + insert {:.2?}) | ratio {:.2} | no-change re-sync {:>8.2?}: {} unchanged, {} user rows written | peak RSS {:.0} MiB",
+        "{label:<7}{:<8} {:>7} employees | sync {:>8.2?} ({:>7.0} rows/s) | baseline {:>8.2?} (fetch {:.2?} + insert {:.2?}) | ratio {:.2} | no-change re-sync {:>8.2?}: {} unchanged, {} user rows written | peak RSS {:.0} MiB (+{:.0})",
         format!("{:?}", c.store),
         c.employees,
         c.sync,
@@ -128,6 +131,7 @@ fn print_case(label: &str, c: &Case) {
         c.resync_unchanged,
         c.resync_user_writes,
         c.peak_rss_mib,
+        c.sync_rss_growth_mib,
     );
 }
 
@@ -206,14 +210,15 @@ fn reset_peak_rss() {
 }
 
 async fn run_case(store: Store, employees: u32, postgres_url: &str) -> anyhow::Result<Case> {
-    reset_peak_rss();
     let bench = BenchService::start(store, employees, postgres_url).await?;
     let (client, db) = (&bench.client, &bench.service.db);
+    reset_peak_rss();
+    let rss_before = memory_mib("VmRSS:");
     let (sync, _) = timed_sync(client, &bench.connection_id).await?;
     let written_before = latest_user_write(db).await?;
     let (resync, run) = timed_sync(client, &bench.connection_id).await?;
     // Before the baseline, which holds the whole company in memory by design.
-    let peak_rss_mib = peak_rss_mib();
+    let peak_rss_mib = memory_mib("VmHWM:");
     let resync_user_writes =
         directory_user::Entity::find().filter(directory_user::Column::UpdatedAt.gt(written_before)).count(db).await?;
     let connection_uuid = uuid::Uuid::parse_str(&bench.connection_id)?;
@@ -228,6 +233,7 @@ async fn run_case(store: Store, employees: u32, postgres_url: &str) -> anyhow::R
         resync_user_writes,
         resync_unchanged: run["unchanged"].as_i64().unwrap_or(-1),
         peak_rss_mib,
+        sync_rss_growth_mib: peak_rss_mib - rss_before,
     };
     bench.stop().await?;
     Ok(case)
