@@ -117,7 +117,12 @@ async fn a_person_added_by_hand_is_adopted_not_duplicated(backend: Backend) {
     let admin = app.admin();
     // A directory member added by hand before the integration existed.
     admin.execute("{ viewer { workspaceId } }", json!({})).await.unwrap().ok().unwrap();
-    let email = app.sandbox.with_tenant("acme", |t| t.company.employees[9].work_email.clone().unwrap());
+    // A manager whose reports arrive on the same page (25 records), so they must be linked to
+    // the adopted person, not to a person the sync meant to create.
+    let employees = app.sandbox.with_tenant("acme", |t| t.company.employees.clone());
+    let reports_of = |id: u32| employees.iter().filter(move |e| e.supervisor_eid == Some(id));
+    let manager = employees.iter().find(|m| m.id <= 25 && reports_of(m.id).any(|e| e.id <= 25)).unwrap();
+    let email = manager.work_email.clone().unwrap();
     let manual_id = uuid::Uuid::now_v7();
     let now = Utc::now();
     entity::directory_user::ActiveModel {
@@ -149,7 +154,9 @@ async fn a_person_added_by_hand_is_adopted_not_duplicated(backend: Backend) {
     let users = app.users(&admin).await;
     assert_eq!(users.len(), 60);
     let adopted = admin.execute(ops::USER, json!({ "id": manual_id.to_string() })).await.unwrap().ok().unwrap();
-    assert_eq!(adopted["user"]["source"]["remoteId"], "10");
+    assert_eq!(adopted["user"]["source"]["remoteId"], manager.id.to_string());
+    let reports = adopted["user"]["directReports"].as_array().unwrap();
+    assert_eq!(reports.len(), reports_of(manager.id).count(), "{reports:?}");
     assert_eq!(adopted["user"]["invitationStatus"], "INVITED", "an existing invitation is kept");
     assert_ne!(adopted["user"]["displayName"], "Added By Hand");
     app.stop().await;

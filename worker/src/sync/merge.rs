@@ -4,12 +4,13 @@
 //! instead of duplicating them. An email already held by another record of this connection is a
 //! DUPLICATE_EMAIL issue: the first record in the provider's order wins. A record whose mapped
 //! content hashes as before costs no user write; one an earlier attempt of the same run merged
-//! (the provider was read again from the start) is not counted twice.
+//! (the provider was read again from the start) is not counted twice. A connection's first sync
+//! inserts first and looks up only the people whose email turned out to be taken.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, Set,
 };
@@ -65,10 +66,21 @@ pub async fn merge_page<C: ConnectionTrait>(
         }
     }
 
+    let now = Utc::now();
+    // Where this page's records live, by remote id.
+    let mut page_user_ids: HashMap<String, Uuid> = HashMap::new();
+    if !known_records {
+        mapped = insert_new_people(db, run, mapped, now, &mut counts, &mut page_user_ids).await?;
+        if mapped.is_empty() {
+            record_issues(db, run.id, issues).await?;
+            return Ok(counts);
+        }
+        set_plan_cache_mode(db, PlanCacheMode::PerCall).await?;
+    }
+
     let remote_ids: Vec<&str> =
         if known_records { records.iter().map(|r| r.remote_id.as_str()).collect() } else { Vec::new() };
     let existing = Existing::load(db, run, &remote_ids, &mapped).await?;
-    let now = Utc::now();
     let mut claimed_emails = HashSet::new();
     // Records this run saw whose rows need no write; a known record skipped for a bad email is
     // still present at the provider, so it must not count as a leaver.
@@ -79,8 +91,7 @@ pub async fn merge_page<C: ConnectionTrait>(
         .collect();
     let mut new_users = Vec::new();
     let mut new_sources = Vec::new();
-    // Where this page's records live, by remote id, and which new user waits for which manager.
-    let mut page_user_ids: HashMap<String, Uuid> = HashMap::new();
+    // Which new user waits for which manager.
     let mut awaiting_manager: Vec<(usize, String)> = Vec::new();
 
     for user in mapped {
@@ -161,11 +172,7 @@ pub async fn merge_page<C: ConnectionTrait>(
     }
 
     link_known_managers(db, run, &mut new_users, awaiting_manager, &page_user_ids).await?;
-    if db.get_database_backend() == DbBackend::Postgres {
-        // The lookups above were planned for their values; the inserts below are the same
-        // statement every page, so a cached plan serves them better than re-planning each time.
-        db.execute_unprepared("SET LOCAL plan_cache_mode TO auto").await?;
-    }
+    set_plan_cache_mode(db, PlanCacheMode::Cached).await?;
     if !new_users.is_empty() {
         directory_user::Entity::insert_many(new_users).exec(db).await?;
     }
@@ -182,6 +189,88 @@ pub async fn merge_page<C: ConnectionTrait>(
     }
     record_issues(db, run.id, issues).await?;
     Ok(counts)
+}
+
+/// A connection's first sync: inserts everyone whose email no one in the workspace holds yet,
+/// with their provenance rows, in two statements and without looking anyone up first. Answers
+/// the people whose email was taken (by someone added by hand, another connection's person, or an
+/// earlier record of this run), for the general merge to adopt or report.
+async fn insert_new_people<C: ConnectionTrait>(
+    db: &C,
+    run: &sync_run::Model,
+    mapped: Vec<MappedUser>,
+    now: chrono::DateTime<Utc>,
+    counts: &mut PageCounts,
+    page_user_ids: &mut HashMap<String, Uuid>,
+) -> Result<Vec<MappedUser>, sea_orm::DbErr> {
+    let ids: Vec<Uuid> = mapped.iter().map(|_| Uuid::now_v7()).collect();
+    page_user_ids.extend(mapped.iter().zip(&ids).map(|(user, id)| (user.remote_id.clone(), *id)));
+    let mut rows: Vec<directory_user::ActiveModel> =
+        mapped.iter().zip(&ids).map(|(user, id)| user_row(&run.workspace_id, user, *id, now)).collect();
+    let awaiting = mapped
+        .iter()
+        .enumerate()
+        .filter_map(|(index, user)| user.remote_manager_id.clone().map(|manager| (index, manager)))
+        .collect();
+    link_known_managers(db, run, &mut rows, awaiting, page_user_ids).await?;
+    set_plan_cache_mode(db, PlanCacheMode::Cached).await?;
+    let inserted: HashSet<Uuid> = match directory_user::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([directory_user::Column::WorkspaceId, directory_user::Column::EmailNormalized])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_with_returning_keys(db)
+        .await
+    {
+        Ok(keys) => keys.into_iter().collect(),
+        Err(sea_orm::DbErr::RecordNotInserted) => HashSet::new(),
+        Err(err) => return Err(err),
+    };
+    let mut sources = Vec::with_capacity(inserted.len());
+    let (mut taken, mut taken_ids) = (Vec::new(), Vec::new());
+    for (user, id) in mapped.into_iter().zip(ids) {
+        if inserted.contains(&id) {
+            sources.push(source_row(run.connection_id, run.id, &user, id, user.content_hash(), now));
+        } else {
+            page_user_ids.remove(&user.remote_id);
+            taken.push(user);
+            taken_ids.push(id);
+        }
+    }
+    counts.created += sources.len() as i32;
+    if !sources.is_empty() {
+        user_source::Entity::insert_many(sources).exec(db).await?;
+    }
+    if !taken_ids.is_empty() {
+        // Reports linked to a person who was not inserted wait for finalize to link them.
+        directory_user::Entity::update_many()
+            .col_expr(directory_user::Column::ManagerId, Expr::value(Option::<Uuid>::None))
+            .filter(directory_user::Column::ManagerId.is_in(taken_ids))
+            .exec(db)
+            .await?;
+    }
+    Ok(taken)
+}
+
+/// How PostgreSQL plans the page's statements; each page's transaction starts with `PerCall`.
+enum PlanCacheMode {
+    /// Lookups into tables a first sync grows faster than statistics: plan each for its values,
+    /// rather than reuse a plan made while the tables were empty (a sequential scan).
+    PerCall,
+    /// The inserts, the same statement every page: a cached plan serves them better.
+    Cached,
+}
+
+async fn set_plan_cache_mode<C: ConnectionTrait>(db: &C, mode: PlanCacheMode) -> Result<(), sea_orm::DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let mode = match mode {
+            PlanCacheMode::PerCall => "force_custom_plan",
+            PlanCacheMode::Cached => "auto",
+        };
+        db.execute_unprepared(&format!("SET LOCAL plan_cache_mode TO {mode}")).await?;
+    }
+    Ok(())
 }
 
 /// Gives new users the manager already synced under their manager's remote id (earlier in this

@@ -175,7 +175,9 @@ async fn advance(env: &Environment, run: &mut sync_run::Model) -> Result<Progres
     if !checkpoint.fetch_complete && fetch_and_merge(env, run, checkpoint.cursor).await? {
         return Ok(Progress::Cancelled);
     }
+    let started = Instant::now();
     finalize::finalize(env, run).await?;
+    tracing::debug!(elapsed = ?started.elapsed(), "finalized");
     Ok(Progress::Complete)
 }
 
@@ -200,7 +202,11 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
     *run = sync_run::Entity::find_by_id(run.id).one(&env.db).await?.ok_or(Error::NotFound("sync run"))?;
     let mut last_publish = Instant::now();
     let mut pages_merged: u32 = 0;
-    while let Some(page) = pages.next().await {
+    let (started, mut waited) = (Instant::now(), Duration::ZERO);
+    loop {
+        let asked = Instant::now();
+        let Some(page) = pages.next().await else { break };
+        waited += asked.elapsed();
         let page = page?;
         // Every page's save reads the run back, so a cancel request is seen at the next page.
         if run.cancel_requested {
@@ -209,9 +215,8 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
         let txn = begin_write(env).await?;
         if txn.get_database_backend() == DbBackend::Postgres {
             // A page and its checkpoint commit together, so a page lost to a crash before it
-            // reached disk is merged again on resume: no need to wait for the flush. Tables grow
-            // fast during a first sync, faster than statistics: plan each lookup for its values
-            // rather than reuse a plan made when the tables were empty (a sequential scan).
+            // reached disk is merged again on resume: no need to wait for the flush. The page's
+            // lookups start planned per call (see `merge`).
             txn.execute_unprepared(
                 "SET LOCAL synchronous_commit TO OFF; SET LOCAL plan_cache_mode TO force_custom_plan",
             )
@@ -240,6 +245,7 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
             last_publish = Instant::now();
         }
     }
+    tracing::debug!(pages = pages_merged, elapsed = ?started.elapsed(), waiting_for_provider = ?waited, "fetched and merged");
     Ok(false)
 }
 
