@@ -133,8 +133,13 @@ where
 
 /// Errors reach the queue only when the database failed mid-attempt; the queue's re-delivery
 /// (and the maintenance sweep) retry those.
+///
+/// The run executes on a task of its own: apalis asks its backend for more jobs (a write to the
+/// queue) each time the task driving a job wakes, and a sync wakes thousands of times a second.
 async fn handle_sync_job(job: SyncJob, env: Data<Environment>) -> std::result::Result<(), Error> {
-    let outcome = execute_run(&env, job.run_id).await?;
+    let env = Environment::clone(&env);
+    let run = tokio::spawn(async move { execute_run(&env, job.run_id).await });
+    let outcome = run.await.map_err(|e| Error::Queue(format!("the sync task ended abnormally: {e}")))??;
     tracing::info!(run_id = %job.run_id, ?outcome, "sync job done");
     Ok(())
 }
