@@ -67,7 +67,7 @@ impl Config {
                 None => generated_secret(&data_dir, &name.to_lowercase(), generate).map(Into::into),
             }
         };
-        let jwt_secret = secret("JWT_SECRET", || CredentialCipher::generate_key())?;
+        let jwt_secret = secret("JWT_SECRET", CredentialCipher::generate_key)?;
         let encryption_key = secret("ENCRYPTION_KEY", CredentialCipher::generate_key)?;
         CredentialCipher::from_base64(secrecy::ExposeSecret::expose_secret(&encryption_key))
             .map_err(|e| ConfigError::Invalid { name: "ENCRYPTION_KEY", message: e.to_string() })?;

@@ -71,7 +71,9 @@ pub async fn run(employees: u32) -> anyhow::Result<()> {
     bar.set_style(ProgressStyle::with_template("     [{bar:40}] {pos:>3}% {msg}")?.progress_chars("=> "));
     let last = admin_flow::follow_run(&client, &run_id, |run| {
         bar.set_position(run["percent"].as_f64().unwrap_or(0.0) as u64);
-        bar.set_message(format!("{} {}/{}", run["phase"].as_str().unwrap_or(""), run["processed"], run["total"]));
+        // The total is null until the provider's answer has been read through.
+        let total = run["total"].as_i64().map_or_else(|| "?".to_string(), |t| t.to_string());
+        bar.set_message(format!("{} {}/{total}", run["phase"].as_str().unwrap_or(""), run["processed"]));
     })
     .await?;
     bar.finish();

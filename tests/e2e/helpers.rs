@@ -3,7 +3,7 @@
 //! parallel and twice in a row. [`on_both_backends!`] runs a test on the embedded parts and on
 //! PostgreSQL + Redis.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, Database};
@@ -97,7 +97,7 @@ pub struct Cleanup {
 
 /// Environment of a test service: everything a deployment would set.
 pub fn test_config(
-    data_dir: &PathBuf,
+    data_dir: &Path,
     sandbox: &Sandbox,
     database_url: Option<String>,
     redis_prefix: Option<String>,

@@ -32,7 +32,8 @@ pub struct ProviderHttp {
 impl ProviderHttp {
     pub fn new(policy: RetryPolicy) -> Self {
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
+            // A stall, not a total: a large company's report streams for as long as it needs.
+            .read_timeout(Duration::from_secs(60))
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("directory-sync/", env!("CARGO_PKG_VERSION")))
             .build()
