@@ -172,13 +172,6 @@ pub async fn merge_page<C: ConnectionTrait>(
     }
 
     link_known_managers(db, run, &mut new_users, awaiting_manager, &page_user_ids).await?;
-    set_plan_cache_mode(db, PlanCacheMode::Cached).await?;
-    if !new_users.is_empty() {
-        directory_user::Entity::insert_many(new_users).exec(db).await?;
-    }
-    if !new_sources.is_empty() {
-        user_source::Entity::insert_many(new_sources).exec(db).await?;
-    }
     if !seen_ids.is_empty() {
         user_source::Entity::update_many()
             .col_expr(user_source::Column::LastSeenRunId, Expr::value(run.id))
@@ -186,6 +179,13 @@ pub async fn merge_page<C: ConnectionTrait>(
             .filter(user_source::Column::RemoteId.is_in(seen_ids))
             .exec(db)
             .await?;
+    }
+    set_plan_cache_mode(db, PlanCacheMode::Cached).await?;
+    if !new_users.is_empty() {
+        directory_user::Entity::insert_many(new_users).exec(db).await?;
+    }
+    if !new_sources.is_empty() {
+        user_source::Entity::insert_many(new_sources).exec(db).await?;
     }
     record_issues(db, run.id, issues).await?;
     Ok(counts)
@@ -255,8 +255,9 @@ async fn insert_new_people<C: ConnectionTrait>(
 
 /// How PostgreSQL plans the page's statements; each page's transaction starts with `PerCall`.
 enum PlanCacheMode {
-    /// Lookups into tables a first sync grows faster than statistics: plan each for its values,
-    /// rather than reuse a plan made while the tables were empty (a sequential scan).
+    /// Lookups and updates by key into tables a first sync grows faster than statistics: plan
+    /// each for its values, rather than reuse a plan made while the tables were empty (a
+    /// sequential scan).
     PerCall,
     /// The inserts: the same statement every page, with nothing to gain from planning for its
     /// values, so always the cached plan. (`auto` would plan the first five runs on each pooled
