@@ -3,12 +3,13 @@
 //! (people and their provenance) into the same database — plus a no-change re-sync that must
 //! write no user rows.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, Database, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::Value;
 
@@ -16,7 +17,7 @@ use api::{Plan, Role};
 use entity::{connection, directory_user};
 use sandbox::{Company, Sandbox};
 use worker::credentials::Credentials;
-use worker::mapping::{apply_mapping, suggest_mapping};
+use worker::mapping::{apply_mapping, suggest_mapping, MappedUser};
 use worker::providers::catalogue::{self, ProviderRegistry};
 use worker::providers::http::{ProviderHttp, RetryPolicy};
 use worker::providers::FetchRequest;
@@ -79,7 +80,7 @@ fn memory_mib(field: &str) -> f64 {
 pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     println!(
         "directory-sync bench: full sync vs. baseline (fetch the same pages + one bulk insert of the rows the sync \
-         writes: each person and their provenance row)"
+         writes: each person with their manager link, and their provenance row)"
     );
     println!(
         "peak RSS: the process's high-water mark over a case's sync and re-sync (service, sandbox and its \
@@ -261,8 +262,8 @@ async fn latest_user_write(db: &sea_orm::DatabaseConnection) -> anyhow::Result<c
 }
 
 /// Fetches the same pages with the same connector, maps them, and bulk-inserts the same rows the
-/// sync writes (each person and their provenance row) in one transaction, into a workspace and
-/// connection of their own.
+/// sync writes (each person, linked to their manager, and their provenance row) in one
+/// transaction, into a workspace and connection of their own.
 async fn baseline(
     config: &Config,
     db: &sea_orm::DatabaseConnection,
@@ -298,14 +299,20 @@ async fn baseline(
     let connection = connection::Entity::insert(connection.into_active_model()).exec_with_returning(db).await?;
     let now = chrono::Utc::now();
     let mut seen = std::collections::HashSet::new();
-    let (users, sources): (Vec<_>, Vec<_>) = records
+    let people: Vec<(MappedUser, uuid::Uuid)> = records
         .iter()
         .filter_map(|r| apply_mapping(&mapping, r).ok())
         .filter(|u| seen.insert(u.email_key()))
-        .map(|u| {
-            let id = uuid::Uuid::now_v7();
-            let source = source_row(connection.id, uuid::Uuid::nil(), &u, id, u.content_hash(), now);
-            (user_row(BASELINE_WORKSPACE, &u, id, now), source)
+        .map(|u| (u, uuid::Uuid::now_v7()))
+        .collect();
+    // Each person's row carries their manager link, as the sync's rows do.
+    let ids: HashMap<&str, uuid::Uuid> = people.iter().map(|(u, id)| (u.remote_id.as_str(), *id)).collect();
+    let (users, sources): (Vec<_>, Vec<_>) = people
+        .iter()
+        .map(|(u, id)| {
+            let mut user = user_row(BASELINE_WORKSPACE, u, *id, now);
+            user.manager_id = Set(u.remote_manager_id.as_deref().and_then(|m| ids.get(m)).copied());
+            (user, source_row(connection.id, uuid::Uuid::nil(), u, *id, u.content_hash(), now))
         })
         .unzip();
     let txn = db.begin().await?;
