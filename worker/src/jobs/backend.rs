@@ -22,7 +22,10 @@ use crate::sync::execute_run;
 pub struct QueueSettings {
     /// How often an idle worker looks for new jobs.
     pub poll_interval: Duration,
-    /// Worker liveness beat; a worker silent for two beats has its jobs re-queued.
+    /// Worker liveness beat; a worker silent for three beats has its jobs re-queued (the run's
+    /// lease keeps a re-delivered job from running twice). Kept short because apalis 1.0 can miss
+    /// the wakeup for a job queued right after another finished, until the next beat: measured
+    /// as an 8-10 s delay in about one start in four with a 10 s beat.
     pub heartbeat: Duration,
     /// Sync runs executed at once by one worker process.
     pub concurrency: usize,
@@ -30,7 +33,7 @@ pub struct QueueSettings {
 
 impl Default for QueueSettings {
     fn default() -> Self {
-        Self { poll_interval: Duration::from_millis(100), heartbeat: Duration::from_secs(10), concurrency: 4 }
+        Self { poll_interval: Duration::from_millis(100), heartbeat: Duration::from_secs(1), concurrency: 4 }
     }
 }
 
@@ -54,7 +57,7 @@ impl JobBackend {
         let config = apalis_sqlite::Config::default()
             .queue(QUEUE_NAME)
             .heartbeat_interval(settings.heartbeat)
-            .missed_heartbeats(2);
+            .missed_heartbeats(3);
         Ok(Self::Sqlite(SqliteStorage::new(&pool).with_config(config)))
     }
 
@@ -64,7 +67,7 @@ impl JobBackend {
         let config = apalis_redis::Config::default()
             .queue(format!("{prefix}:{QUEUE_NAME}"))
             .heartbeat_interval(settings.heartbeat)
-            .missed_heartbeats(2);
+            .missed_heartbeats(3);
         Ok(Self::Redis(RedisStorage::new(connection).with_config(config)))
     }
 
