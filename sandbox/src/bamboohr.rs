@@ -1,15 +1,18 @@
 //! A BambooHR tenant: `/api/gateway.php/{subdomain}/v1/...` with API-key (HTTP Basic, key as user
 //! name, `x` as password) or OAuth bearer auth, JSON only when `Accept: application/json` (XML
 //! otherwise, as BambooHR does), errors carried in `X-BambooHR-Error-Message`, and the OAuth
-//! endpoints `/oauth/{subdomain}/authorize.php` and `/token.php`.
+//! endpoints `/oauth/{subdomain}/authorize.php` and `/token.php`. Its change feed
+//! (`/employees/changed`) stamps each employee with when it last changed, as the tests change them.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
+use chrono::{DateTime, SecondsFormat, Utc};
 use futures::StreamExt;
 use rand::Rng;
 use serde::Deserialize;
@@ -38,11 +41,27 @@ pub struct Tenant {
     window: (Instant, u32),
     /// Requests received, by path tail (`meta/fields`, `reports/custom`, ...).
     pub requests: HashMap<String, u32>,
+    /// Per employee id: a fingerprint of the record, and when it last changed or was deleted.
+    changes: HashMap<u32, Change>,
+}
+
+/// What the change feed knows of one employee record.
+struct Change {
+    /// `None` once deleted.
+    fingerprint: Option<u64>,
+    inserted: bool,
+    at: DateTime<Utc>,
+}
+
+fn fingerprint(employee: &Employee) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    employee.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl Tenant {
     pub(crate) fn new(company: Company) -> Self {
-        Self {
+        let mut tenant = Self {
             company,
             api_key: random_token(40),
             api_access_enabled: true,
@@ -55,6 +74,35 @@ impl Tenant {
             refresh_tokens: HashSet::new(),
             window: (Instant::now(), 0),
             requests: HashMap::new(),
+            changes: HashMap::new(),
+        };
+        // The generated company has existed for a while: its records changed long before any sync.
+        tenant.record_changes_at(Utc::now() - chrono::Duration::days(1));
+        tenant
+    }
+
+    /// Stamps employees added, changed or removed since the last call as changed now.
+    pub(crate) fn record_changes(&mut self) {
+        self.record_changes_at(Utc::now());
+    }
+
+    fn record_changes_at(&mut self, now: DateTime<Utc>) {
+        let mut present = HashSet::with_capacity(self.company.employees.len());
+        for employee in &self.company.employees {
+            present.insert(employee.id);
+            let print = Some(fingerprint(employee));
+            match self.changes.get_mut(&employee.id) {
+                Some(change) if change.fingerprint == print => {}
+                Some(change) => *change = Change { fingerprint: print, inserted: false, at: now },
+                None => {
+                    self.changes.insert(employee.id, Change { fingerprint: print, inserted: true, at: now });
+                }
+            }
+        }
+        for (id, change) in &mut self.changes {
+            if change.fingerprint.is_some() && !present.contains(id) {
+                *change = Change { fingerprint: None, inserted: false, at: now };
+            }
         }
     }
 
@@ -88,6 +136,10 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/gateway.php/{subdomain}/v1/meta/fields", web::get().to(meta_fields))
         .route("/api/gateway.php/{subdomain}/v1/meta/fields/", web::get().to(meta_fields))
         .route("/api/gateway.php/{subdomain}/v1/reports/custom", web::post().to(custom_report))
+        .route("/api/gateway.php/{subdomain}/v1/employees/changed", web::get().to(changed_employees))
+        .route("/api/gateway.php/{subdomain}/v1/employees/changed/", web::get().to(changed_employees))
+        .route("/api/gateway.php/{subdomain}/v1/employees/{id}", web::get().to(employee))
+        .route("/api/gateway.php/{subdomain}/v1/employees/{id}/", web::get().to(employee))
         .route("/oauth/{subdomain}/authorize.php", web::get().to(authorize))
         .route("/oauth/{subdomain}/token.php", web::post().to(token));
 }
@@ -344,6 +396,85 @@ impl Iterator for ReportStream {
         }
         Some(Ok(Bytes::from(chunk)))
     }
+}
+
+#[derive(Deserialize)]
+struct ChangedQuery {
+    since: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+/// `GET /employees/changed/?since=…&type=…`: the employees inserted, updated or deleted since a
+/// moment, keyed by id, as `{"latest", "employees": {id: {id, action, lastChanged}}}`.
+async fn changed_employees(
+    tenants: web::Data<Tenants>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<ChangedQuery>,
+) -> HttpResponse {
+    if let Err(answer) = gate(&tenants, &req, &path, "employees/changed").await {
+        return answer;
+    }
+    if !wants_json(&req) {
+        return xml_answer();
+    }
+    let Some(since) = query.since.as_deref().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) else {
+        return error(StatusCode::BAD_REQUEST, "since must be an ISO 8601 timestamp");
+    };
+    let all = tenants.lock().expect("tenants lock");
+    let mut employees = BTreeMap::new();
+    let mut latest = since.with_timezone(&Utc);
+    for (id, change) in &all[path.as_str()].changes {
+        let action = match (change.fingerprint, change.inserted) {
+            (None, _) => "Deleted",
+            (Some(_), true) => "Inserted",
+            (Some(_), false) => "Updated",
+        };
+        let wanted = query.kind.as_deref().is_none_or(|kind| kind.eq_ignore_ascii_case(action));
+        if change.at < since || !wanted {
+            continue;
+        }
+        latest = latest.max(change.at);
+        let last_changed = change.at.to_rfc3339_opts(SecondsFormat::Secs, false);
+        employees
+            .insert(id.to_string(), json!({ "id": id.to_string(), "action": action, "lastChanged": last_changed }));
+    }
+    HttpResponse::Ok()
+        .json(json!({ "latest": latest.to_rfc3339_opts(SecondsFormat::Secs, false), "employees": employees }))
+}
+
+#[derive(Deserialize)]
+struct EmployeeQuery {
+    fields: Option<String>,
+}
+
+/// `GET /employees/{id}/?fields=a,b`: one employee's fields, `{"id", field: value…}`.
+async fn employee(
+    tenants: web::Data<Tenants>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    query: web::Query<EmployeeQuery>,
+) -> HttpResponse {
+    let (subdomain, id) = path.into_inner();
+    if let Err(answer) = gate(&tenants, &req, &subdomain, "employees/{id}").await {
+        return answer;
+    }
+    if !wants_json(&req) {
+        return xml_answer();
+    }
+    let all = tenants.lock().expect("tenants lock");
+    let Some(employee) = all[subdomain.as_str()].company.employees.iter().find(|e| e.id.to_string() == id) else {
+        return error(StatusCode::NOT_FOUND, "Employee not found");
+    };
+    let mut row = Map::new();
+    row.insert("id".into(), json!(id));
+    for field in query.fields.as_deref().unwrap_or_default().split(',').filter(|f| !f.is_empty()) {
+        if let Some(value) = field_value(employee, field) {
+            row.insert(field.to_string(), value);
+        }
+    }
+    HttpResponse::Ok().json(Value::Object(row))
 }
 
 #[derive(Deserialize)]

@@ -69,10 +69,14 @@ impl Sandbox {
         key
     }
 
-    /// Changes a tenant: its employees, its faults, its API access.
+    /// Changes a tenant: its employees, its faults, its API access. Employees added, changed or
+    /// removed here are stamped as changed now, for the change feed.
     pub fn with_tenant<T>(&self, subdomain: &str, change: impl FnOnce(&mut bamboohr::Tenant) -> T) -> T {
         let mut tenants = self.tenants.lock().expect("tenants lock");
-        change(tenants.get_mut(subdomain).expect("no such sandbox tenant"))
+        let tenant = tenants.get_mut(subdomain).expect("no such sandbox tenant");
+        let answer = change(tenant);
+        tenant.record_changes();
+        answer
     }
 
     pub async fn stop(self) {

@@ -74,10 +74,69 @@ async fn incremental_falls_back_to_a_full_sync(backend: Backend) {
         .unwrap()
         .ok()
         .unwrap();
-    assert_eq!(data["startSync"]["mode"], "FULL", "BambooHR has no change feed here, so the run is FULL");
+    assert_eq!(data["startSync"]["mode"], "FULL", "no earlier sync to read changes since, so the run is FULL");
     assert_eq!(data["startSync"]["triggeredBy"], "admin:ada");
     let run_id = data["startSync"]["id"].as_str().unwrap();
     assert_eq!(app.follow(&admin, run_id).await.last().unwrap()["status"], "SUCCEEDED");
+    app.stop().await;
+}
+
+async fn an_incremental_sync_reads_only_what_changed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sync(&admin, &connection_id).await;
+    let (promoted, leaver, deleted_email) = app.sandbox.with_tenant("acme", |t| {
+        let active: Vec<u32> =
+            t.company.employees.iter().filter(|e| e.is_active() && e.work_email.is_some()).map(|e| e.id).collect();
+        let (promoted, leaver, deleted) = (active[3], active[4], active[5]);
+        t.company.employee_mut(promoted).job_title = "Chief Sandbox Officer".into();
+        t.company.employee_mut(leaver).status = "Inactive".into();
+        let deleted_email = t.company.employee_mut(deleted).work_email.clone().unwrap();
+        t.company.employees.retain(|e| e.id != deleted);
+        let mut hire = t.company.employee_mut(active[6]).clone();
+        hire.id = 5000;
+        hire.work_email = Some("new.hire@acme.example".into());
+        t.company.employees.push(hire);
+        (promoted, leaver, deleted_email)
+    });
+    let incremental = json!({ "id": connection_id, "mode": "INCREMENTAL" });
+    let data = admin.execute(&ops::start_sync(), incremental.clone()).await.unwrap().ok().unwrap();
+    assert_eq!(data["startSync"]["mode"], "INCREMENTAL");
+    let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
+    app.follow(&admin, &run_id).await;
+    let run = app.run(&admin, &run_id).await;
+    assert_eq!((run["status"].as_str(), run["mode"].as_str()), (Some("SUCCEEDED"), Some("INCREMENTAL")), "{run}");
+    assert_eq!((run["processed"].as_i64(), run["total"].as_i64()), (Some(3), Some(3)), "{run}");
+    assert_eq!((run["created"].as_i64(), run["updated"].as_i64()), (Some(1), Some(1)), "{run}");
+    assert_eq!(run["deactivated"], 2, "the one set Inactive and the deleted one: {run}");
+    let requests = app.sandbox.with_tenant("acme", |t| t.requests.clone());
+    assert_eq!(requests["reports/custom"], 1, "the report is not read again");
+    assert_eq!((requests["employees/changed"], requests["employees/{id}"]), (1, 3));
+
+    let users = app.users(&admin).await;
+    let by_remote = |id: u32| {
+        let employee = app.sandbox.with_tenant("acme", |t| t.company.employees.iter().find(|e| e.id == id).cloned());
+        let email = employee.and_then(|e| e.work_email).map(|e| e.to_lowercase());
+        users.iter().find(|u| email.as_deref() == u["email"].as_str().map(str::to_lowercase).as_deref()).cloned()
+    };
+    assert_eq!(by_remote(promoted).unwrap()["jobTitle"], "Chief Sandbox Officer");
+    assert_eq!(by_remote(leaver).unwrap()["employmentStatus"], "INACTIVE");
+    assert_eq!(by_remote(5000).unwrap()["employmentStatus"], "ACTIVE");
+    let gone = users.iter().find(|u| u["email"].as_str().unwrap().eq_ignore_ascii_case(&deleted_email)).unwrap();
+    assert_eq!(gone["employmentStatus"], "INACTIVE", "deleted at the provider, kept here as inactive");
+    assert_eq!(users.len(), 61);
+
+    // Nothing changed since: nothing is written.
+    let data = admin.execute(&ops::start_sync(), incremental).await.unwrap().ok().unwrap();
+    let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
+    app.follow(&admin, &run_id).await;
+    let quiet = app.run(&admin, &run_id).await;
+    assert_eq!((quiet["status"].as_str(), quiet["mode"].as_str()), (Some("SUCCEEDED"), Some("INCREMENTAL")));
+    assert_eq!(
+        (quiet["created"].as_i64(), quiet["updated"].as_i64(), quiet["deactivated"].as_i64()),
+        (Some(0), Some(0), Some(0))
+    );
     app.stop().await;
 }
 
@@ -108,5 +167,6 @@ async fn disconnecting_keeps_the_people_and_forgets_the_key(backend: Backend) {
 crate::on_both_backends!(
     a_due_schedule_starts_a_sync,
     incremental_falls_back_to_a_full_sync,
+    an_incremental_sync_reads_only_what_changed,
     disconnecting_keeps_the_people_and_forgets_the_key,
 );

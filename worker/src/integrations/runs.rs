@@ -18,13 +18,15 @@ use crate::error::{Error, Result};
 use crate::events::{Event, RunSnapshot};
 use crate::jobs::{SyncJob, SyncQueue};
 
-/// Queues a sync of `connection` with its confirmed mapping. Providers without change feeds
-/// run INCREMENTAL requests as FULL, which is always correct.
+/// Queues a sync of `connection` with its confirmed mapping. An INCREMENTAL request runs as
+/// FULL unless a sync with this mapping has succeeded before and no re-sync is pending: changes
+/// since then are all it would read. (A provider without a change feed also reads everything;
+/// the run then says FULL once it starts.)
 pub async fn start_sync(
     env: &Environment,
     queue: &dyn SyncQueue,
     connection: &connection::Model,
-    _requested: SyncMode,
+    requested: SyncMode,
     triggered_by: String,
 ) -> Result<sync_run::Model> {
     if connection.status != ConnectionStatus::Connected {
@@ -34,11 +36,27 @@ pub async fn start_sync(
     if let Some(active) = active_run(&env.db, connection.id).await? {
         return Err(Error::SyncAlreadyRunning { run_id: active.id });
     }
+    let mode = match requested {
+        SyncMode::Incremental if !connection.resync_required => {
+            let succeeded = sync_run::Entity::find()
+                .filter(sync_run::Column::ConnectionId.eq(connection.id))
+                .filter(sync_run::Column::Status.eq(SyncStatus::Succeeded))
+                .filter(sync_run::Column::MappingVersion.eq(mapping.version))
+                .one(&env.db)
+                .await?;
+            if succeeded.is_some() {
+                SyncMode::Incremental
+            } else {
+                SyncMode::Full
+            }
+        }
+        _ => SyncMode::Full,
+    };
     let run = sync_run::ActiveModel {
         id: Set(Uuid::now_v7()),
         workspace_id: Set(connection.workspace_id.clone()),
         connection_id: Set(connection.id),
-        mode: Set(SyncMode::Full),
+        mode: Set(mode),
         status: Set(SyncStatus::Queued),
         phase: Set(SyncPhase::Queued),
         processed: Set(0),
@@ -80,6 +98,22 @@ pub async fn start_sync(
     tracing::info!(run_id = %run.id, connection_id = %connection.id, "sync queued");
     env.events.publish(Event::RunProgress(RunSnapshot::from(&run))).await;
     Ok(run)
+}
+
+/// When the connection's latest successful sync started: an INCREMENTAL run reads what changed
+/// since then (a little overlap is harmless, merging is idempotent).
+pub async fn last_success_started(
+    db: &DatabaseConnection,
+    run: &sync_run::Model,
+) -> Result<Option<chrono::DateTime<Utc>>> {
+    let latest = sync_run::Entity::find()
+        .filter(sync_run::Column::ConnectionId.eq(run.connection_id))
+        .filter(sync_run::Column::Status.eq(SyncStatus::Succeeded))
+        .filter(sync_run::Column::Id.ne(run.id))
+        .order_by_desc(sync_run::Column::StartedAt)
+        .one(db)
+        .await?;
+    Ok(latest.and_then(|r| r.started_at))
 }
 
 /// The QUEUED or RUNNING run of a connection.

@@ -8,14 +8,17 @@
 //!   connector parses it as it downloads and pages through it via a [`spool`](super::spool), in
 //!   the report's order. It cannot resume mid-way (an offset would skip or repeat people if the
 //!   company changed in between), so an interrupted fetch starts over; the paginated Datasets
-//!   API can replace [`BambooHrConnector::fetch`] without touching callers.
+//!   API can replace [`BambooHrConnector::fetch`] without touching callers;
+//! - `GET /employees/changed/?since=…` lists the ids inserted, updated or deleted since a moment
+//!   (`{"latest", "employees": {id: {id, action, lastChanged}}}`), and
+//!   `GET /employees/{id}/?fields=…` reads one of them: an INCREMENTAL sync's change feed.
 
 use std::collections::BTreeMap;
 use std::io;
 
 use async_trait::async_trait;
-use chrono::{Duration as ChronoDuration, Utc};
-use futures::TryStreamExt;
+use chrono::{DateTime, Duration as ChronoDuration, SecondsFormat, Utc};
+use futures::{stream, StreamExt, TryStreamExt};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -23,7 +26,7 @@ use serde_json::{json, Value};
 
 use super::catalogue::{AuthMethod, Provider, ProviderCategory, ProviderContext, ProviderInfo};
 use super::spool::{spool_pages, RecordSink};
-use super::{Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemoteRecord};
+use super::{Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage, RemoteRecord};
 use crate::credentials::{Credentials, OAuthTokens};
 
 const DEFAULT_API_BASE: &str = "https://api.bamboohr.com/api/gateway.php";
@@ -266,6 +269,81 @@ impl Connector for BambooHrConnector {
     async fn fetch(&self, request: FetchRequest) -> Result<PageStream<'_>, ProviderError> {
         self.custom_report(&request.fields, request.page_size).await
     }
+
+    async fn fetch_changes(
+        &self,
+        since: DateTime<Utc>,
+        request: FetchRequest,
+    ) -> Result<Option<Changes<'_>>, ProviderError> {
+        let since = since.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let url = format!("{}/employees/changed/", self.base);
+        let response = self.ctx.http.send(|c| self.authorize(c.get(&url)).query(&[("since", since.as_str())])).await?;
+        let feed: ChangeFeed =
+            response.json().await.map_err(|e| ProviderError::BadResponse(format!("changed employees: {e}")))?;
+        let (mut removed, mut changed): (Vec<ChangedEmployee>, Vec<ChangedEmployee>) =
+            feed.employees.into_iter().partition(|e| e.action.eq_ignore_ascii_case("Deleted"));
+        changed.sort_by_cached_key(|e| (e.id.parse::<u64>().ok(), e.id.clone()));
+        removed.sort_by(|a, b| a.id.cmp(&b.id));
+        let total = changed.len();
+        let fields = request.fields.join(",");
+        let ids: Vec<String> = changed.into_iter().map(|e| e.id).collect();
+        let pages = stream::iter(ids.chunks(request.page_size.max(1)).map(<[_]>::to_vec).collect::<Vec<_>>())
+            .enumerate()
+            .then(move |(index, page)| {
+                let fields = fields.clone();
+                async move {
+                    let mut records = Vec::with_capacity(page.len());
+                    for id in &page {
+                        records.extend(self.employee(id, &fields).await?);
+                    }
+                    let last = (index + 1) * request.page_size.max(1) >= total;
+                    Ok(RemotePage { records, next_cursor: None, last, total: Some(total) })
+                }
+            });
+        Ok(Some(Changes { pages: Box::pin(pages), removed: removed.into_iter().map(|e| e.id).collect() }))
+    }
+}
+
+impl BambooHrConnector {
+    /// One employee's `fields`; `None` when it was deleted after the change feed listed it.
+    async fn employee(&self, id: &str, fields: &str) -> Result<Option<RemoteRecord>, ProviderError> {
+        let url = format!("{}/employees/{id}/", self.base);
+        match self.ctx.http.send(|c| self.authorize(c.get(&url)).query(&[("fields", fields)])).await {
+            Ok(response) => {
+                let ReportEmployee(record) =
+                    response.json().await.map_err(|e| ProviderError::BadResponse(format!("employee {id}: {e}")))?;
+                Ok(record)
+            }
+            Err(ProviderError::UnknownTenant(_)) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+/// The change feed's answer. BambooHR keys `employees` by id; an empty feed may come as `[]`.
+#[derive(Deserialize)]
+struct ChangeFeed {
+    #[serde(deserialize_with = "keyed_or_listed")]
+    employees: Vec<ChangedEmployee>,
+}
+
+#[derive(Deserialize)]
+struct ChangedEmployee {
+    id: String,
+    action: String,
+}
+
+fn keyed_or_listed<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<ChangedEmployee>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Entries {
+        Keyed(BTreeMap<String, ChangedEmployee>),
+        Listed(Vec<ChangedEmployee>),
+    }
+    Ok(match Entries::deserialize(deserializer)? {
+        Entries::Keyed(map) => map.into_values().collect(),
+        Entries::Listed(list) => list,
+    })
 }
 
 /// The report's top level: passes each employee to `sink` as it is parsed, skips the rest.

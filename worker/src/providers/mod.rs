@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
@@ -90,6 +91,14 @@ pub struct RemotePage {
 /// Pages in provider order, lazily fetched.
 pub type PageStream<'a> = BoxStream<'a, Result<RemotePage, ProviderError>>;
 
+/// What changed at the provider since a moment: an INCREMENTAL sync's input.
+pub struct Changes<'a> {
+    /// The records added or changed, page by page.
+    pub pages: PageStream<'a>,
+    /// Remote ids of records the provider deleted.
+    pub removed: Vec<String>,
+}
+
 /// A live, authenticated link to one provider tenant.
 #[async_trait]
 pub trait Connector: Send + Sync {
@@ -98,4 +107,14 @@ pub trait Connector: Send + Sync {
 
     /// Every employee, active and inactive, page by page from `request.cursor`.
     async fn fetch(&self, request: FetchRequest) -> Result<PageStream<'_>, ProviderError>;
+
+    /// The employees added, changed or deleted since `since`, for providers with a change
+    /// feed; `None` for the others, whose INCREMENTAL syncs read everything instead.
+    async fn fetch_changes(
+        &self,
+        _since: DateTime<Utc>,
+        _request: FetchRequest,
+    ) -> Result<Option<Changes<'_>>, ProviderError> {
+        Ok(None)
+    }
 }

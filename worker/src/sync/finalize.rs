@@ -2,15 +2,16 @@
 //! called after every page was merged, so a failed or cancelled run deactivates nobody.
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, IntoActiveModel, Set, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, IntoActiveModel, Set, Statement, Value};
 
 use entity::sync_run::{self, SyncPhase};
 
 use super::issues::{record_issues, Issue};
+use super::Leavers;
 use crate::environment::Environment;
 use crate::error::Result;
 
-pub async fn finalize(env: &Environment, run: &mut sync_run::Model) -> Result<()> {
+pub async fn finalize(env: &Environment, run: &mut sync_run::Model, leavers: &Leavers) -> Result<()> {
     let mut active = run.clone().into_active_model();
     active.phase = Set(SyncPhase::Finalizing);
     *run = super::save(env, &env.db, active).await?;
@@ -20,7 +21,7 @@ pub async fn finalize(env: &Environment, run: &mut sync_run::Model) -> Result<()
     link_managers(&txn, run).await?;
     let issues = unknown_managers(&txn, run).await?;
     record_issues(&txn, run.id, issues).await?;
-    let deactivated = deactivate_unseen(&txn, run).await?;
+    let deactivated = deactivate_leavers(&txn, run, leavers).await?;
     let mut active = run.clone().into_active_model();
     active.deactivated = Set(run.deactivated + deactivated as i32);
     *run = super::save(env, &txn, active).await?;
@@ -82,33 +83,39 @@ async fn unknown_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> 
         .collect())
 }
 
-/// Marks INACTIVE the active users of this connection that the complete fetch did not return,
-/// and forgets their content hash so that a returning record is written again (reactivated)
-/// even if nothing else about it changed. A person another connection still lists (a source
-/// whose record has not left, so its hash is kept) stays active: leaving one system is not
-/// leaving the company.
-async fn deactivate_unseen<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Result<u64> {
-    let sql = r#"
-        UPDATE directory_user SET employment_status = 'INACTIVE', updated_at = $3
+/// Marks INACTIVE the active users of this connection who left: those a complete FULL fetch did
+/// not return, or those an INCREMENTAL fetch was told were deleted. Their content hash is
+/// forgotten so that a returning record is written again (reactivated) even if nothing else
+/// about it changed. A person another connection still lists (a source whose record has not
+/// left, so its hash is kept) stays active: leaving one system is not leaving the company.
+async fn deactivate_leavers<C: ConnectionTrait>(db: &C, run: &sync_run::Model, leavers: &Leavers) -> Result<u64> {
+    let mut values: Vec<Value> = vec![run.connection_id.into()];
+    let left = match leavers {
+        Leavers::Unseen => {
+            values.push(run.id.into());
+            "connection_id = $1 AND last_seen_run_id <> $2".to_string()
+        }
+        Leavers::Removed(ids) if ids.is_empty() => return Ok(0),
+        Leavers::Removed(ids) => {
+            let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+            values.extend(ids.iter().map(|id| Value::from(id.clone())));
+            format!("connection_id = $1 AND remote_id IN ({})", placeholders.join(", "))
+        }
+    };
+    let now = values.len() + 1;
+    let sql = format!(
+        r#"
+        UPDATE directory_user SET employment_status = 'INACTIVE', updated_at = ${now}
         WHERE employment_status = 'ACTIVE'
-          AND id IN (SELECT user_id FROM user_source
-                     WHERE connection_id = $1 AND last_seen_run_id <> $2)
+          AND id IN (SELECT user_id FROM user_source WHERE {left})
           AND NOT EXISTS (SELECT 1 FROM user_source AS other
                           WHERE other.user_id = directory_user.id
-                            AND other.connection_id <> $1 AND other.content_hash <> '')"#;
-    let result = db
-        .execute_raw(Statement::from_sql_and_values(
-            backend(db),
-            sql,
-            [run.connection_id.into(), run.id.into(), Utc::now().into()],
-        ))
-        .await?;
-    db.execute_raw(Statement::from_sql_and_values(
-        backend(db),
-        "UPDATE user_source SET content_hash = '' WHERE connection_id = $1 AND last_seen_run_id <> $2",
-        [run.connection_id.into(), run.id.into()],
-    ))
-    .await?;
+                            AND other.connection_id <> $1 AND other.content_hash <> '')"#
+    );
+    let with_now = values.iter().cloned().chain([Utc::now().into()]);
+    let result = db.execute_raw(Statement::from_sql_and_values(backend(db), sql, with_now)).await?;
+    let forget = format!("UPDATE user_source SET content_hash = '' WHERE {left}");
+    db.execute_raw(Statement::from_sql_and_values(backend(db), forget, values)).await?;
     Ok(result.rows_affected())
 }
 

@@ -30,7 +30,7 @@ use entity::{connection, sync_issue, user_source};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::events::{Event, RunSnapshot};
-use crate::integrations::{connections, mappings};
+use crate::integrations::{connections, mappings, runs};
 use crate::providers::FetchRequest;
 
 pub use merge::{source_row, user_row, PageCounts};
@@ -57,11 +57,31 @@ struct Checkpoint {
     /// Every page was merged; only finalize remains.
     #[serde(default)]
     fetch_complete: bool,
+    /// Who finalize deactivates.
+    #[serde(default)]
+    leavers: Leavers,
+}
+
+/// Who left the provider, as far as the fetch can tell.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum Leavers {
+    /// A FULL fetch read everyone: whoever it did not see has left.
+    #[default]
+    Unseen,
+    /// An INCREMENTAL fetch read only changes: the provider named the records it deleted.
+    Removed(Vec<String>),
 }
 
 /// How an attempt's work ended, short of errors.
 enum Progress {
     Complete,
+    Cancelled,
+}
+
+/// How a fetch ended.
+enum Fetched {
+    Complete(Leavers),
     Cancelled,
 }
 
@@ -74,6 +94,7 @@ pub async fn execute_run(env: &Environment, run_id: Uuid) -> Result<RunOutcome> 
     let Some(mut run) = claim(env, run_id).await? else {
         return Ok(RunOutcome::NotClaimed);
     };
+    tracing::debug!(attempt = run.attempts, queued_for = ?(Utc::now() - run.created_at).to_std().unwrap_or_default(), "claimed");
     publish(env, &run).await;
     if run.attempts > env.settings.max_attempts {
         let message = format!("gave up after {} attempts", env.settings.max_attempts);
@@ -172,17 +193,23 @@ pub(super) async fn save<C: ConnectionTrait>(
 async fn advance(env: &Environment, run: &mut sync_run::Model) -> Result<Progress> {
     let checkpoint: Checkpoint =
         run.checkpoint.clone().and_then(|c| serde_json::from_value(c).ok()).unwrap_or_default();
-    if !checkpoint.fetch_complete && fetch_and_merge(env, run, checkpoint.cursor).await? {
-        return Ok(Progress::Cancelled);
-    }
+    let leavers = if checkpoint.fetch_complete {
+        checkpoint.leavers
+    } else {
+        match fetch_and_merge(env, run, checkpoint.cursor).await? {
+            Fetched::Complete(leavers) => leavers,
+            Fetched::Cancelled => return Ok(Progress::Cancelled),
+        }
+    };
     let started = Instant::now();
-    finalize::finalize(env, run).await?;
+    finalize::finalize(env, run, &leavers).await?;
     tracing::debug!(elapsed = ?started.elapsed(), "finalized");
     Ok(Progress::Complete)
 }
 
-/// Fetches from `cursor` on and merges page by page. `Ok(true)` when cancelled.
-async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: Option<String>) -> Result<bool> {
+/// Fetches from `cursor` on (everything, or the changes an INCREMENTAL run asks for) and merges
+/// page by page.
+async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: Option<String>) -> Result<Fetched> {
     let connection =
         connection::Entity::find_by_id(run.connection_id).one(&env.db).await?.ok_or(Error::NotFound("connection"))?;
     let mapping = mappings::confirmed_version(&env.db, connection.id, run.mapping_version).await?;
@@ -191,7 +218,25 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
         start_over(env, run).await?;
     }
     let request = FetchRequest { fields: mapping.external_fields(), cursor, page_size: env.settings.page_size };
-    let mut pages = connector.fetch(request).await?;
+    let changes = match run.mode {
+        SyncMode::Incremental => match runs::last_success_started(&env.db, run).await? {
+            Some(since) => connector.fetch_changes(since, request.clone()).await?,
+            None => None,
+        },
+        SyncMode::Full => None,
+    };
+    let (mut pages, leavers) = match changes {
+        Some(changes) => (changes.pages, Leavers::Removed(changes.removed)),
+        None => {
+            if run.mode == SyncMode::Incremental {
+                // No change feed to read: this run reads everything, and says so.
+                let mut active = run.clone().into_active_model();
+                active.mode = Set(SyncMode::Full);
+                *run = save(env, &env.db, active).await?;
+            }
+            (connector.fetch(request).await?, Leavers::Unseen)
+        }
+    };
     // A connection's first sync cannot match records to its own earlier ones: skip that lookup.
     let known_records = user_source::Entity::find()
         .filter(user_source::Column::ConnectionId.eq(run.connection_id))
@@ -210,7 +255,7 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
         let page = page?;
         // Every page's save reads the run back, so a cancel request is seen at the next page.
         if run.cancel_requested {
-            return Ok(true);
+            return Ok(Fetched::Cancelled);
         }
         let txn = begin_write(env).await?;
         if txn.get_database_backend() == DbBackend::Postgres {
@@ -223,7 +268,7 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
             .await?;
         }
         let counts = merge::merge_page(&txn, run, &mapping, page.records, known_records).await?;
-        let checkpoint = Checkpoint { fetch_complete: page.last, cursor: page.next_cursor };
+        let checkpoint = Checkpoint { fetch_complete: page.last, cursor: page.next_cursor, leavers: leavers.clone() };
         let mut active = run.clone().into_active_model();
         active.phase = Set(SyncPhase::Merging);
         active.processed = Set(run.processed + counts.processed());
@@ -246,7 +291,7 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
         }
     }
     tracing::debug!(pages = pages_merged, elapsed = ?started.elapsed(), waiting_for_provider = ?waited, "fetched and merged");
-    Ok(false)
+    Ok(Fetched::Complete(leavers))
 }
 
 /// Prepares a run whose earlier attempt merged pages for reading the provider again from the
