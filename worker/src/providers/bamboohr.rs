@@ -31,6 +31,8 @@ use crate::credentials::{Credentials, OAuthTokens};
 
 const DEFAULT_API_BASE: &str = "https://api.bamboohr.com/api/gateway.php";
 const DEFAULT_OAUTH_BASE: &str = "https://{subdomain}.bamboohr.com";
+/// Beyond this many changed employees, one report of everyone costs less than a request each.
+const MAX_CHANGES_READ_ONE_BY_ONE: usize = 1000;
 const OAUTH_SCOPES: &str = "openid email employee employee:job employee:contact field";
 
 static INFO: ProviderInfo = ProviderInfo {
@@ -282,6 +284,10 @@ impl Connector for BambooHrConnector {
             response.json().await.map_err(|e| ProviderError::BadResponse(format!("changed employees: {e}")))?;
         let (mut removed, mut changed): (Vec<ChangedEmployee>, Vec<ChangedEmployee>) =
             feed.employees.into_iter().partition(|e| e.action.eq_ignore_ascii_case("Deleted"));
+        if changed.len() > MAX_CHANGES_READ_ONE_BY_ONE {
+            tracing::info!(changed = changed.len(), "many changes: reading the whole report instead");
+            return Ok(None);
+        }
         changed.sort_by_cached_key(|e| (e.id.parse::<u64>().ok(), e.id.clone()));
         removed.sort_by(|a, b| a.id.cmp(&b.id));
         let total = changed.len();
