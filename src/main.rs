@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
 use api::{Plan, Role};
-use directory_sync::bench::{BenchOptions, FanoutOptions, Store};
+use directory_sync::bench::{BenchOptions, FanoutOptions, Servers, Store};
 use directory_sync::config::Config;
 use directory_sync::service::{self, Roles, RunningService, Tuning};
 
@@ -42,7 +42,8 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         employees: u32,
     },
-    /// Measure full syncs against a baseline on SQLite and PostgreSQL, and print the figures.
+    /// Measure full syncs against a baseline on the embedded parts (SQLite) and the production
+    /// parts (PostgreSQL + Redis), and print the figures.
     Bench {
         /// Company sizes to sync.
         #[arg(long, value_delimiter = ',', default_values_t = [200, 10_000, 100_000])]
@@ -62,6 +63,9 @@ enum Command {
         /// Admin connection for creating a database per PostgreSQL case.
         #[arg(long, env = "BENCH_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
         postgres_url: String,
+        /// Redis for the queue and progress events of PostgreSQL cases (a key prefix per case).
+        #[arg(long, env = "BENCH_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+        redis_url: String,
     },
     /// Print a bearer token for local use.
     Token {
@@ -114,9 +118,10 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { employees } => directory_sync::demo::run(employees).await,
-        Command::Bench { employees, repeat, stores, subscribers, fanout_employees, postgres_url } => {
+        Command::Bench { employees, repeat, stores, subscribers, fanout_employees, postgres_url, redis_url } => {
             let fanout = (subscribers > 0).then_some(FanoutOptions { subscribers, employees: fanout_employees });
-            directory_sync::bench::run(BenchOptions { sizes: employees, repeat, fanout, stores, postgres_url }).await
+            let servers = Servers { postgres_url, redis_url };
+            directory_sync::bench::run(BenchOptions { sizes: employees, repeat, fanout, stores, servers }).await
         }
         Command::Token { workspace, role, plan, subject, hours } => {
             let config = Config::from_env()?;

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use sandbox::Fault;
 
-use super::{BenchService, Store};
+use super::{BenchService, Servers, Store};
 use crate::admin_flow;
 use crate::client::GraphqlClient;
 use crate::operations as ops;
@@ -30,8 +30,8 @@ struct Followed {
     ended_at: Instant,
 }
 
-pub async fn run(options: &FanoutOptions, postgres_url: &str) -> anyhow::Result<()> {
-    let bench = BenchService::start(Store::Sqlite, options.employees, postgres_url).await?;
+pub async fn run(options: &FanoutOptions, store: Store, servers: &Servers) -> anyhow::Result<()> {
+    let bench = BenchService::start(store, options.employees, servers).await?;
     let idle_until = Instant::now() + Duration::from_secs(2);
     let idle = users_latencies(bench.client.clone(), move || Instant::now() < idle_until).await?;
 
@@ -52,7 +52,7 @@ pub async fn run(options: &FanoutOptions, postgres_url: &str) -> anyhow::Result<
     running.store(false, Ordering::Relaxed);
     let busy = lister.await.context("users lister")??;
 
-    print_report(options, &followed, &idle, &busy, run_time);
+    print_report(options, store, &followed, &idle, &busy, run_time);
     bench.stop().await
 }
 
@@ -97,6 +97,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn print_report(
     options: &FanoutOptions,
+    store: Store,
     followed: &[Followed],
     idle: &[Duration],
     busy: &[Duration],
@@ -113,7 +114,8 @@ fn print_report(
     let events: Vec<usize> = followed.iter().map(|f| f.events).collect();
     let (idle, busy) = (sorted(idle.iter().copied()), sorted(busy.iter().copied()));
     println!(
-        "fan-out  {} subscribers, {} employees | run {:.2?} (its fetch held 5 s) | subscribed p50 {:.1?} p99 {:.1?} | events per subscriber min {} max {} | end seen by all within {:.1?} of the first (p99 {:.1?}) | users(first: 50) during the run p50 {:.1?} p99 {:.1?} max {:.1?} ({} queries), idle p50 {:.1?} p99 {:.1?}",
+        "fan-out  {:<8} {} subscribers, {} employees | run {:.2?} (its fetch held 5 s) | subscribed p50 {:.1?} p99 {:.1?} | events per subscriber min {} max {} | end seen by all within {:.1?} of the first (p99 {:.1?}) | users(first: 50) during the run p50 {:.1?} p99 {:.1?} max {:.1?} ({} queries), idle p50 {:.1?} p99 {:.1?}",
+        format!("{store:?}"),
         options.subscribers,
         options.employees,
         run_time,

@@ -16,7 +16,7 @@ use serde_json::Value;
 use api::{Plan, Role};
 use entity::{connection, directory_user};
 use sandbox::{Company, Sandbox};
-use worker::credentials::Credentials;
+use worker::credentials::{CredentialCipher, Credentials};
 use worker::mapping::{apply_mapping, suggest_mapping, MappedUser};
 use worker::providers::catalogue::{self, ProviderRegistry};
 use worker::providers::http::{ProviderHttp, RetryPolicy};
@@ -35,11 +35,22 @@ use crate::service::{self, Roles, RunningService, Tuning};
 /// Where the baseline inserts its rows, apart from the synced ones.
 const BASELINE_WORKSPACE: &str = "bench-baseline";
 
-/// Where one case's data lives.
+/// Which parts one case runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Store {
+    /// The embedded parts: SQLite for data and the queue, in-process progress events.
     Sqlite,
+    /// The production parts: PostgreSQL for data, Redis for the queue and progress events.
     Postgres,
+}
+
+/// The servers PostgreSQL cases use.
+#[derive(Debug, Clone)]
+pub struct Servers {
+    /// Admin connection used to create and drop a database per case.
+    pub postgres_url: String,
+    /// Each case uses a key prefix of its own.
+    pub redis_url: String,
 }
 
 pub struct BenchOptions {
@@ -49,8 +60,7 @@ pub struct BenchOptions {
     /// The `syncProgress` fan-out case, unless `None`.
     pub fanout: Option<FanoutOptions>,
     pub stores: Vec<Store>,
-    /// Admin connection used to create and drop a database per PostgreSQL case.
-    pub postgres_url: String,
+    pub servers: Servers,
 }
 
 struct Case {
@@ -90,7 +100,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         for &employees in &options.sizes {
             let mut runs = Vec::with_capacity(options.repeat);
             for _ in 0..options.repeat.max(1) {
-                let case = run_case(store, employees, &options.postgres_url)
+                let case = run_case(store, employees, &options.servers)
                     .await
                     .with_context(|| format!("{store:?}, {employees} employees"))?;
                 print_case("run", &case);
@@ -103,7 +113,9 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         }
     }
     if let Some(fanout) = &options.fanout {
-        fanout::run(fanout, &options.postgres_url).await.context("fan-out")?;
+        for &store in &options.stores {
+            fanout::run(fanout, store, &options.servers).await.with_context(|| format!("fan-out, {store:?}"))?;
+        }
     }
     Ok(())
 }
@@ -146,13 +158,16 @@ pub(crate) struct BenchService {
     pub connection_id: String,
     data_dir: std::path::PathBuf,
     postgres: Option<(String, String)>,
+    /// Redis URL and key prefix of a PostgreSQL case.
+    redis: Option<(String, String)>,
 }
 
 impl BenchService {
     /// The sandbox tenant's subdomain.
     pub const TENANT: &'static str = "bench";
 
-    pub async fn start(store: Store, employees: u32, postgres_url: &str) -> anyhow::Result<Self> {
+    pub async fn start(store: Store, employees: u32, servers: &Servers) -> anyhow::Result<Self> {
+        let postgres_url = servers.postgres_url.as_str();
         let sandbox = Sandbox::start().await?;
         let api_key = sandbox.add_bamboohr_tenant(Self::TENANT, Company::generate("bench.example", employees, 3));
         let data_dir = std::env::temp_dir().join(format!("directory-sync-bench-{}", uuid::Uuid::new_v4()));
@@ -168,10 +183,20 @@ impl BenchService {
         };
         let dir = data_dir.display().to_string();
         let api_base = sandbox.bamboohr_api_base();
+        let production = store == Store::Postgres;
+        let (redis_prefix, jwt_secret, encryption_key) = (
+            format!("ds_bench_{}", uuid::Uuid::new_v4().simple()),
+            CredentialCipher::generate_key(),
+            CredentialCipher::generate_key(),
+        );
         let config = Config::from_lookup(|name| match name {
             "BIND_ADDR" => Some("127.0.0.1:0".into()),
             "DATA_DIR" => Some(dir.clone()),
             "DATABASE_URL" => database_url.clone(),
+            "REDIS_URL" if production => Some(servers.redis_url.clone()),
+            "REDIS_PREFIX" => Some(redis_prefix.clone()),
+            "JWT_SECRET" if production => Some(jwt_secret.clone()),
+            "ENCRYPTION_KEY" if production => Some(encryption_key.clone()),
             "BAMBOOHR_API_BASE" => Some(api_base.clone()),
             // Tuning (SYNC_PAGE_SIZE, ...) comes from the environment, as for `serve`.
             name if name.starts_with("SYNC_") => std::env::var(name).ok(),
@@ -190,13 +215,17 @@ impl BenchService {
         let connection_id = connection["id"].as_str().context("connection id")?.to_string();
         let suggested = admin_flow::current_mapping(&client, &connection_id).await?;
         admin_flow::save_and_confirm(&client, &connection_id, suggested).await?;
-        Ok(Self { sandbox, service, client, config, api_key, connection_id, data_dir, postgres })
+        let redis = production.then(|| (servers.redis_url.clone(), redis_prefix));
+        Ok(Self { sandbox, service, client, config, api_key, connection_id, data_dir, postgres, redis })
     }
 
     pub async fn stop(self) -> anyhow::Result<()> {
         self.service.stop().await;
         self.sandbox.stop().await;
         let _ = std::fs::remove_dir_all(&self.data_dir);
+        if let Some((url, prefix)) = self.redis {
+            worker::jobs::delete_redis_queue(&url, &prefix).await?;
+        }
         if let Some((admin_url, name)) = self.postgres {
             let admin = Database::connect(&admin_url).await?;
             admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
@@ -210,8 +239,8 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-async fn run_case(store: Store, employees: u32, postgres_url: &str) -> anyhow::Result<Case> {
-    let bench = BenchService::start(store, employees, postgres_url).await?;
+async fn run_case(store: Store, employees: u32, servers: &Servers) -> anyhow::Result<Case> {
+    let bench = BenchService::start(store, employees, servers).await?;
     let (client, db) = (&bench.client, &bench.service.db);
     reset_peak_rss();
     let rss_before = memory_mib("VmRSS:");

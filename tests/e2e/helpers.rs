@@ -272,23 +272,12 @@ impl Drop for Cleanup {
         // Best effort, on a thread of its own (Drop may run inside the test's runtime): a failed
         // cleanup leaves at worst uniquely named leftovers.
         let _ = std::thread::spawn(move || {
-            if let Some(prefix) = prefix {
-                if let Ok(mut redis) = redis::Client::open(REDIS_URL).and_then(|c| c.get_connection()) {
-                    let keys: Vec<String> =
-                        redis::cmd("KEYS").arg(format!("{prefix}:*")).query(&mut redis).unwrap_or_default();
-                    let queues: Vec<String> = keys.iter().filter(|k| k.ends_with(":workers")).cloned().collect();
-                    if !keys.is_empty() {
-                        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(keys).query(&mut redis);
-                    }
-                    for queue in queues {
-                        let _: redis::RedisResult<()> =
-                            redis::cmd("ZREM").arg("core:apalis:queues:list").arg(queue).query(&mut redis);
-                    }
-                }
-            }
-            let name = database?;
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             runtime.block_on(async {
+                if let Some(prefix) = prefix {
+                    let _ = worker::jobs::delete_redis_queue(REDIS_URL, &prefix).await;
+                }
+                let name = database?;
                 let admin = Database::connect(postgres_admin_url()).await.ok()?;
                 admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()
             })

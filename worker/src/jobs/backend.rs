@@ -90,6 +90,27 @@ impl JobBackend {
     }
 }
 
+/// Deletes a throwaway deployment's queue from Redis (its keys under `prefix`, and its entry in
+/// apalis's list of queues): for tests and benchmarks, which use a key prefix each.
+pub async fn delete_redis_queue(url: &str, prefix: &str) -> Result<()> {
+    let client = redis::Client::open(url).map_err(queue_error)?;
+    let mut redis = client.get_multiplexed_async_connection().await.map_err(queue_error)?;
+    let keys: Vec<String> =
+        redis::cmd("KEYS").arg(format!("{prefix}:*")).query_async(&mut redis).await.map_err(queue_error)?;
+    if !keys.is_empty() {
+        let () = redis::cmd("DEL").arg(&keys).query_async(&mut redis).await.map_err(queue_error)?;
+    }
+    for queue in keys.iter().filter_map(|k| k.strip_suffix(":workers")) {
+        let () = redis::cmd("ZREM")
+            .arg("core:apalis:queues:list")
+            .arg(format!("{queue}:workers"))
+            .query_async(&mut redis)
+            .await
+            .map_err(queue_error)?;
+    }
+    Ok(())
+}
+
 fn queue_error(err: impl std::fmt::Display) -> Error {
     Error::Queue(err.to_string())
 }

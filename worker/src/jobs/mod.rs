@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::error::Result;
 
-pub use backend::{JobBackend, QueueSettings};
+pub use backend::{delete_redis_queue, JobBackend, QueueSettings};
 
 /// Execute (or resume) sync run `run_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
