@@ -238,7 +238,7 @@ impl BambooHrConnector {
     async fn custom_report(&self, fields: &[String], page_size: usize) -> Result<PageStream<'_>, ProviderError> {
         let url = format!("{}/reports/custom?format=JSON&onlyCurrent=true", self.base);
         let body = json!({ "title": "directory-sync", "fields": fields });
-        let response = self.ctx.http.send(|c| self.authorize(c.post(&url)).json(&body)).await?;
+        let response = self.ctx.http.send_streamed(|c| self.authorize(c.post(&url)).json(&body)).await?;
         let download = tokio_util::io::StreamReader::new(response.bytes_stream().map_err(io::Error::other));
         let download = tokio_util::io::SyncIoBridge::new(download);
         spool_pages(page_size, move |sink| {

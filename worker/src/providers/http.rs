@@ -7,6 +7,9 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 
 use super::ProviderError;
 
+/// How long a provider may take to answer a request (or, streamed, to send its next bytes).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How hard to try before giving up on a request.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -32,8 +35,9 @@ pub struct ProviderHttp {
 impl ProviderHttp {
     pub fn new(policy: RetryPolicy) -> Self {
         let client = reqwest::Client::builder()
-            // A stall, not a total: a large company's report streams for as long as it needs.
-            .read_timeout(Duration::from_secs(60))
+            // A stall, not a total (see `send`): a large company's report streams for as long as
+            // it needs.
+            .read_timeout(REQUEST_TIMEOUT)
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("directory-sync/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -42,14 +46,36 @@ impl ProviderHttp {
     }
 
     /// Sends the request built by `build`, retrying transient failures. Answers with a 2xx
-    /// response, or the error its status means.
+    /// response, or the error its status means. The whole exchange must finish within a minute.
     pub async fn send(&self, build: impl Fn(&reqwest::Client) -> RequestBuilder) -> Result<Response, ProviderError> {
+        self.send_within(build, Some(REQUEST_TIMEOUT)).await
+    }
+
+    /// [`send`](Self::send) for an answer read as a stream, which may take as long as the
+    /// company is large: only a stall of a minute fails it.
+    pub async fn send_streamed(
+        &self,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<Response, ProviderError> {
+        self.send_within(build, None).await
+    }
+
+    async fn send_within(
+        &self,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+        timeout: Option<Duration>,
+    ) -> Result<Response, ProviderError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let last = attempt >= self.policy.max_attempts;
             let backoff = self.policy.initial_backoff * 2u32.pow(attempt - 1);
-            match build(&self.client).send().await {
+            let request = build(&self.client);
+            let request = match timeout {
+                Some(timeout) => request.timeout(timeout),
+                None => request,
+            };
+            match request.send().await {
                 Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) => {
                     let status = response.status();

@@ -34,6 +34,9 @@ where
 {
     let file = tempfile::NamedTempFile::new().map_err(spool_error)?;
     let reader = file.reopen().map_err(spool_error)?;
+    // No name on disk from here on: the space returns as soon as both handles close, even after
+    // a crash.
+    let file = file.into_file();
     let (progress, watcher) = watch::channel(Spooled::default());
     tokio::task::spawn_blocking(move || write_spool(file, page_size, parse, progress));
     let lines = BufReader::new(tokio::fs::File::from_std(reader)).lines();
@@ -44,11 +47,11 @@ where
     })))
 }
 
-fn write_spool<P>(file: tempfile::NamedTempFile, page_size: usize, parse: P, progress: watch::Sender<Spooled>)
+fn write_spool<P>(file: std::fs::File, page_size: usize, parse: P, progress: watch::Sender<Spooled>)
 where
     P: FnOnce(&mut RecordSink<'_>) -> Result<(), ProviderError>,
 {
-    let mut out = BufWriter::new(file.as_file());
+    let mut out = BufWriter::new(file);
     let mut written = 0;
     let mut sink = |record: RemoteRecord| -> Result<(), ProviderError> {
         serde_json::to_writer(&mut out, &record).map_err(|e| spool_error(e.into()))?;
