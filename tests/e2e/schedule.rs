@@ -128,7 +128,7 @@ async fn an_incremental_sync_reads_only_what_changed(backend: Backend) {
     assert_eq!(users.len(), 61);
 
     // Nothing changed since: nothing is written.
-    let data = admin.execute(&ops::start_sync(), incremental).await.unwrap().ok().unwrap();
+    let data = admin.execute(&ops::start_sync(), incremental.clone()).await.unwrap().ok().unwrap();
     let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
     app.follow(&admin, &run_id).await;
     let quiet = app.run(&admin, &run_id).await;
@@ -137,6 +137,17 @@ async fn an_incremental_sync_reads_only_what_changed(backend: Backend) {
         (quiet["created"].as_i64(), quiet["updated"].as_i64(), quiet["deactivated"].as_i64()),
         (Some(0), Some(0), Some(0))
     );
+
+    // A week after the last FULL sync, an INCREMENTAL request reads everything again.
+    entity::sync_run::Entity::update_many()
+        .col_expr(entity::sync_run::Column::FinishedAt, Expr::value(chrono::Utc::now() - chrono::Duration::days(8)))
+        .filter(entity::sync_run::Column::Mode.eq(entity::sync_run::SyncMode::Full))
+        .exec(&app.service.db)
+        .await
+        .unwrap();
+    let data = admin.execute(&ops::start_sync(), incremental).await.unwrap().ok().unwrap();
+    assert_eq!(data["startSync"]["mode"], "FULL");
+    app.follow(&admin, data["startSync"]["id"].as_str().unwrap()).await;
     app.stop().await;
 }
 

@@ -102,7 +102,12 @@ async fn a_report_that_breaks_off_is_read_again_and_nothing_counts_twice(backend
     // The download breaks off after 120 of 200 employees: the first attempt merges what arrived
     // (one skipped record among them), fails, and the retry reads the report from the start.
     app.sandbox.with_tenant("acme", |t| t.inject([Fault::BreakOff { after_employees: 120 }]));
-    let first = app.sync(&admin, &connection_id).await;
+    let run_id = app.start_sync(&admin, &connection_id).await;
+    let events = app.follow(&admin, &run_id).await;
+    let processed: Vec<i64> = events.iter().map(|r| r["processed"].as_i64().unwrap()).collect();
+    assert!(processed.windows(2).all(|w| w[0] <= w[1]), "progress never goes back: {processed:?}");
+    assert!(processed.iter().any(|&p| p > 0 && p < 200), "the first attempt got somewhere: {processed:?}");
+    let first = app.run(&admin, &run_id).await;
     assert_eq!(first["status"], "SUCCEEDED", "{first}");
     assert_eq!(app.sandbox.with_tenant("acme", |t| t.requests["reports/custom"]), 2, "read again after the break");
     assert_eq!((first["total"].as_i64(), first["processed"].as_i64()), (Some(200), Some(200)), "{first}");

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod mapping;
 pub mod providers;
 pub mod sync;
+mod task;
 pub mod workspaces;
 
 pub use environment::{Environment, SyncSettings};

@@ -18,10 +18,18 @@ use crate::error::{Error, Result};
 use crate::events::{Event, RunSnapshot};
 use crate::jobs::{SyncJob, SyncQueue};
 
+/// How often an INCREMENTAL request still reads everything: records a change feed will not list
+/// again (skipped for a bad email, or missed by a feed) are read at least this often.
+const FULL_SYNC_AT_LEAST_EVERY: chrono::Duration = chrono::Duration::days(7);
+
+/// How far before the last successful sync's start a change feed is read from, so that a
+/// provider clock behind ours loses nothing; reading a change twice is harmless.
+const CHANGE_FEED_OVERLAP: chrono::Duration = chrono::Duration::minutes(15);
+
 /// Queues a sync of `connection` with its confirmed mapping. An INCREMENTAL request runs as
-/// FULL unless a sync with this mapping has succeeded before and no re-sync is pending: changes
-/// since then are all it would read. (A provider without a change feed also reads everything;
-/// the run then says FULL once it starts.)
+/// FULL unless a FULL sync with this mapping succeeded within [`FULL_SYNC_AT_LEAST_EVERY`] and no
+/// re-sync is pending. (A provider without a change feed also reads everything; the run then
+/// says FULL once it starts.)
 pub async fn start_sync(
     env: &Environment,
     queue: &dyn SyncQueue,
@@ -41,7 +49,9 @@ pub async fn start_sync(
             let succeeded = sync_run::Entity::find()
                 .filter(sync_run::Column::ConnectionId.eq(connection.id))
                 .filter(sync_run::Column::Status.eq(SyncStatus::Succeeded))
+                .filter(sync_run::Column::Mode.eq(SyncMode::Full))
                 .filter(sync_run::Column::MappingVersion.eq(mapping.version))
+                .filter(sync_run::Column::FinishedAt.gt(Utc::now() - FULL_SYNC_AT_LEAST_EVERY))
                 .one(&env.db)
                 .await?;
             if succeeded.is_some() {
@@ -100,12 +110,9 @@ pub async fn start_sync(
     Ok(run)
 }
 
-/// When the connection's latest successful sync started: an INCREMENTAL run reads what changed
-/// since then (a little overlap is harmless, merging is idempotent).
-pub async fn last_success_started(
-    db: &DatabaseConnection,
-    run: &sync_run::Model,
-) -> Result<Option<chrono::DateTime<Utc>>> {
+/// Where an INCREMENTAL run reads the change feed from: shortly before the connection's latest
+/// successful sync started.
+pub async fn changes_since(db: &DatabaseConnection, run: &sync_run::Model) -> Result<Option<chrono::DateTime<Utc>>> {
     let latest = sync_run::Entity::find()
         .filter(sync_run::Column::ConnectionId.eq(run.connection_id))
         .filter(sync_run::Column::Status.eq(SyncStatus::Succeeded))
@@ -113,7 +120,7 @@ pub async fn last_success_started(
         .order_by_desc(sync_run::Column::StartedAt)
         .one(db)
         .await?;
-    Ok(latest.and_then(|r| r.started_at))
+    Ok(latest.and_then(|r| r.started_at).map(|started| started - CHANGE_FEED_OVERLAP))
 }
 
 /// The QUEUED or RUNNING run of a connection.

@@ -16,6 +16,7 @@ use super::{SyncJob, SyncQueue};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::sync::execute_run;
+use crate::task::AbortOnDrop;
 
 /// Queue tuning shared by both backends.
 #[derive(Debug, Clone)]
@@ -162,8 +163,8 @@ where
 /// queue) each time the task driving a job wakes, and a sync wakes thousands of times a second.
 async fn handle_sync_job(job: SyncJob, env: Data<Environment>) -> std::result::Result<(), Error> {
     let env = Environment::clone(&env);
-    let run = tokio::spawn(async move { execute_run(&env, job.run_id).await });
-    let outcome = run.await.map_err(|e| Error::Queue(format!("the sync task ended abnormally: {e}")))??;
+    let mut run = AbortOnDrop(tokio::spawn(async move { execute_run(&env, job.run_id).await }));
+    let outcome = (&mut run.0).await.map_err(|e| Error::Queue(format!("the sync task ended abnormally: {e}")))??;
     tracing::info!(run_id = %job.run_id, ?outcome, "sync job done");
     Ok(())
 }

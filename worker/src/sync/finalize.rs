@@ -21,7 +21,17 @@ pub async fn finalize(env: &Environment, run: &mut sync_run::Model, leavers: &Le
     link_managers(&txn, run).await?;
     let issues = unknown_managers(&txn, run).await?;
     record_issues(&txn, run.id, issues).await?;
-    let deactivated = deactivate_leavers(&txn, run, leavers).await?;
+    let deactivated = match leavers {
+        Leavers::Unseen => deactivate_leavers(&txn, run, Left::Unseen).await?,
+        // In chunks, to stay within the databases' limits on statement parameters.
+        Leavers::Removed(ids) => {
+            let mut deactivated = 0;
+            for chunk in ids.chunks(1000) {
+                deactivated += deactivate_leavers(&txn, run, Left::Removed(chunk)).await?;
+            }
+            deactivated
+        }
+    };
     let mut active = run.clone().into_active_model();
     active.deactivated = Set(run.deactivated + deactivated as i32);
     *run = super::save(env, &txn, active).await?;
@@ -83,20 +93,26 @@ async fn unknown_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> 
         .collect())
 }
 
+/// Which records of the connection left.
+enum Left<'a> {
+    Unseen,
+    Removed(&'a [String]),
+}
+
 /// Marks INACTIVE the active users of this connection who left: those a complete FULL fetch did
 /// not return, or those an INCREMENTAL fetch was told were deleted. Their content hash is
 /// forgotten so that a returning record is written again (reactivated) even if nothing else
 /// about it changed. A person another connection still lists (a source whose record has not
 /// left, so its hash is kept) stays active: leaving one system is not leaving the company.
-async fn deactivate_leavers<C: ConnectionTrait>(db: &C, run: &sync_run::Model, leavers: &Leavers) -> Result<u64> {
+async fn deactivate_leavers<C: ConnectionTrait>(db: &C, run: &sync_run::Model, left: Left<'_>) -> Result<u64> {
     let mut values: Vec<Value> = vec![run.connection_id.into()];
-    let left = match leavers {
-        Leavers::Unseen => {
+    let left = match left {
+        Left::Unseen => {
             values.push(run.id.into());
             "connection_id = $1 AND last_seen_run_id <> $2".to_string()
         }
-        Leavers::Removed(ids) if ids.is_empty() => return Ok(0),
-        Leavers::Removed(ids) => {
+        Left::Removed([]) => return Ok(0),
+        Left::Removed(ids) => {
             let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
             values.extend(ids.iter().map(|id| Value::from(id.clone())));
             format!("connection_id = $1 AND remote_id IN ({})", placeholders.join(", "))

@@ -4,20 +4,21 @@
 //! instead of duplicating them. An email already held by another record of this connection is a
 //! DUPLICATE_EMAIL issue: the first record in the provider's order wins. A record whose mapped
 //! content hashes as before costs no user write; one an earlier attempt of the same run merged
-//! (the provider was read again from the start) is not counted twice. A connection's first sync
-//! inserts first and looks up only the people whose email turned out to be taken.
+//! or reported (the provider was read again from the start) is not counted twice. A
+//! connection's first sync inserts first and looks up only the people whose email was taken.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    Set,
 };
 use uuid::Uuid;
 
 use entity::directory_user::{self, EmploymentStatus, InvitationStatus};
-use entity::{sync_run, user_source};
+use entity::{sync_issue, sync_run, user_source};
 
 use crate::mapping::{apply_mapping, FieldMapping, MappedUser};
 use crate::providers::RemoteRecord;
@@ -42,13 +43,17 @@ impl PageCounts {
 
 /// Merges `records` in the caller's transaction. `known_records`: whether the connection had
 /// synced records when the attempt began; without, matching by remote id is skipped.
+/// `replaying`: an earlier attempt of this run merged pages and the provider is read again from
+/// the start; records that attempt reported as issues are not reported or counted again.
 pub async fn merge_page<C: ConnectionTrait>(
     db: &C,
     run: &sync_run::Model,
     mapping: &FieldMapping,
     records: Vec<RemoteRecord>,
     known_records: bool,
+    replaying: bool,
 ) -> Result<PageCounts, sea_orm::DbErr> {
+    let records = if replaying { without_reported(db, run, records).await? } else { records };
     let mut counts = PageCounts::default();
     let mut issues = Vec::new();
     let mut mapped = Vec::with_capacity(records.len());
@@ -189,6 +194,26 @@ pub async fn merge_page<C: ConnectionTrait>(
     }
     record_issues(db, run.id, issues).await?;
     Ok(counts)
+}
+
+/// `records` less those this run already reported as issues.
+async fn without_reported<C: ConnectionTrait>(
+    db: &C,
+    run: &sync_run::Model,
+    records: Vec<RemoteRecord>,
+) -> Result<Vec<RemoteRecord>, sea_orm::DbErr> {
+    let reported: HashSet<String> = sync_issue::Entity::find()
+        .select_only()
+        .column(sync_issue::Column::RemoteId)
+        .filter(sync_issue::Column::SyncRunId.eq(run.id))
+        .filter(sync_issue::Column::RemoteId.is_in(records.iter().map(|r| r.remote_id.as_str())))
+        .into_tuple::<Option<String>>()
+        .all(db)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    Ok(records.into_iter().filter(|r| !reported.contains(&r.remote_id)).collect())
 }
 
 /// A connection's first sync: inserts everyone whose email no one in the workspace holds yet,

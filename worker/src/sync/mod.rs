@@ -25,13 +25,14 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use entity::sync_run::{self, SyncMode, SyncPhase, SyncStatus};
-use entity::{connection, sync_issue, user_source};
+use entity::{connection, user_source};
 
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::events::{Event, RunSnapshot};
 use crate::integrations::{connections, mappings, runs};
 use crate::providers::FetchRequest;
+use crate::task::AbortOnDrop;
 
 pub use merge::{source_row, user_row, PageCounts};
 
@@ -103,7 +104,8 @@ pub async fn execute_run(env: &Environment, run_id: Uuid) -> Result<RunOutcome> 
     if run.cancel_requested {
         return finish(env, &mut run, SyncStatus::Cancelled, None).await;
     }
-    let heartbeat = Heartbeat(tokio::spawn(renew_lease(env.clone(), run_id)));
+    // The lease renewal stops when the attempt ends, however it ends.
+    let heartbeat = AbortOnDrop(tokio::spawn(renew_lease(env.clone(), run_id)));
     let progress = advance(env, &mut run).await;
     drop(heartbeat);
     match progress {
@@ -143,15 +145,6 @@ async fn claim(env: &Environment, run_id: Uuid) -> Result<Option<sync_run::Model
         return Ok(None);
     }
     Ok(sync_run::Entity::find_by_id(run_id).one(&env.db).await?)
-}
-
-/// The lease renewal of one attempt; stops when the attempt ends, however it ends.
-struct Heartbeat(tokio::task::JoinHandle<()>);
-
-impl Drop for Heartbeat {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 /// Extends the lease while the attempt works, including long provider waits.
@@ -214,12 +207,11 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
         connection::Entity::find_by_id(run.connection_id).one(&env.db).await?.ok_or(Error::NotFound("connection"))?;
     let mapping = mappings::confirmed_version(&env.db, connection.id, run.mapping_version).await?;
     let connector = connections::open_connector(env, &connection).await?;
-    if cursor.is_none() && run.processed > 0 {
-        start_over(env, run).await?;
-    }
+    // A provider without a resume point is read again from the start.
+    let replaying = cursor.is_none() && run.processed > 0;
     let request = FetchRequest { fields: mapping.external_fields(), cursor, page_size: env.settings.page_size };
     let changes = match run.mode {
-        SyncMode::Incremental => match runs::last_success_started(&env.db, run).await? {
+        SyncMode::Incremental => match runs::changes_since(&env.db, run).await? {
             Some(since) => connector.fetch_changes(since, request.clone()).await?,
             None => None,
         },
@@ -267,7 +259,7 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
             )
             .await?;
         }
-        let counts = merge::merge_page(&txn, run, &mapping, page.records, known_records).await?;
+        let counts = merge::merge_page(&txn, run, &mapping, page.records, known_records, replaying).await?;
         let checkpoint = Checkpoint { fetch_complete: page.last, cursor: page.next_cursor, leavers: leavers.clone() };
         let mut active = run.clone().into_active_model();
         active.phase = Set(SyncPhase::Merging);
@@ -292,21 +284,6 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
     }
     tracing::debug!(pages = pages_merged, elapsed = ?started.elapsed(), waiting_for_provider = ?waited, "fetched and merged");
     Ok(Fetched::Complete(leavers))
-}
-
-/// Prepares a run whose earlier attempt merged pages for reading the provider again from the
-/// start, as providers without a resume cursor need. Records merged by the earlier attempt are
-/// recognised by the merge and not counted again; skipped ones are met again, so their issues and
-/// count start afresh.
-async fn start_over(env: &Environment, run: &mut sync_run::Model) -> Result<()> {
-    let txn = begin_write(env).await?;
-    sync_issue::Entity::delete_many().filter(sync_issue::Column::SyncRunId.eq(run.id)).exec(&txn).await?;
-    let mut active = run.clone().into_active_model();
-    active.processed = Set(run.processed - run.skipped);
-    active.skipped = Set(0);
-    *run = save(env, &txn, active).await?;
-    txn.commit().await?;
-    Ok(())
 }
 
 /// A transaction that writes: on SQLite it takes the write lock up front (BEGIN IMMEDIATE), so
