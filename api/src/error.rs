@@ -139,6 +139,7 @@ impl From<ProviderError> for ApiError {
             ProviderError::RateLimited { .. } => ErrorCode::RateLimited,
             ProviderError::Unreachable(_) | ProviderError::BadResponse(_) => ErrorCode::ProviderUnreachable,
             ProviderError::NotConfigured(_) => ErrorCode::ValidationFailed,
+            ProviderError::Buffer(_) => ErrorCode::Internal,
         };
         let field = match code {
             ErrorCode::InvalidSubdomain => Some("subdomain".to_string()),

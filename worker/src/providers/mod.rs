@@ -37,12 +37,15 @@ pub enum ProviderError {
     BadResponse(String),
     #[error("{0}")]
     NotConfigured(String),
+    /// Our side failed while holding the answer (the spool's disk, say); worth a retry.
+    #[error("could not buffer the provider's answer: {0}")]
+    Buffer(String),
 }
 
 impl ProviderError {
     /// Worth another attempt later (a queue retry), as opposed to needing an admin.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::RateLimited { .. } | Self::Unreachable(_))
+        matches!(self, Self::RateLimited { .. } | Self::Unreachable(_) | Self::Buffer(_))
     }
 }
 

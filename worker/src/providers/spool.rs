@@ -60,7 +60,7 @@ where
         if written % page_size.max(1) == 0 {
             out.flush().map_err(spool_error)?;
             if progress.send(Spooled { written, finished: None }).is_err() {
-                return Err(ProviderError::BadResponse("the sync stopped reading".into()));
+                return Err(ProviderError::Buffer("the sync stopped reading".into()));
             }
         }
         Ok(())
@@ -76,7 +76,7 @@ where
 }
 
 fn spool_error(err: io::Error) -> ProviderError {
-    ProviderError::BadResponse(format!("could not buffer the provider's answer on disk: {err}"))
+    ProviderError::Buffer(format!("temporary file: {err}"))
 }
 
 /// The page reader's side of a spool.
@@ -100,7 +100,7 @@ impl Reading {
             Ok(spooled) => spooled.clone(),
             Err(_) => Spooled {
                 written: self.read,
-                finished: Some(Err(ProviderError::BadResponse("the answer's parser stopped".into()))),
+                finished: Some(Err(ProviderError::Buffer("the answer's parser stopped".into()))),
             },
         };
         let available = spooled.written - self.read;
