@@ -151,6 +151,43 @@ async fn an_incremental_sync_reads_only_what_changed(backend: Backend) {
     app.stop().await;
 }
 
+async fn an_incremental_sync_moves_a_rehire_to_their_new_record(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sync(&admin, &connection_id).await;
+    // Deleted and re-created under a new id, in one change window: the feed lists both.
+    let email = app.sandbox.with_tenant("acme", |t| {
+        let old = t.company.employees.iter().find(|e| e.is_active() && e.work_email.is_some()).unwrap().clone();
+        t.company.employees.retain(|e| e.id != old.id);
+        t.company.employees.push(sandbox::Employee { id: 6000, job_title: "Returning Expert".into(), ..old.clone() });
+        old.work_email.unwrap()
+    });
+    let data = admin
+        .execute(&ops::start_sync(), json!({ "id": connection_id, "mode": "INCREMENTAL" }))
+        .await
+        .unwrap()
+        .ok()
+        .unwrap();
+    let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
+    app.follow(&admin, &run_id).await;
+    let run = app.run(&admin, &run_id).await;
+    assert_eq!(run["mode"], "INCREMENTAL");
+    assert_eq!(
+        (run["created"].as_i64(), run["updated"].as_i64(), run["deactivated"].as_i64(), run["skipped"].as_i64()),
+        (Some(0), Some(1), Some(0), Some(0)),
+        "{run}"
+    );
+    let users = app.users(&admin).await;
+    assert_eq!(users.len(), 60, "no duplicate person");
+    let person = users.iter().find(|u| u["email"].as_str().unwrap().eq_ignore_ascii_case(&email)).unwrap();
+    let person = admin.execute(ops::USER, json!({ "id": person["id"] })).await.unwrap().ok().unwrap();
+    assert_eq!(person["user"]["employmentStatus"], "ACTIVE");
+    assert_eq!(person["user"]["jobTitle"], "Returning Expert");
+    assert_eq!(person["user"]["source"]["remoteId"], "6000");
+    app.stop().await;
+}
+
 async fn disconnecting_keeps_the_people_and_forgets_the_key(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin();
@@ -179,5 +216,6 @@ crate::on_both_backends!(
     a_due_schedule_starts_a_sync,
     incremental_falls_back_to_a_full_sync,
     an_incremental_sync_reads_only_what_changed,
+    an_incremental_sync_moves_a_rehire_to_their_new_record,
     disconnecting_keeps_the_people_and_forgets_the_key,
 );

@@ -41,18 +41,29 @@ impl PageCounts {
     }
 }
 
-/// Merges `records` in the caller's transaction. `known_records`: whether the connection had
-/// synced records when the attempt began; without, matching by remote id is skipped.
-/// `replaying`: an earlier attempt of this run merged pages and the provider is read again from
-/// the start; records that attempt reported as issues are not reported or counted again.
+/// What merging a page needs to know about its attempt, beyond the run and its mapping.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    /// The connection had synced records when the attempt began; without, matching by remote id
+    /// is skipped.
+    pub known_records: bool,
+    /// An earlier attempt of this run merged pages and the provider is read again from the
+    /// start: records that attempt reported as issues are not reported or counted again.
+    pub replaying: bool,
+    /// Remote ids the provider says it deleted (INCREMENTAL): a new record with one of their
+    /// emails is the same person under a new id, a rehire.
+    pub removed: &'a HashSet<String>,
+}
+
+/// Merges `records` in the caller's transaction.
 pub async fn merge_page<C: ConnectionTrait>(
     db: &C,
     run: &sync_run::Model,
     mapping: &FieldMapping,
     records: Vec<RemoteRecord>,
-    known_records: bool,
-    replaying: bool,
+    attempt: Attempt<'_>,
 ) -> Result<PageCounts, sea_orm::DbErr> {
+    let Attempt { known_records, replaying, removed } = attempt;
     let records = if replaying { without_reported(db, run, records).await? } else { records };
     let mut counts = PageCounts::default();
     let mut issues = Vec::new();
@@ -103,13 +114,13 @@ pub async fn merge_page<C: ConnectionTrait>(
         let email_key = user.email_key();
         let owner = existing.users_by_email.get(&email_key);
         let source = existing.sources.get(&user.remote_id);
-        // A leaver of this connection (deactivated, not seen in this run) whose email comes back
-        // under a new remote id is a rehire: their existing person moves to the new record.
+        // A leaver of this connection (deactivated, not seen in this run, or deleted at the
+        // provider) whose email comes back under a new remote id is a rehire: their existing
+        // person moves to the new record.
         let rehired = match (owner, source) {
-            (Some(owner), None) => existing
-                .linked_sources
-                .get(&owner.id)
-                .filter(|old| old.content_hash.is_empty() && old.last_seen_run_id != run.id),
+            (Some(owner), None) => existing.linked_sources.get(&owner.id).filter(|old| {
+                (old.content_hash.is_empty() && old.last_seen_run_id != run.id) || removed.contains(&old.remote_id)
+            }),
             _ => None,
         };
         let taken_by_other = match (owner, source) {

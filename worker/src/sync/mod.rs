@@ -12,6 +12,7 @@ mod finalize;
 mod issues;
 mod merge;
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -230,6 +231,10 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
         }
     };
     // A connection's first sync cannot match records to its own earlier ones: skip that lookup.
+    let removed: HashSet<String> = match &leavers {
+        Leavers::Removed(ids) => ids.iter().cloned().collect(),
+        Leavers::Unseen => HashSet::new(),
+    };
     let known_records = user_source::Entity::find()
         .filter(user_source::Column::ConnectionId.eq(run.connection_id))
         .one(&env.db)
@@ -259,7 +264,8 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
             )
             .await?;
         }
-        let counts = merge::merge_page(&txn, run, &mapping, page.records, known_records, replaying).await?;
+        let attempt = merge::Attempt { known_records, replaying, removed: &removed };
+        let counts = merge::merge_page(&txn, run, &mapping, page.records, attempt).await?;
         let checkpoint = Checkpoint { fetch_complete: page.last, cursor: page.next_cursor, leavers: leavers.clone() };
         let mut active = run.clone().into_active_model();
         active.phase = Set(SyncPhase::Merging);
