@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde_json::json;
+use serde_json::{json, Value};
 
+use directory_sync::client::GraphqlClient;
 use directory_sync::operations as ops;
 
 use crate::helpers::{Backend, TestApp};
@@ -64,19 +65,20 @@ async fn a_due_schedule_starts_a_sync(backend: Backend) {
     app.stop().await;
 }
 
+/// Requests an INCREMENTAL sync; answers the run as `startSync` returned it.
+async fn start_incremental(admin: &GraphqlClient, connection_id: &str) -> Value {
+    let variables = json!({ "id": connection_id, "mode": "INCREMENTAL" });
+    admin.execute(&ops::start_sync(), variables).await.unwrap().ok().unwrap()["startSync"].clone()
+}
+
 async fn incremental_falls_back_to_a_full_sync(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin();
     let connection_id = app.connect_and_map(&admin).await;
-    let data = admin
-        .execute(&ops::start_sync(), json!({ "id": connection_id, "mode": "INCREMENTAL" }))
-        .await
-        .unwrap()
-        .ok()
-        .unwrap();
-    assert_eq!(data["startSync"]["mode"], "FULL", "no earlier sync to read changes since, so the run is FULL");
-    assert_eq!(data["startSync"]["triggeredBy"], "admin:ada");
-    let run_id = data["startSync"]["id"].as_str().unwrap();
+    let started = start_incremental(&admin, &connection_id).await;
+    assert_eq!(started["mode"], "FULL", "no earlier sync to read changes since, so the run is FULL");
+    assert_eq!(started["triggeredBy"], "admin:ada");
+    let run_id = started["id"].as_str().unwrap();
     assert_eq!(app.follow(&admin, run_id).await.last().unwrap()["status"], "SUCCEEDED");
     app.stop().await;
 }
@@ -100,10 +102,9 @@ async fn an_incremental_sync_reads_only_what_changed(backend: Backend) {
         t.company.employees.push(hire);
         (promoted, leaver, deleted_email)
     });
-    let incremental = json!({ "id": connection_id, "mode": "INCREMENTAL" });
-    let data = admin.execute(&ops::start_sync(), incremental.clone()).await.unwrap().ok().unwrap();
-    assert_eq!(data["startSync"]["mode"], "INCREMENTAL");
-    let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
+    let started = start_incremental(&admin, &connection_id).await;
+    assert_eq!(started["mode"], "INCREMENTAL");
+    let run_id = started["id"].as_str().unwrap().to_string();
     app.follow(&admin, &run_id).await;
     let run = app.run(&admin, &run_id).await;
     assert_eq!((run["status"].as_str(), run["mode"].as_str()), (Some("SUCCEEDED"), Some("INCREMENTAL")), "{run}");
@@ -128,8 +129,7 @@ async fn an_incremental_sync_reads_only_what_changed(backend: Backend) {
     assert_eq!(users.len(), 61);
 
     // Nothing changed since: nothing is written.
-    let data = admin.execute(&ops::start_sync(), incremental.clone()).await.unwrap().ok().unwrap();
-    let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
+    let run_id = start_incremental(&admin, &connection_id).await["id"].as_str().unwrap().to_string();
     app.follow(&admin, &run_id).await;
     let quiet = app.run(&admin, &run_id).await;
     assert_eq!((quiet["status"].as_str(), quiet["mode"].as_str()), (Some("SUCCEEDED"), Some("INCREMENTAL")));
@@ -145,9 +145,9 @@ async fn an_incremental_sync_reads_only_what_changed(backend: Backend) {
         .exec(&app.service.db)
         .await
         .unwrap();
-    let data = admin.execute(&ops::start_sync(), incremental).await.unwrap().ok().unwrap();
-    assert_eq!(data["startSync"]["mode"], "FULL");
-    app.follow(&admin, data["startSync"]["id"].as_str().unwrap()).await;
+    let started = start_incremental(&admin, &connection_id).await;
+    assert_eq!(started["mode"], "FULL");
+    app.follow(&admin, started["id"].as_str().unwrap()).await;
     app.stop().await;
 }
 
@@ -163,13 +163,7 @@ async fn an_incremental_sync_moves_a_rehire_to_their_new_record(backend: Backend
         t.company.employees.push(sandbox::Employee { id: 6000, job_title: "Returning Expert".into(), ..old.clone() });
         old.work_email.unwrap()
     });
-    let data = admin
-        .execute(&ops::start_sync(), json!({ "id": connection_id, "mode": "INCREMENTAL" }))
-        .await
-        .unwrap()
-        .ok()
-        .unwrap();
-    let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
+    let run_id = start_incremental(&admin, &connection_id).await["id"].as_str().unwrap().to_string();
     app.follow(&admin, &run_id).await;
     let run = app.run(&admin, &run_id).await;
     assert_eq!(run["mode"], "INCREMENTAL");
