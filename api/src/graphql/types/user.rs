@@ -105,13 +105,16 @@ pub struct UserSource {
 
 #[Object]
 impl UserSource {
-    /// Integration details are for admins on the paid plan; others get FORBIDDEN here.
-    async fn connection(&self, ctx: &Context<'_>) -> ApiResult<Connection> {
-        ctx.integrations_admin()?;
+    /// Integration details are for admins on the paid plan; null for everyone else, so a
+    /// member's profile query succeeds whole.
+    async fn connection(&self, ctx: &Context<'_>) -> ApiResult<Option<Connection>> {
+        if ctx.integrations_admin().is_err() {
+            return Ok(None);
+        }
         let model = connections::find(&ctx.api().env.db, &self.workspace_id, self.source.connection_id)
             .await
             .map_err(ApiError::from)?;
-        Ok(Connection(model))
+        Ok(Some(Connection(model)))
     }
     async fn remote_id(&self) -> &str {
         &self.source.remote_id
