@@ -2,17 +2,23 @@
 //! each walks the flow exactly as a frontend does and none keeps its own copy of it.
 
 use anyhow::Context as _;
+use sandbox::SampleCredentials;
 use serde_json::{json, Value};
 
 use crate::client::GraphqlClient;
 use crate::operations as ops;
 
-/// Connects a BambooHR tenant with an API key; answers the `connectWithApiKey` payload.
-pub async fn connect_bamboohr(client: &GraphqlClient, subdomain: &str, api_key: &str) -> anyhow::Result<Value> {
-    let input = json!({ "input": { "providerId": "bamboohr", "subdomain": subdomain, "apiKey": api_key,
-        "adminConfirmed": true, "termsAccepted": true } });
-    let data = client.execute(ops::CONNECT_WITH_API_KEY, input).await?.ok()?;
+/// Connects a tenant with the API-key form; answers the `connectWithApiKey` payload.
+pub async fn connect(client: &GraphqlClient, credentials: &SampleCredentials) -> anyhow::Result<Value> {
+    let data = client.execute(ops::CONNECT_WITH_API_KEY, connect_input(credentials)).await?.ok()?;
     Ok(data["connectWithApiKey"].clone())
+}
+
+/// `connectWithApiKey`'s variables for `credentials`, with both confirmations given.
+pub fn connect_input(credentials: &SampleCredentials) -> Value {
+    json!({ "input": { "providerId": credentials.provider_id, "subdomain": credentials.subdomain,
+        "apiKey": credentials.api_key, "apiSecret": credentials.api_secret,
+        "adminConfirmed": true, "termsAccepted": true } })
 }
 
 /// The entries of the connection's latest mapping (the suggestion before the first save).

@@ -33,7 +33,7 @@ pub struct Config {
     pub redis_prefix: String,
     pub jwt_secret: SecretString,
     pub encryption_key: SecretString,
-    /// Provider id → endpoint overrides and OAuth app (`BAMBOOHR_API_BASE`, ...).
+    /// Provider id → endpoint overrides, OAuth app and operator key (`BAMBOOHR_API_BASE`, ...).
     pub providers: HashMap<String, ProviderEndpoints>,
     /// Records merged per transaction and checkpoint.
     pub sync_page_size: usize,
@@ -95,8 +95,12 @@ impl Config {
                     (Some(client_id), Some(secret)) => Some(OAuthApp { client_id, client_secret: secret.into() }),
                     _ => None,
                 };
-                let endpoints =
-                    ProviderEndpoints { api_base: var("API_BASE"), oauth_base: var("OAUTH_BASE"), oauth_app };
+                let endpoints = ProviderEndpoints {
+                    api_base: var("API_BASE"),
+                    oauth_base: var("OAUTH_BASE"),
+                    oauth_app,
+                    operator_key: var("API_KEY").map(Into::into),
+                };
                 (id.to_string(), endpoints)
             })
             .collect();

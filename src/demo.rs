@@ -1,4 +1,4 @@
-//! `directory-sync demo`: a sandbox BambooHR tenant and the service in one process, walked
+//! `directory-sync demo`: a sandbox tenant of one provider and the service in one process, walked
 //! through the whole admin flow over the real GraphQL HTTP and WebSocket API.
 
 use std::time::Instant;
@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use api::{Plan, Role};
-use sandbox::{Company, Sandbox, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET};
+use sandbox::{Company, Sandbox};
 
 use crate::admin_flow;
 use crate::client::GraphqlClient;
@@ -16,38 +16,47 @@ use crate::config::Config;
 use crate::operations as ops;
 use crate::service::{Roles, RunningService, Tuning};
 
-pub async fn run(employees: u32) -> anyhow::Result<()> {
+/// Runs the demo against a sandbox tenant of `provider_id` with `employees` people.
+pub async fn run(provider_id: &str, employees: u32) -> anyhow::Result<()> {
     let started = Instant::now();
+    anyhow::ensure!(
+        sandbox::fake(provider_id).is_some(),
+        "no such provider: {provider_id} (see `directory-sync sandbox`)"
+    );
     let sandbox = Sandbox::start().await?;
-    let api_key = sandbox.add_bamboohr_tenant("acme", Company::generate("acme.example", employees, 7));
+    let credentials = sandbox.add_tenant(provider_id, "acme", Company::generate("acme.example", employees, 7));
     let data_dir = std::env::temp_dir().join(format!("directory-sync-demo-{}", uuid::Uuid::new_v4()));
-    let api_base = sandbox.bamboohr_api_base();
-    let oauth_base = sandbox.bamboohr_oauth_base();
     let dir = data_dir.display().to_string();
+    let settings = sandbox.settings();
     let config = Config::from_lookup(|name| match name {
         "BIND_ADDR" => Some("127.0.0.1:0".into()),
         "DATA_DIR" => Some(dir.clone()),
-        "BAMBOOHR_API_BASE" => Some(api_base.clone()),
-        "BAMBOOHR_OAUTH_BASE" => Some(oauth_base.clone()),
-        "BAMBOOHR_CLIENT_ID" => Some(OAUTH_CLIENT_ID.into()),
-        "BAMBOOHR_CLIENT_SECRET" => Some(OAUTH_CLIENT_SECRET.into()),
-        _ => None,
+        other => settings.iter().find(|(k, _)| k == other).map(|(_, v)| v.clone()),
     })?;
     let service =
         RunningService::start(&config, Roles { api: true, worker: true }, Tuning::from_config(&config)).await?;
     let url = service.url.clone().context("the API is not running")?;
     let token = service.keys.mint("demo-admin", "demo", Role::Admin, Plan::Paid, chrono::Duration::hours(1));
     let client = GraphqlClient::new(&url, Some(token));
-    println!("directory-sync demo: API at {url}, sandbox BambooHR tenant 'acme' with {employees} employees\n");
+    println!("directory-sync demo: API at {url}, sandbox {provider_id} tenant 'acme' with {employees} employees\n");
 
-    let providers = client.execute(ops::PROVIDERS, json!({ "search": "bamboo" })).await?.ok()?;
+    let providers = client.execute(ops::PROVIDERS, json!({ "search": provider_id })).await?.ok()?;
     let provider = &providers["providers"][0];
     println!(
-        "1-2. Catalogue search \"bamboo\": {} ({}), sign-in: {}",
-        provider["name"], provider["category"], provider["authMethods"]
+        "1-2. Catalogue search \"{provider_id}\": {} ({}), sign-in: {}, asks for: {}",
+        provider["name"],
+        provider["category"],
+        provider["authMethods"],
+        provider["credentialFields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f["label"].as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
 
-    let connection = admin_flow::connect_bamboohr(&client, "acme", &api_key).await?;
+    let connection = admin_flow::connect(&client, &credentials).await?;
     let connection_id = connection["id"].as_str().context("connection id")?.to_string();
     println!("3.   Connected with an API key ({}), status {}", connection["credentialHint"], connection["status"]);
 

@@ -37,8 +37,19 @@ enum Command {
     Worker,
     /// Apply database migrations.
     Migrate,
-    /// Walk the whole flow against a built-in sample BambooHR tenant.
+    /// Walk the whole flow against a built-in sample tenant of one provider.
     Demo {
+        /// The catalogue id of the provider to connect (bamboohr, personio, ...).
+        #[arg(long, default_value = "bamboohr")]
+        provider: String,
+        #[arg(long, default_value_t = 200)]
+        employees: u32,
+    },
+    /// Serve every provider's fake on one port, with a sample company at each, and print the
+    /// configuration and credentials to try the whole flow by hand against `serve`.
+    Sandbox {
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        bind: std::net::SocketAddr,
         #[arg(long, default_value_t = 200)]
         employees: u32,
     },
@@ -117,7 +128,8 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Demo { employees } => directory_sync::demo::run(employees).await,
+        Command::Demo { provider, employees } => directory_sync::demo::run(&provider, employees).await,
+        Command::Sandbox { bind, employees } => directory_sync::sandbox_server::run(bind, employees).await,
         Command::Bench { employees, repeat, stores, subscribers, fanout_employees, postgres_url, redis_url } => {
             let fanout = (subscribers > 0).then_some(FanoutOptions { subscribers, employees: fanout_employees });
             let servers = Servers { postgres_url, redis_url };

@@ -3,6 +3,7 @@
 pub const PROVIDERS: &str = r#"query($search: String, $category: ProviderCategory) {
   providers(search: $search, category: $category) {
     id name category logoUrl authMethods subdomainLabel apiKeyInstructions readPermissions termsUrl
+    credentialFields { key label secret help }
   }
 }"#;
 
@@ -11,12 +12,16 @@ pub const CONNECT_WITH_API_KEY: &str = r#"mutation($input: ConnectWithApiKeyInpu
 }"#;
 
 pub const BEGIN_CREDENTIAL_CONNECTION: &str = r#"mutation($input: BeginCredentialConnectionInput!) {
-  beginCredentialConnection(input: $input) { authorizationUrl connection { id status } }
+  beginCredentialConnection(input: $input) { authorizationUrl linkToken connection { id status } }
+}"#;
+
+pub const COMPLETE_CREDENTIAL_CONNECTION: &str = r#"mutation($id: ID!, $publicToken: String!) {
+  completeCredentialConnection(connectionId: $id, publicToken: $publicToken) { id status statusMessage linkedSystem }
 }"#;
 
 pub const CONNECTION: &str = r#"query($id: ID!) {
   connection(id: $id) {
-    id status statusMessage credentialHint resyncRequired
+    id status statusMessage credentialHint linkedSystem resyncRequired
     accessibleData { name fields { key label type } }
     fieldMapping { version status entries { internalField externalField } savedAt confirmedAt }
     confirmedMapping { version status }

@@ -137,7 +137,9 @@ impl From<ProviderError> for ApiError {
             ProviderError::AccessDisabled(_) => ErrorCode::ThirdPartyAccessDisabled,
             ProviderError::UnknownTenant(_) => ErrorCode::InvalidSubdomain,
             ProviderError::RateLimited { .. } => ErrorCode::RateLimited,
-            ProviderError::Unreachable(_) | ProviderError::BadResponse(_) => ErrorCode::ProviderUnreachable,
+            ProviderError::Unreachable(_) | ProviderError::BadResponse(_) | ProviderError::NotReady(_) => {
+                ErrorCode::ProviderUnreachable
+            }
             ProviderError::NotConfigured(_) => ErrorCode::ValidationFailed,
             ProviderError::Buffer(_) => ErrorCode::Internal,
         };

@@ -15,6 +15,8 @@ pub struct Model {
     /// AES-256-GCM sealed credentials (nonce || ciphertext); never leaves the server.
     pub credentials_ciphertext: Option<Vec<u8>>,
     pub credential_hint: Option<String>,
+    /// Which system a bridge's linked account is ("BambooHR" behind Merge); `None` otherwise.
+    pub linked_system: Option<String>,
     /// SHA-256 of the OAuth `state` while an authorization is pending.
     pub oauth_state: Option<String>,
     pub schedule_enabled: bool,

@@ -9,6 +9,7 @@ mod m20261126_000004_create_sync_run;
 mod m20261126_000005_create_sync_issue;
 mod m20261126_000006_create_directory_user;
 mod m20261126_000007_create_user_source;
+mod m20261201_000008_add_connection_linked_system;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_create_sync_issue::Migration),
             Box::new(m20261126_000006_create_directory_user::Migration),
             Box::new(m20261126_000007_create_user_source::Migration),
+            Box::new(m20261201_000008_add_connection_linked_system::Migration),
         ]
     }
 }

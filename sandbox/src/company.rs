@@ -1,30 +1,66 @@
-//! Generated companies: departments, a manager tree, leavers, and a few bad records.
+//! Generated companies, in no provider's terms: departments, a manager tree, people on leave or
+//! about to start, leavers, and a few bad records. Each fake renders them in its own wire format.
 
+use chrono::NaiveDate;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// One employee as the sandbox stores them.
+/// Where a person stands with the company.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Employment {
+    /// Hired, not started yet.
+    Onboarding,
+    Employed,
+    /// Employed, away for a while (parental leave, sabbatical).
+    OnLeave,
+    /// Left the company.
+    Left,
+}
+
+/// One employee.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Employee {
     pub id: u32,
     pub first_name: String,
     pub last_name: String,
     pub work_email: Option<String>,
+    pub personal_email: Option<String>,
     pub job_title: String,
     pub department: String,
     pub division: String,
     pub location: String,
-    /// "Active" or "Inactive", as BambooHR says.
-    pub status: String,
-    /// `YYYY-MM-DD`, or BambooHR's `0000-00-00` for none.
-    pub hire_date: String,
-    pub supervisor_eid: Option<u32>,
+    pub employment: Employment,
+    pub hire_date: Option<NaiveDate>,
+    pub termination_date: Option<NaiveDate>,
+    pub manager_id: Option<u32>,
 }
 
 impl Employee {
+    /// Still with the company: the directory lists them as active.
     pub fn is_active(&self) -> bool {
-        self.status == "Active"
+        self.employment != Employment::Left
     }
+
+    /// Makes them a leaver as of today.
+    pub fn leave(&mut self) {
+        self.employment = Employment::Left;
+        self.termination_date = Some(chrono::Utc::now().date_naive());
+    }
+}
+
+/// What a fake can be told to withhold, as when the API user may not read it: every fake knows
+/// which of its fields carry each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Attribute {
+    FirstName,
+    LastName,
+    WorkEmail,
+    JobTitle,
+    Department,
+    Location,
+    Employment,
+    HireDate,
+    Manager,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -77,8 +113,9 @@ const LOCATIONS: &[&str] = &["Berlin", "London", "New York", "Lisbon", "Remote"]
 impl Company {
     /// A deterministic company of `size` employees. Employee 1 is the CEO, the next few head
     /// departments, everyone else reports to someone earlier in their department. Every 20th
-    /// employee has left (Inactive), every 97th has no work email, every 151st reuses the
-    /// previous employee's email in upper case.
+    /// employee has left, every 23rd is on leave and every 31st has not started yet; every 97th
+    /// has no work email, every 151st reuses the previous employee's email in upper case, and
+    /// every 50th (from the 7th) has no hire date.
     pub fn generate(domain: &str, size: u32, seed: u64) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut employees: Vec<Employee> = Vec::with_capacity(size as usize);
@@ -86,7 +123,7 @@ impl Company {
         for id in 1..=size {
             let first = FIRST[rng.random_range(0..FIRST.len())];
             let last = LAST[rng.random_range(0..LAST.len())];
-            let (dept, supervisor, title) = if id == 1 {
+            let (dept, manager, title) = if id == 1 {
                 (0, None, "Chief Executive Officer".to_string())
             } else if (id as usize) <= DEPARTMENTS.len() + 1 {
                 let dept = id as usize - 2;
@@ -94,9 +131,9 @@ impl Company {
             } else {
                 let dept = rng.random_range(0..DEPARTMENTS.len());
                 let pool = &members[dept];
-                let supervisor = pool[rng.random_range(0..pool.len().min(8))];
+                let manager = pool[rng.random_range(0..pool.len().min(8))];
                 let titles = DEPARTMENTS[dept].2;
-                (dept, Some(supervisor), titles[rng.random_range(0..titles.len())].to_string())
+                (dept, Some(manager), titles[rng.random_range(0..titles.len())].to_string())
             };
             if id > 1 {
                 members[dept].push(id);
@@ -108,28 +145,34 @@ impl Company {
             } else {
                 Some(format!("{}.{}.{id}@{domain}", first.to_lowercase(), last.to_lowercase()))
             };
-            let hire_date = if id % 50 == 7 {
-                "0000-00-00".to_string()
-            } else {
-                format!(
-                    "20{:02}-{:02}-{:02}",
-                    rng.random_range(10..26),
-                    rng.random_range(1..13),
-                    rng.random_range(1..29)
-                )
+            let hire_date = (id % 50 != 7)
+                .then(|| {
+                    let year = rng.random_range(2010..2026);
+                    NaiveDate::from_ymd_opt(year, rng.random_range(1..13), rng.random_range(1..29))
+                })
+                .flatten();
+            let employment = match id {
+                id if id % 20 == 0 => Employment::Left,
+                id if id % 23 == 0 => Employment::OnLeave,
+                id if id % 31 == 0 => Employment::Onboarding,
+                _ => Employment::Employed,
             };
             employees.push(Employee {
                 id,
                 first_name: first.to_string(),
                 last_name: last.to_string(),
                 work_email: email,
+                personal_email: Some(format!("{}{id}@home.example", first.to_lowercase())),
                 job_title: title,
                 department: DEPARTMENTS[dept].0.to_string(),
                 division: DEPARTMENTS[dept].1.to_string(),
                 location: LOCATIONS[rng.random_range(0..LOCATIONS.len())].to_string(),
-                status: if id % 20 == 0 { "Inactive" } else { "Active" }.to_string(),
+                employment,
+                termination_date: (employment == Employment::Left)
+                    .then(|| hire_date.map(|d| d + chrono::Duration::days(400)))
+                    .flatten(),
                 hire_date,
-                supervisor_eid: supervisor,
+                manager_id: manager,
             });
         }
         Self { domain: domain.to_string(), employees }

@@ -1,4 +1,5 @@
-//! Faults a tenant answers with instead of its data, in order, one per request.
+//! Faults a tenant answers with instead of its data, in order, one per request. They mean the
+//! same for every fake; each renders them in its own provider's wire format.
 
 use std::time::Duration;
 
@@ -10,8 +11,8 @@ pub enum Fault {
     RateLimited { retry_after_secs: u64 },
     /// Answer normally, after a delay.
     Slow(Duration),
-    /// Start the custom report's answer, then break the connection off after this many
-    /// employees, as a dropped connection or a proxy timeout does mid-download. Other endpoints
-    /// answer normally.
-    BreakOff { after_employees: usize },
+    /// The next answer that lists records starts normally, then the connection breaks off after
+    /// this many records of it, as a dropped connection or a proxy timeout does mid-download.
+    /// Requests that list no records (sign-in, field lists) pass it by.
+    BreakOff { after_records: usize },
 }

@@ -1,12 +1,17 @@
-//! Simulated provider tenants for the demo, tests and benchmarks. Each fake speaks its
-//! provider's documented wire format (paths, auth, JSON shapes, errors, rate limiting) so the
-//! real connectors run against it unchanged; only the base URL differs.
+//! Simulated provider tenants for the demo, tests, benchmarks and frontend development. Each
+//! fake speaks its provider's documented wire format (paths, auth, JSON shapes, pagination,
+//! errors, rate limits) so the real connectors run against it unchanged; only the base URL
+//! differs. All fakes serve one provider-neutral [`Tenant`] model, listed once in [`FAKES`] as
+//! the catalogue lists providers, each under its own path (`/bamboohr`, `/personio`, ...).
 //!
-//! Faults can be injected per tenant: error answers, 429 with `Retry-After`, slow answers.
+//! Faults are injected per tenant and mean the same for every fake: error answers, 429 with
+//! `Retry-After`, slow answers, an answer broken off mid-way, a provider down mid-fetch.
 
 pub mod bamboohr;
 pub mod company;
 mod faults;
+mod tenant;
+mod wire;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -14,12 +19,50 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::{dev::ServerHandle, web, App, HttpServer};
 
-pub use company::{Company, Employee};
+pub use company::{Attribute, Company, Employee, Employment};
 pub use faults::Fault;
+pub use tenant::{Quota, Tenant};
 
 /// The OAuth application every sandbox tenant accepts.
 pub const OAUTH_CLIENT_ID: &str = "sandbox-client";
 pub const OAUTH_CLIENT_SECRET: &str = "sandbox-secret";
+
+/// A fake of one provider's API.
+pub trait FakeProvider: Send + Sync {
+    /// The catalogue id of the provider it fakes; also the path it is served under.
+    fn id(&self) -> &'static str;
+
+    /// Its routes, relative to its own path.
+    fn routes(&self, cfg: &mut web::ServiceConfig);
+
+    /// The service's configuration pointing its connector at this fake, served at `base`.
+    fn settings(&self, base: &str) -> Vec<(String, String)>;
+
+    /// What an admin types into the API-key form to connect `tenant`.
+    fn credentials(&self, tenant: &Tenant) -> SampleCredentials;
+
+    /// The request quota the provider documents, for tenants that enforce it.
+    fn quota(&self) -> Option<Quota>;
+}
+
+/// Every fake this sandbox serves, one per catalogue provider.
+pub static FAKES: &[&dyn FakeProvider] = &[&bamboohr::BambooHr];
+
+/// The fake of provider `id`.
+pub fn fake(id: &str) -> Option<&'static dyn FakeProvider> {
+    FAKES.iter().copied().find(|f| f.id() == id)
+}
+
+/// The API-key form's values for one tenant (`connectWithApiKey`'s input).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleCredentials {
+    pub provider_id: &'static str,
+    pub subdomain: Option<String>,
+    pub api_key: String,
+    pub api_secret: Option<String>,
+}
+
+pub(crate) type Tenants = Arc<Mutex<HashMap<String, Tenant>>>;
 
 /// A running sandbox server with its tenants.
 pub struct Sandbox {
@@ -28,20 +71,26 @@ pub struct Sandbox {
     handle: ServerHandle,
 }
 
-pub(crate) type Tenants = Arc<Mutex<HashMap<String, bamboohr::Tenant>>>;
-
 impl Sandbox {
     /// Starts the server on an ephemeral loopback port.
     pub async fn start() -> std::io::Result<Self> {
+        Self::start_on(TcpListener::bind("127.0.0.1:0")?).await
+    }
+
+    /// Starts the server on `listener`.
+    pub async fn start_on(listener: TcpListener) -> std::io::Result<Self> {
         let tenants: Tenants = Arc::default();
-        let listener = TcpListener::bind("127.0.0.1:0")?;
         let url = format!("http://{}", listener.local_addr()?);
         let data = web::Data::new(tenants.clone());
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).configure(bamboohr::routes))
-            .workers(1)
-            .disable_signals()
-            .listen(listener)?
-            .run();
+        let server = HttpServer::new(move || {
+            FAKES.iter().fold(App::new().app_data(data.clone()), |app, fake| {
+                app.service(web::scope(&format!("/{}", fake.id())).configure(|cfg| fake.routes(cfg)))
+            })
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)?
+        .run();
         let handle = server.handle();
         tokio::spawn(server);
         Ok(Self { url, tenants, handle })
@@ -51,29 +100,37 @@ impl Sandbox {
         &self.url
     }
 
-    /// Value for `BAMBOOHR_API_BASE`.
-    pub fn bamboohr_api_base(&self) -> String {
-        format!("{}/api/gateway.php", self.url)
+    /// Configuration pointing every connector at its fake (`BAMBOOHR_API_BASE`, ...).
+    pub fn settings(&self) -> Vec<(String, String)> {
+        FAKES.iter().flat_map(|fake| fake.settings(&format!("{}/{}", self.url, fake.id()))).collect()
     }
 
-    /// Value for `BAMBOOHR_OAUTH_BASE` (`{subdomain}` is substituted by the connector).
-    pub fn bamboohr_oauth_base(&self) -> String {
-        format!("{}/oauth/{{subdomain}}", self.url)
+    /// Adds a company named `name` at provider `provider_id`; answers how to connect it.
+    ///
+    /// # Panics
+    /// When no fake serves `provider_id`, or a tenant is already called `name`.
+    pub fn add_tenant(&self, provider_id: &str, name: &str, company: Company) -> SampleCredentials {
+        let fake = fake(provider_id).unwrap_or_else(|| panic!("the sandbox has no fake of {provider_id}"));
+        let tenant = Tenant::new(name, fake.id(), company);
+        let credentials = fake.credentials(&tenant);
+        let mut tenants = self.tenants.lock().expect("tenants lock");
+        assert!(!tenants.contains_key(name), "a sandbox tenant is already called {name}");
+        tenants.insert(name.to_string(), tenant);
+        credentials
     }
 
-    /// Adds a BambooHR company at `subdomain`; answers its API key.
-    pub fn add_bamboohr_tenant(&self, subdomain: &str, company: Company) -> String {
-        let tenant = bamboohr::Tenant::new(company);
-        let key = tenant.api_key.clone();
-        self.tenants.lock().expect("tenants lock").insert(subdomain.to_string(), tenant);
-        key
+    /// The API-key form's values for tenant `name`.
+    pub fn credentials(&self, name: &str) -> SampleCredentials {
+        let tenants = self.tenants.lock().expect("tenants lock");
+        let tenant = tenants.get(name).expect("no such sandbox tenant");
+        fake(tenant.provider).expect("every tenant's provider has a fake").credentials(tenant)
     }
 
     /// Changes a tenant: its employees, its faults, its API access. Employees added, changed or
-    /// removed here are stamped as changed now, for the change feed.
-    pub fn with_tenant<T>(&self, subdomain: &str, change: impl FnOnce(&mut bamboohr::Tenant) -> T) -> T {
+    /// removed here are stamped as changed now, for change feeds.
+    pub fn with_tenant<T>(&self, name: &str, change: impl FnOnce(&mut Tenant) -> T) -> T {
         let mut tenants = self.tenants.lock().expect("tenants lock");
-        let tenant = tenants.get_mut(subdomain).expect("no such sandbox tenant");
+        let tenant = tenants.get_mut(name).expect("no such sandbox tenant");
         let answer = change(tenant);
         tenant.record_changes();
         answer

@@ -31,7 +31,7 @@ struct Followed {
 }
 
 pub async fn run(options: &FanoutOptions, store: Store, servers: &Servers) -> anyhow::Result<()> {
-    let bench = BenchService::start(store, options.employees, servers).await?;
+    let bench = BenchService::start("bamboohr", store, options.employees, servers).await?;
     let idle_until = Instant::now() + Duration::from_secs(2);
     let idle = users_latencies(bench.client.clone(), move || Instant::now() < idle_until).await?;
 

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use api::{Plan, Role};
 use entity::{connection, directory_user};
-use sandbox::{Company, Sandbox};
+use sandbox::{Company, SampleCredentials, Sandbox};
 use worker::credentials::{CredentialCipher, Credentials};
 use worker::mapping::{apply_mapping, suggest_mapping, MappedUser};
 use worker::providers::catalogue::{self, ProviderRegistry};
@@ -154,7 +154,7 @@ pub(crate) struct BenchService {
     pub service: RunningService,
     pub client: GraphqlClient,
     pub config: Config,
-    pub api_key: String,
+    pub credentials: SampleCredentials,
     pub connection_id: String,
     data_dir: std::path::PathBuf,
     postgres: Option<(String, String)>,
@@ -166,10 +166,11 @@ impl BenchService {
     /// The sandbox tenant's subdomain.
     pub const TENANT: &'static str = "bench";
 
-    pub async fn start(store: Store, employees: u32, servers: &Servers) -> anyhow::Result<Self> {
+    pub async fn start(provider_id: &str, store: Store, employees: u32, servers: &Servers) -> anyhow::Result<Self> {
         let postgres_url = servers.postgres_url.as_str();
         let sandbox = Sandbox::start().await?;
-        let api_key = sandbox.add_bamboohr_tenant(Self::TENANT, Company::generate("bench.example", employees, 3));
+        let credentials =
+            sandbox.add_tenant(provider_id, Self::TENANT, Company::generate("bench.example", employees, 3));
         let data_dir = std::env::temp_dir().join(format!("directory-sync-bench-{}", uuid::Uuid::new_v4()));
         let (database_url, postgres) = match store {
             Store::Sqlite => (None, None),
@@ -182,7 +183,7 @@ impl BenchService {
             }
         };
         let dir = data_dir.display().to_string();
-        let api_base = sandbox.bamboohr_api_base();
+        let settings = sandbox.settings();
         let production = store == Store::Postgres;
         let (redis_prefix, jwt_secret, encryption_key) = (
             format!("ds_bench_{}", uuid::Uuid::new_v4().simple()),
@@ -197,10 +198,9 @@ impl BenchService {
             "REDIS_PREFIX" => Some(redis_prefix.clone()),
             "JWT_SECRET" if production => Some(jwt_secret.clone()),
             "ENCRYPTION_KEY" if production => Some(encryption_key.clone()),
-            "BAMBOOHR_API_BASE" => Some(api_base.clone()),
             // Tuning (SYNC_PAGE_SIZE, ...) comes from the environment, as for `serve`.
             name if name.starts_with("SYNC_") => std::env::var(name).ok(),
-            _ => None,
+            other => settings.iter().find(|(k, _)| k == other).map(|(_, v)| v.clone()),
         })?;
         if !config.is_embedded_database() {
             service::migrate(&service::connect_database(&config.database_url).await?).await?;
@@ -211,12 +211,12 @@ impl BenchService {
             service.url.as_deref().context("API url")?,
             Some(service.keys.mint("bench", "bench", Role::Admin, Plan::Paid, chrono::Duration::hours(4))),
         );
-        let connection = admin_flow::connect_bamboohr(&client, Self::TENANT, &api_key).await?;
+        let connection = admin_flow::connect(&client, &credentials).await?;
         let connection_id = connection["id"].as_str().context("connection id")?.to_string();
         let suggested = admin_flow::current_mapping(&client, &connection_id).await?;
         admin_flow::save_and_confirm(&client, &connection_id, suggested).await?;
         let redis = production.then(|| (servers.redis_url.clone(), redis_prefix));
-        Ok(Self { sandbox, service, client, config, api_key, connection_id, data_dir, postgres, redis })
+        Ok(Self { sandbox, service, client, config, credentials, connection_id, data_dir, postgres, redis })
     }
 
     pub async fn stop(self) -> anyhow::Result<()> {
@@ -240,7 +240,7 @@ fn reset_peak_rss() {
 }
 
 async fn run_case(store: Store, employees: u32, servers: &Servers) -> anyhow::Result<Case> {
-    let bench = BenchService::start(store, employees, servers).await?;
+    let bench = BenchService::start("bamboohr", store, employees, servers).await?;
     let (client, db) = (&bench.client, &bench.service.db);
     reset_peak_rss();
     let rss_before = memory_mib("VmRSS:");
@@ -252,7 +252,7 @@ async fn run_case(store: Store, employees: u32, servers: &Servers) -> anyhow::Re
     let resync_user_writes =
         directory_user::Entity::find().filter(directory_user::Column::UpdatedAt.gt(written_before)).count(db).await?;
     let connection_uuid = uuid::Uuid::parse_str(&bench.connection_id)?;
-    let (baseline_fetch, baseline_insert) = baseline(&bench.config, db, &bench.api_key, connection_uuid).await?;
+    let (baseline_fetch, baseline_insert) = baseline(&bench.config, db, &bench.credentials, connection_uuid).await?;
     let case = Case {
         store,
         employees,
@@ -296,15 +296,18 @@ async fn latest_user_write(db: &sea_orm::DatabaseConnection) -> anyhow::Result<c
 async fn baseline(
     config: &Config,
     db: &sea_orm::DatabaseConnection,
-    api_key: &str,
+    credentials: &SampleCredentials,
     connection_id: uuid::Uuid,
 ) -> anyhow::Result<(Duration, Duration)> {
     let registry = ProviderRegistry::new(ProviderHttp::new(RetryPolicy::default()), config.providers.clone());
-    let provider = catalogue::find("bamboohr").context("bamboohr")?;
+    let provider = catalogue::find(credentials.provider_id).context("the provider")?;
     let connector = provider.connector(
-        &registry.context("bamboohr"),
-        Some(BenchService::TENANT),
-        &Credentials::ApiKey { key: api_key.to_string().into(), secret: None },
+        &registry.context(credentials.provider_id),
+        credentials.subdomain.as_deref(),
+        &Credentials::ApiKey {
+            key: credentials.api_key.clone().into(),
+            secret: credentials.api_secret.clone().map(Into::into),
+        },
     )?;
     let available: Vec<String> = connector.discover_fields().await?.into_iter().map(|f| f.key).collect();
     let mapping = suggest_mapping(provider.info(), &available);

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use api::{Plan, Role};
+use directory_sync::admin_flow;
 use directory_sync::client::GraphqlClient;
 use directory_sync::operations as ops;
 
@@ -45,7 +46,7 @@ async fn integrations_need_a_signed_in_admin_on_the_paid_plan(backend: Backend) 
         let response = client.execute(query, json!({})).await.unwrap();
         assert_eq!(response.error_code(), Some(code), "{:?}", response.errors);
     }
-    let connect = json!({ "input": { "providerId": "bamboohr", "subdomain": "acme", "apiKey": app.api_key, "adminConfirmed": true, "termsAccepted": true } });
+    let connect = admin_flow::connect_input(&app.credentials);
     let response = free_admin.execute(ops::CONNECT_WITH_API_KEY, connect).await.unwrap();
     assert_eq!(response.error_code(), Some("PAID_PLAN_REQUIRED"));
     // Members still read the directory.

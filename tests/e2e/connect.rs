@@ -25,16 +25,19 @@ async fn a_verified_key_is_stored_encrypted_and_never_returned(backend: Backend)
     let data = admin.execute(ops::CONNECTION, json!({ "id": connection_id })).await.unwrap().ok().unwrap();
     let connection = &data["connection"];
     assert_eq!(connection["status"], "CONNECTED");
-    let tail = &app.api_key[app.api_key.len() - 4..];
+    let tail = &app.credentials.api_key[app.credentials.api_key.len() - 4..];
     assert_eq!(connection["credentialHint"], format!("…{tail}"));
-    assert!(!data.to_string().contains(&app.api_key), "the API never returns the key");
+    assert!(!data.to_string().contains(&app.credentials.api_key), "the API never returns the key");
     let categories: Vec<&str> =
         connection["accessibleData"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(categories, ["Employees", "Employment"]);
 
     let stored = entity::connection::Entity::find().all(&app.service.db).await.unwrap();
     let sealed = stored[0].credentials_ciphertext.as_ref().unwrap();
-    assert!(!sealed.windows(app.api_key.len()).any(|w| w == app.api_key.as_bytes()), "the key is encrypted at rest");
+    assert!(
+        !sealed.windows(app.credentials.api_key.len()).any(|w| w == app.credentials.api_key.as_bytes()),
+        "the key is encrypted at rest"
+    );
     // Reconnecting the same tenant (a rotated key) updates the connection instead of adding one.
     assert_eq!(app.connect(&admin).await, connection_id);
     app.stop().await;
@@ -44,7 +47,8 @@ async fn bad_subdomains_are_rejected_before_calling_the_provider(backend: Backen
     let app = TestApp::spawn(backend).await;
     let admin = app.admin();
     for subdomain in ["acme corp", "acme!", "", "acme.bamboohr.com"] {
-        let response = admin.execute(ops::CONNECT_WITH_API_KEY, input(subdomain, &app.api_key)).await.unwrap();
+        let response =
+            admin.execute(ops::CONNECT_WITH_API_KEY, input(subdomain, &app.credentials.api_key)).await.unwrap();
         assert_eq!(response.error_code(), Some("INVALID_SUBDOMAIN"), "{subdomain:?}: {:?}", response.errors);
         assert_eq!(response.error_extension("field"), Some(&json!("subdomain")));
         let message = response.errors[0]["message"].as_str().unwrap();
@@ -67,16 +71,16 @@ async fn provider_answers_become_error_codes(backend: Backend) {
         }
     };
     check("acme", "wrong-key-0000".into(), "INVALID_CREDENTIALS").await;
-    check("globex", app.api_key.clone(), "INVALID_SUBDOMAIN").await;
+    check("globex", app.credentials.api_key.clone(), "INVALID_SUBDOMAIN").await;
     app.sandbox.with_tenant("acme", |t| t.api_access_enabled = false);
-    check("acme", app.api_key.clone(), "THIRD_PARTY_ACCESS_DISABLED").await;
+    check("acme", app.credentials.api_key.clone(), "THIRD_PARTY_ACCESS_DISABLED").await;
     app.sandbox.with_tenant("acme", |t| {
         t.api_access_enabled = true;
         t.inject([Fault::Status(500), Fault::Status(503), Fault::Status(500)]);
     });
-    check("acme", app.api_key.clone(), "PROVIDER_UNREACHABLE").await;
+    check("acme", app.credentials.api_key.clone(), "PROVIDER_UNREACHABLE").await;
     app.sandbox.with_tenant("acme", |t| t.inject(vec![Fault::RateLimited { retry_after_secs: 0 }; 3]));
-    check("acme", app.api_key.clone(), "RATE_LIMITED").await;
+    check("acme", app.credentials.api_key.clone(), "RATE_LIMITED").await;
     // No connection was stored for any failed attempt.
     let connections = admin.execute("{ connections { id } }", json!({})).await.unwrap().ok().unwrap();
     assert_eq!(connections["connections"], json!([]));

@@ -89,7 +89,7 @@ async fn profiles_show_managers_reports_and_provenance(backend: Backend) {
     let head = &head["user"];
     assert_eq!(head["manager"]["displayName"], roots[0]["user"]["displayName"]);
     let reports =
-        app.sandbox.with_tenant("acme", |t| t.company.employees.iter().filter(|e| e.supervisor_eid == Some(2)).count());
+        app.sandbox.with_tenant("acme", |t| t.company.employees.iter().filter(|e| e.manager_id == Some(2)).count());
     assert_eq!(head["directReports"].as_array().unwrap().len(), reports);
     assert_eq!(head["source"]["remoteId"], "2");
     assert_eq!(head["source"]["connection"]["id"], connection_id.as_str());
@@ -121,7 +121,7 @@ async fn a_person_added_by_hand_is_adopted_not_duplicated(backend: Backend) {
     // A manager whose reports arrive on the same page (25 records), so they must be linked to
     // the adopted person, not to a person the sync meant to create.
     let employees = app.sandbox.with_tenant("acme", |t| t.company.employees.clone());
-    let reports_of = |id: u32| employees.iter().filter(move |e| e.supervisor_eid == Some(id));
+    let reports_of = |id: u32| employees.iter().filter(move |e| e.manager_id == Some(id));
     let manager = employees.iter().find(|m| m.id <= 25 && reports_of(m.id).any(|e| e.id <= 25)).unwrap();
     let email = manager.work_email.clone().unwrap();
     let manual_id = uuid::Uuid::now_v7();
@@ -167,7 +167,7 @@ async fn the_org_chart_survives_a_departed_ceo(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin();
     let connection_id = app.connect_and_map(&admin).await;
-    app.sandbox.with_tenant("acme", |t| t.company.employee_mut(1).status = "Inactive".into());
+    app.sandbox.with_tenant("acme", |t| t.company.employee_mut(1).leave());
     app.sync(&admin, &connection_id).await;
     let chart = admin.execute(ops::ORG_CHART, json!({ "depth": 2 })).await.unwrap().ok().unwrap();
     let roots: Vec<&str> =

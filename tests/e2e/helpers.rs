@@ -1,6 +1,6 @@
 //! `TestApp`: a fresh service per test, with its own database (SQLite file, or a PostgreSQL
-//! database), its own Redis key prefix, and its own sandbox BambooHR tenant, so tests run in
-//! parallel and twice in a row. [`on_both_backends!`] runs a test on the embedded parts and on
+//! database), its own Redis key prefix, and its own sandbox tenant (BambooHR unless a test picks
+//! another provider), so tests run in parallel and twice in a row. [`on_both_backends!`] runs a test on the embedded parts and on
 //! PostgreSQL + Redis.
 
 use std::path::{Path, PathBuf};
@@ -15,7 +15,7 @@ use directory_sync::client::GraphqlClient;
 use directory_sync::config::Config;
 use directory_sync::operations as ops;
 use directory_sync::service::{self, Roles, RunningService, Tuning};
-use sandbox::{Company, Sandbox, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET};
+use sandbox::{Company, SampleCredentials, Sandbox};
 use worker::providers::http::RetryPolicy;
 use worker::SyncSettings;
 
@@ -48,13 +48,15 @@ macro_rules! on_both_backends {
 
 pub struct TestOptions {
     pub backend: Backend,
+    /// The catalogue id of the provider whose sandbox tenant `acme` the test connects.
+    pub provider: &'static str,
     pub employees: u32,
     pub page_size: usize,
 }
 
 impl TestOptions {
     pub fn on(backend: Backend) -> Self {
-        Self { backend, employees: 60, page_size: 25 }
+        Self { backend, provider: "bamboohr", employees: 60, page_size: 25 }
     }
 }
 
@@ -84,7 +86,8 @@ pub struct TestApp {
     pub sandbox: Sandbox,
     pub url: String,
     pub workspace: String,
-    pub api_key: String,
+    /// What the admin types in to connect the tenant `acme`.
+    pub credentials: SampleCredentials,
     _cleanup: Cleanup,
 }
 
@@ -102,8 +105,7 @@ pub fn test_config(
     database_url: Option<String>,
     redis_prefix: Option<String>,
 ) -> Config {
-    let api_base = sandbox.bamboohr_api_base();
-    let oauth_base = sandbox.bamboohr_oauth_base();
+    let settings = sandbox.settings();
     let dir = data_dir.display().to_string();
     Config::from_lookup(|name| match name {
         "BIND_ADDR" => Some("127.0.0.1:0".into()),
@@ -113,11 +115,7 @@ pub fn test_config(
         "REDIS_PREFIX" => redis_prefix.clone(),
         "JWT_SECRET" => redis_prefix.as_ref().map(|_| "test-jwt-secret".to_string()),
         "ENCRYPTION_KEY" => redis_prefix.as_ref().map(|_| "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_string()),
-        "BAMBOOHR_API_BASE" => Some(api_base.clone()),
-        "BAMBOOHR_OAUTH_BASE" => Some(oauth_base.clone()),
-        "BAMBOOHR_CLIENT_ID" => Some(OAUTH_CLIENT_ID.into()),
-        "BAMBOOHR_CLIENT_SECRET" => Some(OAUTH_CLIENT_SECRET.into()),
-        _ => None,
+        other => settings.iter().find(|(k, _)| k == other).map(|(_, v)| v.clone()),
     })
     .expect("test configuration")
 }
@@ -149,7 +147,8 @@ impl TestApp {
     pub async fn spawn_with(options: TestOptions) -> Self {
         init_tracing();
         let sandbox = Sandbox::start().await.expect("sandbox starts");
-        let api_key = sandbox.add_bamboohr_tenant("acme", Company::generate("acme.example", options.employees, 11));
+        let credentials =
+            sandbox.add_tenant(options.provider, "acme", Company::generate("acme.example", options.employees, 11));
         let data_dir = std::env::temp_dir().join(unique("directory-sync-test"));
         let (postgres_database, database_url, redis_prefix) = match options.backend {
             Backend::Embedded => (None, None, None),
@@ -173,7 +172,7 @@ impl TestApp {
             sandbox,
             url,
             workspace: unique("ws"),
-            api_key,
+            credentials,
             _cleanup: Cleanup {
                 data_dir,
                 postgres_database,
@@ -198,7 +197,7 @@ impl TestApp {
 
     /// Connects the sandbox tenant with its API key; answers the connection id.
     pub async fn connect(&self, client: &GraphqlClient) -> String {
-        let connection = admin_flow::connect_bamboohr(client, "acme", &self.api_key).await.expect("connectWithApiKey");
+        let connection = admin_flow::connect(client, &self.credentials).await.expect("connectWithApiKey");
         connection["id"].as_str().unwrap().to_string()
     }
 

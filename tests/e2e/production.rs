@@ -12,7 +12,7 @@ use api::{JwtKeys, Plan, Role};
 use directory_sync::admin_flow;
 use directory_sync::client::GraphqlClient;
 use directory_sync::operations as ops;
-use sandbox::{Company, Sandbox};
+use sandbox::{Company, SampleCredentials, Sandbox};
 
 use crate::helpers::{fresh_postgres_database, unique, Cleanup, REDIS_URL};
 
@@ -54,7 +54,6 @@ impl Deployment {
             ("REDIS_PREFIX", redis_prefix.clone()),
             ("JWT_SECRET", JWT_SECRET.to_string()),
             ("ENCRYPTION_KEY", ENCRYPTION_KEY.to_string()),
-            ("BAMBOOHR_API_BASE", sandbox.bamboohr_api_base()),
             ("BIND_ADDR", format!("127.0.0.1:{port}")),
             ("DATA_DIR", data_dir.display().to_string()),
             ("SYNC_PAGE_SIZE", page_size.to_string()),
@@ -64,6 +63,7 @@ impl Deployment {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
+        .chain(sandbox.settings())
         .collect();
         let cleanup = Cleanup { data_dir, postgres_database: Some(database), redis_prefix: Some(redis_prefix) };
         Self { env, api_url: format!("http://127.0.0.1:{port}"), _cleanup: cleanup }
@@ -107,8 +107,8 @@ impl Deployment {
     }
 }
 
-async fn connect_and_map(client: &GraphqlClient, api_key: &str) -> String {
-    let connection = admin_flow::connect_bamboohr(client, "acme", api_key).await.unwrap();
+async fn connect_and_map(client: &GraphqlClient, credentials: &SampleCredentials) -> String {
+    let connection = admin_flow::connect(client, credentials).await.unwrap();
     let id = connection["id"].as_str().unwrap().to_string();
     let suggested = admin_flow::current_mapping(client, &id).await.unwrap();
     admin_flow::save_and_confirm(client, &id, suggested).await.unwrap();
@@ -124,13 +124,13 @@ async fn next_run(subscription: &mut directory_sync::client::Subscription) -> Op
 #[tokio::test]
 async fn a_subscriber_on_the_api_follows_a_run_on_a_separate_worker() {
     let sandbox = Sandbox::start().await.unwrap();
-    let api_key = sandbox.add_bamboohr_tenant("acme", Company::generate("acme.example", 300, 5));
+    let credentials = sandbox.add_tenant("bamboohr", "acme", Company::generate("acme.example", 300, 5));
     let deployment = Deployment::new(&sandbox, 50).await;
     assert!(deployment.command(&["migrate"]).status().unwrap().success());
     let _api = deployment.spawn(&["serve", "--no-worker"]);
     deployment.wait_ready().await;
     let admin = deployment.admin();
-    let connection_id = connect_and_map(&admin, &api_key).await;
+    let connection_id = connect_and_map(&admin, &credentials).await;
 
     let data = admin.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap().ok().unwrap();
     let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
@@ -155,14 +155,14 @@ async fn a_subscriber_on_the_api_follows_a_run_on_a_separate_worker() {
 #[tokio::test]
 async fn a_killed_workers_run_is_finished_by_another_from_its_checkpoint() {
     let sandbox = Sandbox::start().await.unwrap();
-    let api_key = sandbox.add_bamboohr_tenant("acme", Company::generate("acme.example", 2000, 5));
+    let credentials = sandbox.add_tenant("bamboohr", "acme", Company::generate("acme.example", 2000, 5));
     // One record per transaction makes the run long enough to kill it halfway.
     let deployment = Deployment::new(&sandbox, 1).await;
     assert!(deployment.command(&["migrate"]).status().unwrap().success());
     let _api = deployment.spawn(&["serve", "--no-worker"]);
     deployment.wait_ready().await;
     let admin = deployment.admin();
-    let connection_id = connect_and_map(&admin, &api_key).await;
+    let connection_id = connect_and_map(&admin, &credentials).await;
 
     let mut doomed = deployment.spawn(&["worker"]);
     let data = admin.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap().ok().unwrap();

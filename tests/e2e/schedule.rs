@@ -93,7 +93,7 @@ async fn an_incremental_sync_reads_only_what_changed(backend: Backend) {
             t.company.employees.iter().filter(|e| e.is_active() && e.work_email.is_some()).map(|e| e.id).collect();
         let (promoted, leaver, deleted) = (active[3], active[4], active[5]);
         t.company.employee_mut(promoted).job_title = "Chief Sandbox Officer".into();
-        t.company.employee_mut(leaver).status = "Inactive".into();
+        t.company.employee_mut(leaver).leave();
         let deleted_email = t.company.employee_mut(deleted).work_email.clone().unwrap();
         t.company.employees.retain(|e| e.id != deleted);
         let mut hire = t.company.employee_mut(active[6]).clone();

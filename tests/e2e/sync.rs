@@ -57,7 +57,7 @@ async fn a_full_sync_fills_the_directory_with_live_progress(backend: Backend) {
 async fn bad_records_become_issues_not_crashes(backend: Backend) {
     let app = TestApp::spawn_with(TestOptions { employees: 200, ..TestOptions::on(backend) }).await;
     app.sandbox.with_tenant("acme", |t| {
-        t.company.employee_mut(42).supervisor_eid = Some(9999);
+        t.company.employee_mut(42).manager_id = Some(9999);
         t.company.employee_mut(43).work_email = Some("not an email".into());
     });
     let admin = app.admin();
@@ -83,7 +83,7 @@ async fn bad_records_become_issues_not_crashes(backend: Backend) {
         employees
             .iter()
             .filter(|e| !skipped.contains(&e.id))
-            .filter(|e| e.supervisor_eid.is_some_and(|s| s == 9999 || skipped.contains(&s)))
+            .filter(|e| e.manager_id.is_some_and(|s| s == 9999 || skipped.contains(&s)))
             .map(|e| ("UNKNOWN_MANAGER".to_string(), e.id.to_string())),
     );
     expected.sort();
@@ -101,7 +101,7 @@ async fn a_report_that_breaks_off_is_read_again_and_nothing_counts_twice(backend
     let connection_id = app.connect_and_map(&admin).await;
     // The download breaks off after 120 of 200 employees: the first attempt merges what arrived
     // (one skipped record among them), fails, and the retry reads the report from the start.
-    app.sandbox.with_tenant("acme", |t| t.inject([Fault::BreakOff { after_employees: 120 }]));
+    app.sandbox.with_tenant("acme", |t| t.inject([Fault::BreakOff { after_records: 120 }]));
     let run_id = app.start_sync(&admin, &connection_id).await;
     let events = app.follow(&admin, &run_id).await;
     let processed: Vec<i64> = events.iter().map(|r| r["processed"].as_i64().unwrap()).collect();
@@ -127,7 +127,7 @@ async fn a_report_that_breaks_off_is_read_again_and_nothing_counts_twice(backend
     app.sandbox.with_tenant("acme", |t| {
         let leaver = t.company.employees.iter().find(|e| e.id > 100 && e.is_active()).unwrap().id;
         t.company.employees.retain(|e| e.id != leaver);
-        t.inject([Fault::BreakOff { after_employees: 30 }]);
+        t.inject([Fault::BreakOff { after_records: 30 }]);
     });
     let second = app.sync(&admin, &connection_id).await;
     assert_eq!(second["status"], "SUCCEEDED", "{second}");
@@ -170,9 +170,9 @@ async fn hires_leavers_and_changes_reach_the_directory(backend: Backend) {
         let company = &mut t.company;
         let gone_email = company.employee_mut(gone).work_email.clone();
         company.employees.retain(|e| e.id != gone);
-        company.employee_mut(leaver).status = "Inactive".into();
+        company.employee_mut(leaver).leave();
         company.employee_mut(promoted).job_title = "Chief Cat Herder".into();
-        company.employee_mut(moved).supervisor_eid = Some(1);
+        company.employee_mut(moved).manager_id = Some(1);
         let mut hire = company.employees[40].clone();
         hire.id = company.next_id();
         hire.work_email = Some("new.hire@acme.example".into());
@@ -305,7 +305,7 @@ fn an_active_leaf(company: &Company) -> Employee {
     let employees = &company.employees;
     employees
         .iter()
-        .find(|e| e.id > 10 && e.is_active() && !employees.iter().any(|r| r.supervisor_eid == Some(e.id)))
+        .find(|e| e.id > 10 && e.is_active() && !employees.iter().any(|r| r.manager_id == Some(e.id)))
         .expect("a leaf employee")
         .clone()
 }
@@ -352,9 +352,9 @@ async fn a_person_listed_by_two_connections_stays_until_both_lose_them(backend: 
     // The same person (same email, another id) also works for a sister company on its own tenant.
     let shared = app.sandbox.with_tenant("acme", |t| an_active_leaf(&t.company));
     let mut sister = Company::generate("globex.example", 5, 5);
-    sister.employees.push(Employee { id: 900, supervisor_eid: None, ..shared.clone() });
-    let sister_key = app.sandbox.add_bamboohr_tenant("globex", sister);
-    let second = admin_flow::connect_bamboohr(&admin, "globex", &sister_key).await.expect("connect globex");
+    sister.employees.push(Employee { id: 900, manager_id: None, ..shared.clone() });
+    let sister_credentials = app.sandbox.add_tenant("bamboohr", "globex", sister);
+    let second = admin_flow::connect(&admin, &sister_credentials).await.expect("connect globex");
     let second = second["id"].as_str().unwrap().to_string();
     app.confirm_mapping(&admin, &second, None).await;
     let adopted = app.sync(&admin, &second).await;

@@ -1,4 +1,6 @@
-//! Connecting a workspace to a provider, by API key or by OAuth sign-in.
+//! Connecting a workspace to a provider: by API key (or the keys the provider's form asks
+//! for), or by a sign-in at the provider, which comes back through an OAuth redirect or from
+//! an embedded widget.
 
 use base64::Engine;
 use chrono::Utc;
@@ -8,7 +10,7 @@ use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, Set,
 };
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -19,8 +21,8 @@ use crate::credentials::Credentials;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::events::Event;
-use crate::providers::catalogue::{self, AuthMethod, Provider};
-use crate::providers::{Connector, ExternalField, ProviderError};
+use crate::providers::catalogue::{self, AuthMethod, CredentialKey, Provider, SignInProof, SignInRequest};
+use crate::providers::{AccountInfo, Connector, ExternalField, ProviderError};
 
 /// Default scheduled sync interval: daily.
 pub const DEFAULT_INTERVAL_MINUTES: i32 = 1440;
@@ -54,7 +56,7 @@ pub fn validate_subdomain(raw: &str) -> Result<String> {
 
 fn provider(provider_id: &str, method: AuthMethod) -> Result<&'static dyn Provider> {
     let provider = catalogue::find(provider_id).ok_or(Error::NotFound("provider"))?;
-    if !provider.info().auth_methods.contains(&method) {
+    if !provider.info().auth_methods().contains(&method) {
         return Err(Error::Validation {
             field: "providerId",
             message: format!("{} does not support this way of connecting", provider.info().name),
@@ -64,11 +66,46 @@ fn provider(provider_id: &str, method: AuthMethod) -> Result<&'static dyn Provid
 }
 
 fn subdomain_for(provider: &dyn Provider, raw: Option<&str>) -> Result<Option<String>> {
-    match (provider.info().subdomain_label, raw) {
-        (None, _) => Ok(None),
-        (Some(_), None) => Err(Error::InvalidSubdomain(format!("{} needs the company domain", provider.info().name))),
+    let name = provider.info().name;
+    match (provider.info().subdomain_label(), raw.map(str::trim)) {
+        (None, None | Some("")) => Ok(None),
+        (None, Some(_)) => {
+            Err(Error::Validation { field: "subdomain", message: format!("{name} needs no company domain") })
+        }
+        (Some(_), None) => Err(Error::InvalidSubdomain(format!("{name} needs the company domain"))),
         (Some(_), Some(raw)) => validate_subdomain(raw).map(Some),
     }
+}
+
+/// The form's secrets as credentials: each field the provider asks for present, none other.
+fn credentials_for(
+    provider: &dyn Provider,
+    api_key: SecretString,
+    api_secret: Option<SecretString>,
+) -> Result<Credentials> {
+    let info = provider.info();
+    let given = |secret: &Option<SecretString>| secret.as_ref().is_some_and(|s| !s.expose_secret().trim().is_empty());
+    let label = |key: CredentialKey| info.credential_field(key).map_or(key.as_str(), |f| f.label);
+    if !given(&Some(api_key.clone())) {
+        return Err(Error::Validation {
+            field: "apiKey",
+            message: format!("{} is empty", label(CredentialKey::ApiKey)),
+        });
+    }
+    let secret = match (info.credential_field(CredentialKey::ApiSecret), given(&api_secret)) {
+        (Some(_), true) => api_secret,
+        (Some(field), false) => {
+            return Err(Error::Validation { field: "apiSecret", message: format!("{} is empty", field.label) })
+        }
+        (None, true) => {
+            return Err(Error::Validation {
+                field: "apiSecret",
+                message: format!("{} takes no second secret; leave apiSecret empty", info.name),
+            })
+        }
+        (None, false) => None,
+    };
+    Ok(Credentials::ApiKey { key: api_key, secret })
 }
 
 /// Verifies the key with one live read, then stores it encrypted. Reconnecting the same
@@ -80,29 +117,39 @@ pub async fn connect_with_api_key(
 ) -> Result<connection::Model> {
     let provider = provider(&input.provider_id, AuthMethod::ApiKey)?;
     let subdomain = subdomain_for(provider, input.subdomain.as_deref())?;
-    if secrecy::ExposeSecret::expose_secret(&input.api_key).trim().is_empty() {
-        return Err(Error::Validation { field: "apiKey", message: "the API key is empty".into() });
-    }
-    let credentials = Credentials::ApiKey { key: input.api_key, secret: input.api_secret };
+    let credentials = credentials_for(provider, input.api_key, input.api_secret)?;
     let ctx = env.providers.context(provider.info().id);
-    provider.connector(&ctx, subdomain.as_deref(), &credentials)?.discover_fields().await?;
+    let account = provider.connector(&ctx, subdomain.as_deref(), &credentials)?.verify().await?;
 
     let live = [ConnectionStatus::PendingAuthorization, ConnectionStatus::Connected, ConnectionStatus::Failed];
-    let model = save_tenant_connection(env, workspace_id, provider, subdomain, &live, |active| {
+    let existing = tenant_connection(env, workspace_id, provider, subdomain.as_deref(), &live).await?;
+    let model = save_connection(env, workspace_id, provider, subdomain, existing, Uuid::now_v7(), |active| {
         active.auth_method = Set(StoredAuthMethod::ApiKey);
-        active.status = Set(ConnectionStatus::Connected);
-        active.credentials_ciphertext = Set(Some(env.cipher.seal(&credentials)));
-        active.credential_hint = Set(Some(credentials.hint()));
+        connected(active, &env.cipher.seal(&credentials), &credentials, account);
     })
     .await?;
     tracing::info!(connection_id = %model.id, provider = provider.info().id, "connected with an API key");
     Ok(model)
 }
 
-fn new_connection(workspace_id: &str, provider: &dyn Provider, subdomain: Option<String>) -> connection::ActiveModel {
+/// Marks `active` CONNECTED with `credentials` (sealed) and what verifying them learned.
+fn connected(active: &mut connection::ActiveModel, sealed: &[u8], credentials: &Credentials, account: AccountInfo) {
+    active.status = Set(ConnectionStatus::Connected);
+    active.status_message = Set(None);
+    active.credentials_ciphertext = Set(Some(sealed.to_vec()));
+    active.credential_hint = Set(Some(credentials.hint()));
+    active.linked_system = Set(account.linked_system);
+}
+
+fn new_connection(
+    id: Uuid,
+    workspace_id: &str,
+    provider: &dyn Provider,
+    subdomain: Option<String>,
+) -> connection::ActiveModel {
     let now = Utc::now();
     connection::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         workspace_id: Set(workspace_id.to_string()),
         provider_id: Set(provider.info().id.to_string()),
         auth_method: Set(StoredAuthMethod::ApiKey),
@@ -111,6 +158,7 @@ fn new_connection(workspace_id: &str, provider: &dyn Provider, subdomain: Option
         status_message: Set(None),
         credentials_ciphertext: Set(None),
         credential_hint: Set(None),
+        linked_system: Set(None),
         oauth_state: Set(None),
         schedule_enabled: Set(false),
         schedule_interval_minutes: Set(DEFAULT_INTERVAL_MINUTES),
@@ -125,57 +173,92 @@ fn state_digest(state: &str) -> String {
     format!("{:x}", Sha256::digest(state.as_bytes()))
 }
 
-/// Starts the "Open Window" sign-in: a PENDING_AUTHORIZATION connection and the provider URL.
-/// Only a digest of `state` is stored, so a database read cannot complete someone's sign-in.
+/// A started "Open Window" sign-in.
+pub struct SignInStarted {
+    pub connection: connection::Model,
+    /// Where to send the admin's browser.
+    pub authorization_url: String,
+    /// For the provider's embedded widget, where it has one.
+    pub link_token: Option<String>,
+}
+
+/// Starts the "Open Window" sign-in: a PENDING_AUTHORIZATION connection and where the admin
+/// signs in. Only a digest of the sign-in's `state` is stored, so a database read cannot
+/// complete someone's sign-in.
 pub async fn begin_credential_connection(
     env: &Environment,
     workspace_id: &str,
+    admin: &str,
     provider_id: &str,
     subdomain: Option<&str>,
     redirect_uri: &str,
-) -> Result<(connection::Model, String)> {
+) -> Result<SignInStarted> {
     let provider = provider(provider_id, AuthMethod::Credentials)?;
     let subdomain = subdomain_for(provider, subdomain)?;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let state = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let ctx = env.providers.context(provider.info().id);
-    let url = provider.authorization_url(&ctx, subdomain.as_deref(), &state, redirect_uri)?;
     // An abandoned or failed sign-in to the same tenant is retried on its own connection.
     let unfinished = [ConnectionStatus::PendingAuthorization, ConnectionStatus::Failed];
-    let model = save_tenant_connection(env, workspace_id, provider, subdomain, &unfinished, |active| {
+    let existing = tenant_connection(env, workspace_id, provider, subdomain.as_deref(), &unfinished).await?;
+    let connection_id = existing.as_ref().map_or_else(Uuid::now_v7, |c| c.id);
+    let ctx = env.providers.context(provider.info().id);
+    let request = SignInRequest {
+        subdomain: subdomain.as_deref(),
+        state: &state,
+        redirect_uri,
+        connection_id,
+        workspace_id,
+        admin,
+    };
+    let started = provider.begin_sign_in(&ctx, request).await?;
+    let model = save_connection(env, workspace_id, provider, subdomain, existing, connection_id, |active| {
         active.auth_method = Set(StoredAuthMethod::Credentials);
         active.status = Set(ConnectionStatus::PendingAuthorization);
         active.oauth_state = Set(Some(state_digest(&state)));
     })
     .await?;
-    Ok((model, url))
+    Ok(SignInStarted {
+        connection: model,
+        authorization_url: started.authorization_url,
+        link_token: started.link_token,
+    })
 }
 
-/// Applies `change` to the workspace's connection to this provider tenant that is in one of
-/// `reusable` states, or to a new one, and stores it.
-async fn save_tenant_connection(
+/// The workspace's connection to this provider tenant that is in one of `states`.
+async fn tenant_connection(
+    env: &Environment,
+    workspace_id: &str,
+    provider: &dyn Provider,
+    subdomain: Option<&str>,
+    states: &[ConnectionStatus],
+) -> Result<Option<connection::Model>> {
+    Ok(connection::Entity::find()
+        .filter(connection::Column::WorkspaceId.eq(workspace_id))
+        .filter(connection::Column::ProviderId.eq(provider.info().id))
+        .filter(connection::Column::Subdomain.eq(subdomain))
+        .filter(connection::Column::Status.is_in(states.iter().copied()))
+        .one(&env.db)
+        .await?)
+}
+
+/// Applies `change` to `existing`, or to a new connection with id `new_id`, and stores it.
+async fn save_connection(
     env: &Environment,
     workspace_id: &str,
     provider: &dyn Provider,
     subdomain: Option<String>,
-    reusable: &[ConnectionStatus],
+    existing: Option<connection::Model>,
+    new_id: Uuid,
     change: impl FnOnce(&mut connection::ActiveModel),
 ) -> Result<connection::Model> {
-    let existing = connection::Entity::find()
-        .filter(connection::Column::WorkspaceId.eq(workspace_id))
-        .filter(connection::Column::ProviderId.eq(provider.info().id))
-        .filter(connection::Column::Subdomain.eq(subdomain.clone()))
-        .filter(connection::Column::Status.is_in(reusable.iter().copied()))
-        .one(&env.db)
-        .await?;
     let is_new = existing.is_none();
     let mut active = match existing {
         Some(model) => model.into_active_model(),
-        None => new_connection(workspace_id, provider, subdomain),
+        None => new_connection(new_id, workspace_id, provider, subdomain),
     };
-    change(&mut active);
     active.status_message = Set(None);
+    change(&mut active);
     active.updated_at = Set(Utc::now());
     Ok(if is_new { active.insert(&env.db).await? } else { active.update(&env.db).await? })
 }
@@ -183,8 +266,9 @@ async fn save_tenant_connection(
 /// How long an "Open Window" sign-in may take.
 const SIGN_IN_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
 
-/// The provider redirected back: trade the code, verify access with one read, and mark the
-/// connection CONNECTED or FAILED. Answers `NotFound` for an unknown or used `state`.
+/// The provider redirected back from an OAuth sign-in: trade the code, verify access with one
+/// read, and mark the connection CONNECTED or FAILED. Answers `NotFound` for an unknown or used
+/// `state`.
 pub async fn complete_credential_connection(
     env: &Environment,
     state: &str,
@@ -193,46 +277,82 @@ pub async fn complete_credential_connection(
 ) -> Result<connection::Model> {
     let digest = state_digest(state);
     let pending = connection::Entity::find()
-        .filter(connection::Column::OauthState.eq(digest.clone()))
+        .filter(connection::Column::OauthState.eq(digest))
         .filter(connection::Column::Status.eq(ConnectionStatus::PendingAuthorization))
         .filter(connection::Column::UpdatedAt.gt(Utc::now() - SIGN_IN_WINDOW))
         .one(&env.db)
         .await?
         .ok_or(Error::NotFound("pending sign-in"))?;
-    // Consume the state before trading the code: a reloaded or prefetched callback finds nothing.
+    let outcome = outcome.map(|code| SignInProof::AuthorizationCode { code, redirect_uri });
+    finish_sign_in(env, pending, outcome).await
+}
+
+/// The frontend hands over what the provider's embedded widget returned: trade it, verify access
+/// with one read, and mark the connection CONNECTED or FAILED.
+pub async fn complete_linked_sign_in(
+    env: &Environment,
+    connection: connection::Model,
+    public_token: &str,
+) -> Result<connection::Model> {
+    let provider = catalogue::find(&connection.provider_id).ok_or(Error::NotFound("provider"))?;
+    if provider.info().sign_in != Some(catalogue::SignIn::EmbeddedLink) {
+        return Err(Error::Validation {
+            field: "connectionId",
+            message: format!("{} sign-ins finish at the provider's redirect, not here", provider.info().name),
+        });
+    }
+    let waiting = connection.status == ConnectionStatus::PendingAuthorization
+        && connection.oauth_state.is_some()
+        && connection.updated_at > Utc::now() - SIGN_IN_WINDOW;
+    if !waiting {
+        return Err(Error::Validation {
+            field: "connectionId",
+            message: "this connection is not waiting for a sign-in; start again with beginCredentialConnection".into(),
+        });
+    }
+    if public_token.trim().is_empty() {
+        return Err(Error::Validation { field: "publicToken", message: "publicToken is empty".into() });
+    }
+    finish_sign_in(env, connection, Ok(SignInProof::PublicToken(public_token))).await
+}
+
+/// Consumes the pending sign-in of `pending`, trades `outcome` for credentials, verifies them,
+/// and stores the result.
+async fn finish_sign_in(
+    env: &Environment,
+    pending: connection::Model,
+    outcome: std::result::Result<SignInProof<'_>, &str>,
+) -> Result<connection::Model> {
+    // Consume the state before trading: a reloaded or prefetched callback, or a second
+    // completion, finds nothing.
     let consumed = connection::Entity::update_many()
         .col_expr(connection::Column::OauthState, Expr::value(Option::<String>::None))
         .filter(connection::Column::Id.eq(pending.id))
-        .filter(connection::Column::OauthState.eq(digest))
+        .filter(connection::Column::OauthState.eq(pending.oauth_state.clone()))
         .exec(&env.db)
         .await?;
     if consumed.rows_affected != 1 {
         return Err(Error::NotFound("pending sign-in"));
     }
-    let model = pending;
-    let provider = catalogue::find(&model.provider_id).ok_or(Error::NotFound("provider"))?;
+    let provider = catalogue::find(&pending.provider_id).ok_or(Error::NotFound("provider"))?;
     let ctx = env.providers.context(provider.info().id);
+    let subdomain = pending.subdomain.clone();
     let verified = match outcome {
         Err(denied) => Err(format!("the sign-in was not completed at {}: {denied}", provider.info().name)),
-        Ok(code) => {
+        Ok(proof) => {
             let attempt = async {
-                let credentials = provider.exchange_code(&ctx, model.subdomain.as_deref(), code, redirect_uri).await?;
-                provider.connector(&ctx, model.subdomain.as_deref(), &credentials)?.discover_fields().await?;
-                Ok::<_, crate::providers::ProviderError>(credentials)
+                let credentials = provider.complete_sign_in(&ctx, subdomain.as_deref(), proof).await?;
+                let account = provider.connector(&ctx, subdomain.as_deref(), &credentials)?.verify().await?;
+                Ok::<_, ProviderError>((credentials, account))
             };
             attempt.await.map_err(|e| e.to_string())
         }
     };
-    let mut active = model.into_active_model();
+    let mut active = pending.into_active_model();
     active.oauth_state = Set(None);
     active.updated_at = Set(Utc::now());
     match verified {
-        Ok(credentials) => {
-            active.status = Set(ConnectionStatus::Connected);
-            active.status_message = Set(None);
-            active.credentials_ciphertext = Set(Some(env.cipher.seal(&credentials)));
-            active.credential_hint = Set(Some(credentials.hint()));
-        }
+        Ok((credentials, account)) => connected(&mut active, &env.cipher.seal(&credentials), &credentials, account),
         Err(message) => {
             active.status = Set(ConnectionStatus::Failed);
             active.status_message = Set(Some(message));

@@ -1,12 +1,14 @@
 //! Turns a provider record into a directory user through a mapping.
 
+use std::collections::BTreeSet;
+
 use chrono::NaiveDate;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use validator::ValidateEmail;
 
-use super::FieldMapping;
-use crate::providers::RemoteRecord;
+use super::{FieldMapping, INTERNAL_FIELDS};
+use crate::providers::{RemoteRecord, EMPLOYMENT_INACTIVE};
 
 /// A provider record in the directory's terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,6 +24,10 @@ pub struct MappedUser {
     pub active: bool,
     pub start_date: Option<String>,
     pub remote_manager_id: Option<String>,
+    /// Directory fields whose provider field was withheld: their values are unknown, and what
+    /// the directory holds for them stays.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub withheld: BTreeSet<&'static str>,
 }
 
 impl MappedUser {
@@ -35,6 +41,11 @@ impl MappedUser {
         let bytes = serde_json::to_vec(self).expect("a mapped user serialises");
         format!("{:x}", Sha256::digest(bytes))
     }
+
+    /// Whether the provider withheld the field filling `internal`.
+    pub fn is_withheld(&self, internal: &str) -> bool {
+        self.withheld.contains(internal)
+    }
 }
 
 /// Why a record cannot be imported.
@@ -42,6 +53,8 @@ impl MappedUser {
 pub enum RecordProblem {
     MissingEmail,
     InvalidEmail(String),
+    /// The provider withheld the field the email is mapped to.
+    EmailWithheld(String),
 }
 
 impl RecordProblem {
@@ -50,6 +63,7 @@ impl RecordProblem {
         match self {
             Self::MissingEmail => "MISSING_EMAIL",
             Self::InvalidEmail(_) => "INVALID_EMAIL",
+            Self::EmailWithheld(_) => "EMAIL_WITHHELD",
         }
     }
 
@@ -57,15 +71,34 @@ impl RecordProblem {
         match self {
             Self::MissingEmail => "email is empty".into(),
             Self::InvalidEmail(value) => format!("email '{value}' is not a valid address"),
+            Self::EmailWithheld(field) => {
+                format!(
+                    "the provider withheld '{field}', which the email is mapped to; grant the connection read access"
+                )
+            }
         }
     }
 }
 
-/// Applies `mapping` to `record`.
+/// Applies `mapping` to `record`. An employment status reads as a leaver only when the connector
+/// wrote [`EMPLOYMENT_INACTIVE`]; unmapped, everyone the provider lists is active.
 pub fn apply_mapping(mapping: &FieldMapping, record: &RemoteRecord) -> Result<MappedUser, RecordProblem> {
     let value = |internal: &str| -> Option<String> {
         mapping.source_of(internal).and_then(|external| record.values.get(external)).cloned()
     };
+    let mut withheld: BTreeSet<&'static str> = INTERNAL_FIELDS
+        .iter()
+        .map(|f| f.key)
+        .filter(|internal| mapping.source_of(internal).is_some_and(|external| record.withheld.contains(external)))
+        .collect();
+    // A display name made of a withheld name is unknown too.
+    if mapping.source_of("displayName").is_none() && (withheld.contains("firstName") || withheld.contains("lastName")) {
+        withheld.insert("displayName");
+    }
+    if withheld.contains("email") {
+        let field = mapping.source_of("email").unwrap_or_default().to_string();
+        return Err(RecordProblem::EmailWithheld(field));
+    }
     let email = value("email").ok_or(RecordProblem::MissingEmail)?;
     if !email.validate_email() {
         return Err(RecordProblem::InvalidEmail(email));
@@ -89,20 +122,15 @@ pub fn apply_mapping(mapping: &FieldMapping, record: &RemoteRecord) -> Result<Ma
         job_title: value("jobTitle"),
         department: value("department"),
         location: value("location"),
-        active: value("employmentStatus").is_none_or(|s| is_active_status(&s)),
+        active: value("employmentStatus").is_none_or(|s| s != EMPLOYMENT_INACTIVE),
         start_date: value("startDate").and_then(|d| iso_date(&d)),
         remote_manager_id: value("managerId"),
+        withheld,
     })
 }
 
-/// Providers say "Active"/"Inactive", "active"/"terminated", "Employed"...; anything that reads
-/// as a leaver counts as inactive.
-fn is_active_status(status: &str) -> bool {
-    let s = status.trim().to_lowercase();
-    !matches!(s.as_str(), "inactive" | "terminated" | "former" | "left" | "disabled" | "archived")
-}
-
-/// ISO dates pass through; BambooHR's `0000-00-00` and anything unparseable become absent.
+/// ISO dates (and the date of ISO date-times) pass through; BambooHR's `0000-00-00` and
+/// anything unparseable become absent.
 fn iso_date(raw: &str) -> Option<String> {
     let date = raw.get(..10).unwrap_or(raw);
     NaiveDate::parse_from_str(date, "%Y-%m-%d").ok().map(|d| d.to_string())
@@ -123,10 +151,7 @@ mod tests {
     }
 
     fn record(pairs: &[(&str, &str)]) -> RemoteRecord {
-        RemoteRecord {
-            remote_id: "1".into(),
-            values: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        }
+        RemoteRecord::new("1".into(), pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
     }
 
     #[test]
@@ -144,7 +169,7 @@ mod tests {
                 ("workEmail", "Ada@Example.com"),
                 ("fn", "Ada"),
                 ("ln", "Lovelace"),
-                ("status", "Inactive"),
+                ("status", EMPLOYMENT_INACTIVE),
                 ("hire", "0000-00-00"),
             ]),
         )
@@ -160,6 +185,18 @@ mod tests {
         let m = mapping(&[("email", "workEmail")]);
         assert_eq!(apply_mapping(&m, &record(&[])), Err(RecordProblem::MissingEmail));
         assert_eq!(apply_mapping(&m, &record(&[("workEmail", "not-an-email")])).unwrap_err().kind(), "INVALID_EMAIL");
+    }
+
+    #[test]
+    fn withheld_fields_are_marked_and_a_withheld_email_is_a_problem() {
+        let m = mapping(&[("email", "workEmail"), ("jobTitle", "t"), ("employmentStatus", "status")]);
+        let mut r = record(&[("workEmail", "a@x.io")]);
+        r.withheld.insert("t".into());
+        let user = apply_mapping(&m, &r).unwrap();
+        assert!(user.is_withheld("jobTitle") && !user.is_withheld("employmentStatus"));
+        assert!(user.active, "an unmapped or empty status is active");
+        r.withheld.insert("workEmail".into());
+        assert_eq!(apply_mapping(&m, &r).unwrap_err(), RecordProblem::EmailWithheld("workEmail".into()));
     }
 
     #[test]

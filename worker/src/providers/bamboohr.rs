@@ -11,7 +11,12 @@
 //!   API can replace [`BambooHrConnector::fetch`] without touching callers;
 //! - `GET /employees/changed/?since=…` lists the ids inserted, updated or deleted since a moment
 //!   (`{"latest", "employees": {id: {id, action, lastChanged}}}`), and
-//!   `GET /employees/{id}/?fields=…` reads one of them: an INCREMENTAL sync's change feed.
+//!   `GET /employees/{id}/?fields=…` reads one of them: an INCREMENTAL sync's change feed;
+//! - errors: 401 a bad key, 403 no permission or API access disabled, 404 an unknown company
+//!   domain (or employee), 429 with `Retry-After` when throttled, 503 unavailable; the reason in
+//!   the `X-BambooHR-Error-Message` header;
+//! - fields the key may not read are silently left out of reports and employee answers, which
+//!   otherwise carry every requested field (null when empty); `status` is `Active`/`Inactive`.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -24,9 +29,16 @@ use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, V
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::catalogue::{AuthMethod, Provider, ProviderCategory, ProviderContext, ProviderInfo};
+use super::catalogue::{
+    CredentialField, CredentialKey, Provider, ProviderCategory, ProviderContext, ProviderInfo, SignIn, SignInProof,
+    SignInRequest, SignInStart,
+};
+use super::http::{common_meaning, AccountHttp, HttpFailure};
 use super::spool::{spool_pages, RecordSink};
-use super::{Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage, RemoteRecord};
+use super::{
+    Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage, RemoteRecord,
+    EMPLOYMENT_ACTIVE, EMPLOYMENT_INACTIVE,
+};
 use crate::credentials::{Credentials, OAuthTokens};
 
 const DEFAULT_API_BASE: &str = "https://api.bamboohr.com/api/gateway.php";
@@ -40,8 +52,21 @@ static INFO: ProviderInfo = ProviderInfo {
     name: "BambooHR",
     category: ProviderCategory::Hris,
     logo_url: "https://www.bamboohr.com/favicon.ico",
-    auth_methods: &[AuthMethod::Credentials, AuthMethod::ApiKey],
-    subdomain_label: Some("Company domain (the part before .bamboohr.com)"),
+    sign_in: Some(SignIn::OAuthRedirect),
+    credential_fields: &[
+        CredentialField {
+            key: CredentialKey::Subdomain,
+            label: "Company domain (the part before .bamboohr.com)",
+            secret: false,
+            help: Some("If you sign in at acme.bamboohr.com, enter acme."),
+        },
+        CredentialField {
+            key: CredentialKey::ApiKey,
+            label: "API key",
+            secret: true,
+            help: Some("Your name (top right) → API Keys → Add New Key."),
+        },
+    ],
     api_key_instructions: "In BambooHR, click your name in the top-right corner, choose \
         \"API Keys\", then \"Add New Key\". Name it \"directory-sync\", copy the key and paste \
         it here together with your company domain (the part before .bamboohr.com). The key acts \
@@ -104,8 +129,10 @@ impl Provider for BambooHr {
     ) -> Result<Box<dyn Connector>, ProviderError> {
         let subdomain = require_subdomain(subdomain)?;
         let base = ctx.endpoints.api_base.as_deref().unwrap_or(DEFAULT_API_BASE);
+        // BambooHR publishes no quota; it answers 429 with Retry-After when it throttles.
+        let http = ctx.http.account(&format!("bamboohr:{subdomain}"), classify, None);
         Ok(Box::new(BambooHrConnector {
-            ctx: ctx.clone(),
+            http,
             base: format!("{}/{}/v1", base.trim_end_matches('/'), subdomain),
             auth: match credentials {
                 Credentials::ApiKey { key, .. } => Auth::Basic(key.clone()),
@@ -114,33 +141,33 @@ impl Provider for BambooHr {
         }))
     }
 
-    fn authorization_url(
+    async fn begin_sign_in(
         &self,
         ctx: &ProviderContext,
-        subdomain: Option<&str>,
-        state: &str,
-        redirect_uri: &str,
-    ) -> Result<String, ProviderError> {
+        request: SignInRequest<'_>,
+    ) -> Result<SignInStart, ProviderError> {
         let app = oauth_app(ctx)?;
-        let mut url = url::Url::parse(&format!("{}/authorize.php", oauth_base(ctx, subdomain)?))
+        let mut url = url::Url::parse(&format!("{}/authorize.php", oauth_base(ctx, request.subdomain)?))
             .map_err(|e| ProviderError::NotConfigured(format!("BAMBOOHR_OAUTH_BASE: {e}")))?;
         url.query_pairs_mut()
             .append_pair("request", "authorize")
             .append_pair("response_type", "code")
             .append_pair("client_id", &app.client_id)
-            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("redirect_uri", request.redirect_uri)
             .append_pair("scope", OAUTH_SCOPES)
-            .append_pair("state", state);
-        Ok(url.into())
+            .append_pair("state", request.state);
+        Ok(SignInStart { authorization_url: url.into(), link_token: None })
     }
 
-    async fn exchange_code(
+    async fn complete_sign_in(
         &self,
         ctx: &ProviderContext,
         subdomain: Option<&str>,
-        code: &str,
-        redirect_uri: &str,
+        proof: SignInProof<'_>,
     ) -> Result<Credentials, ProviderError> {
+        let SignInProof::AuthorizationCode { code, redirect_uri } = proof else {
+            return Err(self.no_sign_in());
+        };
         let grant = json!({ "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri });
         request_tokens(ctx, subdomain, grant, None).await
     }
@@ -168,22 +195,37 @@ async fn request_tokens(
     let url = format!("{}/token.php?request=token", oauth_base(ctx, subdomain)?);
     grant["client_id"] = json!(app.client_id);
     grant["client_secret"] = json!(app.client_secret.expose_secret());
-    // OAuth answers a revoked or expired grant with 400 invalid_grant: the admin must sign in again.
-    let response = ctx.http.send(|c| c.post(&url).header("Accept", "application/json").json(&grant)).await.map_err(
-        |err| match err {
-            ProviderError::BadResponse(detail) if detail.contains("invalid_grant") => {
-                ProviderError::InvalidCredentials(detail)
-            }
-            other => other,
-        },
-    )?;
+    let http = ctx.http.account(&format!("bamboohr-oauth:{}", app.client_id), classify_token_answer, None);
     let token: TokenResponse =
-        response.json().await.map_err(|e| ProviderError::BadResponse(format!("token answer: {e}")))?;
+        http.json("token answer", |c| c.post(&url).header("Accept", "application/json").json(&grant)).await?;
     Ok(Credentials::OAuth(OAuthTokens {
         access_token: SecretString::from(token.access_token),
         refresh_token: token.refresh_token.map(SecretString::from).or_else(|| previous_refresh.cloned()),
         expires_at: token.expires_in.map(|s| Utc::now() + ChronoDuration::seconds(s)),
     }))
+}
+
+/// What BambooHR's failure answers mean; the reason is in `X-BambooHR-Error-Message`.
+fn classify(failure: &HttpFailure) -> ProviderError {
+    let reason = failure
+        .headers
+        .get("X-BambooHR-Error-Message")
+        .and_then(|h| h.to_str().ok())
+        .map_or_else(|| failure.detail(), |m| format!("HTTP {}: {m}", failure.status.as_u16()));
+    match failure.status.as_u16() {
+        401 => ProviderError::InvalidCredentials(reason),
+        403 => ProviderError::AccessDisabled(reason),
+        404 => ProviderError::UnknownTenant(reason),
+        _ => common_meaning(failure),
+    }
+}
+
+/// OAuth answers a revoked or expired grant with 400 invalid_grant: the admin must sign in again.
+fn classify_token_answer(failure: &HttpFailure) -> ProviderError {
+    match failure.status.as_u16() {
+        400 if failure.body.contains("invalid_grant") => ProviderError::InvalidCredentials(failure.detail()),
+        _ => classify(failure),
+    }
 }
 
 #[derive(Deserialize)]
@@ -220,7 +262,7 @@ enum Auth {
 }
 
 struct BambooHrConnector {
-    ctx: ProviderContext,
+    http: AccountHttp,
     base: String,
     auth: Auth,
 }
@@ -238,12 +280,14 @@ impl BambooHrConnector {
     async fn custom_report(&self, fields: &[String], page_size: usize) -> Result<PageStream<'_>, ProviderError> {
         let url = format!("{}/reports/custom?format=JSON&onlyCurrent=true", self.base);
         let body = json!({ "title": "directory-sync", "fields": fields });
-        let response = self.ctx.http.send_streamed(|c| self.authorize(c.post(&url)).json(&body)).await?;
+        let response = self.http.send_streamed(|c| self.authorize(c.post(&url)).json(&body)).await?;
         let download = tokio_util::io::StreamReader::new(response.bytes_stream().map_err(io::Error::other));
         let download = tokio_util::io::SyncIoBridge::new(download);
+        let requested = fields.to_vec();
         spool_pages(page_size, move |sink| {
             let mut parser = serde_json::Deserializer::from_reader(io::BufReader::new(download));
-            let found = serde::Deserializer::deserialize_map(&mut parser, ReportVisitor { sink }).map_err(|e| {
+            let visitor = ReportVisitor { sink, requested: &requested };
+            let found = serde::Deserializer::deserialize_map(&mut parser, visitor).map_err(|e| {
                 if e.is_io() {
                     ProviderError::Unreachable(format!("the custom report broke off: {e}"))
                 } else {
@@ -262,9 +306,7 @@ impl BambooHrConnector {
 impl Connector for BambooHrConnector {
     async fn discover_fields(&self) -> Result<Vec<ExternalField>, ProviderError> {
         let url = format!("{}/meta/fields", self.base);
-        let response = self.ctx.http.send(|c| self.authorize(c.get(&url))).await?;
-        let fields: Vec<MetaField> =
-            response.json().await.map_err(|e| ProviderError::BadResponse(format!("field list: {e}")))?;
+        let fields: Vec<MetaField> = self.http.json("field list", |c| self.authorize(c.get(&url))).await?;
         Ok(fields.into_iter().map(into_external_field).collect())
     }
 
@@ -279,9 +321,10 @@ impl Connector for BambooHrConnector {
     ) -> Result<Option<Changes<'_>>, ProviderError> {
         let since = since.to_rfc3339_opts(SecondsFormat::Secs, true);
         let url = format!("{}/employees/changed/", self.base);
-        let response = self.ctx.http.send(|c| self.authorize(c.get(&url)).query(&[("since", since.as_str())])).await?;
-        let feed: ChangeFeed =
-            response.json().await.map_err(|e| ProviderError::BadResponse(format!("changed employees: {e}")))?;
+        let feed: ChangeFeed = self
+            .http
+            .json("changed employees", |c| self.authorize(c.get(&url)).query(&[("since", since.as_str())]))
+            .await?;
         let (mut removed, mut changed): (Vec<ChangedEmployee>, Vec<ChangedEmployee>) =
             feed.employees.into_iter().partition(|e| e.action.eq_ignore_ascii_case("Deleted"));
         if changed.len() > MAX_CHANGES_READ_ONE_BY_ONE {
@@ -291,12 +334,11 @@ impl Connector for BambooHrConnector {
         changed.sort_by_cached_key(|e| (e.id.parse::<u64>().ok(), e.id.clone()));
         removed.sort_by(|a, b| a.id.cmp(&b.id));
         let total = changed.len();
-        let fields = request.fields.join(",");
         let ids: Vec<String> = changed.into_iter().map(|e| e.id).collect();
         let pages = stream::iter(ids.chunks(request.page_size.max(1)).map(<[_]>::to_vec).collect::<Vec<_>>())
             .enumerate()
             .then(move |(index, page)| {
-                let fields = fields.clone();
+                let fields = request.fields.clone();
                 async move {
                     let mut records = Vec::with_capacity(page.len());
                     for id in &page {
@@ -312,14 +354,12 @@ impl Connector for BambooHrConnector {
 
 impl BambooHrConnector {
     /// One employee's `fields`; `None` when it was deleted after the change feed listed it.
-    async fn employee(&self, id: &str, fields: &str) -> Result<Option<RemoteRecord>, ProviderError> {
+    async fn employee(&self, id: &str, fields: &[String]) -> Result<Option<RemoteRecord>, ProviderError> {
         let url = format!("{}/employees/{id}/", self.base);
-        match self.ctx.http.send(|c| self.authorize(c.get(&url)).query(&[("fields", fields)])).await {
-            Ok(response) => {
-                let ReportEmployee(record) =
-                    response.json().await.map_err(|e| ProviderError::BadResponse(format!("employee {id}: {e}")))?;
-                Ok(record)
-            }
+        let joined = fields.join(",");
+        let what = format!("employee {id}");
+        match self.http.json(&what, |c| self.authorize(c.get(&url)).query(&[("fields", joined.as_str())])).await {
+            Ok(ReportEmployee(record)) => Ok(record.map(|record| record.complete(fields))),
             Err(ProviderError::UnknownTenant(_)) => Ok(None),
             Err(other) => Err(other),
         }
@@ -356,6 +396,7 @@ fn keyed_or_listed<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<
 /// Answers whether the employees list was there.
 struct ReportVisitor<'a, 's> {
     sink: &'a mut RecordSink<'s>,
+    requested: &'a [String],
 }
 
 impl<'de> Visitor<'de> for ReportVisitor<'_, '_> {
@@ -369,7 +410,7 @@ impl<'de> Visitor<'de> for ReportVisitor<'_, '_> {
         let mut found = false;
         while let Some(key) = map.next_key::<String>()? {
             if key == "employees" {
-                map.next_value_seed(EmployeeList { sink: &mut *self.sink })?;
+                map.next_value_seed(EmployeeList { sink: &mut *self.sink, requested: self.requested })?;
                 found = true;
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -382,6 +423,7 @@ impl<'de> Visitor<'de> for ReportVisitor<'_, '_> {
 /// The report's `employees` array, one element at a time.
 struct EmployeeList<'a, 's> {
     sink: &'a mut RecordSink<'s>,
+    requested: &'a [String],
 }
 
 impl<'de> DeserializeSeed<'de> for EmployeeList<'_, '_> {
@@ -402,7 +444,7 @@ impl<'de> Visitor<'de> for EmployeeList<'_, '_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(ReportEmployee(record)) = seq.next_element()? {
             if let Some(record) = record {
-                (self.sink)(record).map_err(A::Error::custom)?;
+                (self.sink)(record.complete(self.requested)).map_err(A::Error::custom)?;
             }
         }
         Ok(())
@@ -411,7 +453,23 @@ impl<'de> Visitor<'de> for EmployeeList<'_, '_> {
 
 /// One employee of a custom report, parsed straight into a record, with no intermediate JSON
 /// tree. `None` for an entry without an id.
-struct ReportEmployee(Option<RemoteRecord>);
+struct ReportEmployee(Option<ParsedEmployee>);
+
+/// An employee's values, and the keys it carried empty.
+struct ParsedEmployee {
+    record: RemoteRecord,
+    empty: Vec<String>,
+}
+
+impl ParsedEmployee {
+    /// The record, with the `requested` fields the answer left out marked withheld.
+    fn complete(self, requested: &[String]) -> RemoteRecord {
+        let Self { mut record, empty } = self;
+        let values = record.values.clone();
+        record.withhold_missing(requested, |f| values.contains_key(f) || empty.iter().any(|e| e == f));
+        record
+    }
+}
 
 impl<'de> Deserialize<'de> for ReportEmployee {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -427,21 +485,36 @@ impl<'de> Deserialize<'de> for ReportEmployee {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ReportEmployee, A::Error> {
                 let mut remote_id = None;
                 let mut values = BTreeMap::new();
+                let mut empty = Vec::new();
                 while let Some(key) = map.next_key::<String>()? {
                     let Scalar(value) = map.next_value()?;
                     match (key.as_str(), value) {
                         ("id", id) => remote_id = id,
+                        ("status", Some(status)) => {
+                            values.insert(key, employment(&status).to_string());
+                        }
                         (_, Some(value)) => {
                             values.insert(key, value);
                         }
-                        (_, None) => {}
+                        (_, None) => empty.push(key),
                     }
                 }
-                Ok(ReportEmployee(remote_id.map(|remote_id| RemoteRecord { remote_id, values })))
+                Ok(ReportEmployee(
+                    remote_id.map(|remote_id| ParsedEmployee { record: RemoteRecord::new(remote_id, values), empty }),
+                ))
             }
         }
 
         deserializer.deserialize_map(EmployeeVisitor)
+    }
+}
+
+/// BambooHR's employee status (`Active` / `Inactive`) in the directory's terms.
+fn employment(status: &str) -> &'static str {
+    if status.trim().eq_ignore_ascii_case("inactive") {
+        EMPLOYMENT_INACTIVE
+    } else {
+        EMPLOYMENT_ACTIVE
     }
 }
 
@@ -510,10 +583,20 @@ mod tests {
     #[test]
     fn records_drop_nulls_and_blank_values() {
         let employee = json!({"id": "7", "firstName": " Ada", "workEmail": null, "jobTitle": "  ", "4047": 12});
-        let record = serde_json::from_value::<ReportEmployee>(employee).unwrap().0.unwrap();
+        let record = serde_json::from_value::<ReportEmployee>(employee).unwrap().0.unwrap().record;
         assert_eq!(record.remote_id, "7");
         assert_eq!(record.values.len(), 2);
         assert_eq!(record.values["firstName"], "Ada");
         assert_eq!(record.values["4047"], "12");
+    }
+
+    #[test]
+    fn fields_left_out_are_withheld_and_statuses_normalised() {
+        let employee = json!({"id": "7", "workEmail": null, "status": "Inactive"});
+        let requested: Vec<String> = ["workEmail", "status", "jobTitle"].map(String::from).to_vec();
+        let record = serde_json::from_value::<ReportEmployee>(employee).unwrap().0.unwrap().complete(&requested);
+        assert_eq!(record.withheld.iter().collect::<Vec<_>>(), ["jobTitle"], "null is empty, absent is withheld");
+        assert_eq!(record.values["status"], EMPLOYMENT_INACTIVE);
+        assert_eq!(employment("Active"), EMPLOYMENT_ACTIVE);
     }
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use secrecy::SecretString;
+use uuid::Uuid;
 
 use super::http::ProviderHttp;
 use super::{bamboohr, Connector, ProviderError};
@@ -21,9 +22,47 @@ pub enum ProviderCategory {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
-    /// OAuth 2.0 authorization-code sign-in ("Open Window").
+    /// A sign-in at the provider ("Open Window"): OAuth, or a bridge's own linking widget.
     Credentials,
     ApiKey,
+}
+
+/// How a provider's "Open Window" sign-in comes back to us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignIn {
+    /// OAuth 2.0: the provider redirects the admin's browser to `GET /oauth/callback` with a code.
+    OAuthRedirect,
+    /// The provider's widget, embedded in the page, hands the frontend a public token, which it
+    /// passes to `completeCredentialConnection`.
+    EmbeddedLink,
+}
+
+/// One of the values the API-key form asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CredentialKey {
+    Subdomain,
+    ApiKey,
+    ApiSecret,
+}
+
+impl CredentialKey {
+    /// The input field's name in `connectWithApiKey`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Subdomain => "subdomain",
+            Self::ApiKey => "apiKey",
+            Self::ApiSecret => "apiSecret",
+        }
+    }
+}
+
+/// How the API-key form labels one value, and whether it hides it as a secret.
+#[derive(Debug)]
+pub struct CredentialField {
+    pub key: CredentialKey,
+    pub label: &'static str,
+    pub secret: bool,
+    pub help: Option<&'static str>,
 }
 
 /// What the Integrations page shows about a provider before connecting.
@@ -34,8 +73,11 @@ pub struct ProviderInfo {
     pub name: &'static str,
     pub category: ProviderCategory,
     pub logo_url: &'static str,
-    pub auth_methods: &'static [AuthMethod],
-    pub subdomain_label: Option<&'static str>,
+    /// The "Open Window" sign-in, where the provider has one.
+    pub sign_in: Option<SignIn>,
+    /// What the API-key form asks for, in order; without an `ApiKey` field there is no API-key
+    /// method. A `Subdomain` field is asked for by the sign-in too.
+    pub credential_fields: &'static [CredentialField],
     pub api_key_instructions: &'static str,
     pub read_permissions: &'static [&'static str],
     pub terms_url: &'static str,
@@ -43,7 +85,58 @@ pub struct ProviderInfo {
     pub suggested_mapping: &'static [(&'static str, &'static str)],
 }
 
-/// A provider's behaviour: building connectors and running its OAuth flow.
+impl ProviderInfo {
+    /// The ways to connect, sign-in first.
+    pub fn auth_methods(&self) -> Vec<AuthMethod> {
+        let sign_in = self.sign_in.map(|_| AuthMethod::Credentials);
+        let api_key = self.credential_field(CredentialKey::ApiKey).map(|_| AuthMethod::ApiKey);
+        sign_in.into_iter().chain(api_key).collect()
+    }
+
+    /// The form field for `key`, if the provider asks for it.
+    pub fn credential_field(&self, key: CredentialKey) -> Option<&CredentialField> {
+        self.credential_fields.iter().find(|f| f.key == key)
+    }
+
+    /// How the company domain is labelled; `None` when the provider needs none.
+    pub fn subdomain_label(&self) -> Option<&'static str> {
+        self.credential_field(CredentialKey::Subdomain).map(|f| f.label)
+    }
+}
+
+/// What a sign-in needs to start.
+#[derive(Debug)]
+pub struct SignInRequest<'a> {
+    pub subdomain: Option<&'a str>,
+    /// Opaque, single-use value the provider hands back to `redirect_uri`.
+    pub state: &'a str,
+    pub redirect_uri: &'a str,
+    /// The connection being signed in, for providers that keep our id for it.
+    pub connection_id: Uuid,
+    /// Who is connecting: the workspace and the admin, for providers that show them.
+    pub workspace_id: &'a str,
+    pub admin: &'a str,
+}
+
+/// Where the admin's browser goes to sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInStart {
+    /// A page to open in a new window.
+    pub authorization_url: String,
+    /// A token for the provider's widget embedded in the page (Merge Link), where it has one.
+    pub link_token: Option<String>,
+}
+
+/// What the admin's sign-in brought back, to trade for credentials.
+#[derive(Debug, Clone, Copy)]
+pub enum SignInProof<'a> {
+    /// OAuth: the code the provider redirected to `redirect_uri` with.
+    AuthorizationCode { code: &'a str, redirect_uri: &'a str },
+    /// An embedded widget's one-time token, handed over by the frontend.
+    PublicToken(&'a str),
+}
+
+/// A provider's behaviour: building connectors and running its sign-in.
 #[async_trait]
 pub trait Provider: Send + Sync {
     fn info(&self) -> &'static ProviderInfo;
@@ -55,36 +148,49 @@ pub trait Provider: Send + Sync {
         credentials: &Credentials,
     ) -> Result<Box<dyn Connector>, ProviderError>;
 
-    /// The "Open Window" URL the admin's browser visits to grant access.
-    fn authorization_url(
+    /// Starts the "Open Window" sign-in.
+    async fn begin_sign_in(
         &self,
-        ctx: &ProviderContext,
-        subdomain: Option<&str>,
-        state: &str,
-        redirect_uri: &str,
-    ) -> Result<String, ProviderError>;
+        _ctx: &ProviderContext,
+        _request: SignInRequest<'_>,
+    ) -> Result<SignInStart, ProviderError> {
+        Err(self.no_sign_in())
+    }
 
-    /// Trades the authorization code the provider redirected back with for tokens.
-    async fn exchange_code(
+    /// Trades what the sign-in brought back for credentials.
+    async fn complete_sign_in(
         &self,
-        ctx: &ProviderContext,
-        subdomain: Option<&str>,
-        code: &str,
-        redirect_uri: &str,
-    ) -> Result<Credentials, ProviderError>;
+        _ctx: &ProviderContext,
+        _subdomain: Option<&str>,
+        _proof: SignInProof<'_>,
+    ) -> Result<Credentials, ProviderError> {
+        Err(self.no_sign_in())
+    }
 
-    /// Trades a refresh token for fresh OAuth credentials before the access token expires.
+    /// Trades a refresh token for fresh credentials before the access token expires.
     async fn refresh_tokens(
         &self,
-        ctx: &ProviderContext,
-        subdomain: Option<&str>,
-        refresh_token: &SecretString,
-    ) -> Result<Credentials, ProviderError>;
+        _ctx: &ProviderContext,
+        _subdomain: Option<&str>,
+        _refresh_token: &SecretString,
+    ) -> Result<Credentials, ProviderError> {
+        Err(self.no_sign_in())
+    }
+
+    /// The refusal of a provider without a sign-in, or of a proof its sign-in does not give.
+    fn no_sign_in(&self) -> ProviderError {
+        ProviderError::NotConfigured(format!("{} does not connect this way", self.info().name))
+    }
 }
 
 /// Looks a provider up by its slug.
 pub fn find(id: &str) -> Option<&'static dyn Provider> {
     PROVIDERS.iter().copied().find(|p| p.info().id == id)
+}
+
+/// Every provider, in catalogue order.
+pub fn all() -> impl Iterator<Item = &'static dyn Provider> {
+    PROVIDERS.iter().copied()
 }
 
 /// The catalogue filtered by a case-insensitive name search and a category.
@@ -105,12 +211,19 @@ pub struct OAuthApp {
     pub client_secret: SecretString,
 }
 
-/// Deployment-specific settings of one provider; unset fields mean the provider's real URLs.
+/// Deployment-specific settings of one provider, each read from `<PROVIDER>_<NAME>`; unset
+/// fields mean the provider's real URLs and features that need them off.
 #[derive(Debug, Clone, Default)]
 pub struct ProviderEndpoints {
+    /// `_API_BASE`.
     pub api_base: Option<String>,
+    /// `_OAUTH_BASE`.
     pub oauth_base: Option<String>,
+    /// `_CLIENT_ID` and `_CLIENT_SECRET`.
     pub oauth_app: Option<OAuthApp>,
+    /// `_API_KEY`: the operator's own key with the provider, for bridges that act on many
+    /// accounts with one (Merge's production key).
+    pub operator_key: Option<SecretString>,
 }
 
 /// Everything a provider needs at call time.
@@ -147,7 +260,10 @@ impl ProviderRegistry {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
+    use crate::mapping::INTERNAL_FIELDS;
 
     #[test]
     fn search_is_case_insensitive_and_filters_by_category() {
@@ -155,5 +271,21 @@ mod tests {
         assert!(search(Some("bamboo"), Some(ProviderCategory::Ats)).is_empty());
         assert!(search(Some("no such provider"), None).is_empty());
         assert_eq!(search(None, None).len(), PROVIDERS.len());
+    }
+
+    #[test]
+    fn every_entry_is_complete_and_unique() {
+        let mut ids = HashSet::new();
+        for info in all().map(|p| p.info()) {
+            assert!(ids.insert(info.id), "{} listed twice", info.id);
+            assert!(info.id.chars().all(|c| c.is_ascii_lowercase()), "{}: ids prefix variables", info.id);
+            assert!(!info.auth_methods().is_empty(), "{}", info.id);
+            let keys: Vec<CredentialKey> = info.credential_fields.iter().map(|f| f.key).collect();
+            assert_eq!(keys.iter().collect::<HashSet<_>>().len(), keys.len(), "{}: a field asked twice", info.id);
+            for (internal, _) in info.suggested_mapping {
+                assert!(INTERNAL_FIELDS.iter().any(|f| f.key == *internal), "{}: no field {internal}", info.id);
+            }
+            assert!(info.suggested_mapping.iter().any(|(internal, _)| *internal == "email"), "{}", info.id);
+        }
     }
 }

@@ -1,9 +1,18 @@
-//! The HTTP client every connector shares: timeouts, retry with exponential backoff, and
-//! `Retry-After` on 429/503, so connectors only describe requests and parse answers.
+//! The HTTP client every connector shares: timeouts, pacing to the provider's quota, retry with
+//! exponential backoff, and `Retry-After` (or `X-RateLimit-Reset`) on 429 and 5xx. What a failure
+//! answer *means* differs by provider (a 404 is an unknown company domain at BambooHR and a
+//! missing record elsewhere), so each connector classifies its own with a [`Classify`].
 
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use governor::{DefaultDirectRateLimiter, RateLimiter};
+use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
 
 use super::ProviderError;
 
@@ -25,11 +34,55 @@ impl Default for RetryPolicy {
     }
 }
 
-/// A reqwest client with the retry policy attached.
+/// A provider's answer that was not a success, after retries.
+#[derive(Debug)]
+pub struct HttpFailure {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub retry_after: Option<Duration>,
+    pub body: String,
+}
+
+impl HttpFailure {
+    /// `HTTP 403: <first line of the body>`, bounded, for status messages.
+    pub fn detail(&self) -> String {
+        let line: String = self.body.lines().next().unwrap_or("").chars().take(200).collect();
+        match line.trim() {
+            "" => format!("HTTP {}", self.status.as_u16()),
+            line => format!("HTTP {}: {line}", self.status.as_u16()),
+        }
+    }
+}
+
+/// What a provider's failure answer means, decided by its connector.
+pub type Classify = fn(&HttpFailure) -> ProviderError;
+
+/// The meanings every provider shares: 401 rejects the credentials, 429 throttles, 5xx is down;
+/// anything else is unexpected. Connectors add what their provider's other codes mean.
+pub fn common_meaning(failure: &HttpFailure) -> ProviderError {
+    match failure.status {
+        StatusCode::UNAUTHORIZED => ProviderError::InvalidCredentials(failure.detail()),
+        StatusCode::TOO_MANY_REQUESTS => ProviderError::RateLimited { retry_after: failure.retry_after },
+        s if s.is_server_error() => ProviderError::Unreachable(failure.detail()),
+        _ => ProviderError::BadResponse(failure.detail()),
+    }
+}
+
+/// A provider's request quota: at most `requests` per `per`, up to `burst` of them at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub requests: u32,
+    pub per: Duration,
+    pub burst: u32,
+}
+
+/// The reqwest client, the retry policy, and the pacers of every provider account this process
+/// talks to, so that all of one account's calls (API and worker alike) share its quota.
 #[derive(Debug, Clone)]
 pub struct ProviderHttp {
     client: reqwest::Client,
     policy: RetryPolicy,
+    pacers: Arc<Mutex<HashMap<String, Arc<DefaultDirectRateLimiter>>>>,
 }
 
 impl ProviderHttp {
@@ -42,13 +95,42 @@ impl ProviderHttp {
             .user_agent(concat!("directory-sync/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("a TLS backend is compiled in");
-        Self { client, policy }
+        Self { client, policy, pacers: Arc::default() }
     }
 
+    /// A client for one provider account, identified by `account` (hashed, so credentials can
+    /// serve): its failures classified by `classify`, its requests paced to `quota`.
+    pub fn account(&self, account: &str, classify: Classify, quota: Option<Quota>) -> AccountHttp {
+        let pacer = quota.map(|quota| {
+            let key = format!("{:x}", Sha256::digest(account.as_bytes()));
+            let mut pacers = self.pacers.lock().expect("pacers lock");
+            pacers.entry(key).or_insert_with(|| Arc::new(pacer(quota))).clone()
+        });
+        AccountHttp { client: self.client.clone(), policy: self.policy.clone(), classify, pacer }
+    }
+}
+
+fn pacer(quota: Quota) -> DefaultDirectRateLimiter {
+    let requests = quota.requests.max(1);
+    let interval = (quota.per / requests).max(Duration::from_micros(1));
+    let burst = NonZeroU32::new(quota.burst.max(1)).expect("at least one");
+    RateLimiter::direct(governor::Quota::with_period(interval).expect("a positive interval").allow_burst(burst))
+}
+
+/// One provider account's client (see [`ProviderHttp::account`]).
+#[derive(Debug, Clone)]
+pub struct AccountHttp {
+    client: reqwest::Client,
+    policy: RetryPolicy,
+    classify: Classify,
+    pacer: Option<Arc<DefaultDirectRateLimiter>>,
+}
+
+impl AccountHttp {
     /// Sends the request built by `build`, retrying transient failures. Answers with a 2xx
     /// response, or the error its status means. The whole exchange must finish within a minute.
     pub async fn send(&self, build: impl Fn(&reqwest::Client) -> RequestBuilder) -> Result<Response, ProviderError> {
-        self.send_within(build, Some(REQUEST_TIMEOUT)).await
+        self.send_within(&build, Some(REQUEST_TIMEOUT)).await
     }
 
     /// [`send`](Self::send) for an answer read as a stream, which may take as long as the
@@ -57,19 +139,51 @@ impl ProviderHttp {
         &self,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<Response, ProviderError> {
-        self.send_within(build, None).await
+        self.send_within(&build, None).await
+    }
+
+    /// Sends the request and parses its JSON answer as `T`; an answer cut off while it downloads
+    /// is asked for again like a failed request. `what` names the answer in errors.
+    pub async fn json<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<T, ProviderError> {
+        let mut attempt = 1;
+        loop {
+            let response = self.send_within(&build, Some(REQUEST_TIMEOUT)).await?;
+            match response.bytes().await {
+                Ok(body) => {
+                    return serde_json::from_slice(&body)
+                        .map_err(|e| ProviderError::BadResponse(format!("{what}: {e}")))
+                }
+                Err(err) if attempt < self.policy.max_attempts => {
+                    tracing::debug!(error = %err, attempt, "provider answer broke off; asking again");
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                    attempt += 1;
+                }
+                Err(err) => return Err(ProviderError::Unreachable(format!("{what} broke off: {}", describe(&err)))),
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        self.policy.initial_backoff * 2u32.pow(attempt.saturating_sub(1).min(16))
     }
 
     async fn send_within(
         &self,
-        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+        build: &impl Fn(&reqwest::Client) -> RequestBuilder,
         timeout: Option<Duration>,
     ) -> Result<Response, ProviderError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let last = attempt >= self.policy.max_attempts;
-            let backoff = self.policy.initial_backoff * 2u32.pow(attempt - 1);
+            let backoff = self.backoff(attempt);
+            if let Some(pacer) = &self.pacer {
+                pacer.until_ready().await;
+            }
             let request = build(&self.client);
             let request = match timeout {
                 Some(timeout) => request.timeout(timeout),
@@ -79,15 +193,16 @@ impl ProviderHttp {
                 Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) => {
                     let status = response.status();
-                    let retry_after = retry_after(&response);
+                    let retry_after = retry_after(response.headers());
                     if is_retryable(status) && !last {
                         let wait = retry_after.unwrap_or(backoff).min(self.policy.max_wait);
                         tracing::debug!(%status, ?wait, attempt, "provider asked us to retry");
                         tokio::time::sleep(wait).await;
                         continue;
                     }
+                    let headers = response.headers().clone();
                     let body = response.text().await.unwrap_or_default();
-                    return Err(status_error(status, retry_after, &body));
+                    return Err((self.classify)(&HttpFailure { status, headers, retry_after, body }));
                 }
                 Err(err) if !last => {
                     tracing::debug!(error = %err, attempt, "provider request failed; retrying");
@@ -103,38 +218,16 @@ fn is_retryable(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }
 
-fn retry_after(response: &Response) -> Option<Duration> {
-    response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
-}
-
-fn status_error(status: StatusCode, retry_after: Option<Duration>, body: &str) -> ProviderError {
-    let detail = format!("HTTP {}{}", status.as_u16(), short(body));
-    match status {
-        StatusCode::UNAUTHORIZED => ProviderError::InvalidCredentials(detail),
-        StatusCode::FORBIDDEN => ProviderError::AccessDisabled(detail),
-        StatusCode::NOT_FOUND => ProviderError::UnknownTenant(detail),
-        StatusCode::TOO_MANY_REQUESTS => ProviderError::RateLimited { retry_after },
-        s if s.is_server_error() => ProviderError::Unreachable(detail),
-        _ => ProviderError::BadResponse(detail),
+/// `Retry-After` in seconds, or else `X-RateLimit-Reset` (a Unix time, or seconds from now).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
+    if let Some(seconds) = number("retry-after") {
+        return Some(Duration::from_secs(seconds));
     }
-}
-
-/// The first line of a provider's error body, bounded, for status messages.
-fn short(body: &str) -> String {
-    let line: String = body.lines().next().unwrap_or("").chars().take(200).collect();
-    if line.trim().is_empty() {
-        String::new()
-    } else {
-        format!(": {}", line.trim())
-    }
+    let reset = number("x-ratelimit-reset")?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    // Values above a year's worth of seconds are points in time, not waits.
+    Some(Duration::from_secs(if reset > 365 * 24 * 3600 { reset.saturating_sub(now) } else { reset }))
 }
 
 fn describe(err: &reqwest::Error) -> String {
@@ -151,17 +244,49 @@ fn describe(err: &reqwest::Error) -> String {
 mod tests {
     use super::*;
 
+    fn http(max_attempts: u32) -> ProviderHttp {
+        ProviderHttp::new(RetryPolicy {
+            max_attempts,
+            initial_backoff: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        })
+    }
+
     #[tokio::test]
     async fn a_refused_connection_is_unreachable_after_retries() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
         drop(listener);
-        let http = ProviderHttp::new(RetryPolicy {
-            max_attempts: 2,
-            initial_backoff: Duration::from_millis(1),
-            ..RetryPolicy::default()
-        });
-        let err = http.send(|c| c.get(&url)).await.unwrap_err();
+        let err = http(2).account("a", common_meaning, None).send(|c| c.get(&url)).await.unwrap_err();
         assert!(matches!(err, ProviderError::Unreachable(_)), "{err:?}");
+    }
+
+    #[test]
+    fn rate_limit_reset_is_read_as_a_time_or_a_wait() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ratelimit-reset", "7".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        let soon = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 30;
+        headers.insert("x-ratelimit-reset", soon.to_string().parse().unwrap());
+        assert!(retry_after(&headers).unwrap() <= Duration::from_secs(30));
+        headers.insert("retry-after", "2".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)), "Retry-After wins");
+    }
+
+    #[tokio::test]
+    async fn one_account_shares_one_pace() {
+        let quota = Quota { requests: 10, per: Duration::from_secs(1), burst: 1 };
+        let http = http(1);
+        let (a, b) =
+            (http.account("key", common_meaning, Some(quota)), http.account("key", common_meaning, Some(quota)));
+        let other = http.account("other", common_meaning, Some(quota));
+        let pacer = |h: &AccountHttp| h.pacer.clone().unwrap();
+        assert!(Arc::ptr_eq(&pacer(&a), &pacer(&b)));
+        assert!(!Arc::ptr_eq(&pacer(&a), &pacer(&other)));
+        let started = std::time::Instant::now();
+        for _ in 0..3 {
+            pacer(&a).until_ready().await;
+        }
+        assert!(started.elapsed() >= Duration::from_millis(180), "three calls at 10/s take 200 ms");
     }
 }

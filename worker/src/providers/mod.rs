@@ -1,16 +1,23 @@
 //! Connectors to HR and applicant-tracking systems. Each provider lives in its own module and
-//! implements [`Connector`]; [`catalogue`] is the one place that lists them.
+//! implements [`catalogue::Provider`] and [`Connector`]; [`catalogue`] is the one place that
+//! lists them.
 //!
-//! Error policy: connectors translate the provider's HTTP answers into [`ProviderError`] once,
-//! in the shared [`http`] client, after retrying what is worth retrying (429 with Retry-After,
-//! 5xx, network errors). Callers decide what an error means for a connection or a run.
+//! Error policy: the shared [`http`] client retries what is worth retrying (429 with
+//! Retry-After, 5xx, network errors); each connector then says what its provider's failure
+//! answers mean, as a [`ProviderError`], once. Callers decide what an error means for a
+//! connection or a run.
+//!
+//! Records come out in the directory's terms where the directory has terms of its own: a
+//! connector writes its provider's employment statuses as [`EMPLOYMENT_ACTIVE`] or
+//! [`EMPLOYMENT_INACTIVE`], and lists the fields the provider left out of its answer (as it
+//! does, silently, with fields the API user may not read) in [`RemoteRecord::withheld`].
 
 pub mod bamboohr;
 pub mod catalogue;
 pub mod http;
 pub mod spool;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -37,6 +44,10 @@ pub enum ProviderError {
     BadResponse(String),
     #[error("{0}")]
     NotConfigured(String),
+    /// The provider cannot answer yet, for a reason an admin can wait out (a bridge still
+    /// importing the account for the first time).
+    #[error("{0}")]
+    NotReady(String),
     /// Our side failed while holding the answer (the spool's disk, say); worth a retry.
     #[error("could not buffer the provider's answer: {0}")]
     Buffer(String),
@@ -60,12 +71,42 @@ pub struct ExternalField {
     pub category: String,
 }
 
+/// The value an employment-status field carries for someone still with the company (employed,
+/// on leave, or about to start).
+pub const EMPLOYMENT_ACTIVE: &str = "active";
+/// The value an employment-status field carries for a leaver.
+pub const EMPLOYMENT_INACTIVE: &str = "inactive";
+
 /// One employee (or candidate) as the provider sent it: field key → value. Null and empty values
 /// are absent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteRecord {
     pub remote_id: String,
     pub values: BTreeMap<String, String>,
+    /// Fields asked for that the provider left out of this record (as opposed to sending them
+    /// empty): the API user may not read them. Their values are unknown, not blank.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub withheld: BTreeSet<String>,
+}
+
+impl RemoteRecord {
+    pub fn new(remote_id: String, values: BTreeMap<String, String>) -> Self {
+        Self { remote_id, values, withheld: BTreeSet::new() }
+    }
+
+    /// Marks the `requested` fields this record does not carry as withheld, for providers that
+    /// send every readable field (null when empty) and silently leave out the others; `present`
+    /// lists the keys the answer carried, null ones included.
+    pub fn withhold_missing<'a>(&mut self, requested: &'a [String], present: impl Fn(&'a str) -> bool) {
+        self.withheld.extend(requested.iter().filter(|f| !present(f)).cloned());
+    }
+}
+
+/// What the one read call that verifies a connection learned about the account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountInfo {
+    /// Which system the account is, where a bridge links many ("BambooHR", via Merge).
+    pub linked_system: Option<String>,
 }
 
 /// What a fetch asks for: the fields the mapping needs, and where to resume.
@@ -105,8 +146,14 @@ pub struct Changes<'a> {
 /// A live, authenticated link to one provider tenant.
 #[async_trait]
 pub trait Connector: Send + Sync {
-    /// The fields this tenant exposes. Doubles as the one read call that verifies access.
+    /// The fields this tenant exposes.
     async fn discover_fields(&self) -> Result<Vec<ExternalField>, ProviderError>;
+
+    /// One read call that proves the credentials reach the account; by default, field discovery.
+    async fn verify(&self) -> Result<AccountInfo, ProviderError> {
+        self.discover_fields().await?;
+        Ok(AccountInfo::default())
+    }
 
     /// Every employee, active and inactive, page by page from `request.cursor`.
     async fn fetch(&self, request: FetchRequest) -> Result<PageStream<'_>, ProviderError>;

@@ -144,7 +144,7 @@ mod tests {
     use super::*;
 
     fn record(n: usize) -> RemoteRecord {
-        RemoteRecord { remote_id: n.to_string(), values: BTreeMap::from([("n".into(), format!("line\n{n}"))]) }
+        RemoteRecord::new(n.to_string(), BTreeMap::from([("n".into(), format!("line\n{n}"))]))
     }
 
     async fn collect(page_size: usize, count: usize, fail: bool) -> Vec<Result<RemotePage, ProviderError>> {

@@ -6,8 +6,10 @@
 //! content hashes as before costs no user write; one an earlier attempt of the same run merged
 //! or reported (the provider was read again from the start) is not counted twice. A
 //! connection's first sync inserts first and looks up only the people whose email was taken.
+//! A field the provider withheld is reported once per run and never blanks what the directory
+//! holds for it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -20,7 +22,7 @@ use uuid::Uuid;
 use entity::directory_user::{self, EmploymentStatus, InvitationStatus};
 use entity::{sync_issue, sync_run, user_source};
 
-use crate::mapping::{apply_mapping, FieldMapping, MappedUser};
+use crate::mapping::{apply_mapping, FieldMapping, MappedUser, INTERNAL_FIELDS};
 use crate::providers::RemoteRecord;
 
 use super::issues::{record_issues, Issue};
@@ -66,7 +68,7 @@ pub async fn merge_page<C: ConnectionTrait>(
     let Attempt { known_records, replaying, removed } = attempt;
     let records = if replaying { without_reported(db, run, records).await? } else { records };
     let mut counts = PageCounts::default();
-    let mut issues = Vec::new();
+    let mut issues = withheld_field_issues(db, run, mapping, &records).await?;
     let mut mapped = Vec::with_capacity(records.len());
     for record in &records {
         match apply_mapping(mapping, record) {
@@ -156,7 +158,7 @@ pub async fn merge_page<C: ConnectionTrait>(
                 let Some(current) = existing.users_by_id.get(&source.user_id) else {
                     continue;
                 };
-                if current.employment_status == EmploymentStatus::Active && !user.active {
+                if current.employment_status == EmploymentStatus::Active && deactivates(&user) {
                     counts.deactivated += 1;
                 } else {
                     counts.updated += 1;
@@ -473,35 +475,87 @@ async fn update_source<C: ConnectionTrait>(
     let mut active = source.clone().into_active_model();
     active.remote_id = Set(user.remote_id.clone());
     active.content_hash = Set(hash);
-    active.remote_manager_id = Set(user.remote_manager_id.clone());
+    if !user.is_withheld("managerId") {
+        active.remote_manager_id = Set(user.remote_manager_id.clone());
+    }
     active.last_seen_run_id = Set(run.id);
     active.last_synced_at = Set(now);
     active.update(db).await?;
     Ok(())
 }
 
-/// Writes the synced fields; invitation state and the manager link (set in finalize) stay.
+/// Writes the synced fields, except those the provider withheld; invitation state and the
+/// manager link (set in finalize) stay.
 async fn update_user<C: ConnectionTrait>(
     db: &C,
     current: directory_user::Model,
     user: &MappedUser,
     now: chrono::DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
+    fn set<T: Into<sea_orm::Value>>(user: &MappedUser, field: &str, value: T) -> sea_orm::ActiveValue<T> {
+        if user.is_withheld(field) {
+            sea_orm::ActiveValue::NotSet
+        } else {
+            Set(value)
+        }
+    }
     let mut active = current.into_active_model();
     active.email = Set(user.email.clone());
     active.email_normalized = Set(user.email_key());
-    active.first_name = Set(user.first_name.clone());
-    active.last_name = Set(user.last_name.clone());
-    active.display_name = Set(user.display_name.clone());
-    active.job_title = Set(user.job_title.clone());
-    active.department = Set(user.department.clone());
-    active.location = Set(user.location.clone());
-    active.employment_status = Set(employment_status(user));
-    active.start_date = Set(user.start_date.clone());
+    active.first_name = set(user, "firstName", user.first_name.clone());
+    active.last_name = set(user, "lastName", user.last_name.clone());
+    active.display_name = set(user, "displayName", user.display_name.clone());
+    active.job_title = set(user, "jobTitle", user.job_title.clone());
+    active.department = set(user, "department", user.department.clone());
+    active.location = set(user, "location", user.location.clone());
+    active.employment_status = set(user, "employmentStatus", employment_status(user));
+    active.start_date = set(user, "startDate", user.start_date.clone());
     active.updated_at = Set(now);
     active.update(db).await?;
     Ok(())
 }
+
+/// Whether writing `user` makes an active person a leaver: not when their status is unknown.
+fn deactivates(user: &MappedUser) -> bool {
+    !user.active && !user.is_withheld("employmentStatus")
+}
+
+/// One FIELD_WITHHELD issue per mapped provider field that `records` lack and this run has not
+/// reported yet.
+async fn withheld_field_issues<C: ConnectionTrait>(
+    db: &C,
+    run: &sync_run::Model,
+    mapping: &FieldMapping,
+    records: &[RemoteRecord],
+) -> Result<Vec<Issue>, sea_orm::DbErr> {
+    let lacking: BTreeSet<&str> = records.iter().flat_map(|r| r.withheld.iter().map(String::as_str)).collect();
+    if lacking.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut issues = Vec::new();
+    for entry in &mapping.entries {
+        let Some(external) = entry.external_field.as_deref().filter(|f| lacking.contains(f)) else { continue };
+        let label = INTERNAL_FIELDS.iter().find(|f| f.key == entry.internal_field).map_or("", |f| f.label);
+        let message = format!(
+            "the provider left '{external}' (mapped to {label}) out of its answers: the connection may not read \
+             it. Grant read access to it; until then the directory keeps what it holds for {label}."
+        );
+        let reported = sync_issue::Entity::find()
+            .filter(sync_issue::Column::SyncRunId.eq(run.id))
+            .filter(sync_issue::Column::Kind.eq(FIELD_WITHHELD))
+            .filter(sync_issue::Column::Message.eq(message.clone()))
+            .one(db)
+            .await?
+            .is_some();
+        if !reported {
+            issues.push(Issue { remote_id: None, kind: FIELD_WITHHELD, message });
+        }
+    }
+    Ok(issues)
+}
+
+/// The issue kind of a mapped field the provider withheld.
+const FIELD_WITHHELD: &str = "FIELD_WITHHELD";
 
 fn employment_status(user: &MappedUser) -> EmploymentStatus {
     if user.active {

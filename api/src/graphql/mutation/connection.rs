@@ -77,16 +77,39 @@ impl ConnectionMutation {
         let viewer = ctx.integrations_admin()?;
         input.validate().map_err(validation_error)?;
         let api = ctx.api();
-        let (model, url) = connections::begin_credential_connection(
+        let started = connections::begin_credential_connection(
             &api.env,
             &viewer.workspace_id,
+            &viewer.subject,
             input.provider_id.as_str(),
             input.subdomain.as_deref(),
             &api.redirect_uri(),
         )
         .await
         .map_err(ApiError::from)?;
-        Ok(CredentialAuthorization { connection: Connection(model), authorization_url: url })
+        Ok(CredentialAuthorization {
+            connection: Connection(started.connection),
+            authorization_url: started.authorization_url,
+            link_token: started.link_token,
+        })
+    }
+
+    /// Finishes a sign-in made in the provider's embedded widget (Merge Link) with the public
+    /// token it returned; the connection becomes CONNECTED or FAILED (see `connectionStatus`).
+    async fn complete_credential_connection(
+        &self,
+        ctx: &Context<'_>,
+        connection_id: ID,
+        public_token: String,
+    ) -> ApiResult<Connection> {
+        let (_, connection) = admin_connection(ctx, &connection_id).await?;
+        if public_token.len() > 1024 {
+            return Err(ApiError::validation("publicToken", "publicToken must be at most 1024 characters").into());
+        }
+        let env = &ctx.api().env;
+        let model =
+            connections::complete_linked_sign_in(env, connection, &public_token).await.map_err(ApiError::from)?;
+        Ok(Connection(model))
     }
 
     /// Forgets the credentials; synced users stay.

@@ -69,6 +69,11 @@ impl Connection {
         self.0.credential_hint.as_deref()
     }
 
+    /// Which system a bridge's linked account is (the HRIS behind Merge); null otherwise.
+    async fn linked_system(&self) -> Option<&str> {
+        self.0.linked_system.as_deref()
+    }
+
     /// What this connection can read, discovered live from the provider. Empty while the
     /// provider cannot be asked, so one broken connection never hides the others.
     async fn accessible_data(&self, ctx: &Context<'_>) -> ApiResult<Vec<DataCategory>> {
@@ -180,4 +185,7 @@ impl From<&stored::Model> for SyncSchedule {
 pub struct CredentialAuthorization {
     pub connection: Connection,
     pub authorization_url: String,
+    /// For providers with an embedded widget (Merge Link): open it with this token, then pass
+    /// the public token it returns to `completeCredentialConnection`.
+    pub link_token: Option<String>,
 }

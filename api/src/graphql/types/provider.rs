@@ -1,4 +1,4 @@
-use async_graphql::{Enum, Object, ID};
+use async_graphql::{Enum, Object, SimpleObject, ID};
 
 use worker::providers::catalogue;
 use worker::providers::ProviderInfo;
@@ -60,10 +60,18 @@ impl Provider {
         self.0.logo_url
     }
     async fn auth_methods(&self) -> Vec<AuthMethod> {
-        self.0.auth_methods.iter().map(|&m| m.into()).collect()
+        self.0.auth_methods().into_iter().map(Into::into).collect()
     }
     async fn subdomain_label(&self) -> Option<&str> {
-        self.0.subdomain_label
+        self.0.subdomain_label()
+    }
+    /// What the API-key method asks for, in order, and how to label it.
+    async fn credential_fields(&self) -> Vec<CredentialField> {
+        self.0
+            .credential_fields
+            .iter()
+            .map(|f| CredentialField { key: f.key.as_str(), label: f.label, secret: f.secret, help: f.help })
+            .collect()
     }
     async fn api_key_instructions(&self) -> &str {
         self.0.api_key_instructions
@@ -74,4 +82,16 @@ impl Provider {
     async fn terms_url(&self) -> &str {
         self.0.terms_url
     }
+}
+
+/// One value of the API-key form.
+#[derive(SimpleObject)]
+pub struct CredentialField {
+    /// `subdomain`, `apiKey` or `apiSecret`: the `connectWithApiKey` input field it fills.
+    pub key: &'static str,
+    pub label: &'static str,
+    /// Hide it as a password.
+    pub secret: bool,
+    /// Where to find it at the provider.
+    pub help: Option<&'static str>,
 }
