@@ -78,7 +78,7 @@ pub const USER: &str = r#"query($id: ID!) {
   user(id: $id) {
     id email firstName lastName displayName jobTitle department location employmentStatus startDate
     invitationStatus updatedAt
-    manager { id displayName }
+    manager { id displayName email }
     directReports { id displayName }
     source { remoteId lastSyncedAt connection { id } }
   }

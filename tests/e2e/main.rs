@@ -1,10 +1,12 @@
 //! End-to-end tests through the public API: GraphQL over HTTP and graphql-transport-ws, against
-//! the real service and a sandbox BambooHR tenant. One file per step of the admin flow; each
+//! the real service and a sandbox provider tenant. One file per step of the admin flow (and one
+//! conformance suite every provider in the catalogue passes); each
 //! test runs on the embedded parts and on PostgreSQL + Redis.
 
 mod helpers;
 
 mod catalogue;
+mod conformance;
 mod connect;
 mod credentials;
 mod directory;
