@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::company::{Attribute, Employee, Employment};
-use crate::tenant::{random_token, ChangeKind, Quota, Refusal, Tenant};
+use crate::tenant::{random_token, ChangeKind, Endpoint, Quota, Refusal, Tenant};
 use crate::wire::{self, basic_auth, bearer, Admission};
 use crate::{FakeProvider, SampleCredentials, Tenants, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET};
 
@@ -58,8 +58,8 @@ impl FakeProvider for BambooHr {
     }
 
     /// BambooHR publishes no figure; it answers 429 with `Retry-After` when it throttles.
-    fn quota(&self) -> Option<Quota> {
-        None
+    fn quotas(&self) -> Vec<Quota> {
+        Vec::new()
     }
 }
 
@@ -84,13 +84,12 @@ async fn gate(
     tenants: &Tenants,
     req: &HttpRequest,
     subdomain: &str,
-    endpoint: &str,
-    lists_records: bool,
+    endpoint: Endpoint,
 ) -> Result<Admission, HttpResponse> {
     if wire::find_tenant(tenants, ID, |t| t.name == subdomain).is_none() {
         return Err(error(StatusCode::NOT_FOUND, "Company not found"));
     }
-    wire::admit(tenants, subdomain, endpoint, lists_records, |tenant| authenticated(tenant, req)).await.map_err(refuse)
+    wire::admit(tenants, subdomain, endpoint, |tenant| authenticated(tenant, req)).await.map_err(refuse)
 }
 
 fn authenticated(tenant: &Tenant, req: &HttpRequest) -> bool {
@@ -147,7 +146,7 @@ fn readable(tenant: &Tenant, requested: impl IntoIterator<Item = String>) -> Vec
 }
 
 async fn meta_fields(tenants: web::Data<Tenants>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
-    if let Err(answer) = gate(&tenants, &req, &path, "meta/fields", false).await {
+    if let Err(answer) = gate(&tenants, &req, &path, Endpoint::call("meta/fields")).await {
         return answer;
     }
     if !wants_json(&req) {
@@ -211,7 +210,7 @@ async fn custom_report(
     query: web::Query<HashMap<String, String>>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let admission = match gate(&tenants, &req, &path, "reports/custom", true).await {
+    let admission = match gate(&tenants, &req, &path, Endpoint::records("reports/custom")).await {
         Ok(admission) => admission,
         Err(answer) => return answer,
     };
@@ -262,7 +261,7 @@ async fn changed_employees(
     path: web::Path<String>,
     query: web::Query<ChangedQuery>,
 ) -> HttpResponse {
-    if let Err(answer) = gate(&tenants, &req, &path, "employees/changed", false).await {
+    if let Err(answer) = gate(&tenants, &req, &path, Endpoint::call("employees/changed")).await {
         return answer;
     }
     if !wants_json(&req) {
@@ -306,7 +305,7 @@ async fn employee(
     query: web::Query<EmployeeQuery>,
 ) -> HttpResponse {
     let (subdomain, id) = path.into_inner();
-    if let Err(answer) = gate(&tenants, &req, &subdomain, "employees/{id}", false).await {
+    if let Err(answer) = gate(&tenants, &req, &subdomain, Endpoint::call("employees/{id}")).await {
         return answer;
     }
     if !wants_json(&req) {

@@ -10,6 +10,7 @@
 pub mod bamboohr;
 pub mod company;
 mod faults;
+pub mod personio;
 mod tenant;
 mod wire;
 
@@ -41,12 +42,12 @@ pub trait FakeProvider: Send + Sync {
     /// What an admin types into the API-key form to connect `tenant`.
     fn credentials(&self, tenant: &Tenant) -> SampleCredentials;
 
-    /// The request quota the provider documents, for tenants that enforce it.
-    fn quota(&self) -> Option<Quota>;
+    /// The request quotas the provider documents; its tenants enforce them.
+    fn quotas(&self) -> Vec<Quota>;
 }
 
 /// Every fake this sandbox serves, one per catalogue provider.
-pub static FAKES: &[&dyn FakeProvider] = &[&bamboohr::BambooHr];
+pub static FAKES: &[&dyn FakeProvider] = &[&bamboohr::BambooHr, &personio::Personio];
 
 /// The fake of provider `id`.
 pub fn fake(id: &str) -> Option<&'static dyn FakeProvider> {
@@ -111,7 +112,7 @@ impl Sandbox {
     /// When no fake serves `provider_id`, or a tenant is already called `name`.
     pub fn add_tenant(&self, provider_id: &str, name: &str, company: Company) -> SampleCredentials {
         let fake = fake(provider_id).unwrap_or_else(|| panic!("the sandbox has no fake of {provider_id}"));
-        let tenant = Tenant::new(name, fake.id(), company);
+        let tenant = Tenant::new(name, fake.id(), company, fake.quotas());
         let credentials = fake.credentials(&tenant);
         let mut tenants = self.tenants.lock().expect("tenants lock");
         assert!(!tenants.contains_key(name), "a sandbox tenant is already called {name}");

@@ -34,8 +34,8 @@ pub struct Tenant {
     pub api_access_enabled: bool,
     /// Requests allowed per second before 429; `None` for no limit.
     pub rate_limit_per_second: Option<u32>,
-    /// The provider's documented quota, enforced with 429 when set (see [`Tenant::enforce_quota`]).
-    pub quota: Option<Quota>,
+    /// The provider's documented quotas (its fake's, from the start), each enforced with 429.
+    pub quotas: Vec<Quota>,
     /// Added to every answer, as a provider far away or under load.
     pub latency: Option<Duration>,
     /// What the API user may not read: fakes leave these fields out of their answers.
@@ -58,6 +58,7 @@ pub struct Tenant {
     pub(crate) access_tokens: HashMap<String, Instant>,
     pub(crate) refresh_tokens: HashSet<String>,
     window: (Instant, u32),
+    /// When each request of the longest quota window was admitted.
     sent: VecDeque<Instant>,
     /// Per employee id: a fingerprint of the record, and when it last changed or was deleted.
     changes: HashMap<u32, Change>,
@@ -98,7 +99,7 @@ pub(crate) enum Refusal {
 }
 
 impl Tenant {
-    pub(crate) fn new(name: &str, provider: &'static str, company: Company) -> Self {
+    pub(crate) fn new(name: &str, provider: &'static str, company: Company, quotas: Vec<Quota>) -> Self {
         let mut tenant = Self {
             name: name.to_string(),
             provider,
@@ -107,7 +108,7 @@ impl Tenant {
             secret: random_token(40),
             api_access_enabled: true,
             rate_limit_per_second: None,
-            quota: None,
+            quotas,
             latency: None,
             withheld: HashSet::new(),
             outage_after_records: None,
@@ -191,18 +192,29 @@ impl Tenant {
         token
     }
 
+    /// An unexpired access token issued earlier, for providers that hand the same one out again.
+    pub(crate) fn current_access_token(&self) -> Option<String> {
+        let now = Instant::now();
+        self.access_tokens.iter().find(|(_, expires)| now < **expires).map(|(token, _)| token.clone())
+    }
+
+    /// When record `id` last changed.
+    pub(crate) fn changed_at(&self, id: u32) -> Option<DateTime<Utc>> {
+        self.changes.get(&id).map(|c| c.at)
+    }
+
     /// Whether `token` is an unexpired access token of this tenant.
     pub(crate) fn accepts_token(&self, token: &str) -> bool {
         self.access_tokens.get(token).is_some_and(|expires| Instant::now() < *expires)
     }
 
     /// Counts the request and applies, in order, the next queued fault, then (once `authorized`
-    /// says the caller may call) API access, the per-second limit and the provider's quota.
+    /// says the caller may call) API access, the per-second limit and the provider's quotas.
     /// Answers the delay to wait before answering and any break-off, or why to refuse.
-    pub(crate) fn admit(&mut self, endpoint: &str, lists_records: bool, authorized: bool) -> Result<Admitted, Refusal> {
-        *self.requests.entry(endpoint.to_string()).or_default() += 1;
+    pub(crate) fn admit(&mut self, endpoint: &Endpoint, authorized: bool) -> Result<Admitted, Refusal> {
+        *self.requests.entry(endpoint.name.to_string()).or_default() += 1;
         let mut admitted = Admitted { delay: self.latency, break_off: None };
-        let skips = matches!(self.faults.front(), Some(Fault::BreakOff { .. })) && !lists_records;
+        let skips = matches!(self.faults.front(), Some(Fault::BreakOff { .. })) && !endpoint.lists_records;
         if !skips {
             match self.faults.pop_front() {
                 Some(Fault::Status(code)) => return Err(Refusal::Status(code, "Injected fault")),
@@ -218,7 +230,7 @@ impl Tenant {
         if !authorized {
             return Err(Refusal::Status(401, "Invalid credentials"));
         }
-        if !self.api_access_enabled {
+        if !self.api_access_enabled && endpoint.needs_api_access {
             return Err(Refusal::Status(403, "API access is disabled for this company"));
         }
         if let Some(retry_after) = self.over_limit() {
@@ -240,16 +252,41 @@ impl Tenant {
                 return Some(Duration::from_secs(1));
             }
         }
-        let quota = self.quota?;
-        while self.sent.front().is_some_and(|at| now.duration_since(*at) >= quota.per) {
+        let longest = self.quotas.iter().map(|q| q.per).max()?;
+        while self.sent.front().is_some_and(|at| now.duration_since(*at) >= longest) {
             self.sent.pop_front();
         }
-        if self.sent.len() >= quota.requests as usize {
-            let oldest = *self.sent.front().expect("the window is full");
-            return Some(quota.per.saturating_sub(now.duration_since(oldest)));
+        for quota in &self.quotas {
+            let in_window: Vec<&Instant> = self.sent.iter().filter(|at| now.duration_since(**at) < quota.per).collect();
+            if in_window.len() >= quota.requests as usize {
+                let oldest = in_window[0];
+                return Some(quota.per.saturating_sub(now.duration_since(*oldest)));
+            }
         }
         self.sent.push_back(now);
         None
+    }
+}
+
+/// What a request asks of its tenant.
+pub(crate) struct Endpoint {
+    /// Counted in [`Tenant::requests`] under this name.
+    pub name: &'static str,
+    /// Answers with records, so a break-off applies to it.
+    pub lists_records: bool,
+    /// Refused while API access is disabled (sign-in endpoints still answer then).
+    pub needs_api_access: bool,
+}
+
+impl Endpoint {
+    /// An API call that reads no records.
+    pub const fn call(name: &'static str) -> Self {
+        Self { name, lists_records: false, needs_api_access: true }
+    }
+
+    /// An API call answering with records.
+    pub const fn records(name: &'static str) -> Self {
+        Self { name, lists_records: true, needs_api_access: true }
     }
 }
 

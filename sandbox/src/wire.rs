@@ -11,7 +11,7 @@ use base64::Engine;
 use futures::StreamExt;
 use serde_json::Value;
 
-use crate::tenant::{Refusal, Tenant};
+use crate::tenant::{Endpoint, Refusal, Tenant};
 use crate::Tenants;
 
 /// The name of the first tenant at `provider` that `matches`.
@@ -32,15 +32,14 @@ pub(crate) struct Admission {
 pub(crate) async fn admit(
     tenants: &Tenants,
     name: &str,
-    endpoint: &str,
-    lists_records: bool,
+    endpoint: Endpoint,
     authorized: impl FnOnce(&Tenant) -> bool,
 ) -> Result<Admission, Refusal> {
     let admitted = {
         let mut all = tenants.lock().expect("tenants lock");
         let tenant = all.get_mut(name).ok_or(Refusal::Status(404, "Not found"))?;
         let authorized = authorized(tenant);
-        tenant.admit(endpoint, lists_records, authorized)?
+        tenant.admit(&endpoint, authorized)?
     };
     if let Some(delay) = admitted.delay {
         tokio::time::sleep(delay).await;

@@ -26,11 +26,18 @@ pub struct RetryPolicy {
     pub initial_backoff: Duration,
     /// Upper bound for a provider's Retry-After, so one answer cannot park a worker for hours.
     pub max_wait: Duration,
+    /// The least wait after a 429 that names none (Personio asks for at least a second).
+    pub throttled_backoff: Duration,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { max_attempts: 4, initial_backoff: Duration::from_millis(250), max_wait: Duration::from_secs(60) }
+        Self {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(250),
+            max_wait: Duration::from_secs(60),
+            throttled_backoff: Duration::from_secs(1),
+        }
     }
 }
 
@@ -110,10 +117,12 @@ impl ProviderHttp {
     }
 }
 
+/// A pacer that never lets more than `quota.requests` through in any window of `quota.per`: a
+/// burst of `b` followed by one request every `per / (requests - b)`.
 fn pacer(quota: Quota) -> DefaultDirectRateLimiter {
-    let requests = quota.requests.max(1);
-    let interval = (quota.per / requests).max(Duration::from_micros(1));
-    let burst = NonZeroU32::new(quota.burst.max(1)).expect("at least one");
+    let burst = quota.burst.clamp(1, quota.requests.max(2) - 1);
+    let interval = (quota.per / (quota.requests.max(2) - burst)).max(Duration::from_micros(1));
+    let burst = NonZeroU32::new(burst).expect("at least one");
     RateLimiter::direct(governor::Quota::with_period(interval).expect("a positive interval").allow_burst(burst))
 }
 
@@ -195,7 +204,12 @@ impl AccountHttp {
                     let status = response.status();
                     let retry_after = retry_after(response.headers());
                     if is_retryable(status) && !last {
-                        let wait = retry_after.unwrap_or(backoff).min(self.policy.max_wait);
+                        let least = if status == StatusCode::TOO_MANY_REQUESTS {
+                            self.policy.throttled_backoff
+                        } else {
+                            Duration::ZERO
+                        };
+                        let wait = retry_after.unwrap_or(backoff.max(least)).min(self.policy.max_wait);
                         tracing::debug!(%status, ?wait, attempt, "provider asked us to retry");
                         tokio::time::sleep(wait).await;
                         continue;
@@ -275,7 +289,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_account_shares_one_pace() {
-        let quota = Quota { requests: 10, per: Duration::from_secs(1), burst: 1 };
+        let quota = Quota { requests: 11, per: Duration::from_secs(1), burst: 1 };
         let http = http(1);
         let (a, b) =
             (http.account("key", common_meaning, Some(quota)), http.account("key", common_meaning, Some(quota)));

@@ -15,6 +15,7 @@
 pub mod bamboohr;
 pub mod catalogue;
 pub mod http;
+pub mod personio;
 pub mod spool;
 
 use std::collections::{BTreeMap, BTreeSet};
