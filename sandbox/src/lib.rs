@@ -10,6 +10,7 @@
 pub mod bamboohr;
 pub mod company;
 mod faults;
+pub mod hibob;
 pub mod personio;
 mod tenant;
 mod wire;
@@ -47,7 +48,7 @@ pub trait FakeProvider: Send + Sync {
 }
 
 /// Every fake this sandbox serves, one per catalogue provider.
-pub static FAKES: &[&dyn FakeProvider] = &[&bamboohr::BambooHr, &personio::Personio];
+pub static FAKES: &[&dyn FakeProvider] = &[&bamboohr::BambooHr, &personio::Personio, &hibob::HiBob];
 
 /// The fake of provider `id`.
 pub fn fake(id: &str) -> Option<&'static dyn FakeProvider> {

@@ -19,13 +19,12 @@
 //!   otherwise carry every requested field (null when empty); `status` is `Active`/`Inactive`.
 
 use std::collections::BTreeMap;
-use std::io;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration as ChronoDuration, SecondsFormat, Utc};
-use futures::{stream, StreamExt, TryStreamExt};
+use futures::{stream, StreamExt};
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -34,7 +33,7 @@ use super::catalogue::{
     SignInRequest, SignInStart,
 };
 use super::http::{common_meaning, AccountHttp, HttpFailure};
-use super::spool::{spool_pages, RecordSink};
+use super::spool::StreamedList;
 use super::{
     Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage, RemoteRecord,
     EMPLOYMENT_ACTIVE, EMPLOYMENT_INACTIVE,
@@ -281,24 +280,9 @@ impl BambooHrConnector {
         let url = format!("{}/reports/custom?format=JSON&onlyCurrent=true", self.base);
         let body = json!({ "title": "directory-sync", "fields": fields });
         let response = self.http.send_streamed(|c| self.authorize(c.post(&url)).json(&body)).await?;
-        let download = tokio_util::io::StreamReader::new(response.bytes_stream().map_err(io::Error::other));
-        let download = tokio_util::io::SyncIoBridge::new(download);
         let requested = fields.to_vec();
-        spool_pages(page_size, move |sink| {
-            let mut parser = serde_json::Deserializer::from_reader(io::BufReader::new(download));
-            let visitor = ReportVisitor { sink, requested: &requested };
-            let found = serde::Deserializer::deserialize_map(&mut parser, visitor).map_err(|e| {
-                if e.is_io() {
-                    ProviderError::Unreachable(format!("the custom report broke off: {e}"))
-                } else {
-                    ProviderError::BadResponse(format!("custom report: {e}"))
-                }
-            })?;
-            if !found {
-                return Err(ProviderError::BadResponse("custom report: no employees list".into()));
-            }
-            Ok(())
-        })
+        let list = StreamedList { what: "custom report", key: "employees", page_size };
+        list.spool(response, move |ReportEmployee(employee)| employee.map(|e| e.complete(&requested)))
     }
 }
 
@@ -390,65 +374,6 @@ fn keyed_or_listed<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<
         Entries::Keyed(map) => map.into_values().collect(),
         Entries::Listed(list) => list,
     })
-}
-
-/// The report's top level: passes each employee to `sink` as it is parsed, skips the rest.
-/// Answers whether the employees list was there.
-struct ReportVisitor<'a, 's> {
-    sink: &'a mut RecordSink<'s>,
-    requested: &'a [String],
-}
-
-impl<'de> Visitor<'de> for ReportVisitor<'_, '_> {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a custom report object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        let mut found = false;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "employees" {
-                map.next_value_seed(EmployeeList { sink: &mut *self.sink, requested: self.requested })?;
-                found = true;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(found)
-    }
-}
-
-/// The report's `employees` array, one element at a time.
-struct EmployeeList<'a, 's> {
-    sink: &'a mut RecordSink<'s>,
-    requested: &'a [String],
-}
-
-impl<'de> DeserializeSeed<'de> for EmployeeList<'_, '_> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for EmployeeList<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a list of employees")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(ReportEmployee(record)) = seq.next_element()? {
-            if let Some(record) = record {
-                (self.sink)(record.complete(self.requested)).map_err(A::Error::custom)?;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// One employee of a custom report, parsed straight into a record, with no intermediate JSON

@@ -14,6 +14,7 @@
 
 pub mod bamboohr;
 pub mod catalogue;
+pub mod hibob;
 pub mod http;
 pub mod personio;
 pub mod spool;

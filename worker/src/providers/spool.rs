@@ -4,17 +4,20 @@
 //! temporary file; pages are read back from that file while the rest still arrives. Memory stays
 //! flat in the size of the company, merging starts with the first page instead of after the
 //! download, and the total is known as soon as parsing ends, which runs far ahead of merging.
+//! [`StreamedList`] does this for the usual shape of such answers, `{"employees": [...]}`.
 
 use std::io::{self, BufWriter, Write};
+use std::marker::PhantomData;
 
-use futures::stream;
+use futures::{stream, TryStreamExt};
+use serde::de::{DeserializeOwned, DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::sync::watch;
 
 use super::{PageStream, ProviderError, RemotePage, RemoteRecord};
 
 /// Hands each parsed record to the spool; fails once nobody reads the pages any more.
-pub type RecordSink<'s> = dyn FnMut(RemoteRecord) -> Result<(), ProviderError> + 's;
+type RecordSink<'s> = dyn FnMut(RemoteRecord) -> Result<(), ProviderError> + 's;
 
 /// How far the parser got.
 #[derive(Debug, Clone, Default)]
@@ -28,7 +31,7 @@ struct Spooled {
 /// Runs `parse` on a blocking thread, feeding the records it produces into a spool, and answers
 /// the pages of `page_size` records as they become available. A parse error ends the stream
 /// after the pages parsed before it.
-pub fn spool_pages<'a, P>(page_size: usize, parse: P) -> Result<PageStream<'a>, ProviderError>
+fn spool_pages<'a, P>(page_size: usize, parse: P) -> Result<PageStream<'a>, ProviderError>
 where
     P: FnOnce(&mut RecordSink<'_>) -> Result<(), ProviderError> + Send + 'static,
 {
@@ -45,6 +48,123 @@ where
         let page = reading.next_page().await?;
         Some((page, reading))
     })))
+}
+
+/// A provider answer that is one JSON object whose `key` holds the whole company as an array
+/// (`{"employees": [...]}`), parsed one element at a time as it downloads.
+pub struct StreamedList {
+    /// Names the answer in errors ("custom report").
+    pub what: &'static str,
+    pub key: &'static str,
+    pub page_size: usize,
+}
+
+impl StreamedList {
+    /// Spools `response`, parsing each element of the list as `T` and turning it into a record
+    /// with `into_record` (`None` skips it). A connection that drops mid-answer ends the pages
+    /// with [`ProviderError::Unreachable`].
+    pub fn spool<'a, T, F>(
+        self,
+        response: reqwest::Response,
+        mut into_record: F,
+    ) -> Result<PageStream<'a>, ProviderError>
+    where
+        T: DeserializeOwned,
+        F: FnMut(T) -> Option<RemoteRecord> + Send + 'static,
+    {
+        let download = tokio_util::io::StreamReader::new(response.bytes_stream().map_err(io::Error::other));
+        let download = tokio_util::io::SyncIoBridge::new(download);
+        let Self { what, key, page_size } = self;
+        spool_pages(page_size, move |sink| {
+            let mut parser = serde_json::Deserializer::from_reader(io::BufReader::new(download));
+            let mut each = |element: T| match into_record(element) {
+                Some(record) => sink(record),
+                None => Ok(()),
+            };
+            let visitor = ListUnderKey { key, each: &mut each, element: PhantomData };
+            let found = serde::Deserializer::deserialize_map(&mut parser, visitor).map_err(|e| {
+                if e.is_io() {
+                    ProviderError::Unreachable(format!("the {what} broke off: {e}"))
+                } else {
+                    ProviderError::BadResponse(format!("{what}: {e}"))
+                }
+            })?;
+            if !found {
+                return Err(ProviderError::BadResponse(format!("{what}: no '{key}' list")));
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The answer's top level: hands each element of the list at `key` to `each` as it is parsed,
+/// skips the rest. Answers whether the list was there.
+struct ListUnderKey<'e, T, E> {
+    key: &'static str,
+    each: &'e mut E,
+    element: PhantomData<T>,
+}
+
+impl<'de, T, E> Visitor<'de> for ListUnderKey<'_, T, E>
+where
+    T: DeserializeOwned,
+    E: FnMut(T) -> Result<(), ProviderError>,
+{
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "an object with a '{}' list", self.key)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == self.key {
+                map.next_value_seed(Elements { each: &mut *self.each, element: PhantomData::<T> })?;
+                found = true;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The list itself, one element at a time.
+struct Elements<'e, T, E> {
+    each: &'e mut E,
+    element: PhantomData<T>,
+}
+
+impl<'de, T, E> DeserializeSeed<'de> for Elements<'_, T, E>
+where
+    T: DeserializeOwned,
+    E: FnMut(T) -> Result<(), ProviderError>,
+{
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, T, E> Visitor<'de> for Elements<'_, T, E>
+where
+    T: DeserializeOwned,
+    E: FnMut(T) -> Result<(), ProviderError>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(element) = seq.next_element::<T>()? {
+            (self.each)(element).map_err(A::Error::custom)?;
+        }
+        Ok(())
+    }
 }
 
 fn write_spool<P>(file: std::fs::File, page_size: usize, parse: P, progress: watch::Sender<Spooled>)
