@@ -73,7 +73,7 @@ fn refuse(refusal: Refusal) -> HttpResponse {
             error(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), message)
         }
         Refusal::TooManyRequests { retry_after } => HttpResponse::TooManyRequests()
-            .insert_header(("Retry-After", retry_after.as_secs().max(1).to_string()))
+            .insert_header(("Retry-After", wire::whole_seconds(retry_after).to_string()))
             .finish(),
     }
 }

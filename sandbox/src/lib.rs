@@ -11,6 +11,7 @@ pub mod bamboohr;
 pub mod company;
 mod faults;
 pub mod hibob;
+pub mod merge;
 pub mod personio;
 mod tenant;
 mod wire;
@@ -48,7 +49,7 @@ pub trait FakeProvider: Send + Sync {
 }
 
 /// Every fake this sandbox serves, one per catalogue provider.
-pub static FAKES: &[&dyn FakeProvider] = &[&bamboohr::BambooHr, &personio::Personio, &hibob::HiBob];
+pub static FAKES: &[&dyn FakeProvider] = &[&bamboohr::BambooHr, &personio::Personio, &hibob::HiBob, &merge::Merge];
 
 /// The fake of provider `id`.
 pub fn fake(id: &str) -> Option<&'static dyn FakeProvider> {

@@ -47,6 +47,11 @@ pub(crate) async fn admit(
     Ok(Admission { name: name.to_string(), break_off: admitted.break_off })
 }
 
+/// `wait` in whole seconds, rounded up, as `Retry-After` carries it.
+pub(crate) fn whole_seconds(wait: Duration) -> u64 {
+    wait.as_millis().div_ceil(1000) as u64
+}
+
 /// The user name and password of HTTP Basic auth.
 pub(crate) fn basic_auth(req: &HttpRequest) -> Option<(String, String)> {
     let header = req.headers().get("Authorization")?.to_str().ok()?;

@@ -56,72 +56,61 @@ fn email(employee: &Employee) -> String {
     employee.work_email.clone().unwrap().to_lowercase()
 }
 
-async fn every_provider_has_a_fake_serving_its_suggested_mapping(backend: Backend) {
-    for provider in providers() {
-        assert!(sandbox::fake(provider).is_some(), "{provider} has no sandbox fake");
-        let app = spawn(backend, provider).await;
-        let admin = app.admin();
-        let connection_id = app.connect(&admin).await;
-        let data = admin.execute(ops::CONNECTION, json!({ "id": connection_id })).await.unwrap().ok().unwrap();
-        let offered: HashSet<String> = data["connection"]["accessibleData"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|c| c["fields"].as_array().unwrap().iter().map(|f| f["key"].as_str().unwrap().to_string()))
-            .collect();
-        let info = catalogue::find(provider).unwrap().info();
-        for (internal, external) in info.suggested_mapping {
-            assert!(offered.contains(*external), "{provider}: suggests {external} for {internal}, not offered");
-        }
-        let suggested = data["connection"]["fieldMapping"]["entries"].as_array().unwrap();
-        let mapped = suggested.iter().filter(|e| !e["externalField"].is_null()).count();
-        assert_eq!(mapped, info.suggested_mapping.len(), "{provider}: the whole suggestion survives discovery");
-        app.stop().await;
+async fn every_provider_has_a_fake_serving_its_suggested_mapping(backend: Backend, provider: &'static str) {
+    assert!(sandbox::fake(provider).is_some(), "{provider} has no sandbox fake");
+    let app = spawn(backend, provider).await;
+    let admin = app.admin();
+    let connection_id = app.connect(&admin).await;
+    let data = admin.execute(ops::CONNECTION, json!({ "id": connection_id })).await.unwrap().ok().unwrap();
+    let offered: HashSet<String> = data["connection"]["accessibleData"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["fields"].as_array().unwrap().iter().map(|f| f["key"].as_str().unwrap().to_string()))
+        .collect();
+    let info = catalogue::find(provider).unwrap().info();
+    for (internal, external) in info.suggested_mapping {
+        assert!(offered.contains(*external), "{provider}: suggests {external} for {internal}, not offered");
     }
+    let suggested = data["connection"]["fieldMapping"]["entries"].as_array().unwrap();
+    let mapped = suggested.iter().filter(|e| !e["externalField"].is_null()).count();
+    assert_eq!(mapped, info.suggested_mapping.len(), "{provider}: the whole suggestion survives discovery");
+    app.stop().await;
 }
 
-async fn a_full_sync_reads_every_page_in_the_directorys_terms(backend: Backend) {
-    for provider in providers() {
-        let app = spawn(backend, provider).await;
-        let admin = app.admin();
-        let connection_id = app.connect_and_map(&admin).await;
-        let run = app.sync(&admin, &connection_id).await;
-        let employees = employees(&app);
-        assert_eq!(run["status"], "SUCCEEDED", "{provider}: {run}");
-        assert_eq!(run["processed"], employees.len(), "{provider}: {run}");
-        let without_email = employees.iter().filter(|e| e.work_email.is_none()).count();
-        assert_eq!(run["skipped"], without_email, "{provider}: {run}");
-        let users = users_by_email(&app, &admin).await;
-        assert_eq!(users.len(), employees.len() - without_email, "{provider}");
-        for employee in employees.iter().filter(|e| e.work_email.is_some()) {
-            let user = &users[&email(employee)];
-            let status = if employee.is_active() { "ACTIVE" } else { "INACTIVE" };
-            assert_eq!(user["employmentStatus"], status, "{provider}: {:?} {}", employee.employment, employee.id);
-            assert_eq!(user["jobTitle"], employee.job_title.as_str(), "{provider}");
-            assert_eq!(user["department"], employee.department.as_str(), "{provider}");
-        }
-        for kind in [Employment::Onboarding, Employment::OnLeave, Employment::Left] {
-            assert!(employees.iter().any(|e| e.employment == kind), "the company has someone {kind:?}");
-        }
-        // Managers are linked by the provider's ids.
-        let report = a_person(&employees, 3);
-        let manager = employees.iter().find(|e| Some(e.id) == report.manager_id).unwrap();
-        let id = users[&email(&report)]["id"].clone();
-        let profile = admin.execute(ops::USER, json!({ "id": id })).await.unwrap().ok().unwrap();
-        assert_eq!(
-            profile["user"]["manager"]["email"].as_str().map(str::to_lowercase),
-            Some(email(manager)),
-            "{provider}"
-        );
-        assert_eq!(
-            profile["user"]["startDate"],
-            report.hire_date.map(|d| d.to_string()).map_or(Value::Null, Value::from)
-        );
-        // A second run finds nothing to write.
-        let again = app.sync(&admin, &connection_id).await;
-        assert_eq!(again["unchanged"], employees.len() - without_email, "{provider}: {again}");
-        app.stop().await;
+async fn a_full_sync_reads_every_page_in_the_directorys_terms(backend: Backend, provider: &'static str) {
+    let app = spawn(backend, provider).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    let run = app.sync(&admin, &connection_id).await;
+    let employees = employees(&app);
+    assert_eq!(run["status"], "SUCCEEDED", "{provider}: {run}");
+    assert_eq!(run["processed"], employees.len(), "{provider}: {run}");
+    let without_email = employees.iter().filter(|e| e.work_email.is_none()).count();
+    assert_eq!(run["skipped"], without_email, "{provider}: {run}");
+    let users = users_by_email(&app, &admin).await;
+    assert_eq!(users.len(), employees.len() - without_email, "{provider}");
+    for employee in employees.iter().filter(|e| e.work_email.is_some()) {
+        let user = &users[&email(employee)];
+        let status = if employee.is_active() { "ACTIVE" } else { "INACTIVE" };
+        assert_eq!(user["employmentStatus"], status, "{provider}: {:?} {}", employee.employment, employee.id);
+        assert_eq!(user["jobTitle"], employee.job_title.as_str(), "{provider}");
+        assert_eq!(user["department"], employee.department.as_str(), "{provider}");
     }
+    for kind in [Employment::Onboarding, Employment::OnLeave, Employment::Left] {
+        assert!(employees.iter().any(|e| e.employment == kind), "the company has someone {kind:?}");
+    }
+    // Managers are linked by the provider's ids.
+    let report = a_person(&employees, 3);
+    let manager = employees.iter().find(|e| Some(e.id) == report.manager_id).unwrap();
+    let id = users[&email(&report)]["id"].clone();
+    let profile = admin.execute(ops::USER, json!({ "id": id })).await.unwrap().ok().unwrap();
+    assert_eq!(profile["user"]["manager"]["email"].as_str().map(str::to_lowercase), Some(email(manager)), "{provider}");
+    assert_eq!(profile["user"]["startDate"], report.hire_date.map(|d| d.to_string()).map_or(Value::Null, Value::from));
+    // A second run finds nothing to write.
+    let again = app.sync(&admin, &connection_id).await;
+    assert_eq!(again["unchanged"], employees.len() - without_email, "{provider}: {again}");
+    app.stop().await;
 }
 
 /// `connectWithApiKey` with the tenant's credentials, one changed by `change`; answers the code.
@@ -135,164 +124,175 @@ async fn connect_code(app: &TestApp, admin: &GraphqlClient, change: impl FnOnce(
     response.error_code().map(str::to_string)
 }
 
-async fn documented_failures_become_contract_codes(backend: Backend) {
-    for provider in providers() {
-        let app = spawn(backend, provider).await;
-        let admin = app.admin();
-        let code = |c: &str| Some(c.to_string());
-        let wrong_key = connect_code(&app, &admin, |i| i["apiKey"] = json!("wrong-key-0000")).await;
-        assert_eq!(wrong_key, code("INVALID_CREDENTIALS"), "{provider}");
-        if app.credentials.api_secret.is_some() {
-            let wrong_secret = connect_code(&app, &admin, |i| i["apiSecret"] = json!("wrong-secret")).await;
-            assert_eq!(wrong_secret, code("INVALID_CREDENTIALS"), "{provider}");
-            let no_secret = connect_code(&app, &admin, |i| i["apiSecret"] = Value::Null).await;
-            assert_eq!(no_secret, code("VALIDATION_FAILED"), "{provider}");
+async fn documented_failures_become_contract_codes(backend: Backend, provider: &'static str) {
+    let app = spawn(backend, provider).await;
+    let admin = app.admin();
+    let code = |c: &str| Some(c.to_string());
+    let wrong_key = connect_code(&app, &admin, |i| i["apiKey"] = json!("wrong-key-0000")).await;
+    assert_eq!(wrong_key, code("INVALID_CREDENTIALS"), "{provider}");
+    if app.credentials.api_secret.is_some() {
+        let wrong_secret = connect_code(&app, &admin, |i| i["apiSecret"] = json!("wrong-secret")).await;
+        assert_eq!(wrong_secret, code("INVALID_CREDENTIALS"), "{provider}");
+        let no_secret = connect_code(&app, &admin, |i| i["apiSecret"] = Value::Null).await;
+        assert_eq!(no_secret, code("VALIDATION_FAILED"), "{provider}");
+    }
+    app.sandbox.with_tenant("acme", |t| t.api_access_enabled = false);
+    assert_eq!(connect_code(&app, &admin, |_| {}).await, code("THIRD_PARTY_ACCESS_DISABLED"), "{provider}");
+    app.sandbox.with_tenant("acme", |t| {
+        t.api_access_enabled = true;
+        t.inject(vec![Fault::Status(503); 3]);
+    });
+    assert_eq!(connect_code(&app, &admin, |_| {}).await, code("PROVIDER_UNREACHABLE"), "{provider}");
+    app.sandbox.with_tenant("acme", |t| t.inject(vec![Fault::RateLimited { retry_after_secs: 0 }; 3]));
+    assert_eq!(connect_code(&app, &admin, |_| {}).await, code("RATE_LIMITED"), "{provider}");
+    let connections = admin.execute("{ connections { id } }", json!({})).await.unwrap().ok().unwrap();
+    assert_eq!(connections["connections"], json!([]), "{provider}: no failed attempt is stored");
+    // One 429 or 5xx is waited out.
+    app.sandbox.with_tenant("acme", |t| t.inject([Fault::RateLimited { retry_after_secs: 1 }, Fault::Status(502)]));
+    assert_eq!(connect_code(&app, &admin, |_| {}).await, None, "{provider}");
+    app.stop().await;
+}
+
+async fn a_throttled_sync_waits_and_finishes(backend: Backend, provider: &'static str) {
+    let app = spawn(backend, provider).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sandbox.with_tenant("acme", |t| {
+        t.inject([Fault::RateLimited { retry_after_secs: 1 }]);
+        t.rate_limit_per_second = Some(3);
+    });
+    let run = app.sync(&admin, &connection_id).await;
+    assert_eq!(run["status"], "SUCCEEDED", "{provider}: {run}");
+    assert_eq!(run["processed"], EMPLOYEES, "{provider}: {run}");
+    assert!(app.sandbox.with_tenant("acme", |t| t.throttled) >= 1, "{provider}: the fault was met");
+    app.stop().await;
+}
+
+async fn a_withheld_field_is_reported_and_never_blanked(backend: Backend, provider: &'static str) {
+    let app = spawn(backend, provider).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sync(&admin, &connection_id).await;
+    let employees = employees(&app);
+    let (promoted, leaver) = (a_person(&employees, 0), a_person(&employees, 1));
+    app.sandbox.with_tenant("acme", |t| {
+        t.withheld.extend([Attribute::JobTitle, Attribute::Employment]);
+        t.company.employee_mut(promoted.id).job_title = "Chief Sandbox Officer".into();
+        t.company.employee_mut(leaver.id).leave();
+    });
+    let run = app.sync(&admin, &connection_id).await;
+    assert_eq!(run["status"], "SUCCEEDED", "{provider}: {run}");
+    assert_eq!(run["deactivated"], 0, "{provider}: an unknown status deactivates nobody: {run}");
+    let mapping = admin_flow::current_mapping(&admin, &connection_id).await.unwrap();
+    let source = |internal: &str| {
+        mapping.as_array().unwrap().iter().find(|e| e["internalField"] == internal).unwrap()["externalField"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let issues: Vec<&Value> =
+        run["issues"].as_array().unwrap().iter().filter(|i| i["kind"] == "FIELD_WITHHELD").collect();
+    assert_eq!(issues.len(), 2, "{provider}: one issue per withheld field: {issues:?}");
+    for internal in ["jobTitle", "employmentStatus"] {
+        let field = source(internal);
+        assert!(issues.iter().any(|i| i["message"].as_str().unwrap().contains(&field)), "{provider}: {field}");
+    }
+    let users = users_by_email(&app, &admin).await;
+    assert_eq!(users[&email(&promoted)]["jobTitle"], promoted.job_title.as_str(), "{provider}: kept, not blanked");
+    assert_eq!(users[&email(&leaver)]["employmentStatus"], "ACTIVE", "{provider}: kept");
+    assert!(users.values().all(|u| !u["jobTitle"].is_null()), "{provider}: no job title was blanked");
+    // Read access back: the directory catches up.
+    app.sandbox.with_tenant("acme", |t| t.withheld.clear());
+    app.sync(&admin, &connection_id).await;
+    let users = users_by_email(&app, &admin).await;
+    assert_eq!(users[&email(&promoted)]["jobTitle"], "Chief Sandbox Officer", "{provider}");
+    assert_eq!(users[&email(&leaver)]["employmentStatus"], "INACTIVE", "{provider}");
+    app.stop().await;
+}
+
+async fn a_provider_failing_mid_fetch_deactivates_nobody(backend: Backend, provider: &'static str) {
+    let app = spawn(backend, provider).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sync(&admin, &connection_id).await;
+    let employees = employees(&app);
+    let gone = a_person(&employees, 2);
+    app.sandbox.with_tenant("acme", |t| {
+        t.company.employees.retain(|e| e.id != gone.id);
+        t.outage_after_records = Some(60);
+    });
+    let failed = app.sync(&admin, &connection_id).await;
+    assert_eq!(failed["status"], "FAILED", "{provider}: {failed}");
+    assert_eq!(failed["deactivated"], 0, "{provider}: {failed}");
+    assert!(failed["error"].as_str().is_some_and(|e| !e.is_empty()), "{provider}: says why: {failed}");
+    let users = users_by_email(&app, &admin).await;
+    assert_eq!(users[&email(&gone)]["employmentStatus"], "ACTIVE", "{provider}: an incomplete read proves nothing");
+    app.sandbox.with_tenant("acme", |t| t.outage_after_records = None);
+    let recovered = app.sync(&admin, &connection_id).await;
+    assert_eq!(recovered["status"], "SUCCEEDED", "{provider}: {recovered}");
+    let users = users_by_email(&app, &admin).await;
+    assert_eq!(users[&email(&gone)]["employmentStatus"], "INACTIVE", "{provider}: a complete read does");
+    app.stop().await;
+}
+
+async fn an_incremental_sync_applies_what_changed(backend: Backend, provider: &'static str) {
+    let app = spawn(backend, provider).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sync(&admin, &connection_id).await;
+    let employees = employees(&app);
+    let (promoted, leaver) = (a_person(&employees, 0), a_person(&employees, 1));
+    app.sandbox.with_tenant("acme", |t| {
+        t.company.employee_mut(promoted.id).job_title = "Chief Sandbox Officer".into();
+        t.company.employee_mut(leaver.id).leave();
+        let mut hire = promoted.clone();
+        hire.id = 5000;
+        hire.work_email = Some("new.hire@acme.example".into());
+        t.company.employees.push(hire);
+    });
+    let variables = json!({ "id": connection_id, "mode": "INCREMENTAL" });
+    let started = admin.execute(&ops::start_sync(), variables).await.unwrap().ok().unwrap()["startSync"].clone();
+    assert_eq!(started["mode"], "INCREMENTAL", "{provider}: a FULL sync succeeded just now");
+    let run_id = started["id"].as_str().unwrap();
+    app.follow(&admin, run_id).await;
+    let run = app.run(&admin, run_id).await;
+    assert_eq!(run["status"], "SUCCEEDED", "{provider}: {run}");
+    if run["mode"] == "INCREMENTAL" {
+        // The provider has a change feed: only what changed was read.
+        assert_eq!(run["processed"], 3, "{provider}: {run}");
+    } else {
+        assert_eq!(run["processed"], EMPLOYEES + 1, "{provider}: read everyone instead: {run}");
+    }
+    assert_eq!((run["created"].as_i64(), run["deactivated"].as_i64()), (Some(1), Some(1)), "{provider}: {run}");
+    let users = users_by_email(&app, &admin).await;
+    assert_eq!(users[&email(&promoted)]["jobTitle"], "Chief Sandbox Officer", "{provider}");
+    assert_eq!(users[&email(&leaver)]["employmentStatus"], "INACTIVE", "{provider}");
+    assert_eq!(users["new.hire@acme.example"]["employmentStatus"], "ACTIVE", "{provider}");
+    app.stop().await;
+}
+
+/// Runs each scenario for every provider at once, on both backends.
+macro_rules! for_every_provider {
+    ($($scenario:ident),* $(,)?) => {
+        mod every_provider {
+            use super::{providers, Backend};
+            $(
+                pub async fn $scenario(backend: Backend) {
+                    let runs: Vec<_> =
+                        providers().into_iter().map(|p| (p, tokio::spawn(super::$scenario(backend, p)))).collect();
+                    for (provider, run) in runs {
+                        if let Err(failure) = run.await {
+                            panic!("{provider}: {failure}");
+                        }
+                    }
+                }
+            )*
+            crate::on_both_backends!($($scenario),*);
         }
-        app.sandbox.with_tenant("acme", |t| t.api_access_enabled = false);
-        assert_eq!(connect_code(&app, &admin, |_| {}).await, code("THIRD_PARTY_ACCESS_DISABLED"), "{provider}");
-        app.sandbox.with_tenant("acme", |t| {
-            t.api_access_enabled = true;
-            t.inject(vec![Fault::Status(503); 3]);
-        });
-        assert_eq!(connect_code(&app, &admin, |_| {}).await, code("PROVIDER_UNREACHABLE"), "{provider}");
-        app.sandbox.with_tenant("acme", |t| t.inject(vec![Fault::RateLimited { retry_after_secs: 0 }; 3]));
-        assert_eq!(connect_code(&app, &admin, |_| {}).await, code("RATE_LIMITED"), "{provider}");
-        let connections = admin.execute("{ connections { id } }", json!({})).await.unwrap().ok().unwrap();
-        assert_eq!(connections["connections"], json!([]), "{provider}: no failed attempt is stored");
-        // One 429 or 5xx is waited out.
-        app.sandbox.with_tenant("acme", |t| t.inject([Fault::RateLimited { retry_after_secs: 1 }, Fault::Status(502)]));
-        assert_eq!(connect_code(&app, &admin, |_| {}).await, None, "{provider}");
-        app.stop().await;
-    }
+    };
 }
 
-async fn a_throttled_sync_waits_and_finishes(backend: Backend) {
-    for provider in providers() {
-        let app = spawn(backend, provider).await;
-        let admin = app.admin();
-        let connection_id = app.connect_and_map(&admin).await;
-        app.sandbox.with_tenant("acme", |t| {
-            t.inject([Fault::RateLimited { retry_after_secs: 1 }]);
-            t.rate_limit_per_second = Some(3);
-        });
-        let run = app.sync(&admin, &connection_id).await;
-        assert_eq!(run["status"], "SUCCEEDED", "{provider}: {run}");
-        assert_eq!(run["processed"], EMPLOYEES, "{provider}: {run}");
-        assert!(app.sandbox.with_tenant("acme", |t| t.throttled) >= 1, "{provider}: the fault was met");
-        app.stop().await;
-    }
-}
-
-async fn a_withheld_field_is_reported_and_never_blanked(backend: Backend) {
-    for provider in providers() {
-        let app = spawn(backend, provider).await;
-        let admin = app.admin();
-        let connection_id = app.connect_and_map(&admin).await;
-        app.sync(&admin, &connection_id).await;
-        let employees = employees(&app);
-        let (promoted, leaver) = (a_person(&employees, 0), a_person(&employees, 1));
-        app.sandbox.with_tenant("acme", |t| {
-            t.withheld.extend([Attribute::JobTitle, Attribute::Employment]);
-            t.company.employee_mut(promoted.id).job_title = "Chief Sandbox Officer".into();
-            t.company.employee_mut(leaver.id).leave();
-        });
-        let run = app.sync(&admin, &connection_id).await;
-        assert_eq!(run["status"], "SUCCEEDED", "{provider}: {run}");
-        assert_eq!(run["deactivated"], 0, "{provider}: an unknown status deactivates nobody: {run}");
-        let mapping = admin_flow::current_mapping(&admin, &connection_id).await.unwrap();
-        let source = |internal: &str| {
-            mapping.as_array().unwrap().iter().find(|e| e["internalField"] == internal).unwrap()["externalField"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        };
-        let issues: Vec<&Value> =
-            run["issues"].as_array().unwrap().iter().filter(|i| i["kind"] == "FIELD_WITHHELD").collect();
-        assert_eq!(issues.len(), 2, "{provider}: one issue per withheld field: {issues:?}");
-        for internal in ["jobTitle", "employmentStatus"] {
-            let field = source(internal);
-            assert!(issues.iter().any(|i| i["message"].as_str().unwrap().contains(&field)), "{provider}: {field}");
-        }
-        let users = users_by_email(&app, &admin).await;
-        assert_eq!(users[&email(&promoted)]["jobTitle"], promoted.job_title.as_str(), "{provider}: kept, not blanked");
-        assert_eq!(users[&email(&leaver)]["employmentStatus"], "ACTIVE", "{provider}: kept");
-        assert!(users.values().all(|u| !u["jobTitle"].is_null()), "{provider}: no job title was blanked");
-        // Read access back: the directory catches up.
-        app.sandbox.with_tenant("acme", |t| t.withheld.clear());
-        app.sync(&admin, &connection_id).await;
-        let users = users_by_email(&app, &admin).await;
-        assert_eq!(users[&email(&promoted)]["jobTitle"], "Chief Sandbox Officer", "{provider}");
-        assert_eq!(users[&email(&leaver)]["employmentStatus"], "INACTIVE", "{provider}");
-        app.stop().await;
-    }
-}
-
-async fn a_provider_failing_mid_fetch_deactivates_nobody(backend: Backend) {
-    for provider in providers() {
-        let app = spawn(backend, provider).await;
-        let admin = app.admin();
-        let connection_id = app.connect_and_map(&admin).await;
-        app.sync(&admin, &connection_id).await;
-        let employees = employees(&app);
-        let gone = a_person(&employees, 2);
-        app.sandbox.with_tenant("acme", |t| {
-            t.company.employees.retain(|e| e.id != gone.id);
-            t.outage_after_records = Some(60);
-        });
-        let failed = app.sync(&admin, &connection_id).await;
-        assert_eq!(failed["status"], "FAILED", "{provider}: {failed}");
-        assert_eq!(failed["deactivated"], 0, "{provider}: {failed}");
-        assert!(failed["error"].as_str().is_some_and(|e| !e.is_empty()), "{provider}: says why: {failed}");
-        let users = users_by_email(&app, &admin).await;
-        assert_eq!(users[&email(&gone)]["employmentStatus"], "ACTIVE", "{provider}: an incomplete read proves nothing");
-        app.sandbox.with_tenant("acme", |t| t.outage_after_records = None);
-        let recovered = app.sync(&admin, &connection_id).await;
-        assert_eq!(recovered["status"], "SUCCEEDED", "{provider}: {recovered}");
-        let users = users_by_email(&app, &admin).await;
-        assert_eq!(users[&email(&gone)]["employmentStatus"], "INACTIVE", "{provider}: a complete read does");
-        app.stop().await;
-    }
-}
-
-async fn an_incremental_sync_applies_what_changed(backend: Backend) {
-    for provider in providers() {
-        let app = spawn(backend, provider).await;
-        let admin = app.admin();
-        let connection_id = app.connect_and_map(&admin).await;
-        app.sync(&admin, &connection_id).await;
-        let employees = employees(&app);
-        let (promoted, leaver) = (a_person(&employees, 0), a_person(&employees, 1));
-        app.sandbox.with_tenant("acme", |t| {
-            t.company.employee_mut(promoted.id).job_title = "Chief Sandbox Officer".into();
-            t.company.employee_mut(leaver.id).leave();
-            let mut hire = promoted.clone();
-            hire.id = 5000;
-            hire.work_email = Some("new.hire@acme.example".into());
-            t.company.employees.push(hire);
-        });
-        let variables = json!({ "id": connection_id, "mode": "INCREMENTAL" });
-        let started = admin.execute(&ops::start_sync(), variables).await.unwrap().ok().unwrap()["startSync"].clone();
-        assert_eq!(started["mode"], "INCREMENTAL", "{provider}: a FULL sync succeeded just now");
-        let run_id = started["id"].as_str().unwrap();
-        app.follow(&admin, run_id).await;
-        let run = app.run(&admin, run_id).await;
-        assert_eq!(run["status"], "SUCCEEDED", "{provider}: {run}");
-        if run["mode"] == "INCREMENTAL" {
-            // The provider has a change feed: only what changed was read.
-            assert_eq!(run["processed"], 3, "{provider}: {run}");
-        } else {
-            assert_eq!(run["processed"], EMPLOYEES + 1, "{provider}: read everyone instead: {run}");
-        }
-        assert_eq!((run["created"].as_i64(), run["deactivated"].as_i64()), (Some(1), Some(1)), "{provider}: {run}");
-        let users = users_by_email(&app, &admin).await;
-        assert_eq!(users[&email(&promoted)]["jobTitle"], "Chief Sandbox Officer", "{provider}");
-        assert_eq!(users[&email(&leaver)]["employmentStatus"], "INACTIVE", "{provider}");
-        assert_eq!(users["new.hire@acme.example"]["employmentStatus"], "ACTIVE", "{provider}");
-        app.stop().await;
-    }
-}
-
-crate::on_both_backends!(
+for_every_provider!(
     every_provider_has_a_fake_serving_its_suggested_mapping,
     a_full_sync_reads_every_page_in_the_directorys_terms,
     documented_failures_become_contract_codes,

@@ -133,7 +133,7 @@ pub fn test_tuning(config: &Config, page_size: usize) -> Tuning {
             max_attempts: 3,
             initial_backoff: Duration::from_millis(10),
             max_wait: Duration::from_secs(2),
-            throttled_backoff: Duration::from_millis(100),
+            ..RetryPolicy::default()
         },
         sweep_interval: Duration::from_secs(1),
         ..Tuning::from_config(config)

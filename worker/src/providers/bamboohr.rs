@@ -129,7 +129,7 @@ impl Provider for BambooHr {
         let subdomain = require_subdomain(subdomain)?;
         let base = ctx.endpoints.api_base.as_deref().unwrap_or(DEFAULT_API_BASE);
         // BambooHR publishes no quota; it answers 429 with Retry-After when it throttles.
-        let http = ctx.http.account(&format!("bamboohr:{subdomain}"), classify, None);
+        let http = ctx.http.account(&format!("bamboohr:{subdomain}"), classify, &[]);
         Ok(Box::new(BambooHrConnector {
             http,
             base: format!("{}/{}/v1", base.trim_end_matches('/'), subdomain),
@@ -194,7 +194,7 @@ async fn request_tokens(
     let url = format!("{}/token.php?request=token", oauth_base(ctx, subdomain)?);
     grant["client_id"] = json!(app.client_id);
     grant["client_secret"] = json!(app.client_secret.expose_secret());
-    let http = ctx.http.account(&format!("bamboohr-oauth:{}", app.client_id), classify_token_answer, None);
+    let http = ctx.http.account(&format!("bamboohr-oauth:{}", app.client_id), classify_token_answer, &[]);
     let token: TokenResponse =
         http.json("token answer", |c| c.post(&url).header("Accept", "application/json").json(&grant)).await?;
     Ok(Credentials::OAuth(OAuthTokens {

@@ -8,11 +8,11 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 use super::http::ProviderHttp;
-use super::{bamboohr, hibob, personio, Connector, ProviderError};
+use super::{bamboohr, hibob, merge, personio, Connector, ProviderError};
 use crate::credentials::Credentials;
 
 /// Every provider this build can connect to.
-static PROVIDERS: &[&dyn Provider] = &[&bamboohr::BambooHr, &personio::Personio, &hibob::HiBob];
+static PROVIDERS: &[&dyn Provider] = &[&bamboohr::BambooHr, &personio::Personio, &hibob::HiBob, &merge::Merge];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderCategory {

@@ -19,15 +19,14 @@
 //!   minute per endpoint, 429 with `X-RateLimit-Reset`. HiBob has no change feed (only webhooks),
 //!   so INCREMENTAL syncs read everyone.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::catalogue::{CredentialField, CredentialKey, Provider, ProviderCategory, ProviderContext, ProviderInfo};
-use super::http::{common_meaning, AccountHttp, HttpFailure, Quota};
+use super::http::{common_meaning, AccountHttp, HttpFailure};
+use super::pace::Quota;
 use super::spool::StreamedList;
 use super::{
     Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemoteRecord, EMPLOYMENT_ACTIVE,
@@ -38,7 +37,7 @@ use crate::credentials::Credentials;
 const DEFAULT_API_BASE: &str = "https://api.hibob.com";
 /// People search and the fields metadata allow 50 a minute each; one pace for both keeps under
 /// either.
-const QUOTA: Quota = Quota { requests: 50, per: Duration::from_secs(60), burst: 5 };
+const QUOTA: &[Quota] = &[Quota::per_minute(50)];
 
 static INFO: ProviderInfo = ProviderInfo {
     id: "hibob",
@@ -104,7 +103,7 @@ impl Provider for HiBob {
         };
         let user = key.expose_secret().trim().to_string();
         let base = ctx.endpoints.api_base.as_deref().unwrap_or(DEFAULT_API_BASE).trim_end_matches('/').to_string();
-        let http = ctx.http.account(&format!("hibob:{user}"), classify, Some(QUOTA));
+        let http = ctx.http.account(&format!("hibob:{user}"), classify, QUOTA);
         Ok(Box::new(HiBobConnector { http, base, user, token: token.clone() }))
     }
 }

@@ -1,19 +1,19 @@
-//! The HTTP client every connector shares: timeouts, pacing to the provider's quota, retry with
+//! The HTTP client every connector shares: timeouts, pacing to the provider's quota (see
+//! [`pace`](super::pace)), retry with
 //! exponential backoff, and `Retry-After` (or `X-RateLimit-Reset`) on 429 and 5xx. What a failure
 //! answer *means* differs by provider (a 404 is an unknown company domain at BambooHR and a
 //! missing record elsewhere), so each connector classifies its own with a [`Classify`].
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, RateLimiter};
 use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
+use super::pace::{Pacer, Quota};
 use super::ProviderError;
 
 /// How long a provider may take to answer a request (or, streamed, to send its next bytes).
@@ -26,7 +26,8 @@ pub struct RetryPolicy {
     pub initial_backoff: Duration,
     /// Upper bound for a provider's Retry-After, so one answer cannot park a worker for hours.
     pub max_wait: Duration,
-    /// The least wait after a 429 that names none (Personio asks for at least a second).
+    /// The first wait after a 429 that names none, doubled on each further one (Personio asks
+    /// for at least a second).
     pub throttled_backoff: Duration,
 }
 
@@ -75,21 +76,13 @@ pub fn common_meaning(failure: &HttpFailure) -> ProviderError {
     }
 }
 
-/// A provider's request quota: at most `requests` per `per`, up to `burst` of them at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Quota {
-    pub requests: u32,
-    pub per: Duration,
-    pub burst: u32,
-}
-
 /// The reqwest client, the retry policy, and the pacers of every provider account this process
 /// talks to, so that all of one account's calls (API and worker alike) share its quota.
 #[derive(Debug, Clone)]
 pub struct ProviderHttp {
     client: reqwest::Client,
     policy: RetryPolicy,
-    pacers: Arc<Mutex<HashMap<String, Arc<DefaultDirectRateLimiter>>>>,
+    pacers: Arc<Mutex<HashMap<String, Arc<Pacer>>>>,
 }
 
 impl ProviderHttp {
@@ -106,24 +99,16 @@ impl ProviderHttp {
     }
 
     /// A client for one provider account, identified by `account` (hashed, so credentials can
-    /// serve): its failures classified by `classify`, its requests paced to `quota`.
-    pub fn account(&self, account: &str, classify: Classify, quota: Option<Quota>) -> AccountHttp {
-        let pacer = quota.map(|quota| {
+    /// serve): its failures classified by `classify`, its requests paced to `quotas` (none: not
+    /// paced).
+    pub fn account(&self, account: &str, classify: Classify, quotas: &[Quota]) -> AccountHttp {
+        let pacer = (!quotas.is_empty()).then(|| {
             let key = format!("{:x}", Sha256::digest(account.as_bytes()));
             let mut pacers = self.pacers.lock().expect("pacers lock");
-            pacers.entry(key).or_insert_with(|| Arc::new(pacer(quota))).clone()
+            pacers.entry(key).or_insert_with(|| Arc::new(Pacer::new(quotas.to_vec()))).clone()
         });
         AccountHttp { client: self.client.clone(), policy: self.policy.clone(), classify, pacer }
     }
-}
-
-/// A pacer that never lets more than `quota.requests` through in any window of `quota.per`: a
-/// burst of `b` followed by one request every `per / (requests - b)`.
-fn pacer(quota: Quota) -> DefaultDirectRateLimiter {
-    let burst = quota.burst.clamp(1, quota.requests.max(2) - 1);
-    let interval = (quota.per / (quota.requests.max(2) - burst)).max(Duration::from_micros(1));
-    let burst = NonZeroU32::new(burst).expect("at least one");
-    RateLimiter::direct(governor::Quota::with_period(interval).expect("a positive interval").allow_burst(burst))
 }
 
 /// One provider account's client (see [`ProviderHttp::account`]).
@@ -132,7 +117,7 @@ pub struct AccountHttp {
     client: reqwest::Client,
     policy: RetryPolicy,
     classify: Classify,
-    pacer: Option<Arc<DefaultDirectRateLimiter>>,
+    pacer: Option<Arc<Pacer>>,
 }
 
 impl AccountHttp {
@@ -180,6 +165,10 @@ impl AccountHttp {
         self.policy.initial_backoff * 2u32.pow(attempt.saturating_sub(1).min(16))
     }
 
+    fn throttled_backoff(&self, attempt: u32) -> Duration {
+        self.policy.throttled_backoff * 2u32.pow(attempt.saturating_sub(1).min(16))
+    }
+
     async fn send_within(
         &self,
         build: &impl Fn(&reqwest::Client) -> RequestBuilder,
@@ -204,14 +193,15 @@ impl AccountHttp {
                     let status = response.status();
                     let retry_after = retry_after(response.headers());
                     if is_retryable(status) && !last {
-                        let least = if status == StatusCode::TOO_MANY_REQUESTS {
-                            self.policy.throttled_backoff
-                        } else {
-                            Duration::ZERO
-                        };
+                        let throttled = status == StatusCode::TOO_MANY_REQUESTS;
+                        let least = if throttled { self.throttled_backoff(attempt) } else { Duration::ZERO };
                         let wait = retry_after.unwrap_or(backoff.max(least)).min(self.policy.max_wait);
                         tracing::debug!(%status, ?wait, attempt, "provider asked us to retry");
-                        tokio::time::sleep(wait).await;
+                        match (&self.pacer, throttled) {
+                            // Every request of the account waits, not just this one.
+                            (Some(pacer), true) => pacer.hold(wait),
+                            _ => tokio::time::sleep(wait).await,
+                        }
                         continue;
                     }
                     let headers = response.headers().clone();
@@ -271,7 +261,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
         drop(listener);
-        let err = http(2).account("a", common_meaning, None).send(|c| c.get(&url)).await.unwrap_err();
+        let err = http(2).account("a", common_meaning, &[]).send(|c| c.get(&url)).await.unwrap_err();
         assert!(matches!(err, ProviderError::Unreachable(_)), "{err:?}");
     }
 
@@ -287,20 +277,15 @@ mod tests {
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)), "Retry-After wins");
     }
 
-    #[tokio::test]
-    async fn one_account_shares_one_pace() {
-        let quota = Quota { requests: 11, per: Duration::from_secs(1), burst: 1 };
+    #[test]
+    fn one_account_shares_one_pace() {
+        let quotas = [Quota::per_minute(10)];
         let http = http(1);
-        let (a, b) =
-            (http.account("key", common_meaning, Some(quota)), http.account("key", common_meaning, Some(quota)));
-        let other = http.account("other", common_meaning, Some(quota));
+        let (a, b) = (http.account("key", common_meaning, &quotas), http.account("key", common_meaning, &quotas));
+        let other = http.account("other", common_meaning, &quotas);
         let pacer = |h: &AccountHttp| h.pacer.clone().unwrap();
         assert!(Arc::ptr_eq(&pacer(&a), &pacer(&b)));
         assert!(!Arc::ptr_eq(&pacer(&a), &pacer(&other)));
-        let started = std::time::Instant::now();
-        for _ in 0..3 {
-            pacer(&a).until_ready().await;
-        }
-        assert!(started.elapsed() >= Duration::from_millis(180), "three calls at 10/s take 200 ms");
+        assert!(http.account("unpaced", common_meaning, &[]).pacer.is_none());
     }
 }

@@ -16,6 +16,8 @@ pub mod bamboohr;
 pub mod catalogue;
 pub mod hibob;
 pub mod http;
+pub mod merge;
+pub mod pace;
 pub mod personio;
 pub mod spool;
 

@@ -22,8 +22,6 @@
 //! paginated call and has no announced end of life; the connector keeps to its documented body
 //! auth (query-string credentials stop working in December 2026).
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::{stream, StreamExt};
@@ -33,7 +31,8 @@ use serde_json::{json, Map, Value};
 use tokio::sync::OnceCell;
 
 use super::catalogue::{CredentialField, CredentialKey, Provider, ProviderCategory, ProviderContext, ProviderInfo};
-use super::http::{common_meaning, AccountHttp, HttpFailure, Quota};
+use super::http::{common_meaning, AccountHttp, HttpFailure};
+use super::pace::Quota;
 use super::{
     Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage, RemoteRecord,
     EMPLOYMENT_ACTIVE, EMPLOYMENT_INACTIVE,
@@ -45,9 +44,9 @@ const MAX_PAGE: usize = 100;
 /// Pages asked for at once after the first: enough to keep the quota, not the latency, the limit.
 const PAGES_IN_FLIGHT: usize = 4;
 /// `GET /company/employees`: 300 a minute, never more than 15 in a second.
-const QUOTA: Quota = Quota { requests: 300, per: Duration::from_secs(60), burst: 8 };
+const QUOTA: &[Quota] = &[Quota::per_minute(300), Quota::per_second(15)];
 /// `POST /auth`: 60 a minute.
-const AUTH_QUOTA: Quota = Quota { requests: 60, per: Duration::from_secs(60), burst: 5 };
+const AUTH_QUOTA: &[Quota] = &[Quota::per_minute(60)];
 
 static INFO: ProviderInfo = ProviderInfo {
     id: "personio",
@@ -118,8 +117,8 @@ impl Provider for Personio {
         let client_id = key.expose_secret().trim().to_string();
         let base = ctx.endpoints.api_base.as_deref().unwrap_or(DEFAULT_API_BASE).trim_end_matches('/').to_string();
         Ok(Box::new(PersonioConnector {
-            http: ctx.http.account(&format!("personio:{client_id}"), classify, Some(QUOTA)),
-            auth_http: ctx.http.account(&format!("personio-auth:{client_id}"), classify_sign_in, Some(AUTH_QUOTA)),
+            http: ctx.http.account(&format!("personio:{client_id}"), classify, QUOTA),
+            auth_http: ctx.http.account(&format!("personio-auth:{client_id}"), classify_sign_in, AUTH_QUOTA),
             base,
             client_id,
             client_secret: secret.clone(),
