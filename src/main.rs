@@ -109,11 +109,11 @@ enum PlanArg {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let default_level = if matches!(cli.command, Command::Demo { .. } | Command::Token { .. } | Command::Bench { .. }) {
-        "warn"
-    } else {
-        "info"
-    };
+    let quiet = matches!(
+        cli.command,
+        Command::Demo { .. } | Command::Token { .. } | Command::Bench { .. } | Command::Sandbox { .. }
+    );
+    let default_level = if quiet { "warn" } else { "info" };
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
         .with_writer(std::io::stderr)

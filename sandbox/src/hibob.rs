@@ -48,7 +48,7 @@ impl FakeProvider for HiBob {
         SampleCredentials {
             provider_id: ID,
             subdomain: None,
-            api_key: format!("SERVICE-{}", &tenant.key[..12]),
+            api_key: service_user(tenant),
             api_secret: Some(tenant.secret.clone()),
         }
     }
@@ -57,6 +57,11 @@ impl FakeProvider for HiBob {
     fn quotas(&self) -> Vec<Quota> {
         vec![Quota { requests: 50, per: Duration::from_secs(60) }]
     }
+}
+
+/// A service user's id, as HiBob shows it.
+fn service_user(tenant: &Tenant) -> String {
+    format!("SERVICE-{}", tenant.key.to_uppercase())
 }
 
 fn error(status: StatusCode, key: &str, message: &str) -> HttpResponse {
@@ -90,7 +95,7 @@ async fn gate(tenants: &Tenants, req: &HttpRequest, endpoint: Endpoint) -> Resul
     let Some((user, token)) = basic_auth(req) else {
         return Err(refuse(Refusal::Status(401, "")));
     };
-    let Some(name) = wire::find_tenant(tenants, ID, |t| user == format!("SERVICE-{}", &t.key[..12])) else {
+    let Some(name) = wire::find_tenant(tenants, ID, |t| user == service_user(t)) else {
         return Err(refuse(Refusal::Status(401, "")));
     };
     wire::admit(tenants, &name, endpoint, |t| t.secret == token).await.map_err(refuse)

@@ -170,8 +170,11 @@ async fn link(tenants: web::Data<Tenants>, path: web::Path<String>) -> HttpRespo
     HttpResponse::Ok().json(json!({ "public_token": public_token }))
 }
 
+/// The linked account's Merge id.
 fn account_id(tenant: &Tenant) -> String {
-    format!("{}-0000-4000-8000-{}", &tenant.key[..8], &tenant.key[8..20])
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(&tenant.key, &mut hasher);
+    format!("7a3e0c1d-0000-4000-8000-{:012x}", std::hash::Hasher::finish(&hasher) & 0xffff_ffff_ffff)
 }
 
 async fn account_token(tenants: web::Data<Tenants>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {

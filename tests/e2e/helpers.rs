@@ -52,11 +52,13 @@ pub struct TestOptions {
     pub provider: &'static str,
     pub employees: u32,
     pub page_size: usize,
+    /// Configuration the deployment leaves out (`MERGE_API_KEY`, say).
+    pub unset: &'static [&'static str],
 }
 
 impl TestOptions {
     pub fn on(backend: Backend) -> Self {
-        Self { backend, provider: "bamboohr", employees: 60, page_size: 25 }
+        Self { backend, provider: "bamboohr", employees: 60, page_size: 25, unset: &[] }
     }
 }
 
@@ -79,6 +81,22 @@ pub async fn fresh_postgres_database() -> (String, String) {
     let base = postgres_admin_url();
     let url = format!("{}/{name}", base.rsplit_once('/').expect("URL with a database").0);
     (name, url)
+}
+
+/// A child process killed when dropped, so a failing test leaves nothing running.
+pub struct Process(pub std::process::Child);
+
+impl Process {
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 pub struct TestApp {
@@ -104,8 +122,10 @@ pub fn test_config(
     sandbox: &Sandbox,
     database_url: Option<String>,
     redis_prefix: Option<String>,
+    unset: &[&str],
 ) -> Config {
-    let settings = sandbox.settings();
+    let settings: Vec<(String, String)> =
+        sandbox.settings().into_iter().filter(|(name, _)| !unset.contains(&name.as_str())).collect();
     let dir = data_dir.display().to_string();
     Config::from_lookup(|name| match name {
         "BIND_ADDR" => Some("127.0.0.1:0".into()),
@@ -158,7 +178,7 @@ impl TestApp {
                 (Some(name), Some(url), Some(unique("ds-test")))
             }
         };
-        let config = test_config(&data_dir, &sandbox, database_url, redis_prefix);
+        let config = test_config(&data_dir, &sandbox, database_url, redis_prefix, options.unset);
         if !config.is_embedded_database() {
             let db = service::connect_database(&config.database_url).await.expect("database");
             service::migrate(&db).await.expect("migrations");

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod bridge;
 mod catalogue;
 mod conformance;
 mod connect;
@@ -13,6 +14,7 @@ mod directory;
 mod hardening;
 mod mapping;
 mod production;
+mod sandbox_cli;
 mod schedule;
 mod schema;
 mod sync;

@@ -3,7 +3,7 @@
 //! the API process follows runs executed by a worker process, and a killed worker's run is
 //! finished by another worker from its checkpoint.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -14,26 +14,10 @@ use directory_sync::client::GraphqlClient;
 use directory_sync::operations as ops;
 use sandbox::{Company, SampleCredentials, Sandbox};
 
-use crate::helpers::{fresh_postgres_database, unique, Cleanup, REDIS_URL};
+use crate::helpers::{fresh_postgres_database, unique, Cleanup, Process, REDIS_URL};
 
 const JWT_SECRET: &str = "production-test-secret";
 const ENCRYPTION_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-
-/// A child process killed when dropped, so a failing test leaves nothing running.
-struct Process(Child);
-
-impl Process {
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 /// The deployment: environment shared by every process.
 struct Deployment {
