@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
 use api::{Plan, Role};
-use directory_sync::bench::{BenchOptions, FanoutOptions, Servers, Store};
+use directory_sync::bench::{BenchOptions, FanoutOptions, ProviderOptions, Servers, Store};
 use directory_sync::config::Config;
 use directory_sync::service::{self, Roles, RunningService, Tuning};
 
@@ -56,8 +56,8 @@ enum Command {
     /// Measure full syncs against a baseline on the embedded parts (SQLite) and the production
     /// parts (PostgreSQL + Redis), and print the figures.
     Bench {
-        /// Company sizes to sync.
-        #[arg(long, value_delimiter = ',', default_values_t = [200, 10_000, 100_000])]
+        /// Company sizes to sync (default 200, 10,000 and 100,000; with --provider, 10,000).
+        #[arg(long, value_delimiter = ',')]
         employees: Vec<u32>,
         /// Runs per case; with more than one, the run with the median ratio is printed again.
         #[arg(long, default_value_t = 1)]
@@ -71,6 +71,13 @@ enum Command {
         /// Company size for the fan-out case.
         #[arg(long, default_value_t = 20_000)]
         fanout_employees: u32,
+        /// Instead of the cases above: full syncs at these providers' fakes (bamboohr, personio,
+        /// hibob, merge), with their quotas and a latency, next to the floor their rules set.
+        #[arg(long, value_delimiter = ',')]
+        provider: Vec<String>,
+        /// How long each provider request takes to answer, in the provider cases.
+        #[arg(long, default_value_t = 150)]
+        latency_ms: u64,
         /// Admin connection for creating a database per PostgreSQL case.
         #[arg(long, env = "BENCH_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
         postgres_url: String,
@@ -130,10 +137,29 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Demo { provider, employees } => directory_sync::demo::run(&provider, employees).await,
         Command::Sandbox { bind, employees } => directory_sync::sandbox_server::run(bind, employees).await,
-        Command::Bench { employees, repeat, stores, subscribers, fanout_employees, postgres_url, redis_url } => {
-            let fanout = (subscribers > 0).then_some(FanoutOptions { subscribers, employees: fanout_employees });
+        Command::Bench {
+            employees,
+            repeat,
+            stores,
+            subscribers,
+            fanout_employees,
+            provider,
+            latency_ms,
+            postgres_url,
+            redis_url,
+        } => {
             let servers = Servers { postgres_url, redis_url };
-            directory_sync::bench::run(BenchOptions { sizes: employees, repeat, fanout, stores, servers }).await
+            let options = if provider.is_empty() {
+                let sizes = if employees.is_empty() { vec![200, 10_000, 100_000] } else { employees };
+                let fanout = (subscribers > 0).then_some(FanoutOptions { subscribers, employees: fanout_employees });
+                BenchOptions { sizes, repeat, fanout, providers: None, stores, servers }
+            } else {
+                let employees = if employees.is_empty() { vec![10_000] } else { employees };
+                let latency = std::time::Duration::from_millis(latency_ms);
+                let providers = Some(ProviderOptions { providers: provider, employees, latency });
+                BenchOptions { sizes: Vec::new(), repeat, fanout: None, providers, stores, servers }
+            };
+            directory_sync::bench::run(options).await
         }
         Command::Token { workspace, role, plan, subject, hours } => {
             let config = Config::from_env()?;

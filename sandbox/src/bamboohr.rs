@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use crate::company::{Attribute, Employee, Employment};
 use crate::tenant::{random_token, ChangeKind, Endpoint, Quota, Refusal, Tenant};
 use crate::wire::{self, basic_auth, bearer, Admission};
-use crate::{FakeProvider, SampleCredentials, Tenants, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET};
+use crate::{FakeProvider, FullRead, SampleCredentials, Tenants, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET};
 
 pub struct BambooHr;
 
@@ -60,6 +60,11 @@ impl FakeProvider for BambooHr {
     /// BambooHR publishes no figure; it answers 429 with `Retry-After` when it throttles.
     fn quotas(&self) -> Vec<Quota> {
         Vec::new()
+    }
+
+    /// The custom report: everyone in one answer.
+    fn full_read(&self, _employees: usize) -> FullRead {
+        FullRead { requests: 1, sequential: false }
     }
 }
 

@@ -23,7 +23,7 @@ use serde_json::{json, Map, Value};
 use crate::company::{Attribute, Employee, Employment};
 use crate::tenant::{Endpoint, Quota, Refusal, Tenant};
 use crate::wire::{self, basic_auth};
-use crate::{FakeProvider, SampleCredentials, Tenants};
+use crate::{FakeProvider, FullRead, SampleCredentials, Tenants};
 
 pub struct HiBob;
 
@@ -56,6 +56,11 @@ impl FakeProvider for HiBob {
     /// People search and the fields metadata: 50 a minute each (enforced here as 50 in all).
     fn quotas(&self) -> Vec<Quota> {
         vec![Quota { requests: 50, per: Duration::from_secs(60) }]
+    }
+
+    /// One people search answers everyone.
+    fn full_read(&self, _employees: usize) -> FullRead {
+        FullRead { requests: 1, sequential: false }
     }
 }
 

@@ -46,6 +46,17 @@ pub trait FakeProvider: Send + Sync {
 
     /// The request quotas the provider documents; its tenants enforce them.
     fn quotas(&self) -> Vec<Quota>;
+
+    /// The fewest requests a complete read of `employees` people takes by the provider's rules.
+    fn full_read(&self, employees: usize) -> FullRead;
+}
+
+/// What reading a whole company costs at a provider, by its documented rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FullRead {
+    pub requests: usize,
+    /// Each page names the next (a cursor), so pages cannot overlap.
+    pub sequential: bool,
 }
 
 /// Every fake this sandbox serves, one per catalogue provider.

@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 use crate::company::{Attribute, Employee, Employment};
 use crate::tenant::{random_token, ChangeKind, Endpoint, Quota, Refusal, Tenant};
 use crate::wire::{self, bearer};
-use crate::{FakeProvider, SampleCredentials, Tenants};
+use crate::{FakeProvider, FullRead, SampleCredentials, Tenants};
 
 pub struct Merge;
 
@@ -64,6 +64,12 @@ impl FakeProvider for Merge {
     /// Per linked account: 100 a minute on the Launch plan (400 and 600 on larger plans).
     fn quotas(&self) -> Vec<Quota> {
         vec![Quota { requests: 100, per: Duration::from_secs(60) }]
+    }
+
+    /// The import's state and the account's scopes, then cursor pages of 100, each naming the
+    /// next.
+    fn full_read(&self, employees: usize) -> FullRead {
+        FullRead { requests: 2 + employees.div_ceil(MAX_PAGE).max(1), sequential: true }
     }
 }
 

@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 use crate::company::{Attribute, Employee, Employment};
 use crate::tenant::{Endpoint, Quota, Refusal, Tenant};
 use crate::wire::{self, bearer};
-use crate::{FakeProvider, SampleCredentials, Tenants};
+use crate::{FakeProvider, FullRead, SampleCredentials, Tenants};
 
 pub struct Personio;
 
@@ -56,6 +56,11 @@ impl FakeProvider for Personio {
     /// `GET /company/employees`: 300 a minute, in bursts of up to 15 a second.
     fn quotas(&self) -> Vec<Quota> {
         vec![Quota { requests: 300, per: Duration::from_secs(60) }, Quota { requests: 15, per: Duration::from_secs(1) }]
+    }
+
+    /// The sign-in, then offset pages of 100, which may overlap.
+    fn full_read(&self, employees: usize) -> FullRead {
+        FullRead { requests: 1 + employees.div_ceil(MAX_LIMIT).max(1), sequential: false }
     }
 }
 

@@ -24,8 +24,10 @@ use worker::providers::FetchRequest;
 use worker::sync::{source_row, user_row};
 
 mod fanout;
+mod provider;
 
 pub use fanout::FanoutOptions;
+pub use provider::ProviderOptions;
 
 use crate::admin_flow;
 use crate::client::GraphqlClient;
@@ -59,6 +61,8 @@ pub struct BenchOptions {
     pub repeat: usize,
     /// The `syncProgress` fan-out case, unless `None`.
     pub fanout: Option<FanoutOptions>,
+    /// The provider cases, unless `None`.
+    pub providers: Option<ProviderOptions>,
     pub stores: Vec<Store>,
     pub servers: Servers,
 }
@@ -88,14 +92,16 @@ fn memory_mib(field: &str) -> f64 {
 }
 
 pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
-    println!(
-        "directory-sync bench: full sync vs. baseline (fetch the same pages + one bulk insert of the rows the sync \
-         writes: each person with their manager link, and their provenance row)"
-    );
-    println!(
-        "peak RSS: the process's high-water mark over a case's sync and re-sync (service, sandbox and its \
-         generated company), before the baseline; +N: that peak above the process's size before the sync\n"
-    );
+    if !options.sizes.is_empty() {
+        println!(
+            "directory-sync bench: full sync vs. baseline (fetch the same pages + one bulk insert of the rows the \
+             sync writes: each person with their manager link, and their provenance row)"
+        );
+        println!(
+            "peak RSS: the process's high-water mark over a case's sync and re-sync (service, sandbox and its \
+             generated company), before the baseline; +N: that peak above the process's size before the sync\n"
+        );
+    }
     for &store in &options.stores {
         for &employees in &options.sizes {
             let mut runs = Vec::with_capacity(options.repeat);
@@ -115,6 +121,15 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     if let Some(fanout) = &options.fanout {
         for &store in &options.stores {
             fanout::run(fanout, store, &options.servers).await.with_context(|| format!("fan-out, {store:?}"))?;
+        }
+    }
+    if let Some(providers) = &options.providers {
+        println!(
+            "directory-sync bench, providers: a full sync against each provider's fake at its documented quotas, \
+             every request answered after the latency, next to the floor the provider's rules set\n"
+        );
+        for &store in &options.stores {
+            provider::run(providers, store, &options.servers).await.with_context(|| format!("providers, {store:?}"))?;
         }
     }
     Ok(())
