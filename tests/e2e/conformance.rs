@@ -27,6 +27,17 @@ async fn spawn(backend: Backend, provider: &'static str) -> TestApp {
     TestApp::spawn_with(TestOptions { provider, employees: EMPLOYEES, ..TestOptions::on(backend) }).await
 }
 
+/// A tenant of `provider`, connected with the suggested mapping and synced once; its people.
+async fn synced(backend: Backend, provider: &'static str) -> (TestApp, GraphqlClient, String, Vec<Employee>) {
+    let app = spawn(backend, provider).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    let run = app.sync(&admin, &connection_id).await;
+    assert_eq!(run["status"], "SUCCEEDED", "{provider}: {run}");
+    let employees = employees(&app);
+    (app, admin, connection_id, employees)
+}
+
 /// The tenant's people, as the sandbox holds them.
 fn employees(app: &TestApp) -> Vec<Employee> {
     app.sandbox.with_tenant("acme", |t| t.company.employees.clone())
@@ -169,11 +180,7 @@ async fn a_throttled_sync_waits_and_finishes(backend: Backend, provider: &'stati
 }
 
 async fn a_withheld_field_is_reported_and_never_blanked(backend: Backend, provider: &'static str) {
-    let app = spawn(backend, provider).await;
-    let admin = app.admin();
-    let connection_id = app.connect_and_map(&admin).await;
-    app.sync(&admin, &connection_id).await;
-    let employees = employees(&app);
+    let (app, admin, connection_id, employees) = synced(backend, provider).await;
     let (promoted, leaver) = (a_person(&employees, 0), a_person(&employees, 1));
     app.sandbox.with_tenant("acme", |t| {
         t.withheld.extend([Attribute::JobTitle, Attribute::Employment]);
@@ -211,11 +218,7 @@ async fn a_withheld_field_is_reported_and_never_blanked(backend: Backend, provid
 }
 
 async fn a_provider_failing_mid_fetch_deactivates_nobody(backend: Backend, provider: &'static str) {
-    let app = spawn(backend, provider).await;
-    let admin = app.admin();
-    let connection_id = app.connect_and_map(&admin).await;
-    app.sync(&admin, &connection_id).await;
-    let employees = employees(&app);
+    let (app, admin, connection_id, employees) = synced(backend, provider).await;
     let gone = a_person(&employees, 2);
     app.sandbox.with_tenant("acme", |t| {
         t.company.employees.retain(|e| e.id != gone.id);
@@ -236,11 +239,7 @@ async fn a_provider_failing_mid_fetch_deactivates_nobody(backend: Backend, provi
 }
 
 async fn an_incremental_sync_applies_what_changed(backend: Backend, provider: &'static str) {
-    let app = spawn(backend, provider).await;
-    let admin = app.admin();
-    let connection_id = app.connect_and_map(&admin).await;
-    app.sync(&admin, &connection_id).await;
-    let employees = employees(&app);
+    let (app, admin, connection_id, employees) = synced(backend, provider).await;
     let (promoted, leaver) = (a_person(&employees, 0), a_person(&employees, 1));
     app.sandbox.with_tenant("acme", |t| {
         t.company.employee_mut(promoted.id).job_title = "Chief Sandbox Officer".into();

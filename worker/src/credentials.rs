@@ -44,6 +44,14 @@ impl Credentials {
         }
     }
 
+    /// The key and the second secret of a provider whose form asks for both.
+    pub fn key_and_secret(&self) -> Option<(&SecretString, &SecretString)> {
+        match self {
+            Self::ApiKey { key, secret: Some(secret) } => Some((key, secret)),
+            _ => None,
+        }
+    }
+
     /// The last four characters of the key, for the admin to recognise which key is in use.
     pub fn hint(&self) -> String {
         let shown = match self {

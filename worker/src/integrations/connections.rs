@@ -84,15 +84,15 @@ fn credentials_for(
     api_secret: Option<SecretString>,
 ) -> Result<Credentials> {
     let info = provider.info();
-    let given = |secret: &Option<SecretString>| secret.as_ref().is_some_and(|s| !s.expose_secret().trim().is_empty());
+    let given = |secret: Option<&SecretString>| secret.is_some_and(|s| !s.expose_secret().trim().is_empty());
     let label = |key: CredentialKey| info.credential_field(key).map_or(key.as_str(), |f| f.label);
-    if !given(&Some(api_key.clone())) {
+    if !given(Some(&api_key)) {
         return Err(Error::Validation {
             field: "apiKey",
             message: format!("{} is empty", label(CredentialKey::ApiKey)),
         });
     }
-    let secret = match (info.credential_field(CredentialKey::ApiSecret), given(&api_secret)) {
+    let secret = match (info.credential_field(CredentialKey::ApiSecret), given(api_secret.as_ref())) {
         (Some(_), true) => api_secret,
         (Some(field), false) => {
             return Err(Error::Validation { field: "apiSecret", message: format!("{} is empty", field.label) })

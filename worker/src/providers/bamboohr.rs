@@ -35,8 +35,8 @@ use super::catalogue::{
 use super::http::{common_meaning, AccountHttp, HttpFailure};
 use super::spool::StreamedList;
 use super::{
-    Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage, RemoteRecord,
-    EMPLOYMENT_ACTIVE, EMPLOYMENT_INACTIVE,
+    employment, scalar_text, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage,
+    RemoteRecord,
 };
 use crate::credentials::{Credentials, OAuthTokens};
 
@@ -127,12 +127,12 @@ impl Provider for BambooHr {
         credentials: &Credentials,
     ) -> Result<Box<dyn Connector>, ProviderError> {
         let subdomain = require_subdomain(subdomain)?;
-        let base = ctx.endpoints.api_base.as_deref().unwrap_or(DEFAULT_API_BASE);
+        let base = ctx.api_base(DEFAULT_API_BASE);
         // BambooHR publishes no quota; it answers 429 with Retry-After when it throttles.
         let http = ctx.http.account(&format!("bamboohr:{subdomain}"), classify, &[]);
         Ok(Box::new(BambooHrConnector {
             http,
-            base: format!("{}/{}/v1", base.trim_end_matches('/'), subdomain),
+            base: format!("{base}/{subdomain}/v1"),
             auth: match credentials {
                 Credentials::ApiKey { key, .. } => Auth::Basic(key.clone()),
                 Credentials::OAuth(tokens) => Auth::Bearer(tokens.access_token.clone()),
@@ -416,7 +416,7 @@ impl<'de> Deserialize<'de> for ReportEmployee {
                     match (key.as_str(), value) {
                         ("id", id) => remote_id = id,
                         ("status", Some(status)) => {
-                            values.insert(key, employment(&status).to_string());
+                            values.insert(key, employment_of(&status).to_string());
                         }
                         (_, Some(value)) => {
                             values.insert(key, value);
@@ -435,12 +435,8 @@ impl<'de> Deserialize<'de> for ReportEmployee {
 }
 
 /// BambooHR's employee status (`Active` / `Inactive`) in the directory's terms.
-fn employment(status: &str) -> &'static str {
-    if status.trim().eq_ignore_ascii_case("inactive") {
-        EMPLOYMENT_INACTIVE
-    } else {
-        EMPLOYMENT_ACTIVE
-    }
+fn employment_of(status: &str) -> &'static str {
+    employment(status.trim().eq_ignore_ascii_case("inactive"))
 }
 
 /// A report value as text. BambooHR sends strings or null; numbers appear for some custom
@@ -449,18 +445,7 @@ struct Scalar(Option<String>);
 
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = match Value::deserialize(deserializer)? {
-            Value::String(s) => s,
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
-            _ => return Ok(Self(None)),
-        };
-        let trimmed = text.trim();
-        Ok(Self(match trimmed.len() {
-            0 => None,
-            len if len == text.len() => Some(text),
-            _ => Some(trimmed.to_string()),
-        }))
+        Ok(Self(scalar_text(Value::deserialize(deserializer)?)))
     }
 }
 
@@ -496,6 +481,7 @@ fn into_external_field(field: MetaField) -> ExternalField {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::{EMPLOYMENT_ACTIVE, EMPLOYMENT_INACTIVE};
 
     #[test]
     fn fields_without_alias_are_keyed_by_id() {
@@ -522,6 +508,6 @@ mod tests {
         let record = serde_json::from_value::<ReportEmployee>(employee).unwrap().0.unwrap().complete(&requested);
         assert_eq!(record.withheld.iter().collect::<Vec<_>>(), ["jobTitle"], "null is empty, absent is withheld");
         assert_eq!(record.values["status"], EMPLOYMENT_INACTIVE);
-        assert_eq!(employment("Active"), EMPLOYMENT_ACTIVE);
+        assert_eq!(employment_of("Active"), EMPLOYMENT_ACTIVE);
     }
 }

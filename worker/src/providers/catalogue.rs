@@ -233,6 +233,14 @@ pub struct ProviderContext {
     pub endpoints: ProviderEndpoints,
 }
 
+impl ProviderContext {
+    /// The configured API base (`<PROVIDER>_API_BASE`), or the provider's real one, without a
+    /// trailing slash.
+    pub fn api_base(&self, default: &str) -> String {
+        self.endpoints.api_base.as_deref().unwrap_or(default).trim_end_matches('/').to_string()
+    }
+}
+
 /// The HTTP client plus per-provider endpoint settings, shared by API and workers.
 #[derive(Debug, Clone)]
 pub struct ProviderRegistry {

@@ -28,10 +28,7 @@ use super::catalogue::{CredentialField, CredentialKey, Provider, ProviderCategor
 use super::http::{common_meaning, AccountHttp, HttpFailure};
 use super::pace::Quota;
 use super::spool::StreamedList;
-use super::{
-    Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemoteRecord, EMPLOYMENT_ACTIVE,
-    EMPLOYMENT_INACTIVE,
-};
+use super::{employment, scalar_text, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemoteRecord};
 use crate::credentials::Credentials;
 
 const DEFAULT_API_BASE: &str = "https://api.hibob.com";
@@ -98,11 +95,11 @@ impl Provider for HiBob {
         _subdomain: Option<&str>,
         credentials: &Credentials,
     ) -> Result<Box<dyn Connector>, ProviderError> {
-        let Credentials::ApiKey { key, secret: Some(token) } = credentials else {
-            return Err(ProviderError::InvalidCredentials("HiBob needs a service user ID and token".into()));
-        };
+        let (key, token) = credentials
+            .key_and_secret()
+            .ok_or_else(|| ProviderError::InvalidCredentials("HiBob needs a service user ID and token".into()))?;
         let user = key.expose_secret().trim().to_string();
-        let base = ctx.endpoints.api_base.as_deref().unwrap_or(DEFAULT_API_BASE).trim_end_matches('/').to_string();
+        let base = ctx.api_base(DEFAULT_API_BASE);
         let http = ctx.http.account(&format!("hibob:{user}"), classify, QUOTA);
         Ok(Box::new(HiBobConnector { http, base, user, token: token.clone() }))
     }
@@ -202,7 +199,7 @@ fn record(employee: &Value, requested: &[String]) -> Option<RemoteRecord> {
             _ => human.and_then(|h| lookup(h, field)).and_then(text).or_else(|| text(machine)),
         };
         let value = match field.as_str() {
-            "internal.lifecycleStatus" | "internal.status" => value.map(|s| employment(&s).to_string()),
+            "internal.lifecycleStatus" | "internal.status" => value.map(|s| employment_of(&s).to_string()),
             _ => value,
         };
         if let Some(value) = value {
@@ -217,29 +214,20 @@ fn is_iso_date(s: &str) -> bool {
 }
 
 fn text(value: &Value) -> Option<String> {
-    let text = match value {
-        Value::String(s) => s.trim().to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        _ => return None,
-    };
-    (!text.is_empty()).then_some(text)
+    scalar_text(value.clone())
 }
 
 /// HiBob's lifecycle (or `internal.status`) in the directory's terms: a terminated employee has
 /// left; everyone else, on any kind of leave or not started yet, is with the company. Read from
 /// `internal.status`, `Inactive` is a leaver too.
-fn employment(status: &str) -> &'static str {
-    if status.eq_ignore_ascii_case("terminated") || status.eq_ignore_ascii_case("inactive") {
-        EMPLOYMENT_INACTIVE
-    } else {
-        EMPLOYMENT_ACTIVE
-    }
+fn employment_of(status: &str) -> &'static str {
+    employment(status.eq_ignore_ascii_case("terminated") || status.eq_ignore_ascii_case("inactive"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::{EMPLOYMENT_ACTIVE, EMPLOYMENT_INACTIVE};
 
     #[test]
     fn display_values_for_lists_machine_values_for_dates_and_managers() {
@@ -274,8 +262,8 @@ mod tests {
     #[test]
     fn only_a_termination_is_a_leaver() {
         for status in ["hired", "employed", "leave", "parental leave", "Sabbatical"] {
-            assert_eq!(employment(status), EMPLOYMENT_ACTIVE, "{status}");
+            assert_eq!(employment_of(status), EMPLOYMENT_ACTIVE, "{status}");
         }
-        assert_eq!(employment("terminated"), EMPLOYMENT_INACTIVE);
+        assert_eq!(employment_of("terminated"), EMPLOYMENT_INACTIVE);
     }
 }

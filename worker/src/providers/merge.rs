@@ -36,8 +36,8 @@ use super::catalogue::{
 use super::http::{common_meaning, AccountHttp, HttpFailure};
 use super::pace::Quota;
 use super::{
-    AccountInfo, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage, RemoteRecord,
-    EMPLOYMENT_ACTIVE, EMPLOYMENT_INACTIVE,
+    employment, scalar_text, AccountInfo, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError,
+    RemotePage, RemoteRecord,
 };
 use crate::credentials::Credentials;
 
@@ -119,10 +119,6 @@ impl Merge {
         })
     }
 
-    fn base(ctx: &ProviderContext) -> String {
-        ctx.endpoints.api_base.as_deref().unwrap_or(DEFAULT_API_BASE).trim_end_matches('/').to_string()
-    }
-
     /// A client for the operator's own calls (Link), paced like an account of its own.
     fn operator_http(ctx: &ProviderContext, key: &SecretString) -> AccountHttp {
         ctx.http.account(&format!("merge-operator:{}", key.expose_secret()), classify, QUOTA)
@@ -146,7 +142,12 @@ impl Provider for Merge {
             return Err(ProviderError::InvalidCredentials("Merge needs a linked account's token".into()));
         };
         let http = ctx.http.account(&format!("merge:{}", account_token.expose_secret()), classify, QUOTA);
-        Ok(Box::new(MergeConnector { http, base: Self::base(ctx), api_key, account_token: account_token.clone() }))
+        Ok(Box::new(MergeConnector {
+            http,
+            base: ctx.api_base(DEFAULT_API_BASE),
+            api_key,
+            account_token: account_token.clone(),
+        }))
     }
 
     async fn begin_sign_in(
@@ -155,7 +156,7 @@ impl Provider for Merge {
         request: SignInRequest<'_>,
     ) -> Result<SignInStart, ProviderError> {
         let key = Self::operator_key(ctx)?;
-        let url = format!("{}/api/integrations/create-link-token", Self::base(ctx));
+        let url = format!("{}/api/integrations/create-link-token", ctx.api_base(DEFAULT_API_BASE));
         // Merge asks who is linking, for its dashboard only; it sends them nothing.
         let email = if request.admin.contains('@') {
             request.admin.to_string()
@@ -189,7 +190,7 @@ impl Provider for Merge {
         };
         let key = Self::operator_key(ctx)?;
         let token = url::form_urlencoded::byte_serialize(public_token.as_bytes()).collect::<String>();
-        let url = format!("{}/api/integrations/account-token/{token}", Self::base(ctx));
+        let url = format!("{}/api/integrations/account-token/{token}", ctx.api_base(DEFAULT_API_BASE));
         let swapped: AccountToken = Self::operator_http(ctx, key)
             .json("account token", |c| c.get(&url).bearer_auth(key.expose_secret()))
             .await
@@ -446,7 +447,9 @@ fn record(employee: &Value, requested: &[String], withheld: &BTreeSet<String>) -
             "job_title" => current_job_title(&employee["employments"]),
             "team" | "work_location" => named(&employee[field.as_str()]),
             "manager" => named_or_id(&employee["manager"]),
-            "employment_status" => text(&employee["employment_status"]).map(|s| employment(&s, employee).to_string()),
+            "employment_status" => {
+                text(&employee["employment_status"]).map(|s| employment_of(&s, employee).to_string())
+            }
             other => text(&employee[other]),
         };
         if let Some(value) = value {
@@ -481,27 +484,19 @@ fn named_or_id(value: &Value) -> Option<String> {
 }
 
 fn text(value: &Value) -> Option<String> {
-    let text = match value {
-        Value::String(s) => s.trim().to_string(),
-        Value::Number(n) => n.to_string(),
-        _ => return None,
-    };
-    (!text.is_empty()).then_some(text)
+    scalar_text(value.clone())
 }
 
 /// Merge's `employment_status` in the directory's terms: PENDING (hired, not started) is with the
 /// company; INACTIVE, or a record deleted in the HR system, has left.
-fn employment(status: &str, employee: &Value) -> &'static str {
-    if status.eq_ignore_ascii_case("INACTIVE") || employee["remote_was_deleted"].as_bool() == Some(true) {
-        EMPLOYMENT_INACTIVE
-    } else {
-        EMPLOYMENT_ACTIVE
-    }
+fn employment_of(status: &str, employee: &Value) -> &'static str {
+    employment(status.eq_ignore_ascii_case("INACTIVE") || employee["remote_was_deleted"].as_bool() == Some(true))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::{EMPLOYMENT_ACTIVE, EMPLOYMENT_INACTIVE};
 
     #[test]
     fn expanded_relations_read_by_name_and_scoped_fields_are_withheld() {
@@ -539,8 +534,8 @@ mod tests {
 
     #[test]
     fn inactive_and_deleted_records_are_leavers() {
-        assert_eq!(employment("INACTIVE", &json!({})), EMPLOYMENT_INACTIVE);
-        assert_eq!(employment("ACTIVE", &json!({ "remote_was_deleted": true })), EMPLOYMENT_INACTIVE);
-        assert_eq!(employment("ACTIVE", &json!({})), EMPLOYMENT_ACTIVE);
+        assert_eq!(employment_of("INACTIVE", &json!({})), EMPLOYMENT_INACTIVE);
+        assert_eq!(employment_of("ACTIVE", &json!({ "remote_was_deleted": true })), EMPLOYMENT_INACTIVE);
+        assert_eq!(employment_of("ACTIVE", &json!({})), EMPLOYMENT_ACTIVE);
     }
 }

@@ -28,6 +28,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 pub use catalogue::{AuthMethod, ProviderCategory, ProviderInfo};
 
@@ -80,6 +81,32 @@ pub struct ExternalField {
 pub const EMPLOYMENT_ACTIVE: &str = "active";
 /// The value an employment-status field carries for a leaver.
 pub const EMPLOYMENT_INACTIVE: &str = "inactive";
+
+/// The employment-status value of someone who has `left` the company, or not.
+pub fn employment(left: bool) -> &'static str {
+    if left {
+        EMPLOYMENT_INACTIVE
+    } else {
+        EMPLOYMENT_ACTIVE
+    }
+}
+
+/// A JSON value as a record's text: strings trimmed, numbers and booleans written out; null,
+/// blank text, lists and objects are absent.
+pub fn scalar_text(value: Value) -> Option<String> {
+    let text = match value {
+        Value::String(s) => s,
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => return None,
+    };
+    let trimmed = text.trim();
+    match trimmed.len() {
+        0 => None,
+        len if len == text.len() => Some(text),
+        _ => Some(trimmed.to_string()),
+    }
+}
 
 /// One employee (or candidate) as the provider sent it: field key → value. Null and empty values
 /// are absent.

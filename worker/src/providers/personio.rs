@@ -34,8 +34,8 @@ use super::catalogue::{CredentialField, CredentialKey, Provider, ProviderCategor
 use super::http::{common_meaning, AccountHttp, HttpFailure};
 use super::pace::Quota;
 use super::{
-    Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage, RemoteRecord,
-    EMPLOYMENT_ACTIVE, EMPLOYMENT_INACTIVE,
+    employment, scalar_text, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage,
+    RemoteRecord,
 };
 use crate::credentials::Credentials;
 
@@ -43,10 +43,10 @@ const DEFAULT_API_BASE: &str = "https://api.personio.de";
 const MAX_PAGE: usize = 100;
 /// Pages asked for at once after the first: enough to keep the quota, not the latency, the limit.
 const PAGES_IN_FLIGHT: usize = 4;
-/// `GET /company/employees`: 300 a minute, never more than 15 in a second.
+/// `GET /company/employees`: 300 a minute, never more than 15 in a second. The sign-in (60 a
+/// minute of its own) is paced with the same requests: counted against the stricter windows it
+/// can never push a page over them, wherever Personio counts it.
 const QUOTA: &[Quota] = &[Quota::per_minute(300), Quota::per_second(15)];
-/// `POST /auth`: 60 a minute.
-const AUTH_QUOTA: &[Quota] = &[Quota::per_minute(60)];
 
 static INFO: ProviderInfo = ProviderInfo {
     id: "personio",
@@ -111,14 +111,14 @@ impl Provider for Personio {
         _subdomain: Option<&str>,
         credentials: &Credentials,
     ) -> Result<Box<dyn Connector>, ProviderError> {
-        let Credentials::ApiKey { key, secret: Some(secret) } = credentials else {
-            return Err(ProviderError::InvalidCredentials("Personio needs a client ID and a client secret".into()));
-        };
+        let (key, secret) = credentials.key_and_secret().ok_or_else(|| {
+            ProviderError::InvalidCredentials("Personio needs a client ID and a client secret".into())
+        })?;
         let client_id = key.expose_secret().trim().to_string();
-        let base = ctx.endpoints.api_base.as_deref().unwrap_or(DEFAULT_API_BASE).trim_end_matches('/').to_string();
+        let base = ctx.api_base(DEFAULT_API_BASE);
         Ok(Box::new(PersonioConnector {
             http: ctx.http.account(&format!("personio:{client_id}"), classify, QUOTA),
-            auth_http: ctx.http.account(&format!("personio-auth:{client_id}"), classify_sign_in, AUTH_QUOTA),
+            auth_http: ctx.http.account(&format!("personio:{client_id}"), classify_sign_in, QUOTA),
             base,
             client_id,
             client_secret: secret.clone(),
@@ -314,7 +314,7 @@ fn record(mut attributes: Map<String, Value>, requested: &[String]) -> Option<Re
     let mut record = RemoteRecord::new(remote_id, Default::default());
     for (key, attribute) in &attributes {
         let value = match key.as_str() {
-            "status" => text(&attribute["value"]).map(|s| employment(&s).to_string()),
+            "status" => text(&attribute["value"]).map(|s| employment_of(&s).to_string()),
             _ => text(&attribute["value"]),
         };
         if let Some(value) = value {
@@ -329,38 +329,34 @@ fn record(mut attributes: Map<String, Value>, requested: &[String]) -> Option<Re
 /// a nested employee (the supervisor) by its id, lists of named things joined. Null and blank
 /// values are absent.
 fn text(value: &Value) -> Option<String> {
-    let text = match value {
-        Value::String(s) => s.trim().to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
+    match value {
         Value::Object(object) => {
             let attributes = object.get("attributes")?;
             match (attributes.get("name"), attributes.get("id")) {
-                (Some(name), _) => return text(name),
-                (None, Some(Value::Object(id))) => return text(id.get("value")?),
-                (None, Some(id)) => return text(id),
-                (None, None) => return None,
+                (Some(name), _) => text(name),
+                (None, Some(Value::Object(id))) => text(id.get("value")?),
+                (None, Some(id)) => text(id),
+                (None, None) => None,
             }
         }
-        Value::Array(items) => items.iter().filter_map(text).collect::<Vec<_>>().join(", "),
-        Value::Null => return None,
-    };
-    (!text.is_empty()).then_some(text)
+        Value::Array(items) => {
+            let names: Vec<String> = items.iter().filter_map(text).collect();
+            (!names.is_empty()).then(|| names.join(", "))
+        }
+        scalar => scalar_text(scalar.clone()),
+    }
 }
 
 /// Personio's status (`onboarding`, `active`, `leave`, `inactive`) in the directory's terms:
 /// everyone but a leaver is with the company.
-fn employment(status: &str) -> &'static str {
-    if status.eq_ignore_ascii_case("inactive") {
-        EMPLOYMENT_INACTIVE
-    } else {
-        EMPLOYMENT_ACTIVE
-    }
+fn employment_of(status: &str) -> &'static str {
+    employment(status.eq_ignore_ascii_case("inactive"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::{EMPLOYMENT_ACTIVE, EMPLOYMENT_INACTIVE};
 
     fn attribute(value: Value) -> Value {
         json!({ "label": "x", "value": value, "type": "standard", "universal_id": null })
@@ -395,7 +391,7 @@ mod tests {
         for (status, expected) in
             [("onboarding", EMPLOYMENT_ACTIVE), ("active", EMPLOYMENT_ACTIVE), ("inactive", EMPLOYMENT_INACTIVE)]
         {
-            assert_eq!(employment(status), expected, "{status}");
+            assert_eq!(employment_of(status), expected, "{status}");
         }
     }
 }
