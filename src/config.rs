@@ -14,6 +14,9 @@ use worker::providers::catalogue::{OAuthApp, ProviderEndpoints, ProviderRegistry
 pub enum ConfigError {
     #[error("{name}: {message}")]
     Invalid { name: &'static str, message: String },
+    /// A provider's setting (`<PROVIDER>_…`), whose name is made at run time.
+    #[error("{name}: {message}")]
+    InvalidProviderSetting { name: String, message: String },
     #[error("{name} must be set when REDIS_URL is set (production mode shares it across processes)")]
     RequiredInProduction { name: &'static str },
     #[error("could not use the data directory {path}: {source}")]
@@ -90,20 +93,31 @@ impl Config {
         };
         let providers = ProviderRegistry::provider_ids()
             .map(|id| {
-                let var = |suffix: &str| lookup(&format!("{}_{suffix}", id.to_uppercase()));
+                let name = |suffix: &str| format!("{}_{suffix}", id.to_uppercase());
+                let var = |suffix: &str| lookup(&name(suffix));
                 let oauth_app = match (var("CLIENT_ID"), var("CLIENT_SECRET")) {
                     (Some(client_id), Some(secret)) => Some(OAuthApp { client_id, client_secret: secret.into() }),
                     _ => None,
+                };
+                let requests_per_minute = match var("REQUESTS_PER_MINUTE") {
+                    None => None,
+                    Some(raw) => Some(raw.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        ConfigError::InvalidProviderSetting {
+                            name: name("REQUESTS_PER_MINUTE"),
+                            message: format!("'{raw}' is not a positive whole number"),
+                        }
+                    })?),
                 };
                 let endpoints = ProviderEndpoints {
                     api_base: var("API_BASE"),
                     oauth_base: var("OAUTH_BASE"),
                     oauth_app,
                     operator_key: var("API_KEY").map(Into::into),
+                    requests_per_minute,
                 };
-                (id.to_string(), endpoints)
+                Ok((id.to_string(), endpoints))
             })
-            .collect();
+            .collect::<Result<_, ConfigError>>()?;
         let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
             match lookup(name) {
                 None => Ok(default),
@@ -185,6 +199,8 @@ mod tests {
         assert!(err.to_string().starts_with("SYNC_PAGE_SIZE"), "{err}");
         let err = Config::from_lookup(lookup(&[("DATA_DIR", dir), ("REDIS_URL", "redis://x")])).unwrap_err();
         assert!(err.to_string().starts_with("JWT_SECRET"), "{err}");
+        let err = Config::from_lookup(lookup(&[("DATA_DIR", dir), ("MERGE_REQUESTS_PER_MINUTE", "lots")])).unwrap_err();
+        assert!(err.to_string().starts_with("MERGE_REQUESTS_PER_MINUTE"), "{err}");
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! means a module of its own, its sandbox fake, and one line in [`PROVIDERS`].
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use secrecy::SecretString;
 use uuid::Uuid;
 
 use super::http::ProviderHttp;
+use super::pace::Quota;
 use super::{bamboohr, hibob, merge, personio, Connector, ProviderError};
 use crate::credentials::Credentials;
 
@@ -224,6 +226,10 @@ pub struct ProviderEndpoints {
     /// `_API_KEY`: the operator's own key with the provider, for bridges that act on many
     /// accounts with one (Merge's production key).
     pub operator_key: Option<SecretString>,
+    /// `_REQUESTS_PER_MINUTE`: the per-minute quota of this deployment's plan with the provider,
+    /// where it differs from the documented one (Merge: 100 on Launch, 400 Professional, 600
+    /// Enterprise), or a share of it left for other tools.
+    pub requests_per_minute: Option<u32>,
 }
 
 /// Everything a provider needs at call time.
@@ -238,6 +244,14 @@ impl ProviderContext {
     /// trailing slash.
     pub fn api_base(&self, default: &str) -> String {
         self.endpoints.api_base.as_deref().unwrap_or(default).trim_end_matches('/').to_string()
+    }
+
+    /// The provider's `documented` quotas, with the per-minute one set by
+    /// `<PROVIDER>_REQUESTS_PER_MINUTE` where the deployment sets it.
+    pub fn quotas(&self, documented: &[Quota]) -> Vec<Quota> {
+        let Some(per_minute) = self.endpoints.requests_per_minute else { return documented.to_vec() };
+        let others = documented.iter().filter(|q| q.per != Duration::from_secs(60)).copied();
+        others.chain([Quota::per_minute(per_minute)]).collect()
     }
 }
 
@@ -279,6 +293,18 @@ mod tests {
         assert!(search(Some("bamboo"), Some(ProviderCategory::Ats)).is_empty());
         assert!(search(Some("no such provider"), None).is_empty());
         assert_eq!(search(None, None).len(), PROVIDERS.len());
+    }
+
+    #[test]
+    fn a_deployments_plan_sets_the_per_minute_quota() {
+        let registry = |per_minute| {
+            let endpoints = ProviderEndpoints { requests_per_minute: per_minute, ..ProviderEndpoints::default() };
+            let http = ProviderHttp::new(super::super::http::RetryPolicy::default());
+            ProviderRegistry::new(http, HashMap::from([("merge".to_string(), endpoints)])).context("merge")
+        };
+        let documented = [Quota::per_minute(100), Quota::per_second(15)];
+        assert_eq!(registry(None).quotas(&documented), documented);
+        assert_eq!(registry(Some(600)).quotas(&documented), [Quota::per_second(15), Quota::per_minute(600)]);
     }
 
     #[test]

@@ -100,7 +100,7 @@ impl Provider for HiBob {
             .ok_or_else(|| ProviderError::InvalidCredentials("HiBob needs a service user ID and token".into()))?;
         let user = key.expose_secret().trim().to_string();
         let base = ctx.api_base(DEFAULT_API_BASE);
-        let http = ctx.http.account(&format!("hibob:{user}"), classify, QUOTA);
+        let http = ctx.http.account(&format!("hibob:{user}"), classify, &ctx.quotas(QUOTA));
         Ok(Box::new(HiBobConnector { http, base, user, token: token.clone() }))
     }
 }

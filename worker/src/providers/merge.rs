@@ -121,7 +121,7 @@ impl Merge {
 
     /// A client for the operator's own calls (Link), paced like an account of its own.
     fn operator_http(ctx: &ProviderContext, key: &SecretString) -> AccountHttp {
-        ctx.http.account(&format!("merge-operator:{}", key.expose_secret()), classify, QUOTA)
+        ctx.http.account(&format!("merge-operator:{}", key.expose_secret()), classify, &ctx.quotas(QUOTA))
     }
 }
 
@@ -141,7 +141,7 @@ impl Provider for Merge {
         let Credentials::ApiKey { key: account_token, .. } = credentials else {
             return Err(ProviderError::InvalidCredentials("Merge needs a linked account's token".into()));
         };
-        let http = ctx.http.account(&format!("merge:{}", account_token.expose_secret()), classify, QUOTA);
+        let http = ctx.http.account(&format!("merge:{}", account_token.expose_secret()), classify, &ctx.quotas(QUOTA));
         Ok(Box::new(MergeConnector {
             http,
             base: ctx.api_base(DEFAULT_API_BASE),

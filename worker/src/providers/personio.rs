@@ -117,8 +117,8 @@ impl Provider for Personio {
         let client_id = key.expose_secret().trim().to_string();
         let base = ctx.api_base(DEFAULT_API_BASE);
         Ok(Box::new(PersonioConnector {
-            http: ctx.http.account(&format!("personio:{client_id}"), classify, QUOTA),
-            auth_http: ctx.http.account(&format!("personio:{client_id}"), classify_sign_in, QUOTA),
+            http: ctx.http.account(&format!("personio:{client_id}"), classify, &ctx.quotas(QUOTA)),
+            auth_http: ctx.http.account(&format!("personio:{client_id}"), classify_sign_in, &ctx.quotas(QUOTA)),
             base,
             client_id,
             client_secret: secret.clone(),
