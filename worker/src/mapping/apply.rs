@@ -86,11 +86,15 @@ pub fn apply_mapping(mapping: &FieldMapping, record: &RemoteRecord) -> Result<Ma
     let value = |internal: &str| -> Option<String> {
         mapping.source_of(internal).and_then(|external| record.values.get(external)).cloned()
     };
-    let mut withheld: BTreeSet<&'static str> = INTERNAL_FIELDS
-        .iter()
-        .map(|f| f.key)
-        .filter(|internal| mapping.source_of(internal).is_some_and(|external| record.withheld.contains(external)))
-        .collect();
+    // Most records withhold nothing: only look when one does.
+    let mut withheld: BTreeSet<&'static str> = BTreeSet::new();
+    if !record.withheld.is_empty() {
+        withheld.extend(
+            INTERNAL_FIELDS.iter().map(|f| f.key).filter(|internal| {
+                mapping.source_of(internal).is_some_and(|external| record.withheld.contains(external))
+            }),
+        );
+    }
     // A display name made of a withheld name is unknown too.
     if mapping.source_of("displayName").is_none() && (withheld.contains("firstName") || withheld.contains("lastName")) {
         withheld.insert("displayName");

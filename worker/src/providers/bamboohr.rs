@@ -35,8 +35,8 @@ use super::catalogue::{
 use super::http::{common_meaning, AccountHttp, HttpFailure};
 use super::spool::StreamedList;
 use super::{
-    employment, scalar_text, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage,
-    RemoteRecord,
+    employment, left_out, scalar_text, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError,
+    RemotePage, RemoteRecord,
 };
 use crate::credentials::{Credentials, OAuthTokens};
 
@@ -390,8 +390,8 @@ impl ParsedEmployee {
     /// The record, with the `requested` fields the answer left out marked withheld.
     fn complete(self, requested: &[String]) -> RemoteRecord {
         let Self { mut record, empty } = self;
-        let values = record.values.clone();
-        record.withhold_missing(requested, |f| values.contains_key(f) || empty.iter().any(|e| e == f));
+        let withheld = left_out(requested, |f| record.values.contains_key(f) || empty.iter().any(|e| e == f));
+        record.withheld = withheld;
         record
     }
 }

@@ -124,13 +124,13 @@ impl RemoteRecord {
     pub fn new(remote_id: String, values: BTreeMap<String, String>) -> Self {
         Self { remote_id, values, withheld: BTreeSet::new() }
     }
+}
 
-    /// Marks the `requested` fields this record does not carry as withheld, for providers that
-    /// send every readable field (null when empty) and silently leave out the others; `present`
-    /// lists the keys the answer carried, null ones included.
-    pub fn withhold_missing<'a>(&mut self, requested: &'a [String], present: impl Fn(&'a str) -> bool) {
-        self.withheld.extend(requested.iter().filter(|f| !present(f)).cloned());
-    }
+/// The `requested` fields an answer left out, for providers that send every readable field (null
+/// when empty) and silently leave out the others; `present` tells the keys the answer carried,
+/// null ones included.
+pub fn left_out(requested: &[String], present: impl Fn(&str) -> bool) -> BTreeSet<String> {
+    requested.iter().filter(|f| !present(f)).cloned().collect()
 }
 
 /// What the one read call that verifies a connection learned about the account.

@@ -34,8 +34,8 @@ use super::catalogue::{CredentialField, CredentialKey, Provider, ProviderCategor
 use super::http::{common_meaning, AccountHttp, HttpFailure};
 use super::pace::Quota;
 use super::{
-    employment, scalar_text, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage,
-    RemoteRecord,
+    employment, left_out, scalar_text, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError,
+    RemotePage, RemoteRecord,
 };
 use crate::credentials::Credentials;
 
@@ -321,7 +321,7 @@ fn record(mut attributes: Map<String, Value>, requested: &[String]) -> Option<Re
             record.values.insert(key.clone(), value);
         }
     }
-    record.withhold_missing(requested, |f| f == "id" || attributes.contains_key(f));
+    record.withheld = left_out(requested, |f| f == "id" || attributes.contains_key(f));
     Some(record)
 }
 
