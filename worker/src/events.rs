@@ -112,7 +112,10 @@ impl EventBus {
     pub async fn redis(url: &str, prefix: &str) -> Result<Self, EventBusError> {
         let client = redis::Client::open(url)?;
         let channel = format!("{prefix}:events");
-        let connection = client.get_multiplexed_async_connection().await?;
+        let patience = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(crate::REDIS_PATIENCE))
+            .set_response_timeout(Some(crate::REDIS_PATIENCE));
+        let connection = client.get_multiplexed_async_connection_with_config(&patience).await?;
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.subscribe(&channel).await?;
         let local = broadcast::channel(LOCAL_CAPACITY).0;

@@ -15,4 +15,9 @@ mod task;
 pub mod workspaces;
 
 pub use environment::{Environment, SyncSettings};
+
+/// How long a Redis command (or connecting) may take before it counts as failed. redis-rs gives
+/// up after half a second by default; a busy Redis, or a busy host, is slower than that at times
+/// without being down, and a failed enqueue fails the admin's `startSync`.
+pub(crate) const REDIS_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 pub use error::{Error, Result};

@@ -64,7 +64,11 @@ impl JobBackend {
 
     /// A queue in Redis under `{prefix}:sync-runs:*`.
     pub async fn redis(url: &str, prefix: &str, settings: &QueueSettings) -> Result<Self> {
-        let connection = apalis_redis::connect(url).await.map_err(queue_error)?;
+        let patience = redis::aio::ConnectionManagerConfig::new()
+            .set_response_timeout(Some(crate::REDIS_PATIENCE))
+            .set_connection_timeout(Some(crate::REDIS_PATIENCE));
+        let client = redis::Client::open(url).map_err(queue_error)?;
+        let connection = client.get_connection_manager_with_config(patience).await.map_err(queue_error)?;
         let config = apalis_redis::Config::default()
             .queue(format!("{prefix}:{QUEUE_NAME}"))
             .heartbeat_interval(settings.heartbeat)
