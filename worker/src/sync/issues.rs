@@ -8,7 +8,8 @@ use entity::sync_issue;
 
 pub struct Issue {
     pub remote_id: Option<String>,
-    /// MISSING_EMAIL, INVALID_EMAIL, DUPLICATE_EMAIL, UNKNOWN_MANAGER.
+    /// MISSING_EMAIL, INVALID_EMAIL, EMAIL_WITHHELD, DUPLICATE_EMAIL, UNKNOWN_MANAGER, and
+    /// FIELD_WITHHELD (for the run, not a record).
     pub kind: &'static str,
     pub message: String,
 }

@@ -32,7 +32,8 @@ use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::events::{Event, RunSnapshot};
 use crate::integrations::{connections, mappings, runs};
-use crate::providers::FetchRequest;
+use crate::mapping::FieldMapping;
+use crate::providers::{FetchRequest, RemotePage};
 use crate::task::AbortOnDrop;
 
 pub use merge::{source_row, user_row, PageCounts};
@@ -245,40 +246,28 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
     let mut last_publish = Instant::now();
     let mut pages_merged: u32 = 0;
     let (started, mut waited) = (Instant::now(), Duration::ZERO);
-    loop {
-        let asked = Instant::now();
-        let Some(page) = pages.next().await else { break };
-        waited += asked.elapsed();
+    let attempt = merge::Attempt { known_records, replaying, removed: &removed };
+    let mut upcoming = pages.next().await;
+    waited += started.elapsed();
+    while let Some(page) = upcoming {
         let page = page?;
         // Every page's save reads the run back, so a cancel request is seen at the next page.
         if run.cancel_requested {
             return Ok(Fetched::Cancelled);
         }
-        let txn = begin_write(env).await?;
-        if txn.get_database_backend() == DbBackend::Postgres {
-            // A page and its checkpoint commit together, so a page lost to a crash before it
-            // reached disk is merged again on resume: no need to wait for the flush. The page's
-            // lookups start planned per call (see `merge`).
-            txn.execute_unprepared(
-                "SET LOCAL synchronous_commit TO OFF; SET LOCAL plan_cache_mode TO force_custom_plan",
-            )
-            .await?;
-        }
-        let attempt = merge::Attempt { known_records, replaying, removed: &removed };
-        let counts = merge::merge_page(&txn, run, &mapping, page.records, attempt).await?;
-        let checkpoint = Checkpoint { fetch_complete: page.last, cursor: page.next_cursor, leavers: leavers.clone() };
-        let mut active = run.clone().into_active_model();
-        active.phase = Set(SyncPhase::Merging);
-        active.processed = Set(run.processed + counts.processed());
-        active.total = Set(page.total.map(|t| t as i32).or(run.total));
-        active.created = Set(run.created + counts.created);
-        active.updated = Set(run.updated + counts.updated);
-        active.unchanged = Set(run.unchanged + counts.unchanged);
-        active.deactivated = Set(run.deactivated + counts.deactivated);
-        active.skipped = Set(run.skipped + counts.skipped);
-        active.checkpoint = Set(Some(serde_json::to_value(&checkpoint).expect("checkpoint serialises")));
-        *run = save(env, &txn, active).await?;
-        txn.commit().await?;
+        let checkpoint =
+            Checkpoint { fetch_complete: page.last, cursor: page.next_cursor.clone(), leavers: leavers.clone() };
+        // The provider is asked for the next page while this one merges; a failed merge stops
+        // waiting for it.
+        let merging = async {
+            let merged = merge_and_checkpoint(env, run, &mapping, page, attempt, &checkpoint).await?;
+            Ok::<_, Error>((merged, Instant::now()))
+        };
+        let fetching = async { Ok((pages.next().await, Instant::now())) };
+        let ((merged, merged_at), (next, fetched_at)) = tokio::try_join!(merging, fetching)?;
+        *run = merged;
+        waited += fetched_at.saturating_duration_since(merged_at);
+        upcoming = next;
         pages_merged += 1;
         if pages_merged.is_power_of_two() && pages_merged.trailing_zeros() % 2 == 0 {
             refresh_statistics(env).await?;
@@ -290,6 +279,40 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
     }
     tracing::debug!(pages = pages_merged, elapsed = ?started.elapsed(), waiting_for_provider = ?waited, "fetched and merged");
     Ok(Fetched::Complete(leavers))
+}
+
+/// Merges one page and saves its counts and `checkpoint` with it, in one transaction; answers
+/// the run as saved.
+async fn merge_and_checkpoint(
+    env: &Environment,
+    run: &sync_run::Model,
+    mapping: &FieldMapping,
+    page: RemotePage,
+    attempt: merge::Attempt<'_>,
+    checkpoint: &Checkpoint,
+) -> Result<sync_run::Model> {
+    let txn = begin_write(env).await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // A page and its checkpoint commit together, so a page lost to a crash before it
+        // reached disk is merged again on resume: no need to wait for the flush. The page's
+        // lookups start planned per call (see `merge`).
+        txn.execute_unprepared("SET LOCAL synchronous_commit TO OFF; SET LOCAL plan_cache_mode TO force_custom_plan")
+            .await?;
+    }
+    let counts = merge::merge_page(&txn, run, mapping, page.records, attempt).await?;
+    let mut active = run.clone().into_active_model();
+    active.phase = Set(SyncPhase::Merging);
+    active.processed = Set(run.processed + counts.processed());
+    active.total = Set(page.total.map(|t| t as i32).or(run.total));
+    active.created = Set(run.created + counts.created);
+    active.updated = Set(run.updated + counts.updated);
+    active.unchanged = Set(run.unchanged + counts.unchanged);
+    active.deactivated = Set(run.deactivated + counts.deactivated);
+    active.skipped = Set(run.skipped + counts.skipped);
+    active.checkpoint = Set(Some(serde_json::to_value(checkpoint).expect("checkpoint serialises")));
+    let saved = save(env, &txn, active).await?;
+    txn.commit().await?;
+    Ok(saved)
 }
 
 /// A transaction that writes: on SQLite it takes the write lock up front (BEGIN IMMEDIATE), so
