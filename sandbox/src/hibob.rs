@@ -4,7 +4,8 @@
 //! pagination: root fields top level and unprefixed (`id`, `email`, `firstName`), the others
 //! nested by category (`work.title`, `internal.lifecycleStatus`), slash keys (`/work/title`) for
 //! non-null values, and with `humanReadable: "APPEND"` a `humanReadable` object of display values
-//! (list fields such as title and department hold list item ids in machine format).
+//! (list fields such as title and department hold list item ids in machine format), or with
+//! `"REPLACE"` display values in place of machine ones.
 //! `showInactive` defaults to false (active people only). Fields the service user may not read
 //! are dropped silently. `GET /v1/company/people/fields` lists every field. Errors are
 //! `{"key", "error"}`; both endpoints allow 50 requests a minute and answer 429 with
@@ -238,25 +239,37 @@ fn place(object: &mut Map<String, Value>, field: &str, value: Value) {
     here.insert(last.to_string(), value);
 }
 
-fn render(people: &HashMap<u32, &Employee>, employee: &Employee, fields: &[&Field], human: bool) -> Value {
-    let mut machine = Map::new();
+/// How `humanReadable` asks for display values.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Display {
+    /// Machine values only.
+    Machine,
+    /// Machine values, and a `humanReadable` object of display values.
+    Append,
+    /// Display values in place of machine values.
+    Replace,
+}
+
+fn render(people: &HashMap<u32, &Employee>, employee: &Employee, fields: &[&Field], display: Display) -> Value {
+    let mut main = Map::new();
     let mut readable = Map::new();
     let mut slashed = Vec::new();
     for (id, ..) in fields {
-        let (value, display) = value(people, employee, id);
-        if !value.is_null() {
-            slashed.push((format!("/{}", id.replace('.', "/")), json!({ "value": value.clone() })));
-            place(&mut readable, id, display);
+        let (machine, human) = value(people, employee, id);
+        let shown = if display == Display::Replace { human.clone() } else { machine.clone() };
+        if !shown.is_null() {
+            slashed.push((format!("/{}", id.replace('.', "/")), json!({ "value": shown.clone() })));
+            place(&mut readable, id, human);
         }
-        place(&mut machine, id, value);
+        place(&mut main, id, shown);
     }
-    machine.insert("id".into(), json!(bob_id(employee.id)));
-    machine.extend(slashed);
-    if human {
+    main.insert("id".into(), json!(bob_id(employee.id)));
+    main.extend(slashed);
+    if display == Display::Append {
         readable.insert("id".into(), json!(bob_id(employee.id)));
-        machine.insert("humanReadable".into(), Value::Object(readable));
+        main.insert("humanReadable".into(), Value::Object(readable));
     }
-    Value::Object(machine)
+    Value::Object(main)
 }
 
 #[derive(Deserialize)]
@@ -300,9 +313,10 @@ async fn search(tenants: web::Data<Tenants>, req: HttpRequest, body: web::Bytes)
     if requested.len() > MAX_FIELDS {
         return error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "At most 400 fields");
     }
-    let human = match request.human_readable.as_deref() {
-        None | Some("") => false,
-        Some("APPEND") => true,
+    let display = match request.human_readable.as_deref() {
+        None | Some("") => Display::Machine,
+        Some("APPEND") => Display::Append,
+        Some("REPLACE") => Display::Replace,
         Some(_) => return error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "humanReadable is APPEND or REPLACE"),
     };
     let rows: Vec<Value> = {
@@ -326,7 +340,7 @@ async fn search(tenants: web::Data<Tenants>, req: HttpRequest, body: web::Bytes)
                     key.is_some_and(|k| f.values.iter().any(|v| v.eq_ignore_ascii_case(&k)))
                 })
             })
-            .map(|e| render(&people, e, &fields, human))
+            .map(|e| render(&people, e, &fields, display))
             .collect()
     };
     let cut = wire::cut_off(&tenants, &admission, 0, rows.len());
