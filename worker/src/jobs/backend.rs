@@ -23,8 +23,8 @@ use crate::task::AbortOnDrop;
 pub struct QueueSettings {
     /// How often an idle worker looks for new jobs.
     pub poll_interval: Duration,
-    /// Worker liveness beat; a worker silent for three beats has its jobs re-queued (the run's
-    /// lease keeps a re-delivered job from running twice). Kept short because apalis 1.0 can miss
+    /// Worker liveness beat; a worker silent for [`MISSED_HEARTBEATS`] beats has its jobs
+    /// re-queued (the run's lease keeps a re-delivered job from running twice). Kept short because apalis 1.0 can miss
     /// the wakeup for a job queued right after another finished, until the next beat: measured
     /// as an 8-10 s delay in about one start in four with a 10 s beat.
     pub heartbeat: Duration,
@@ -39,6 +39,13 @@ impl Default for QueueSettings {
 }
 
 const QUEUE_NAME: &str = "sync-runs";
+
+/// Beats a worker may miss before the queue declares it dead, takes its jobs back and
+/// unregisters it. A busy process (a debug build merging pages on two cores) can miss three
+/// one-second beats while alive, and apalis 1.0 then keeps polling as an unregistered worker
+/// that never gets a job. A dead worker's runs do not wait for this: their leases expire and
+/// the maintenance sweep hands them on.
+const MISSED_HEARTBEATS: usize = 30;
 
 /// Deliveries of one job before the queue gives up; the run's own attempt counter, not this,
 /// decides when a run fails.
@@ -58,7 +65,7 @@ impl JobBackend {
         let config = apalis_sqlite::Config::default()
             .queue(QUEUE_NAME)
             .heartbeat_interval(settings.heartbeat)
-            .missed_heartbeats(3);
+            .missed_heartbeats(MISSED_HEARTBEATS);
         Ok(Self::Sqlite(SqliteStorage::new(&pool).with_config(config)))
     }
 
@@ -72,7 +79,7 @@ impl JobBackend {
         let config = apalis_redis::Config::default()
             .queue(format!("{prefix}:{QUEUE_NAME}"))
             .heartbeat_interval(settings.heartbeat)
-            .missed_heartbeats(3);
+            .missed_heartbeats(MISSED_HEARTBEATS);
         Ok(Self::Redis(RedisStorage::new(connection).with_config(config)))
     }
 
