@@ -125,18 +125,18 @@ pub async fn connect_with_api_key(
     let existing = tenant_connection(env, workspace_id, provider, subdomain.as_deref(), &live).await?;
     let model = save_connection(env, workspace_id, provider, subdomain, existing, Uuid::now_v7(), |active| {
         active.auth_method = Set(StoredAuthMethod::ApiKey);
-        connected(active, &env.cipher.seal(&credentials), &credentials, account);
+        connected(env, active, &credentials, account);
     })
     .await?;
     tracing::info!(connection_id = %model.id, provider = provider.info().id, "connected with an API key");
     Ok(model)
 }
 
-/// Marks `active` CONNECTED with `credentials` (sealed) and what verifying them learned.
-fn connected(active: &mut connection::ActiveModel, sealed: &[u8], credentials: &Credentials, account: AccountInfo) {
+/// Marks `active` CONNECTED with `credentials`, sealed, and what verifying them learned.
+fn connected(env: &Environment, active: &mut connection::ActiveModel, credentials: &Credentials, account: AccountInfo) {
     active.status = Set(ConnectionStatus::Connected);
     active.status_message = Set(None);
-    active.credentials_ciphertext = Set(Some(sealed.to_vec()));
+    active.credentials_ciphertext = Set(Some(env.cipher.seal(credentials)));
     active.credential_hint = Set(Some(credentials.hint()));
     active.linked_system = Set(account.linked_system);
 }
@@ -352,7 +352,7 @@ async fn finish_sign_in(
     active.oauth_state = Set(None);
     active.updated_at = Set(Utc::now());
     match verified {
-        Ok((credentials, account)) => connected(&mut active, &env.cipher.seal(&credentials), &credentials, account),
+        Ok((credentials, account)) => connected(env, &mut active, &credentials, account),
         Err(message) => {
             active.status = Set(ConnectionStatus::Failed);
             active.status_message = Set(Some(message));
