@@ -17,6 +17,10 @@ pub struct Model {
     pub credential_hint: Option<String>,
     /// Which system a bridge's linked account is ("BambooHR" behind Merge); `None` otherwise.
     pub linked_system: Option<String>,
+    /// The provider fields last discovered (`ExternalField`s as JSON), and when; cleared when
+    /// the credentials change.
+    pub discovered_fields: Option<Json>,
+    pub fields_discovered_at: Option<DateTimeUtc>,
     /// SHA-256 of the OAuth `state` while an authorization is pending.
     pub oauth_state: Option<String>,
     pub schedule_enabled: bool,

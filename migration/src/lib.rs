@@ -10,6 +10,7 @@ mod m20261126_000005_create_sync_issue;
 mod m20261126_000006_create_directory_user;
 mod m20261126_000007_create_user_source;
 mod m20261201_000008_add_connection_linked_system;
+mod m20261201_000009_add_connection_discovered_fields;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_create_directory_user::Migration),
             Box::new(m20261126_000007_create_user_source::Migration),
             Box::new(m20261201_000008_add_connection_linked_system::Migration),
+            Box::new(m20261201_000009_add_connection_discovered_fields::Migration),
         ]
     }
 }

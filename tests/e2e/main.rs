@@ -14,6 +14,7 @@ mod directory;
 mod hardening;
 mod mapping;
 mod production;
+mod query_limits;
 mod sandbox_cli;
 mod schedule;
 mod schema;

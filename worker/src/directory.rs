@@ -1,5 +1,7 @@
 //! Reading the User Directory: filtered, keyset-paginated lists, people and the org chart.
 
+use std::collections::HashMap;
+
 use base64::Engine;
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
@@ -22,6 +24,8 @@ pub struct UserFilter {
     pub department: Option<String>,
     pub status: Option<EmploymentStatus>,
     pub connection_id: Option<Uuid>,
+    /// Direct reports of this user.
+    pub manager_id: Option<Uuid>,
 }
 
 /// Position after a user in display-name order.
@@ -74,6 +78,9 @@ fn filter_condition(workspace_id: &str, filter: &UserFilter) -> Condition {
     }
     if let Some(status) = filter.status {
         condition = condition.add(directory_user::Column::EmploymentStatus.eq(status));
+    }
+    if let Some(manager_id) = filter.manager_id {
+        condition = condition.add(directory_user::Column::ManagerId.eq(manager_id));
     }
     if let Some(connection_id) = filter.connection_id {
         condition = condition.add(
@@ -128,12 +135,27 @@ pub async fn find_user(db: &DatabaseConnection, workspace_id: &str, id: Uuid) ->
         .await?)
 }
 
-/// Direct reports of each of `manager_ids`, in display-name order.
+/// The users of the workspace among `ids`; unknown ids are left out.
+pub async fn find_users(
+    db: &DatabaseConnection,
+    workspace_id: &str,
+    ids: Vec<Uuid>,
+) -> Result<Vec<directory_user::Model>> {
+    Ok(directory_user::Entity::find()
+        .filter(directory_user::Column::WorkspaceId.eq(workspace_id))
+        .filter(directory_user::Column::Id.is_in(ids))
+        .all(db)
+        .await?)
+}
+
+/// Direct reports of each of `manager_ids` (only the active ones when `active_only`), in
+/// display-name order, at most `limit` of them in all.
 pub async fn reports_of(
     db: &DatabaseConnection,
     workspace_id: &str,
     manager_ids: Vec<Uuid>,
     active_only: bool,
+    limit: Option<u64>,
 ) -> Result<Vec<directory_user::Model>> {
     let mut query = directory_user::Entity::find()
         .filter(directory_user::Column::WorkspaceId.eq(workspace_id))
@@ -141,16 +163,19 @@ pub async fn reports_of(
     if active_only {
         query = query.filter(directory_user::Column::EmploymentStatus.eq(EmploymentStatus::Active));
     }
-    Ok(query.order_by_asc(directory_user::Column::DisplayName).all(db).await?)
+    Ok(query.order_by_asc(directory_user::Column::DisplayName).limit(limit).all(db).await?)
 }
 
-/// Where a synced user came from; `None` for people added by hand.
-pub async fn source_of(db: &DatabaseConnection, user_id: Uuid) -> Result<Option<user_source::Model>> {
-    Ok(user_source::Entity::find()
-        .filter(user_source::Column::UserId.eq(user_id))
-        .order_by_desc(user_source::Column::LastSyncedAt)
-        .one(db)
-        .await?)
+/// Where each of `user_ids` came from (the latest source when a person was synced by several
+/// connections); people added by hand have none.
+pub async fn sources_of(db: &DatabaseConnection, user_ids: Vec<Uuid>) -> Result<HashMap<Uuid, user_source::Model>> {
+    let rows = user_source::Entity::find()
+        .filter(user_source::Column::UserId.is_in(user_ids))
+        .order_by_asc(user_source::Column::LastSyncedAt)
+        .all(db)
+        .await?;
+    // Ascending, so the latest source of each user is the one left in the map.
+    Ok(rows.into_iter().map(|row| (row.user_id, row)).collect())
 }
 
 /// A node of the org chart.
@@ -159,8 +184,13 @@ pub struct OrgNode {
     pub reports: Vec<OrgNode>,
 }
 
+/// Most people one org chart answer holds; deeper or wider charts are read in parts
+/// (`rootUserId`), as the portal's lazy loading does.
+pub const MAX_ORG_CHART_NODES: usize = 5_000;
+
 /// Active people from `root` (or everyone without a manager) down `depth` levels, loaded one
-/// level per query.
+/// level per query; more than [`MAX_ORG_CHART_NODES`] people is a validation error naming
+/// `depth`, found before the level that would exceed it is read whole.
 pub async fn org_chart(
     db: &DatabaseConnection,
     workspace_id: &str,
@@ -191,23 +221,47 @@ pub async fn org_chart(
                 .await?
         }
     };
+    let too_many = || Error::Validation {
+        field: "depth",
+        message: format!(
+            "the org chart holds more than {MAX_ORG_CHART_NODES} people at this depth; \
+             ask for less depth, or for the part under one person with rootUserId"
+        ),
+    };
+    let mut loaded = roots.len();
+    if loaded > MAX_ORG_CHART_NODES {
+        return Err(too_many());
+    }
     let mut levels = vec![roots];
     for _ in 1..Ord::max(depth, 1) {
         let ids: Vec<Uuid> = levels.last().expect("one level at least").iter().map(|u| u.id).collect();
         if ids.is_empty() {
             break;
         }
-        levels.push(reports_of(db, workspace_id, ids, true).await?);
+        let remaining = (MAX_ORG_CHART_NODES - loaded) as u64;
+        let level = reports_of(db, workspace_id, ids, true, Some(remaining + 1)).await?;
+        loaded += level.len();
+        if loaded > MAX_ORG_CHART_NODES {
+            return Err(too_many());
+        }
+        levels.push(level);
     }
+    Ok(assemble(levels))
+}
+
+/// Hangs each level's people under their managers in the level above; order within a level
+/// is kept.
+fn assemble(mut levels: Vec<Vec<directory_user::Model>>) -> Vec<OrgNode> {
     let mut below: Vec<OrgNode> = Vec::new();
     while let Some(level) = levels.pop() {
         let mut nodes: Vec<OrgNode> = level.into_iter().map(|user| OrgNode { user, reports: Vec::new() }).collect();
+        let position: HashMap<Uuid, usize> = nodes.iter().enumerate().map(|(i, n)| (n.user.id, i)).collect();
         for child in below.drain(..) {
-            if let Some(parent) = nodes.iter_mut().find(|n| Some(n.user.id) == child.user.manager_id) {
-                parent.reports.push(child);
+            if let Some(&parent) = child.user.manager_id.as_ref().and_then(|id| position.get(id)) {
+                nodes[parent].reports.push(child);
             }
         }
         below = nodes;
     }
-    Ok(below)
+    below
 }

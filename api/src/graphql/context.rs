@@ -1,15 +1,20 @@
 //! What resolvers get from the schema and the request, and the access checks they start with.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::Context;
+use tokio::sync::OnceCell;
+use uuid::Uuid;
 
+use worker::integrations::fields;
 use worker::jobs::SyncQueue;
+use worker::providers::ExternalField;
 use worker::Environment;
 
 use crate::auth::{AuthError, Plan, Role, Viewer};
 use crate::error::{ApiError, ErrorCode};
+use crate::graphql::loaders::Loaders;
 
 /// Shared by every request.
 #[derive(Clone)]
@@ -46,12 +51,47 @@ impl ApiContext {
     }
 }
 
+/// What one HTTP request (a batch included) has already asked a provider, so aliases and batched
+/// copies of `accessibleData` cost one provider call, not one each. Failures are kept too.
+#[derive(Clone, Default)]
+pub struct RequestMemo {
+    fields: Arc<Mutex<HashMap<Uuid, Arc<OnceCell<Result<Vec<ExternalField>, ApiError>>>>>>,
+}
+
+impl RequestMemo {
+    pub async fn accessible_fields(
+        &self,
+        env: &Environment,
+        connection: &entity::connection::Model,
+    ) -> Result<Vec<ExternalField>, ApiError> {
+        let cell = self.fields.lock().expect("request memo").entry(connection.id).or_default().clone();
+        cell.get_or_init(|| async { fields::accessible_fields(env, connection).await.map_err(ApiError::from) })
+            .await
+            .clone()
+    }
+}
+
+/// The connection's fields: once per HTTP request, and from the connection's kept fields while
+/// they are fresh.
+pub async fn accessible_fields(
+    ctx: &Context<'_>,
+    connection: &entity::connection::Model,
+) -> Result<Vec<ExternalField>, ApiError> {
+    let env = &ctx.api().env;
+    match ctx.data_opt::<RequestMemo>() {
+        Some(memo) => memo.accessible_fields(env, connection).await,
+        // A subscription event: no memo outlives one event, so each reads the kept fields.
+        None => fields::accessible_fields(env, connection).await.map_err(ApiError::from),
+    }
+}
+
 /// The outcome of authenticating one request (HTTP header or WebSocket `connection_init`).
 #[derive(Clone)]
 pub struct RequestAuth(pub Result<Viewer, AuthError>);
 
 pub trait ContextExt {
     fn api(&self) -> &ApiContext;
+    fn loaders(&self) -> &Loaders;
     /// Any signed-in user of a workspace.
     fn viewer(&self) -> Result<&Viewer, ApiError>;
     /// An admin on the paid plan: integrations are theirs alone.
@@ -61,6 +101,10 @@ pub trait ContextExt {
 impl ContextExt for Context<'_> {
     fn api(&self) -> &ApiContext {
         self.data_unchecked::<ApiContext>()
+    }
+
+    fn loaders(&self) -> &Loaders {
+        self.data_unchecked::<Loaders>()
     }
 
     fn viewer(&self) -> Result<&Viewer, ApiError> {
@@ -100,4 +144,13 @@ pub async fn admin_connection<'a>(
 /// Parses an `ID` argument; a malformed id is VALIDATION_FAILED naming the argument.
 pub fn parse_id(id: &async_graphql::ID, field: &str) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::parse_str(id.as_str()).map_err(|_| ApiError::validation(field, format!("'{field}' is not a valid id")))
+}
+
+/// A list argument `first` (default `default`) checked against 1..=`max`.
+pub fn page_size(first: Option<i32>, default: i32, max: i32, field: &str) -> Result<usize, ApiError> {
+    let first = first.unwrap_or(default);
+    if !(1..=max).contains(&first) {
+        return Err(ApiError::validation(field, format!("'{field}' must be between 1 and {max}")));
+    }
+    Ok(first as usize)
 }

@@ -8,6 +8,7 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::{Response, ServerError};
 use futures::stream::{BoxStream, StreamExt};
 
+use super::{MAX_COMPLEXITY, MAX_DEPTH};
 use crate::error::ErrorCode;
 
 pub struct ErrorCodes;
@@ -26,6 +27,20 @@ fn with_codes(mut response: Response) -> Response {
 }
 
 fn ensure_code(error: &mut ServerError) {
+    // async-graphql's own words do not say which limit was met.
+    match error.message.as_str() {
+        "Query is too complex." => {
+            error.message = format!(
+                "the query costs more than the limit of {MAX_COMPLEXITY}: each field counts 1, and each list \
+                 counts its `first` (or its documented cap) times what is selected in it; ask for smaller \
+                 pages or fewer nested lists"
+            )
+        }
+        "Query is nested too deep." => {
+            error.message = format!("the query is nested deeper than the depth limit of {MAX_DEPTH} levels")
+        }
+        _ => {}
+    }
     let extensions = error.extensions.get_or_insert_with(Default::default);
     if extensions.get("code").is_none() {
         extensions.set("code", ErrorCode::ValidationFailed.as_str());

@@ -1,12 +1,13 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{BatchRequest, Data, ErrorExtensions};
+use async_graphql::{BatchRequest, Data, ErrorExtensions, Response};
 use async_graphql_actix_web::GraphQLSubscription;
 
 use super::ApiState;
 use crate::auth::AuthError;
 use crate::error::{ApiError, ErrorCode};
-use crate::graphql::context::RequestAuth;
+use crate::graphql::context::{RequestAuth, RequestMemo};
+use crate::graphql::query_budget;
 
 /// Authenticates a header value and makes sure the viewer's workspace exists.
 async fn authenticate(state: &ApiState, header: Option<&str>) -> RequestAuth {
@@ -19,18 +20,58 @@ async fn authenticate(state: &ApiState, header: Option<&str>) -> RequestAuth {
     RequestAuth(auth)
 }
 
+/// Operations one HTTP request may batch.
+pub const MAX_BATCH: usize = 10;
+
+fn bad_request(error: ApiError) -> HttpResponse {
+    HttpResponse::BadRequest().json(serde_json::json!({ "errors": [error.extend()] }))
+}
+
 pub async fn execute(state: web::Data<ApiState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let request: BatchRequest = match serde_json::from_slice(&body) {
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(err) => {
-            let error = ApiError::validation("body", format!("the request body is not a GraphQL request: {err}"));
-            return HttpResponse::BadRequest().json(serde_json::json!({ "errors": [error.extend()] }));
+            return bad_request(ApiError::validation(
+                "body",
+                format!("the request body is not a GraphQL request: {err}"),
+            ))
         }
     };
+    let (requests, single) = match batch {
+        BatchRequest::Single(request) => (vec![request], true),
+        BatchRequest::Batch(requests) if requests.len() > MAX_BATCH => {
+            return bad_request(ApiError::validation(
+                "body",
+                format!("a batch may hold at most {MAX_BATCH} operations; this one holds {}", requests.len()),
+            ))
+        }
+        BatchRequest::Batch(requests) => (requests, false),
+    };
     let header = req.headers().get("Authorization").and_then(|h| h.to_str().ok());
-    let auth = authenticate(&state, header).await;
-    let response = state.schema.execute_batch(request.data(auth)).await;
-    HttpResponse::Ok().json(response)
+    // One memo for the whole batch: no provider is asked the same thing twice per HTTP request.
+    let memo = RequestMemo::default();
+    let mut auth = None;
+    let mut responses = Vec::with_capacity(requests.len());
+    for mut request in requests {
+        // Sized before the caller is authenticated: a query too large to run costs nothing more.
+        let over_budget = request.parsed_query().ok().and_then(|document| query_budget::check(document).err());
+        let response = match over_budget {
+            Some(err) => Response::from_errors(vec![query_budget::to_server_error(&err)]),
+            None => {
+                let auth = match &auth {
+                    Some(auth) => auth,
+                    None => auth.insert(authenticate(&state, header).await),
+                };
+                state.schema.execute(request.data(auth.clone()).data(memo.clone())).await
+            }
+        };
+        responses.push(response);
+    }
+    if single {
+        HttpResponse::Ok().json(responses.pop().expect("one response"))
+    } else {
+        HttpResponse::Ok().json(responses)
+    }
 }
 
 pub async fn subscribe(

@@ -22,7 +22,7 @@ use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::providers::catalogue::{self, AuthMethod, CredentialKey, Provider, SignInProof, SignInRequest};
-use crate::providers::{AccountInfo, Connector, ExternalField, ProviderError};
+use crate::providers::{AccountInfo, Connector, ProviderError};
 
 /// Default scheduled sync interval: daily.
 pub const DEFAULT_INTERVAL_MINUTES: i32 = 1440;
@@ -139,6 +139,9 @@ fn connected(env: &Environment, active: &mut connection::ActiveModel, credential
     active.credentials_ciphertext = Set(Some(env.cipher.seal(credentials)));
     active.credential_hint = Set(Some(credentials.hint()));
     active.linked_system = Set(account.linked_system);
+    // New credentials may read other fields: discover them afresh.
+    active.discovered_fields = Set(None);
+    active.fields_discovered_at = Set(None);
 }
 
 fn new_connection(
@@ -159,6 +162,8 @@ fn new_connection(
         credentials_ciphertext: Set(None),
         credential_hint: Set(None),
         linked_system: Set(None),
+        discovered_fields: Set(None),
+        fields_discovered_at: Set(None),
         oauth_state: Set(None),
         schedule_enabled: Set(false),
         schedule_interval_minutes: Set(DEFAULT_INTERVAL_MINUTES),
@@ -398,6 +403,15 @@ pub async fn find(db: &DatabaseConnection, workspace_id: &str, id: Uuid) -> Resu
         .ok_or(Error::NotFound("connection"))
 }
 
+/// The workspace's connections among `ids`; unknown ids are left out.
+pub async fn find_many(db: &DatabaseConnection, workspace_id: &str, ids: Vec<Uuid>) -> Result<Vec<connection::Model>> {
+    Ok(connection::Entity::find()
+        .filter(connection::Column::WorkspaceId.eq(workspace_id))
+        .filter(connection::Column::Id.is_in(ids))
+        .all(db)
+        .await?)
+}
+
 pub async fn list(db: &DatabaseConnection, workspace_id: &str) -> Result<Vec<connection::Model>> {
     Ok(connection::Entity::find()
         .filter(connection::Column::WorkspaceId.eq(workspace_id))
@@ -468,9 +482,6 @@ async fn mark_failed(env: &Environment, connection_id: Uuid, message: &str) -> R
 }
 
 /// The provider fields this connection can read, discovered live.
-pub async fn discover_fields(env: &Environment, connection: &connection::Model) -> Result<Vec<ExternalField>> {
-    Ok(open_connector(env, connection).await?.discover_fields().await?)
-}
 
 /// A FULL sync with the latest confirmed mapping applied it: no re-sync is owed any more.
 pub async fn clear_resync_required(db: &DatabaseConnection, connection_id: Uuid, mapping_version: i32) -> Result<()> {

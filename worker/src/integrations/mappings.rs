@@ -11,11 +11,11 @@ use uuid::Uuid;
 use entity::connection;
 use entity::field_mapping::{self, MappingStatus};
 
-use super::connections;
+use super::{connections, fields};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::mapping::{apply_mapping, suggest_mapping, validate_mapping, FieldMapping, MappingEntry};
-use crate::providers::{catalogue, FetchRequest};
+use crate::providers::{catalogue, ExternalField, FetchRequest};
 
 /// A mapping as the admin sees it.
 #[derive(Debug, Clone)]
@@ -58,7 +58,7 @@ pub async fn latest_or_suggested(env: &Environment, connection: &connection::Mod
         return row.try_into();
     }
     let provider = catalogue::find(&connection.provider_id).ok_or(Error::NotFound("provider"))?;
-    let available = available_fields(env, connection).await?;
+    let available = keys(fields::accessible_fields(env, connection).await?);
     Ok(MappingView {
         version: 0,
         status: None,
@@ -92,8 +92,8 @@ pub async fn confirmed_version(db: &DatabaseConnection, connection_id: Uuid, ver
     parse_entries(row.entries)
 }
 
-async fn available_fields(env: &Environment, connection: &connection::Model) -> Result<Vec<String>> {
-    Ok(connections::discover_fields(env, connection).await?.into_iter().map(|f| f.key).collect())
+fn keys(fields: Vec<ExternalField>) -> Vec<String> {
+    fields.into_iter().map(|f| f.key).collect()
 }
 
 /// Validates against the live provider fields and stores a new DRAFT version.
@@ -102,7 +102,8 @@ pub async fn save(
     connection: &connection::Model,
     entries: Vec<MappingEntry>,
 ) -> Result<MappingView> {
-    let mapping = validate_mapping(&entries, &available_fields(env, connection).await?)?;
+    // Saving checks against what the provider serves now, and keeps that for later reads.
+    let mapping = validate_mapping(&entries, &keys(fields::discover(env, connection).await?))?;
     let txn = env.db.begin().await?;
     let latest = field_mapping::Entity::find()
         .filter(field_mapping::Column::ConnectionId.eq(connection.id))
@@ -167,7 +168,7 @@ pub async fn preview(
     limit: usize,
 ) -> Result<Vec<PreviewRow>> {
     let mapping = match entries {
-        Some(entries) => validate_mapping(&entries, &available_fields(env, connection).await?)?,
+        Some(entries) => validate_mapping(&entries, &keys(fields::accessible_fields(env, connection).await?))?,
         None => latest_or_suggested(env, connection).await?.mapping,
     };
     let connector = connections::open_connector(env, connection).await?;

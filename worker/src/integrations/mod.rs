@@ -3,6 +3,7 @@
 //! every function here still filters by it, so a wrong id reads as "not found".
 
 pub mod connections;
+pub mod fields;
 pub mod mappings;
 pub mod runs;
 pub mod schedule;

@@ -3,11 +3,14 @@ use async_graphql::{Context, Object, ID};
 use worker::directory::{self, UserCursor};
 
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{parse_id, ContextExt};
+use crate::graphql::context::{page_size, parse_id, ContextExt};
+use crate::graphql::list_cost;
 use crate::graphql::types::user::{OrgChartNode, User, UserConnection, UserFilter};
 
 /// Largest page of users one request may ask for.
 const MAX_PAGE: i32 = 500;
+/// People an org chart counts as, for the query cost limit.
+const ORG_CHART_COUNTED: i32 = 100;
 
 #[derive(Default)]
 pub struct DirectoryQuery;
@@ -15,6 +18,7 @@ pub struct DirectoryQuery;
 #[Object]
 impl DirectoryQuery {
     /// No filter: every user, active and inactive; first ≤ 500.
+    #[graphql(complexity = "list_cost(first, MAX_PAGE, child_complexity)")]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -23,10 +27,7 @@ impl DirectoryQuery {
         filter: Option<UserFilter>,
     ) -> ApiResult<UserConnection> {
         let viewer = ctx.viewer()?;
-        let first = first.unwrap_or(50);
-        if !(1..=MAX_PAGE).contains(&first) {
-            return Err(ApiError::validation("first", format!("'first' must be between 1 and {MAX_PAGE}")).into());
-        }
+        let first = page_size(first, 50, MAX_PAGE, "first")?;
         let after = after.as_deref().map(UserCursor::decode).transpose().map_err(ApiError::from)?;
         let filter = filter.unwrap_or_default().into_domain()?;
         let page = directory::list_users(&ctx.api().env.db, &viewer.workspace_id, &filter, first as u64, after)
@@ -42,7 +43,10 @@ impl DirectoryQuery {
         Ok(user.map(User))
     }
 
-    /// Roots are active users without a manager, or `rootUserId`.
+    /// Roots are active users without a manager, or `rootUserId`. At most 5,000 people in
+    /// one answer (VALIDATION_FAILED naming `depth` beyond); counted as 100 people by the query
+    /// cost limit.
+    #[graphql(complexity = "list_cost(Some(ORG_CHART_COUNTED), ORG_CHART_COUNTED, child_complexity)")]
     async fn org_chart(
         &self,
         ctx: &Context<'_>,

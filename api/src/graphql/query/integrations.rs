@@ -10,6 +10,7 @@ use crate::graphql::types::connection::Connection;
 use crate::graphql::types::mapping::{FieldMappingEntryInput, InternalField, MappedUserPreview};
 use crate::graphql::types::provider::{Provider, ProviderCategory};
 use crate::graphql::types::sync_run::SyncRun;
+use crate::graphql::{list_cost, PROVIDER_READ_COST};
 
 #[derive(Default)]
 pub struct IntegrationsQuery;
@@ -49,7 +50,9 @@ impl IntegrationsQuery {
         }
     }
 
-    /// A few live records through a mapping, with problems flagged.
+    /// A few live records through a mapping, with problems flagged. A live provider read: it
+    /// counts as 5,000 towards the query cost limit of 20,000.
+    #[graphql(complexity = "PROVIDER_READ_COST + list_cost(limit, 50, child_complexity)")]
     async fn preview_field_mapping(
         &self,
         ctx: &Context<'_>,

@@ -2,14 +2,18 @@ use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use entity::connection::{self as stored, ConnectionStatus as StoredStatus};
-use worker::integrations::{connections, mappings, runs};
+use worker::integrations::{mappings, runs};
 use worker::providers::catalogue;
 
 use super::mapping::FieldMapping;
 use super::provider::{AuthMethod, Provider};
 use super::sync_run::SyncRun;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::ContextExt;
+use crate::graphql::context::{accessible_fields, page_size, ContextExt};
+use crate::graphql::list_cost;
+
+/// Most runs one `syncRuns` answers.
+const MAX_RUNS: i32 = 100;
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ConnectionStatus {
@@ -74,16 +78,17 @@ impl Connection {
         self.0.linked_system.as_deref()
     }
 
-    /// What this connection can read, discovered live from the provider. Empty while the
-    /// provider cannot be asked, so one broken connection never hides the others.
+    /// What this connection can read, as the provider last told (asked again after 15
+    /// minutes, new credentials, or a mapping save). Empty while the provider cannot be asked,
+    /// so one broken connection never hides the others.
     async fn accessible_data(&self, ctx: &Context<'_>) -> ApiResult<Vec<DataCategory>> {
         if self.0.status != StoredStatus::Connected {
             return Ok(Vec::new());
         }
-        let fields = match connections::discover_fields(&ctx.api().env, &self.0).await {
+        let fields = match accessible_fields(ctx, &self.0).await {
             Ok(fields) => fields,
             Err(err) => {
-                tracing::warn!(connection_id = %self.0.id, error = %err, "could not list the provider's fields");
+                tracing::warn!(connection_id = %self.0.id, error = %err.message, "could not list the provider's fields");
                 return Ok(Vec::new());
             }
         };
@@ -127,15 +132,13 @@ impl Connection {
         Ok(runs.first().map(SyncRun::from))
     }
 
+    #[graphql(complexity = "list_cost(first, MAX_RUNS, child_complexity)")]
     async fn sync_runs(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: Option<i32>,
     ) -> ApiResult<Vec<SyncRun>> {
-        let first = first.unwrap_or(20);
-        if !(1..=100).contains(&first) {
-            return Err(ApiError::validation("first", "'first' must be between 1 and 100").into());
-        }
+        let first = page_size(first, 20, MAX_RUNS, "first")?;
         let runs = runs::list(&ctx.api().env.db, self.0.id, first as u64).await.map_err(ApiError::from)?;
         Ok(runs.iter().map(SyncRun::from).collect())
     }

@@ -3,11 +3,16 @@ use chrono::{DateTime, Utc};
 
 use entity::sync_run as stored;
 use worker::events::RunSnapshot;
-use worker::integrations::{connections, runs};
+use worker::integrations::runs;
 
 use super::connection::Connection;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::ContextExt;
+use crate::graphql::context::{page_size, ContextExt};
+use crate::graphql::list_cost;
+use crate::graphql::loaders::ConnectionKey;
+
+/// Most issues one `issues` answers.
+const MAX_ISSUES: i32 = 1000;
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum SyncMode {
@@ -58,10 +63,8 @@ impl SyncRun {
     }
 
     async fn connection(&self, ctx: &Context<'_>) -> ApiResult<Connection> {
-        let model = connections::find(&ctx.api().env.db, &self.0.workspace_id, self.0.connection_id)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(Connection(model))
+        let key = ConnectionKey { workspace_id: self.0.workspace_id.clone(), id: self.0.connection_id };
+        ctx.loaders().load_one(key).await?.map(Connection).ok_or_else(|| ApiError::not_found("connection").into())
     }
 
     async fn mode(&self) -> SyncMode {
@@ -126,15 +129,13 @@ impl SyncRun {
         self.0.skipped
     }
 
+    #[graphql(complexity = "list_cost(first, MAX_ISSUES, child_complexity)")]
     async fn issues(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 50)] first: Option<i32>,
     ) -> ApiResult<Vec<SyncIssue>> {
-        let first = first.unwrap_or(50);
-        if !(1..=1000).contains(&first) {
-            return Err(ApiError::validation("first", "'first' must be between 1 and 1000").into());
-        }
+        let first = page_size(first, 50, MAX_ISSUES, "first")?;
         let issues = runs::issues(&ctx.api().env.db, self.0.id, first as u64).await.map_err(ApiError::from)?;
         Ok(issues.into_iter().map(|i| SyncIssue { remote_id: i.remote_id, kind: i.kind, message: i.message }).collect())
     }

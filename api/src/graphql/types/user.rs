@@ -3,11 +3,15 @@ use chrono::{DateTime, Utc};
 
 use entity::directory_user::{self as stored, EmploymentStatus, InvitationStatus as StoredInvitation};
 use worker::directory::{self, OrgNode};
-use worker::integrations::connections;
 
 use super::connection::Connection;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{parse_id, ContextExt};
+use crate::graphql::context::{page_size, parse_id, ContextExt};
+use crate::graphql::list_cost;
+use crate::graphql::loaders::{ConnectionKey, ReportsKey, SourceKey, UserKey};
+
+/// Most direct reports one `directReports` answers.
+const MAX_REPORTS: i32 = 500;
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum UserStatus {
@@ -71,15 +75,21 @@ impl User {
     }
     async fn manager(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
         let Some(manager_id) = self.0.manager_id else { return Ok(None) };
-        let manager =
-            directory::find_user(&ctx.api().env.db, &self.0.workspace_id, manager_id).await.map_err(ApiError::from)?;
-        Ok(manager.map(User))
+        let key = UserKey { workspace_id: self.0.workspace_id.clone(), id: manager_id };
+        Ok(ctx.loaders().load_one(key).await?.map(User))
     }
-    async fn direct_reports(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
-        let reports = directory::reports_of(&ctx.api().env.db, &self.0.workspace_id, vec![self.0.id], false)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(reports.into_iter().map(User).collect())
+    /// In display-name order, at most `first` (1 to 500); `users(filter: {managerId})` pages
+    /// through more. Counted as `first` people by the query cost limit.
+    #[graphql(complexity = "list_cost(first, MAX_REPORTS, child_complexity)")]
+    async fn direct_reports(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 100)] first: Option<i32>,
+    ) -> ApiResult<Vec<User>> {
+        let first = page_size(first, 100, MAX_REPORTS, "first")?;
+        let key = ReportsKey(UserKey { workspace_id: self.0.workspace_id.clone(), id: self.0.id });
+        let reports = ctx.loaders().load_one(key).await?.unwrap_or_default();
+        Ok(reports.into_iter().take(first).map(User).collect())
     }
     async fn invitation_status(&self) -> InvitationStatus {
         match self.0.invitation_status {
@@ -89,7 +99,7 @@ impl User {
     }
     /// null for users added by hand
     async fn source(&self, ctx: &Context<'_>) -> ApiResult<Option<UserSource>> {
-        let source = directory::source_of(&ctx.api().env.db, self.0.id).await.map_err(ApiError::from)?;
+        let source = ctx.loaders().load_one(SourceKey(self.0.id)).await?;
         Ok(source.map(|source| UserSource { source, workspace_id: self.0.workspace_id.clone() }))
     }
     async fn updated_at(&self) -> DateTime<Utc> {
@@ -111,10 +121,8 @@ impl UserSource {
         if ctx.integrations_admin().is_err() {
             return Ok(None);
         }
-        let model = connections::find(&ctx.api().env.db, &self.workspace_id, self.source.connection_id)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(Some(Connection(model)))
+        let key = ConnectionKey { workspace_id: self.workspace_id.clone(), id: self.source.connection_id };
+        Ok(ctx.loaders().load_one(key).await?.map(Connection))
     }
     async fn remote_id(&self) -> &str {
         &self.source.remote_id
@@ -131,11 +139,29 @@ pub struct UserFilter {
     pub department: Option<String>,
     pub status: Option<UserStatus>,
     pub connection_id: Option<ID>,
+    /// direct reports of this user
+    pub manager_id: Option<ID>,
 }
+
+/// Longest search text; a name or an email address is far shorter.
+const MAX_SEARCH_CHARS: usize = 200;
 
 impl UserFilter {
     pub fn into_domain(self) -> Result<directory::UserFilter, ApiError> {
+        if self.search.as_ref().is_some_and(|s| s.chars().count() > MAX_SEARCH_CHARS) {
+            return Err(ApiError::validation(
+                "filter.search",
+                format!("'filter.search' may be at most {MAX_SEARCH_CHARS} characters"),
+            ));
+        }
+        if self.department.as_ref().is_some_and(|s| s.chars().count() > MAX_SEARCH_CHARS) {
+            return Err(ApiError::validation(
+                "filter.department",
+                format!("'filter.department' may be at most {MAX_SEARCH_CHARS} characters"),
+            ));
+        }
         Ok(directory::UserFilter {
+            manager_id: self.manager_id.as_ref().map(|id| parse_id(id, "filter.managerId")).transpose()?,
             search: self.search,
             department: self.department,
             status: self.status.map(Into::into),
