@@ -2,9 +2,11 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use api::ApiLimits;
 use secrecy::SecretString;
 
 use worker::credentials::CredentialCipher;
@@ -45,6 +47,8 @@ pub struct Config {
     pub sync_lease: Duration,
     /// How often workers look for abandoned runs and due schedules.
     pub sweep_interval: Duration,
+    /// Rate limits, body and WebSocket deadlines of the API (`API_…`).
+    pub api_limits: ApiLimits,
 }
 
 impl Config {
@@ -127,7 +131,26 @@ impl Config {
                 }),
             }
         };
+        let defaults = ApiLimits::default();
+        let per_minute = |name: &'static str, default: NonZeroU32| -> Result<NonZeroU32, ConfigError> {
+            Ok(NonZeroU32::new(number(name, default.get().into())?.min(u32::MAX.into()) as u32).unwrap_or(default))
+        };
+        let seconds = |name: &'static str, default: Duration| number(name, default.as_secs()).map(Duration::from_secs);
+        let api_limits = ApiLimits {
+            requests_per_minute: per_minute("API_REQUESTS_PER_MINUTE", defaults.requests_per_minute)?,
+            workspace_requests_per_minute: per_minute(
+                "API_WORKSPACE_REQUESTS_PER_MINUTE",
+                defaults.workspace_requests_per_minute,
+            )?,
+            body_timeout: seconds("API_BODY_TIMEOUT_SECONDS", defaults.body_timeout)?,
+            connection_init_timeout: seconds("API_INIT_TIMEOUT_SECONDS", defaults.connection_init_timeout)?,
+            max_subscriptions_per_socket: number(
+                "API_SUBSCRIPTIONS_PER_SOCKET",
+                defaults.max_subscriptions_per_socket as u64,
+            )? as usize,
+        };
         Ok(Self {
+            api_limits,
             sync_page_size: match number("SYNC_PAGE_SIZE", 1000)? {
                 // Bulk inserts bind ~17 values a row; keep every statement under SQLite's limit.
                 size @ 1..=1000 => size as usize,

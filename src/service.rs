@@ -154,7 +154,8 @@ impl RunningService {
             let bound = listener.local_addr()?;
             let url = format!("http://{bound}");
             let public_url = config.public_url.clone().unwrap_or_else(|| url.clone());
-            let state = ApiState::new(ApiContext::new(env.clone(), shared_queue, public_url), keys.clone());
+            let api = ApiContext::new(env.clone(), shared_queue, public_url);
+            let state = ApiState::new(api, keys.clone(), config.api_limits.clone());
             let server = HttpServer::new(move || {
                 let state = state.clone();
                 App::new().wrap(tracing_actix()).configure(move |cfg| api::routes(cfg, state))

@@ -46,6 +46,10 @@ pub enum AuthError {
     Invalid,
 }
 
+/// How far past `exp` a token is still accepted, for clocks a little apart (jsonwebtoken's
+/// default is 60 s: a minute of use for a token its issuer considers expired).
+pub const EXPIRY_LEEWAY_SECONDS: u64 = 5;
+
 /// Signs and verifies tokens with the deployment's secret.
 #[derive(Clone)]
 pub struct JwtKeys {
@@ -75,8 +79,9 @@ impl JwtKeys {
             .map(str::trim)
             .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
             .ok_or(AuthError::Missing)?;
-        let data = decode::<Claims>(token.trim(), &self.decoding, &Validation::new(Algorithm::HS256))
-            .map_err(|_| AuthError::Invalid)?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = EXPIRY_LEEWAY_SECONDS;
+        let data = decode::<Claims>(token.trim(), &self.decoding, &validation).map_err(|_| AuthError::Invalid)?;
         let claims = data.claims;
         if claims.workspace_id.trim().is_empty() {
             return Err(AuthError::Invalid);

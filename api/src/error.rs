@@ -70,6 +70,15 @@ impl ApiError {
     pub fn not_found(what: &str) -> Self {
         Self::new(ErrorCode::NotFound, format!("{what} not found"))
     }
+
+    /// As an error of a GraphQL response, outside any field.
+    pub fn to_server_error(&self) -> async_graphql::ServerError {
+        let error = self.extend();
+        async_graphql::ServerError {
+            extensions: error.extensions,
+            ..async_graphql::ServerError::new(error.message, None)
+        }
+    }
 }
 
 impl ErrorExtensions for ApiError {

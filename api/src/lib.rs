@@ -9,4 +9,5 @@ pub mod http;
 
 pub use auth::{JwtKeys, Plan, Role};
 pub use graphql::context::ApiContext;
+pub use http::limits::ApiLimits;
 pub use http::{routes, ApiState};

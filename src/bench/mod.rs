@@ -349,7 +349,7 @@ async fn baseline(
     let people: Vec<(MappedUser, uuid::Uuid)> = records
         .iter()
         .filter_map(|r| apply_mapping(&mapping, r).ok())
-        .filter(|u| seen.insert(u.email_key()))
+        .filter(|u| seen.insert(u.email_key.clone()))
         .map(|u| (u, uuid::Uuid::now_v7()))
         .collect();
     // Each person's row carries their manager link, as the sync's rows do.

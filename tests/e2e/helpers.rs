@@ -54,11 +54,13 @@ pub struct TestOptions {
     pub page_size: usize,
     /// Configuration the deployment leaves out (`MERGE_API_KEY`, say).
     pub unset: &'static [&'static str],
+    /// Configuration the deployment sets (`API_REQUESTS_PER_MINUTE`, say).
+    pub settings: &'static [(&'static str, &'static str)],
 }
 
 impl TestOptions {
     pub fn on(backend: Backend) -> Self {
-        Self { backend, provider: "bamboohr", employees: 60, page_size: 25, unset: &[] }
+        Self { backend, provider: "bamboohr", employees: 60, page_size: 25, unset: &[], settings: &[] }
     }
 }
 
@@ -124,9 +126,13 @@ pub fn test_config(
     database_url: Option<String>,
     redis_prefix: Option<String>,
     unset: &[&str],
+    set: &[(&str, &str)],
 ) -> Config {
-    let settings: Vec<(String, String)> =
-        sandbox.settings().into_iter().filter(|(name, _)| !unset.contains(&name.as_str())).collect();
+    let settings: Vec<(String, String)> = set
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .chain(sandbox.settings().into_iter().filter(|(name, _)| !unset.contains(&name.as_str())))
+        .collect();
     let dir = data_dir.display().to_string();
     Config::from_lookup(|name| match name {
         "BIND_ADDR" => Some("127.0.0.1:0".into()),
@@ -179,7 +185,7 @@ impl TestApp {
                 (Some(name), Some(url), Some(unique("ds-test")))
             }
         };
-        let config = test_config(&data_dir, &sandbox, database_url, redis_prefix, options.unset);
+        let config = test_config(&data_dir, &sandbox, database_url, redis_prefix, options.unset, options.settings);
         if !config.is_embedded_database() {
             let db = service::connect_database(&config.database_url).await.expect("database");
             service::migrate(&db).await.expect("migrations");

@@ -59,6 +59,8 @@ async fn bad_records_become_issues_not_crashes(backend: Backend) {
     app.sandbox.with_tenant("acme", |t| {
         t.company.employee_mut(42).manager_id = Some(9999);
         t.company.employee_mut(43).work_email = Some("not an email".into());
+        // RFC 6531: an internationalised address is a real person's, not an issue.
+        t.company.employee_mut(44).work_email = Some("Greta.Müller@Bücher.example".into());
     });
     let admin = app.admin();
     let connection_id = app.connect_and_map(&admin).await;
@@ -89,9 +91,25 @@ async fn bad_records_become_issues_not_crashes(backend: Backend) {
     expected.sort();
     assert!(expected.iter().filter(|(k, _)| k == "UNKNOWN_MANAGER").count() > 1);
     assert_eq!(kinds, expected);
+    // A report of a skipped manager is told why the manager is missing.
+    let issue_of = |remote_id: u32| {
+        run["issues"].as_array().unwrap().iter().find(|i| i["remoteId"] == remote_id.to_string()).unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let report_of_43 = employees.iter().find(|e| e.manager_id == Some(43)).expect("43 manages someone");
+    assert!(
+        issue_of(report_of_43.id).contains("'43' was skipped by this sync (INVALID_EMAIL"),
+        "{}",
+        issue_of(report_of_43.id)
+    );
+    assert!(issue_of(42).contains("'9999' is not among the synced people"), "{}", issue_of(42));
     assert_eq!(run["skipped"], 4);
     assert_eq!(run["created"], 196);
-    assert_eq!(app.users(&admin).await.len(), 196);
+    let users = app.users(&admin).await;
+    assert_eq!(users.len(), 196);
+    assert!(users.iter().any(|u| u["email"] == "Greta.Müller@Bücher.example"), "kept as the provider wrote it");
     app.stop().await;
 }
 

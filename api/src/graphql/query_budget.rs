@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet};
-use async_graphql::{ErrorExtensions, Name, Positioned, ServerError, ServerResult, Variables};
+use async_graphql::{Name, Positioned, ServerResult, Variables};
 
 use crate::error::ApiError;
 
@@ -106,14 +106,9 @@ impl Extension for QueryBudget {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
-        check(&document).map_err(|err| to_server_error(&err))?;
+        check(&document).map_err(|err| err.to_server_error())?;
         Ok(document)
     }
-}
-
-pub fn to_server_error(err: &ApiError) -> ServerError {
-    let error = err.extend();
-    ServerError { extensions: error.extensions, ..ServerError::new(error.message, None) }
 }
 
 #[cfg(test)]

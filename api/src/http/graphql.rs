@@ -1,16 +1,22 @@
+//! GraphQL over HTTP POST, and GraphiQL.
+
+use std::time::Duration;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{BatchRequest, Data, ErrorExtensions, Response};
-use async_graphql_actix_web::GraphQLSubscription;
+use async_graphql::{BatchRequest, ErrorExtensions, Response};
 
-use super::ApiState;
-use crate::auth::AuthError;
+use super::limits::{caller_key, retry_after_seconds};
+use super::{ApiState, MAX_BODY_BYTES};
 use crate::error::{ApiError, ErrorCode};
 use crate::graphql::context::{RequestAuth, RequestMemo};
 use crate::graphql::query_budget;
 
+/// Operations one HTTP request may batch.
+pub const MAX_BATCH: usize = 10;
+
 /// Authenticates a header value and makes sure the viewer's workspace exists.
-async fn authenticate(state: &ApiState, header: Option<&str>) -> RequestAuth {
+pub(super) async fn authenticate(state: &ApiState, header: Option<&str>) -> RequestAuth {
     let auth = state.keys.verify_header(header);
     if let Ok(viewer) = &auth {
         if let Err(err) = state.api.ensure_workspace(viewer).await {
@@ -20,14 +26,47 @@ async fn authenticate(state: &ApiState, header: Option<&str>) -> RequestAuth {
     RequestAuth(auth)
 }
 
-/// Operations one HTTP request may batch.
-pub const MAX_BATCH: usize = 10;
-
-fn bad_request(error: ApiError) -> HttpResponse {
-    HttpResponse::BadRequest().json(serde_json::json!({ "errors": [error.extend()] }))
+fn refusal(status: actix_web::http::StatusCode, error: ApiError) -> HttpResponse {
+    HttpResponse::build(status).json(serde_json::json!({ "errors": [error.extend()] }))
 }
 
-pub async fn execute(state: web::Data<ApiState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+fn bad_request(error: ApiError) -> HttpResponse {
+    refusal(actix_web::http::StatusCode::BAD_REQUEST, error)
+}
+
+fn rate_limited(wait: Duration) -> HttpResponse {
+    let seconds = retry_after_seconds(wait);
+    let error = ApiError::new(ErrorCode::RateLimited, format!("too many requests; try again in {seconds} s"));
+    HttpResponse::TooManyRequests()
+        .insert_header(("Retry-After", seconds.to_string()))
+        .json(serde_json::json!({ "errors": [error.extend()] }))
+}
+
+/// The body, within [`MAX_BODY_BYTES`] and the body timeout: a client that stalls mid-body
+/// holds a connection for that long, no longer.
+async fn read_body(state: &ApiState, payload: web::Payload) -> Result<web::Bytes, HttpResponse> {
+    let timeout = state.limits.body_timeout;
+    match tokio::time::timeout(timeout, payload.to_bytes_limited(MAX_BODY_BYTES)).await {
+        Err(_) => Err(refusal(
+            actix_web::http::StatusCode::REQUEST_TIMEOUT,
+            ApiError::validation("body", format!("the request body did not arrive within {} s", timeout.as_secs())),
+        )),
+        Ok(Err(_)) => Err(refusal(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::validation("body", format!("the request body is over {} KiB", MAX_BODY_BYTES / 1024)),
+        )),
+        Ok(Ok(Err(err))) => {
+            Err(bad_request(ApiError::validation("body", format!("the request body broke off: {err}"))))
+        }
+        Ok(Ok(Ok(body))) => Ok(body),
+    }
+}
+
+pub async fn execute(state: web::Data<ApiState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let body = match read_body(&state, payload).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(err) => {
@@ -48,6 +87,14 @@ pub async fn execute(state: web::Data<ApiState>, req: HttpRequest, body: web::By
         BatchRequest::Batch(requests) => (requests, false),
     };
     let header = req.headers().get("Authorization").and_then(|h| h.to_str().ok());
+    // Checking a signature is cheap; registering the workspace (ensure_workspace) is not, and
+    // waits until the operations are known to be within the size and rate limits.
+    let verified = state.keys.verify_header(header).ok();
+    let caller = caller_key(verified.as_ref().and(header), req.peer_addr().map(|a| a.ip()));
+    let workspace = verified.as_ref().map(|viewer| viewer.workspace_id.as_str());
+    if let Err(wait) = state.rates.spend(&caller, workspace, requests.len() as u32) {
+        return rate_limited(wait);
+    }
     // One memo for the whole batch: no provider is asked the same thing twice per HTTP request.
     let memo = RequestMemo::default();
     let mut auth = None;
@@ -56,7 +103,7 @@ pub async fn execute(state: web::Data<ApiState>, req: HttpRequest, body: web::By
         // Sized before the caller is authenticated: a query too large to run costs nothing more.
         let over_budget = request.parsed_query().ok().and_then(|document| query_budget::check(document).err());
         let response = match over_budget {
-            Some(err) => Response::from_errors(vec![query_budget::to_server_error(&err)]),
+            Some(err) => Response::from_errors(vec![err.to_server_error()]),
             None => {
                 let auth = match &auth {
                     Some(auth) => auth,
@@ -72,29 +119,6 @@ pub async fn execute(state: web::Data<ApiState>, req: HttpRequest, body: web::By
     } else {
         HttpResponse::Ok().json(responses)
     }
-}
-
-pub async fn subscribe(
-    state: web::Data<ApiState>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> actix_web::Result<HttpResponse> {
-    let init_state = state.clone();
-    GraphQLSubscription::new(state.schema.clone())
-        .on_connection_init(move |value| {
-            let state = init_state.clone();
-            async move {
-                let header = value.get("Authorization").or_else(|| value.get("authorization")).and_then(|v| v.as_str());
-                let auth = authenticate(&state, header).await;
-                if let Err(err @ AuthError::Invalid) = &auth.0 {
-                    return Err(ApiError::new(ErrorCode::Unauthenticated, err.to_string()).extend());
-                }
-                let mut data = Data::default();
-                data.insert(auth);
-                Ok(data)
-            }
-        })
-        .start(&req, payload)
 }
 
 pub async fn graphiql() -> HttpResponse {

@@ -2,13 +2,12 @@
 
 use std::collections::BTreeSet;
 
+use super::email::email_key;
+use super::{FieldMapping, INTERNAL_FIELDS};
+use crate::providers::{RemoteRecord, EMPLOYMENT_INACTIVE};
 use chrono::NaiveDate;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use validator::ValidateEmail;
-
-use super::{FieldMapping, INTERNAL_FIELDS};
-use crate::providers::{RemoteRecord, EMPLOYMENT_INACTIVE};
 
 /// A provider record in the directory's terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -28,14 +27,13 @@ pub struct MappedUser {
     /// the directory holds for them stays.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub withheld: BTreeSet<&'static str>,
+    /// The email's matching key (see [`email_key`]): the identity used to match and
+    /// de-duplicate people. Derived from `email`, so not hashed.
+    #[serde(skip)]
+    pub email_key: String,
 }
 
 impl MappedUser {
-    /// Lower-cased email: the identity used to match and de-duplicate people.
-    pub fn email_key(&self) -> String {
-        self.email.to_lowercase()
-    }
-
     /// SHA-256 over everything a sync writes; equal hashes mean nothing to write.
     pub fn content_hash(&self) -> String {
         let bytes = serde_json::to_vec(self).expect("a mapped user serialises");
@@ -104,9 +102,7 @@ pub fn apply_mapping(mapping: &FieldMapping, record: &RemoteRecord) -> Result<Ma
         return Err(RecordProblem::EmailWithheld(field));
     }
     let email = value("email").ok_or(RecordProblem::MissingEmail)?;
-    if !email.validate_email() {
-        return Err(RecordProblem::InvalidEmail(email));
-    }
+    let Some(key) = email_key(&email) else { return Err(RecordProblem::InvalidEmail(email)) };
     let first_name = value("firstName");
     let last_name = value("lastName");
     let display_name = value("displayName").unwrap_or_else(|| {
@@ -119,6 +115,7 @@ pub fn apply_mapping(mapping: &FieldMapping, record: &RemoteRecord) -> Result<Ma
     });
     Ok(MappedUser {
         remote_id: record.remote_id.clone(),
+        email_key: key,
         email,
         first_name,
         last_name,
@@ -179,7 +176,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(user.display_name, "Ada Lovelace");
-        assert_eq!(user.email_key(), "ada@example.com");
+        assert_eq!(user.email_key, "ada@example.com");
         assert!(!user.active);
         assert_eq!(user.start_date, None);
     }

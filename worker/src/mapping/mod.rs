@@ -2,6 +2,7 @@
 //! validation and application are tested without HTTP or a database.
 
 mod apply;
+pub mod email;
 mod internal_fields;
 mod validate;
 

@@ -64,12 +64,18 @@ async fn link_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Res
 struct Orphan {
     remote_id: String,
     remote_manager_id: String,
+    /// The issue kind under which this run skipped the manager's own record, if it did.
+    manager_skipped_as: Option<String>,
 }
 
 /// Records of this run whose manager id matches no record of the connection.
 async fn unknown_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Result<Vec<Issue>> {
     let sql = r#"
-        SELECT report.remote_id, report.remote_manager_id FROM user_source AS report
+        SELECT report.remote_id, report.remote_manager_id,
+          (SELECT issue.kind FROM sync_issue AS issue
+           WHERE issue.sync_run_id = $2 AND issue.remote_id = report.remote_manager_id
+           ORDER BY issue.id LIMIT 1) AS manager_skipped_as
+        FROM user_source AS report
         WHERE report.connection_id = $1 AND report.last_seen_run_id = $2
           AND report.remote_manager_id IS NOT NULL
           AND NOT EXISTS (
@@ -83,14 +89,20 @@ async fn unknown_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> 
     ))
     .all(db)
     .await?;
-    Ok(orphans
-        .into_iter()
-        .map(|o| Issue {
-            message: format!("manager '{}' is not among the synced people", o.remote_manager_id),
-            remote_id: Some(o.remote_id),
-            kind: "UNKNOWN_MANAGER",
-        })
-        .collect())
+    Ok(orphans.into_iter().map(unknown_manager).collect())
+}
+
+/// The issue of a report whose manager is not in the directory: why, when this run knows.
+fn unknown_manager(orphan: Orphan) -> Issue {
+    let message = match orphan.manager_skipped_as {
+        Some(kind) => format!(
+            "manager '{}' was skipped by this sync ({kind}; see their issue): fix their record and this \
+             person's manager follows on the next sync",
+            orphan.remote_manager_id
+        ),
+        None => format!("manager '{}' is not among the synced people", orphan.remote_manager_id),
+    };
+    Issue { message, remote_id: Some(orphan.remote_id), kind: "UNKNOWN_MANAGER" }
 }
 
 /// Which records of the connection left.
@@ -137,4 +149,22 @@ async fn deactivate_leavers<C: ConnectionTrait>(db: &C, run: &sync_run::Model, l
 
 fn backend<C: ConnectionTrait>(db: &C) -> DbBackend {
     db.get_database_backend()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_of_a_skipped_manager_says_why() {
+        let orphan = |skipped: Option<&str>| Orphan {
+            remote_id: "7".into(),
+            remote_manager_id: "3".into(),
+            manager_skipped_as: skipped.map(str::to_string),
+        };
+        let issue = unknown_manager(orphan(Some("INVALID_EMAIL")));
+        assert_eq!((issue.kind, issue.remote_id.as_deref()), ("UNKNOWN_MANAGER", Some("7")));
+        assert!(issue.message.contains("'3' was skipped by this sync (INVALID_EMAIL"), "{}", issue.message);
+        assert_eq!(unknown_manager(orphan(None)).message, "manager '3' is not among the synced people");
+    }
 }

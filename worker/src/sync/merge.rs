@@ -113,7 +113,7 @@ pub async fn merge_page<C: ConnectionTrait>(
     let mut awaiting_manager: Vec<(usize, String)> = Vec::new();
 
     for user in mapped {
-        let email_key = user.email_key();
+        let email_key = user.email_key.clone();
         let owner = existing.users_by_email.get(&email_key);
         let source = existing.sources.get(&user.remote_id);
         // A leaver of this connection (deactivated, not seen in this run, or deleted at the
@@ -362,7 +362,7 @@ impl Existing {
         remote_ids: &[&str],
         mapped: &[MappedUser],
     ) -> Result<Self, sea_orm::DbErr> {
-        let emails: Vec<String> = mapped.iter().map(MappedUser::email_key).collect();
+        let emails: Vec<String> = mapped.iter().map(|user| user.email_key.clone()).collect();
         let sources: HashMap<String, user_source::Model> = if remote_ids.is_empty() {
             HashMap::new()
         } else {
@@ -424,7 +424,7 @@ pub fn user_row(
         id: Set(id),
         workspace_id: Set(workspace_id.to_string()),
         email: Set(user.email.clone()),
-        email_normalized: Set(user.email_key()),
+        email_normalized: Set(user.email_key.clone()),
         first_name: Set(user.first_name.clone()),
         last_name: Set(user.last_name.clone()),
         display_name: Set(user.display_name.clone()),
@@ -501,7 +501,7 @@ async fn update_user<C: ConnectionTrait>(
     }
     let mut active = current.into_active_model();
     active.email = Set(user.email.clone());
-    active.email_normalized = Set(user.email_key());
+    active.email_normalized = Set(user.email_key.clone());
     active.first_name = set(user, "firstName", user.first_name.clone());
     active.last_name = set(user, "lastName", user.last_name.clone());
     active.display_name = set(user, "displayName", user.display_name.clone());
