@@ -324,7 +324,7 @@ async fn baseline(
             secret: credentials.api_secret.clone().map(Into::into),
         },
     )?;
-    let available: Vec<String> = connector.discover_fields().await?.into_iter().map(|f| f.key).collect();
+    let available = connector.discover_fields().await?;
     let mapping = suggest_mapping(provider.info(), &available);
 
     let started = Instant::now();

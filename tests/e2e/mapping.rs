@@ -55,6 +55,10 @@ async fn invalid_mappings_name_the_field(backend: Backend) {
         (entries(&[("email", Some("workEmail")), ("jobTitle", Some("shoeSize"))]), "jobTitle"),
         (entries(&[("email", Some("workEmail")), ("favouriteColour", Some("firstName"))]), "favouriteColour"),
         (entries(&[("email", Some("workEmail")), ("email", Some("homeEmail"))]), "email"),
+        // A provider field of the wrong type: a date is no login address, a name no manager.
+        (entries(&[("email", Some("hireDate"))]), "email"),
+        (entries(&[("email", Some("workEmail")), ("startDate", Some("firstName"))]), "startDate"),
+        (entries(&[("email", Some("workEmail")), ("managerId", Some("jobTitle"))]), "managerId"),
     ];
     for (entries, field) in cases {
         let response =
@@ -62,6 +66,31 @@ async fn invalid_mappings_name_the_field(backend: Backend) {
         assert_eq!(response.error_code(), Some("MAPPING_INVALID"), "{entries}");
         assert_eq!(response.error_extension("field"), Some(&json!(field)), "{entries}");
     }
+    let response = admin
+        .execute(ops::SAVE_MAPPING, json!({ "id": connection_id, "entries": entries(&[("email", Some("hireDate"))]) }))
+        .await
+        .unwrap();
+    let message = response.errors[0]["message"].as_str().unwrap();
+    assert!(message.contains("takes a field of type email, and 'hireDate' is of type date"), "{message}");
+    // For a provider that keeps emails in a text field, the admin says so explicitly.
+    let loose = json!([{ "internalField": "email", "externalField": "firstName", "acceptAnyType": true }]);
+    let saved = admin
+        .execute(
+            "mutation($id: ID!, $entries: [FieldMappingEntryInput!]!) {
+               saveFieldMapping(connectionId: $id, entries: $entries) { entries { internalField acceptAnyType } } }",
+            json!({ "id": connection_id, "entries": loose }),
+        )
+        .await
+        .unwrap()
+        .ok()
+        .unwrap();
+    let email = saved["saveFieldMapping"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["internalField"] == "email")
+        .cloned();
+    assert_eq!(email.unwrap()["acceptAnyType"], true);
     let response = admin.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap();
     assert_eq!(response.error_code(), Some("MAPPING_NOT_CONFIRMED"));
     let saved = admin

@@ -15,7 +15,7 @@ use super::{connections, fields};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::mapping::{apply_mapping, suggest_mapping, validate_mapping, FieldMapping, MappingEntry};
-use crate::providers::{catalogue, ExternalField, FetchRequest};
+use crate::providers::{catalogue, FetchRequest};
 
 /// A mapping as the admin sees it.
 #[derive(Debug, Clone)]
@@ -58,7 +58,7 @@ pub async fn latest_or_suggested(env: &Environment, connection: &connection::Mod
         return row.try_into();
     }
     let provider = catalogue::find(&connection.provider_id).ok_or(Error::NotFound("provider"))?;
-    let available = keys(fields::accessible_fields(env, connection).await?);
+    let available = fields::accessible_fields(env, connection).await?;
     Ok(MappingView {
         version: 0,
         status: None,
@@ -92,10 +92,6 @@ pub async fn confirmed_version(db: &DatabaseConnection, connection_id: Uuid, ver
     parse_entries(row.entries)
 }
 
-fn keys(fields: Vec<ExternalField>) -> Vec<String> {
-    fields.into_iter().map(|f| f.key).collect()
-}
-
 /// Validates against the live provider fields and stores a new DRAFT version.
 pub async fn save(
     env: &Environment,
@@ -103,7 +99,7 @@ pub async fn save(
     entries: Vec<MappingEntry>,
 ) -> Result<MappingView> {
     // Saving checks against what the provider serves now, and keeps that for later reads.
-    let mapping = validate_mapping(&entries, &keys(fields::discover(env, connection).await?))?;
+    let mapping = validate_mapping(&entries, &fields::discover(env, connection).await?)?;
     let txn = env.db.begin().await?;
     let latest = field_mapping::Entity::find()
         .filter(field_mapping::Column::ConnectionId.eq(connection.id))
@@ -168,7 +164,7 @@ pub async fn preview(
     limit: usize,
 ) -> Result<Vec<PreviewRow>> {
     let mapping = match entries {
-        Some(entries) => validate_mapping(&entries, &keys(fields::accessible_fields(env, connection).await?))?,
+        Some(entries) => validate_mapping(&entries, &fields::accessible_fields(env, connection).await?)?,
         None => latest_or_suggested(env, connection).await?.mapping,
     };
     let connector = connections::open_connector(env, connection).await?;

@@ -143,12 +143,7 @@ mod tests {
     use crate::mapping::MappingEntry;
 
     fn mapping(pairs: &[(&str, &str)]) -> FieldMapping {
-        FieldMapping::normalized(
-            pairs
-                .iter()
-                .map(|(i, e)| MappingEntry { internal_field: i.to_string(), external_field: Some(e.to_string()) })
-                .collect(),
-        )
+        FieldMapping::normalized(pairs.iter().map(|(i, e)| MappingEntry::new(i, Some(e))).collect())
     }
 
     fn record(pairs: &[(&str, &str)]) -> RemoteRecord {

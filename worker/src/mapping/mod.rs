@@ -12,7 +12,7 @@ pub use apply::{apply_mapping, MappedUser, RecordProblem};
 pub use internal_fields::{InternalField, INTERNAL_FIELDS};
 pub use validate::{validate_mapping, MappingError};
 
-use crate::providers::ProviderInfo;
+use crate::providers::{ExternalField, ProviderInfo};
 
 /// One line of a mapping; `external_field: None` leaves an optional field unmapped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +20,20 @@ use crate::providers::ProviderInfo;
 pub struct MappingEntry {
     pub internal_field: String,
     pub external_field: Option<String>,
+    /// Take the provider field whatever type the provider gives it, for providers that type
+    /// fields loosely (an email kept in a text field).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub accept_any_type: bool,
+}
+
+impl MappingEntry {
+    pub fn new(internal_field: &str, external_field: Option<&str>) -> Self {
+        Self {
+            internal_field: internal_field.to_string(),
+            external_field: external_field.map(str::to_string),
+            accept_any_type: false,
+        }
+    }
 }
 
 /// A complete mapping, one entry per internal field, in the order of [`INTERNAL_FIELDS`].
@@ -48,28 +62,29 @@ impl FieldMapping {
     pub fn normalized(entries: Vec<MappingEntry>) -> Self {
         let entries = INTERNAL_FIELDS
             .iter()
-            .map(|field| MappingEntry {
-                internal_field: field.key.to_string(),
-                external_field: entries
-                    .iter()
-                    .find(|e| e.internal_field == field.key)
-                    .and_then(|e| e.external_field.clone()),
+            .map(|field| {
+                let given = entries.iter().find(|e| e.internal_field == field.key);
+                MappingEntry {
+                    internal_field: field.key.to_string(),
+                    external_field: given.and_then(|e| e.external_field.clone()),
+                    accept_any_type: given.is_some_and(|e| e.accept_any_type && e.external_field.is_some()),
+                }
             })
             .collect();
         Self { entries }
     }
 }
 
-/// The provider's suggested mapping, limited to fields the tenant actually exposes.
-pub fn suggest_mapping(provider: &ProviderInfo, available: &[String]) -> FieldMapping {
+/// The provider's suggested mapping, limited to fields the tenant actually exposes with a type
+/// the directory field takes.
+pub fn suggest_mapping(provider: &ProviderInfo, available: &[ExternalField]) -> FieldMapping {
     let entries = provider
         .suggested_mapping
         .iter()
-        .filter(|(_, external)| available.iter().any(|a| a == external))
-        .map(|(internal, external)| MappingEntry {
-            internal_field: internal.to_string(),
-            external_field: Some(external.to_string()),
+        .filter(|(internal, external)| {
+            available.iter().any(|a| a.key == *external && validate::type_fits(internal, &a.field_type))
         })
+        .map(|(internal, external)| MappingEntry::new(internal, Some(external)))
         .collect();
     FieldMapping::normalized(entries)
 }

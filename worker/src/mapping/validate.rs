@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use super::{FieldMapping, MappingEntry, INTERNAL_FIELDS};
+use crate::providers::ExternalField;
 
 /// Why a mapping cannot be saved, naming the offending field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,9 +18,17 @@ fn error(field: &str, message: String) -> MappingError {
     MappingError { field: field.to_string(), message }
 }
 
+/// Whether a provider field of type `field_type` can fill the directory field `internal`.
+pub fn type_fits(internal: &str, field_type: &str) -> bool {
+    INTERNAL_FIELDS
+        .iter()
+        .find(|f| f.key == internal)
+        .is_some_and(|f| f.takes.is_empty() || f.takes.contains(&field_type))
+}
+
 /// Validates `entries` against the directory's fields and the provider fields discovered on
-/// the live tenant, and returns the normalised mapping.
-pub fn validate_mapping(entries: &[MappingEntry], available: &[String]) -> Result<FieldMapping, MappingError> {
+/// the live tenant (their keys and types), and returns the normalised mapping.
+pub fn validate_mapping(entries: &[MappingEntry], available: &[ExternalField]) -> Result<FieldMapping, MappingError> {
     let mut seen = HashSet::new();
     for entry in entries {
         let internal = entry.internal_field.as_str();
@@ -30,10 +39,22 @@ pub fn validate_mapping(entries: &[MappingEntry], available: &[String]) -> Resul
             return Err(error(internal, format!("'{internal}' is mapped more than once")));
         }
         if let Some(external) = &entry.external_field {
-            if !available.iter().any(|a| a == external) {
+            let Some(field) = available.iter().find(|a| &a.key == external) else {
                 return Err(error(
                     internal,
                     format!("'{internal}' is mapped to '{external}', which the provider does not offer"),
+                ));
+            };
+            if !entry.accept_any_type && !type_fits(internal, &field.field_type) {
+                let wanted = INTERNAL_FIELDS.iter().find(|f| f.key == internal).map(|f| f.takes.join(" or "));
+                return Err(error(
+                    internal,
+                    format!(
+                        "'{internal}' takes a field of type {}, and '{external}' is of type {}; map another \
+                         field, or set acceptAnyType on this entry if the provider keeps it in a field of another type",
+                        wanted.unwrap_or_default(),
+                        field.field_type
+                    ),
                 ));
             }
         }
@@ -52,11 +73,32 @@ mod tests {
     use super::*;
 
     fn entry(internal: &str, external: Option<&str>) -> MappingEntry {
-        MappingEntry { internal_field: internal.into(), external_field: external.map(Into::into) }
+        MappingEntry::new(internal, external)
     }
 
-    fn available() -> Vec<String> {
-        vec!["workEmail".into(), "firstName".into()]
+    fn field(key: &str, field_type: &str) -> ExternalField {
+        ExternalField { key: key.into(), label: key.into(), field_type: field_type.into(), category: "Personal".into() }
+    }
+
+    fn available() -> Vec<ExternalField> {
+        vec![field("workEmail", "email"), field("firstName", "string"), field("hireDate", "date")]
+    }
+
+    #[test]
+    fn a_field_must_be_of_a_type_the_directory_field_takes() {
+        let err = validate_mapping(&[entry("email", Some("hireDate"))], &available()).unwrap_err();
+        assert_eq!(err.field, "email");
+        assert!(err.message.contains("takes a field of type email, and 'hireDate' is of type date"), "{}", err.message);
+        let err =
+            validate_mapping(&[entry("email", Some("workEmail")), entry("startDate", Some("firstName"))], &available())
+                .unwrap_err();
+        assert_eq!(err.field, "startDate");
+        // Text fields take anything, and an explicit override takes a loosely typed field.
+        validate_mapping(&[entry("email", Some("workEmail")), entry("jobTitle", Some("hireDate"))], &available())
+            .unwrap();
+        let loose = MappingEntry { accept_any_type: true, ..entry("email", Some("firstName")) };
+        let mapping = validate_mapping(&[loose], &available()).unwrap();
+        assert!(mapping.entries[0].accept_any_type, "the override is kept with the mapping");
     }
 
     #[test]

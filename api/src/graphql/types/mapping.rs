@@ -19,11 +19,19 @@ pub struct InternalField {
     pub label: String,
     pub required: bool,
     pub description: String,
+    /// The provider field types (`ExternalField.type`) it takes; empty for any.
+    pub accepted_types: Vec<String>,
 }
 
 impl From<&mapping::InternalField> for InternalField {
     fn from(f: &mapping::InternalField) -> Self {
-        Self { key: f.key.into(), label: f.label.into(), required: f.required, description: f.description.into() }
+        Self {
+            key: f.key.into(),
+            label: f.label.into(),
+            required: f.required,
+            description: f.description.into(),
+            accepted_types: f.takes.iter().map(|t| t.to_string()).collect(),
+        }
     }
 }
 
@@ -31,6 +39,8 @@ impl From<&mapping::InternalField> for InternalField {
 pub struct FieldMappingEntry {
     pub internal_field: String,
     pub external_field: Option<String>,
+    /// The provider field is taken whatever its type.
+    pub accept_any_type: bool,
 }
 
 #[derive(InputObject)]
@@ -38,11 +48,19 @@ pub struct FieldMappingEntryInput {
     pub internal_field: String,
     /// null unmaps an optional field
     pub external_field: Option<String>,
+    /// Take the provider field whatever its type, for providers that type fields loosely;
+    /// otherwise its type must be one of the internal field's `acceptedTypes`.
+    #[graphql(default = false)]
+    pub accept_any_type: bool,
 }
 
 impl From<FieldMappingEntryInput> for MappingEntry {
     fn from(input: FieldMappingEntryInput) -> Self {
-        Self { internal_field: input.internal_field, external_field: input.external_field }
+        Self {
+            internal_field: input.internal_field,
+            external_field: input.external_field,
+            accept_any_type: input.accept_any_type,
+        }
     }
 }
 
@@ -69,6 +87,7 @@ impl FieldMapping {
             .map(|e| FieldMappingEntry {
                 internal_field: e.internal_field.clone(),
                 external_field: e.external_field.clone(),
+                accept_any_type: e.accept_any_type,
             })
             .collect()
     }
