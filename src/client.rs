@@ -48,9 +48,16 @@ pub struct GraphqlClient {
 }
 
 impl GraphqlClient {
-    /// `base_url` like `http://127.0.0.1:8080`; `token` the bearer JWT, if any.
+    /// `base_url` like `http://127.0.0.1:8080`; `token` the bearer JWT, if any. It keeps
+    /// cookies, as the browser running a frontend would (the sign-in cookie).
     pub fn new(base_url: &str, token: Option<String>) -> Self {
-        Self { http: reqwest::Client::new(), base_url: base_url.trim_end_matches('/').to_string(), token }
+        let http = reqwest::Client::builder().cookie_store(true).build().expect("an HTTP client");
+        Self { http, base_url: base_url.trim_end_matches('/').to_string(), token }
+    }
+
+    /// The client's HTTP side: the browser, with its cookies, for pages outside GraphQL.
+    pub fn browser(&self) -> &reqwest::Client {
+        &self.http
     }
 
     pub async fn execute(&self, query: &str, variables: Value) -> anyhow::Result<GraphqlResponse> {

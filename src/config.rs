@@ -177,8 +177,13 @@ impl Config {
     }
 }
 
+/// Creates the data directory, readable only by its owner (it holds the database and keys).
 fn ensure_dir(path: &Path) -> Result<(), ConfigError> {
-    std::fs::create_dir_all(path).map_err(|source| ConfigError::DataDir { path: path.to_path_buf(), source })
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path).map_err(|source| ConfigError::DataDir { path: path.to_path_buf(), source })
 }
 
 /// Embedded mode keeps generated secrets in the data directory, readable only by the owner.

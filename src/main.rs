@@ -32,9 +32,17 @@ enum Command {
         /// API only: leave syncing to `directory-sync worker` processes.
         #[arg(long)]
         no_worker: bool,
+        /// Apply pending database migrations first (production mode otherwise refuses to start
+        /// on a database that is behind).
+        #[arg(long)]
+        migrate: bool,
     },
     /// Run sync workers only.
-    Worker,
+    Worker {
+        /// Apply pending database migrations first.
+        #[arg(long)]
+        migrate: bool,
+    },
     /// Apply database migrations.
     Migrate,
     /// Walk the whole flow against a built-in sample tenant of one provider.
@@ -126,8 +134,10 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
-        Command::Serve { no_worker } => run_until_signal(Roles { api: true, worker: !no_worker }).await,
-        Command::Worker => run_until_signal(Roles { api: false, worker: true }).await,
+        Command::Serve { no_worker, migrate } => {
+            run_until_signal(Roles { api: true, worker: !no_worker }, migrate).await
+        }
+        Command::Worker { migrate } => run_until_signal(Roles { api: false, worker: true }, migrate).await,
         Command::Migrate => {
             let config = Config::from_env()?;
             let db = service::connect_database(&config.database_url).await?;
@@ -178,8 +188,11 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn run_until_signal(roles: Roles) -> anyhow::Result<()> {
+async fn run_until_signal(roles: Roles, migrate: bool) -> anyhow::Result<()> {
     let config = Config::from_env()?;
+    if migrate {
+        service::migrate(&service::connect_database(&config.database_url).await?).await?;
+    }
     let service = RunningService::start(&config, roles, Tuning::from_config(&config)).await?;
     if let Some(url) = &service.url {
         eprintln!("directory-sync listening on {url} (GraphiQL at {url}/graphiql)");

@@ -13,6 +13,7 @@ use secrecy::ExposeSecret;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use api::http::health::Readiness;
 use api::{ApiContext, ApiState, JwtKeys};
 use migration::{Migrator, MigratorTrait};
 use worker::credentials::CredentialCipher;
@@ -70,6 +71,9 @@ pub struct RunningService {
 /// Connects to the database; SQLite gets WAL and a busy timeout so the API reads while a
 /// worker writes.
 pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
+    if let Some(path) = sqlite_path(url) {
+        create_private(&path).with_context(|| format!("DATABASE_URL: could not create {}", path.display()))?;
+    }
     let mut options = ConnectOptions::new(url);
     options.sqlx_logging(false).max_connections(16);
     if url.starts_with("sqlite:") {
@@ -88,8 +92,57 @@ pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
     Database::connect(options).await.with_context(|| "DATABASE_URL: could not connect to the database")
 }
 
+/// The file of a `sqlite://` URL (not `:memory:`).
+fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(':')).then(|| std::path::PathBuf::from(path))
+}
+
+/// Creates `path` empty and readable only by its owner, unless it exists. SQLite gives its
+/// -wal and -shm files the database file's permissions, so they are private too.
+pub fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None).await.context("running database migrations")
+}
+
+/// Why the database cannot be served from, if it cannot: it does not answer, or migrations
+/// this binary needs have not been applied.
+async fn schema_problem(db: &DatabaseConnection) -> Option<String> {
+    if let Err(err) = db.ping().await {
+        return Some(format!("the database does not answer: {err}"));
+    }
+    match Migrator::get_pending_migrations(db).await {
+        Ok(pending) if pending.is_empty() => None,
+        Ok(pending) => Some(format!(
+            "the database is not migrated ({} migrations pending, from {}); run `directory-sync migrate`, \
+             or start with --migrate",
+            pending.len(),
+            pending[0].name()
+        )),
+        Err(err) => Some(format!("could not read the migration state: {err}")),
+    }
+}
+
+/// `/readyz`: ready while the database answers and is migrated.
+struct DatabaseReadiness(DatabaseConnection);
+
+#[async_trait::async_trait]
+impl Readiness for DatabaseReadiness {
+    async fn not_ready(&self) -> Option<String> {
+        schema_problem(&self.0).await
+    }
 }
 
 impl RunningService {
@@ -97,6 +150,8 @@ impl RunningService {
         let db = connect_database(&config.database_url).await?;
         if config.is_embedded_database() {
             migrate(&db).await?;
+        } else if let Some(problem) = schema_problem(&db).await {
+            anyhow::bail!("DATABASE_URL: {problem}");
         }
         let (events, queue) = match &config.redis_url {
             Some(url) => (
@@ -108,6 +163,7 @@ impl RunningService {
             None => {
                 let path = config.data_dir.join("queue.db");
                 std::fs::create_dir_all(&config.data_dir).context("DATA_DIR: could not create it")?;
+                create_private(&path).context("DATA_DIR: could not create the job queue")?;
                 let url = format!("sqlite://{}?mode=rwc", path.display());
                 (
                     EventBus::in_process(),
@@ -155,10 +211,14 @@ impl RunningService {
             let url = format!("http://{bound}");
             let public_url = config.public_url.clone().unwrap_or_else(|| url.clone());
             let api = ApiContext::new(env.clone(), shared_queue, public_url);
-            let state = ApiState::new(api, keys.clone(), config.api_limits.clone());
+            let readiness = Arc::new(DatabaseReadiness(db.clone()));
+            let state = ApiState::new(api, keys.clone(), config.api_limits.clone(), readiness);
             let server = HttpServer::new(move || {
                 let state = state.clone();
-                App::new().wrap(tracing_actix()).configure(move |cfg| api::routes(cfg, state))
+                App::new()
+                    .wrap(api::http::security_headers())
+                    .wrap(tracing_actix())
+                    .configure(move |cfg| api::routes(cfg, state))
             })
             .disable_signals()
             .listen(listener)?
@@ -200,6 +260,10 @@ async fn wait_for(mut shutdown: watch::Receiver<bool>) {
 }
 
 /// Request logging without headers (they carry bearer tokens) or bodies.
+/// One line a request: method, path and status, never the query string (the OAuth callback's
+/// carries a code and a state).
 fn tracing_actix() -> actix_web::middleware::Logger {
-    actix_web::middleware::Logger::new("%r %s %Dms").log_target("directory_sync::http")
+    actix_web::middleware::Logger::new("%{METHOD}xi %U %s %Dms")
+        .custom_request_replace("METHOD", |req| req.method().to_string())
+        .log_target("directory_sync::http")
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use directory_sync::client::GraphqlClient;
 use directory_sync::operations as ops;
 
 use crate::helpers::{Backend, TestApp};
@@ -13,15 +14,11 @@ fn begin_input() -> Value {
     json!({ "input": { "providerId": "bamboohr", "subdomain": "acme", "adminConfirmed": true, "termsAccepted": true } })
 }
 
-/// What the admin's browser does: open the authorization URL, follow the provider's redirect
-/// to our callback. Answers the callback page's status and body.
-async fn sign_in(authorization_url: &str) -> (u16, String) {
-    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let provider_page = browser.get(authorization_url).send().await.unwrap();
-    assert_eq!(provider_page.status().as_u16(), 302, "the sandbox signs in and redirects back");
-    let callback = provider_page.headers()["location"].to_str().unwrap().to_string();
-    assert!(callback.contains("/oauth/callback?"), "{callback}");
-    let page = browser.get(&callback).send().await.unwrap();
+/// What the admin's browser (the one that began the sign-in) does: open the authorization URL,
+/// follow the provider's redirect to our callback. Answers the callback page's status and body.
+async fn sign_in(admin: &GraphqlClient, authorization_url: &str) -> (u16, String) {
+    let page = admin.browser().get(authorization_url).send().await.unwrap();
+    assert!(page.url().path().ends_with("/oauth/callback"), "the sandbox signs in and redirects back: {}", page.url());
     (page.status().as_u16(), page.text().await.unwrap())
 }
 
@@ -44,7 +41,7 @@ async fn signing_in_connects_and_the_subscription_sees_it(backend: Backend) {
     let first = statuses.next().await.unwrap().unwrap().ok().unwrap();
     assert_eq!(first["connectionStatus"]["status"], "PENDING_AUTHORIZATION");
 
-    let (status, page) = sign_in(url).await;
+    let (status, page) = sign_in(&admin, url).await;
     assert_eq!(status, 200);
     assert!(page.contains("Connected"), "{page}");
     let next = tokio::time::timeout(Duration::from_secs(10), statuses.next()).await.unwrap().unwrap().unwrap();
@@ -72,7 +69,7 @@ async fn a_refused_sign_in_fails_with_a_reason(backend: Backend) {
     let admin = app.admin();
     let data = admin.execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input()).await.unwrap().ok().unwrap();
     let connection_id = data["beginCredentialConnection"]["connection"]["id"].as_str().unwrap().to_string();
-    let (status, page) = sign_in(data["beginCredentialConnection"]["authorizationUrl"].as_str().unwrap()).await;
+    let (status, page) = sign_in(&admin, data["beginCredentialConnection"]["authorizationUrl"].as_str().unwrap()).await;
     assert_eq!(status, 200);
     assert!(page.contains("Connection failed"), "{page}");
     let connection = admin.execute(ops::CONNECTION, json!({ "id": connection_id })).await.unwrap().ok().unwrap();
@@ -91,7 +88,7 @@ async fn expiring_tokens_are_refreshed_before_use(backend: Backend) {
     let admin = app.admin();
     let data = admin.execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input()).await.unwrap().ok().unwrap();
     let connection_id = data["beginCredentialConnection"]["connection"]["id"].as_str().unwrap().to_string();
-    sign_in(data["beginCredentialConnection"]["authorizationUrl"].as_str().unwrap()).await;
+    sign_in(&admin, data["beginCredentialConnection"]["authorizationUrl"].as_str().unwrap()).await;
     app.confirm_mapping(&admin, &connection_id, None).await;
     let refreshes = || app.sandbox.with_tenant("acme", |t| t.requests.get("token:refresh_token").copied().unwrap_or(0));
     let before = refreshes();
@@ -110,7 +107,64 @@ async fn expiring_tokens_are_refreshed_before_use(backend: Backend) {
     app.stop().await;
 }
 
+/// The `state` the service put in an authorization URL.
+fn state_of(authorization_url: &str) -> String {
+    let url = url::Url::parse(authorization_url).unwrap();
+    url.query_pairs().find(|(k, _)| k == "state").unwrap().1.to_string()
+}
+
+async fn a_sign_in_completes_only_in_the_browser_that_began_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let data = admin.execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input()).await.unwrap().ok().unwrap();
+    let begun = &data["beginCredentialConnection"];
+    let connection_id = begun["connection"]["id"].as_str().unwrap().to_string();
+    let url = begun["authorizationUrl"].as_str().unwrap();
+
+    // Someone else's browser (a victim lured to the link, or a leaked callback URL) gets nowhere.
+    let elsewhere = GraphqlClient::new(&app.url, None);
+    let (status, page) = sign_in(&elsewhere, url).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("opened in another browser"), "{page}");
+    let connection = admin.execute(ops::CONNECTION, json!({ "id": connection_id })).await.unwrap().ok().unwrap();
+    assert_eq!(connection["connection"]["status"], "PENDING_AUTHORIZATION");
+
+    // The admin's own browser still can; its cookie is cleared by the callback.
+    let (status, page) = sign_in(&admin, url).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Connected"), "{page}");
+    app.stop().await;
+}
+
+async fn a_providers_error_description_is_kept_short_and_plain(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let data = admin.execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input()).await.unwrap().ok().unwrap();
+    let begun = &data["beginCredentialConnection"];
+    let connection_id = begun["connection"]["id"].as_str().unwrap().to_string();
+    let state = state_of(begun["authorizationUrl"].as_str().unwrap());
+    let description = format!("denied\r\n<script>alert(1)</script> {}", "very long ".repeat(2_000));
+    let mut callback = url::Url::parse(&format!("{}/oauth/callback", app.url)).unwrap();
+    callback
+        .query_pairs_mut()
+        .append_pair("state", &state)
+        .append_pair("error", "access_denied")
+        .append_pair("error_description", &description);
+    let page = admin.browser().get(callback).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let page = page.text().await.unwrap();
+    assert!(!page.contains("<script>"), "{page}");
+    let connection = admin.execute(ops::CONNECTION, json!({ "id": connection_id })).await.unwrap().ok().unwrap();
+    assert_eq!(connection["connection"]["status"], "FAILED");
+    let message = connection["connection"]["statusMessage"].as_str().unwrap();
+    assert!(message.contains("denied <script>alert(1)</script> very long"), "{message}");
+    assert!(message.chars().count() < 300 && !message.contains('\n'), "{message}");
+    app.stop().await;
+}
+
 crate::on_both_backends!(
+    a_sign_in_completes_only_in_the_browser_that_began_it,
+    a_providers_error_description_is_kept_short_and_plain,
     signing_in_connects_and_the_subscription_sees_it,
     a_refused_sign_in_fails_with_a_reason,
     expiring_tokens_are_refreshed_before_use,

@@ -17,7 +17,43 @@ async fn health_and_graphiql_answer(backend: Backend) {
     for (path, needle) in [("/healthz", "ok"), ("/readyz", "ready"), ("/graphiql", "graphiql")] {
         let response = reqwest::get(format!("{}{path}", app.url)).await.unwrap();
         assert_eq!(response.status().as_u16(), 200, "{path}");
+        for (header, value) in [("x-content-type-options", "nosniff"), ("x-frame-options", "DENY")] {
+            assert_eq!(response.headers()[header], value, "{path}");
+        }
         assert!(response.text().await.unwrap().to_lowercase().contains(needle), "{path}");
+    }
+    app.stop().await;
+}
+
+/// Every `src="…"` and `href="…"` of a page.
+fn references(page: &str) -> Vec<String> {
+    ["src=\"", "href=\""]
+        .iter()
+        .flat_map(|attribute| page.split(attribute).skip(1).map(|rest| rest.split('"').next().unwrap().to_string()))
+        .collect()
+}
+
+async fn graphiql_loads_nothing_from_elsewhere(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let response = reqwest::get(format!("{}/graphiql", app.url)).await.unwrap();
+    let policy = response.headers()["content-security-policy"].to_str().unwrap().to_string();
+    for directive in ["default-src 'none'", "script-src 'self'", "frame-ancestors 'none'"] {
+        assert!(policy.contains(directive), "{policy}");
+    }
+    let page = response.text().await.unwrap();
+    let assets = references(&page);
+    assert!(assets.len() >= 5, "{assets:?}");
+    assert!(!page.contains("<script>"), "no inline script, so the policy needs no 'unsafe-inline' for scripts");
+    for asset in assets {
+        assert!(asset.starts_with("/graphiql/assets/"), "{asset} is not served by this binary");
+        let response = reqwest::get(format!("{}{asset}", app.url)).await.unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{asset}");
+        let kind = response.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(
+            kind.starts_with(if asset.ends_with(".js") { "text/javascript" } else { "text/css" }),
+            "{asset}: {kind}"
+        );
+        assert!(response.bytes().await.unwrap().len() > 20, "{asset}");
     }
     app.stop().await;
 }
@@ -223,6 +259,7 @@ async fn tokens_expire_within_seconds_of_their_exp(backend: Backend) {
 
 crate::on_both_backends!(
     health_and_graphiql_answer,
+    graphiql_loads_nothing_from_elsewhere,
     abusive_requests_are_refused_with_a_code,
     stalled_bodies_and_silent_sockets_are_cut_off,
     a_socket_refuses_reused_ids_and_caps_its_subscriptions,

@@ -13,6 +13,7 @@ mod credentials;
 mod directory;
 mod hardening;
 mod mapping;
+mod operator;
 mod production;
 mod query_limits;
 mod sandbox_cli;

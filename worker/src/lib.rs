@@ -12,6 +12,7 @@ pub mod mapping;
 pub mod providers;
 pub mod sync;
 mod task;
+pub mod text;
 pub mod workspaces;
 
 pub use environment::{Environment, SyncSettings};

@@ -1,9 +1,8 @@
-//! GraphQL over HTTP POST, and GraphiQL.
+//! GraphQL over HTTP POST.
 
 use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, ErrorExtensions, Response};
 
 use super::limits::{caller_key, retry_after_seconds};
@@ -114,15 +113,18 @@ pub async fn execute(state: web::Data<ApiState>, req: HttpRequest, payload: web:
         };
         responses.push(response);
     }
-    if single {
-        HttpResponse::Ok().json(responses.pop().expect("one response"))
-    } else {
-        HttpResponse::Ok().json(responses)
+    // Headers resolvers set (the sign-in cookie), from every operation of a batch.
+    let mut answer = HttpResponse::Ok();
+    for response in &responses {
+        for (name, value) in response.http_headers.iter() {
+            if let Ok(value) = value.to_str() {
+                answer.append_header((name.as_str(), value));
+            }
+        }
     }
-}
-
-pub async fn graphiql() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").finish())
+    if single {
+        answer.json(responses.pop().expect("one response"))
+    } else {
+        answer.json(responses)
+    }
 }

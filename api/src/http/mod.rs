@@ -1,9 +1,11 @@
 //! HTTP routes: GraphQL over POST and WebSocket, GraphiQL, the OAuth callback, health checks.
 
+mod graphiql;
 mod graphql;
-mod health;
+pub mod health;
 pub mod limits;
 mod oauth;
+pub(crate) mod sign_in_cookie;
 mod subscriptions;
 
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use actix_web::web;
 use crate::auth::JwtKeys;
 use crate::graphql::context::ApiContext;
 use crate::graphql::AppSchema;
+use health::Readiness;
 use limits::{ApiLimits, RateLimits};
 
 /// Largest GraphQL request body (or WebSocket message) accepted.
@@ -26,13 +29,23 @@ pub struct ApiState {
     pub api: ApiContext,
     pub limits: ApiLimits,
     rates: Arc<RateLimits>,
+    readiness: Arc<dyn Readiness>,
 }
 
 impl ApiState {
-    pub fn new(api: ApiContext, keys: JwtKeys, limits: ApiLimits) -> Self {
+    pub fn new(api: ApiContext, keys: JwtKeys, limits: ApiLimits, readiness: Arc<dyn Readiness>) -> Self {
         let rates = Arc::new(RateLimits::new(&limits));
-        Self { schema: crate::graphql::build_schema(Some(api.clone())), keys, api, limits, rates }
+        Self { schema: crate::graphql::build_schema(Some(api.clone())), keys, api, limits, rates, readiness }
     }
+}
+
+/// Headers on every answer: no framing (clickjacking), no MIME sniffing, no referrer leaving
+/// with a URL. Wrap the app in it: `App::new().wrap(api::http::security_headers())`.
+pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
 }
 
 /// Mounts every route; `App::new().configure(|cfg| routes(cfg, state))`.
@@ -40,7 +53,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: ApiState) {
     cfg.app_data(web::Data::new(state))
         .route("/graphql", web::post().to(graphql::execute))
         .route("/graphql/ws", web::get().to(subscriptions::subscribe))
-        .route("/graphiql", web::get().to(graphql::graphiql))
+        .route("/graphiql", web::get().to(graphiql::page))
+        .route("/graphiql/assets/{name}", web::get().to(graphiql::asset))
         .route("/oauth/callback", web::get().to(oauth::callback))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz));

@@ -1,12 +1,13 @@
 //! `GET /oauth/callback`: where the provider sends the admin's browser after sign-in.
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::header::{HeaderValue, SET_COOKIE};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use entity::connection::ConnectionStatus;
 use worker::integrations::connections;
 
-use super::ApiState;
+use super::{sign_in_cookie, ApiState};
 
 #[derive(Deserialize)]
 pub struct CallbackQuery {
@@ -26,9 +27,19 @@ fn page(status: actix_web::http::StatusCode, title: &str, text: &str) -> HttpRes
     ))
 }
 
-pub async fn callback(state: web::Data<ApiState>, query: web::Query<CallbackQuery>) -> HttpResponse {
+pub async fn callback(state: web::Data<ApiState>, req: HttpRequest, query: web::Query<CallbackQuery>) -> HttpResponse {
+    let mut page = answer(&state, &req, query.into_inner()).await;
+    // Whatever happened, this browser's sign-in cookies have served their purpose.
+    for (name, _) in sign_in_cookie::sent(&req) {
+        if let Ok(value) = HeaderValue::from_str(&sign_in_cookie::clear(&name, &state.api.public_url)) {
+            page.headers_mut().append(SET_COOKIE, value);
+        }
+    }
+    page
+}
+
+async fn answer(state: &ApiState, req: &HttpRequest, query: CallbackQuery) -> HttpResponse {
     use actix_web::http::StatusCode;
-    let query = query.into_inner();
     let Some(oauth_state) = query.state.as_deref() else {
         return page(StatusCode::BAD_REQUEST, "Sign-in failed", "The provider did not return the sign-in state.");
     };
@@ -38,7 +49,10 @@ pub async fn callback(state: web::Data<ApiState>, query: web::Query<CallbackQuer
         (None, None) => Err("no authorization code was returned"),
     };
     let redirect_uri = state.api.redirect_uri();
-    match connections::complete_credential_connection(&state.api.env, oauth_state, outcome, &redirect_uri).await {
+    let cookies = sign_in_cookie::sent(req);
+    let bindings: Vec<&str> = cookies.iter().map(|(_, binding)| binding.as_str()).collect();
+    let env = &state.api.env;
+    match connections::complete_credential_connection(env, oauth_state, &bindings, outcome, &redirect_uri).await {
         Ok(connection) if connection.status == ConnectionStatus::Connected => {
             page(StatusCode::OK, "Connected", "The connection is ready; return to directory-sync to map fields.")
         }
@@ -50,7 +64,8 @@ pub async fn callback(state: web::Data<ApiState>, query: web::Query<CallbackQuer
         Err(worker::Error::NotFound(_)) => page(
             StatusCode::BAD_REQUEST,
             "Sign-in expired",
-            "This sign-in link was already used or is unknown; start again from Settings → Integrations.",
+            "This sign-in link was already used, has expired, or was opened in another browser than the one \
+             that started it; start again from Settings → Integrations in this browser.",
         ),
         Err(err) => {
             tracing::error!(error = %err, "OAuth callback failed");

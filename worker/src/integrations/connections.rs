@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::providers::catalogue::{self, AuthMethod, CredentialKey, Provider, SignInProof, SignInRequest};
 use crate::providers::{AccountInfo, Connector, ProviderError};
+use crate::text::excerpt;
 
 /// Default scheduled sync interval: daily.
 pub const DEFAULT_INTERVAL_MINUTES: i32 = 1440;
@@ -49,7 +50,7 @@ pub fn validate_subdomain(raw: &str) -> Result<String> {
         Err(Error::InvalidSubdomain(format!(
             "'{}' is not a valid company domain: use only letters, digits and hyphens, \
              without spaces or special characters",
-            raw.trim()
+            excerpt(raw.trim(), ECHOED_INPUT_CHARS)
         )))
     }
 }
@@ -174,8 +175,20 @@ fn new_connection(
     }
 }
 
-fn state_digest(state: &str) -> String {
-    format!("{:x}", Sha256::digest(state.as_bytes()))
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What is stored of a pending sign-in: a digest of its `state` with the browser binding, so a
+/// database read cannot complete it, and neither can a `state` without its browser.
+fn state_digest(state: &str, browser_binding: &str) -> String {
+    let mut digest = Sha256::new();
+    digest.update(state.as_bytes());
+    digest.update(b"\n");
+    digest.update(browser_binding.as_bytes());
+    format!("{:x}", digest.finalize())
 }
 
 /// A started "Open Window" sign-in.
@@ -183,6 +196,10 @@ pub struct SignInStarted {
     pub connection: connection::Model,
     /// Where to send the admin's browser.
     pub authorization_url: String,
+    /// A secret for the browser that starts the sign-in (a cookie): the provider's redirect
+    /// completes it only in that browser, so an admin cannot be tricked into finishing a
+    /// sign-in someone else started (login CSRF), and a leaked callback URL is no use.
+    pub browser_binding: String,
     /// For the provider's embedded widget, where it has one.
     pub link_token: Option<String>,
 }
@@ -200,9 +217,8 @@ pub async fn begin_credential_connection(
 ) -> Result<SignInStarted> {
     let provider = provider(provider_id, AuthMethod::Credentials)?;
     let subdomain = subdomain_for(provider, subdomain)?;
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let state = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let state = random_token();
+    let browser_binding = random_token();
     // An abandoned or failed sign-in to the same tenant is retried on its own connection.
     let unfinished = [ConnectionStatus::PendingAuthorization, ConnectionStatus::Failed];
     let existing = tenant_connection(env, workspace_id, provider, subdomain.as_deref(), &unfinished).await?;
@@ -220,12 +236,13 @@ pub async fn begin_credential_connection(
     let model = save_connection(env, workspace_id, provider, subdomain, existing, connection_id, |active| {
         active.auth_method = Set(StoredAuthMethod::Credentials);
         active.status = Set(ConnectionStatus::PendingAuthorization);
-        active.oauth_state = Set(Some(state_digest(&state)));
+        active.oauth_state = Set(Some(state_digest(&state, &browser_binding)));
     })
     .await?;
     Ok(SignInStarted {
         connection: model,
         authorization_url: started.authorization_url,
+        browser_binding,
         link_token: started.link_token,
     })
 }
@@ -271,18 +288,26 @@ async fn save_connection(
 /// How long an "Open Window" sign-in may take.
 const SIGN_IN_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
 
+/// Most characters of a caller's input repeated in an error message.
+const ECHOED_INPUT_CHARS: usize = 64;
+
+/// Most characters of a provider's `error_description` kept in a status message.
+const MAX_DENIAL_CHARS: usize = 200;
+
 /// The provider redirected back from an OAuth sign-in: trade the code, verify access with one
-/// read, and mark the connection CONNECTED or FAILED. Answers `NotFound` for an unknown or used
-/// `state`.
+/// read, and mark the connection CONNECTED or FAILED. `browser_bindings` are the bindings the
+/// browser holds (one per sign-in it started). Answers `NotFound` for an unknown, used or
+/// expired `state`, or one this browser did not start.
 pub async fn complete_credential_connection(
     env: &Environment,
     state: &str,
+    browser_bindings: &[&str],
     outcome: std::result::Result<&str, &str>,
     redirect_uri: &str,
 ) -> Result<connection::Model> {
-    let digest = state_digest(state);
+    let digests: Vec<String> = browser_bindings.iter().map(|binding| state_digest(state, binding)).collect();
     let pending = connection::Entity::find()
-        .filter(connection::Column::OauthState.eq(digest))
+        .filter(connection::Column::OauthState.is_in(digests))
         .filter(connection::Column::Status.eq(ConnectionStatus::PendingAuthorization))
         .filter(connection::Column::UpdatedAt.gt(Utc::now() - SIGN_IN_WINDOW))
         .one(&env.db)
@@ -343,7 +368,11 @@ async fn finish_sign_in(
     let ctx = env.providers.context(provider.info().id);
     let subdomain = pending.subdomain.clone();
     let verified = match outcome {
-        Err(denied) => Err(format!("the sign-in was not completed at {}: {denied}", provider.info().name)),
+        Err(denied) => Err(format!(
+            "the sign-in was not completed at {}: {}",
+            provider.info().name,
+            excerpt(denied, MAX_DENIAL_CHARS)
+        )),
         Ok(proof) => {
             let attempt = async {
                 let credentials = provider.complete_sign_in(&ctx, subdomain.as_deref(), proof).await?;

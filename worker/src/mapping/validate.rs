@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use super::{FieldMapping, MappingEntry, INTERNAL_FIELDS};
 use crate::providers::ExternalField;
+use crate::text::excerpt;
 
 /// Why a mapping cannot be saved, naming the offending field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -15,8 +16,11 @@ pub struct MappingError {
 }
 
 fn error(field: &str, message: String) -> MappingError {
-    MappingError { field: field.to_string(), message }
+    MappingError { field: excerpt(field, ECHOED_INPUT_CHARS), message }
 }
+
+/// Most characters of a caller's field name repeated in a message.
+const ECHOED_INPUT_CHARS: usize = 64;
 
 /// Whether a provider field of type `field_type` can fill the directory field `internal`.
 pub fn type_fits(internal: &str, field_type: &str) -> bool {
@@ -32,14 +36,16 @@ pub fn validate_mapping(entries: &[MappingEntry], available: &[ExternalField]) -
     let mut seen = HashSet::new();
     for entry in entries {
         let internal = entry.internal_field.as_str();
+        let shown = excerpt(internal, ECHOED_INPUT_CHARS);
         if !INTERNAL_FIELDS.iter().any(|f| f.key == internal) {
-            return Err(error(internal, format!("'{internal}' is not a directory field")));
+            return Err(error(internal, format!("'{shown}' is not a directory field")));
         }
         if !seen.insert(internal) {
             return Err(error(internal, format!("'{internal}' is mapped more than once")));
         }
         if let Some(external) = &entry.external_field {
             let Some(field) = available.iter().find(|a| &a.key == external) else {
+                let external = excerpt(external, ECHOED_INPUT_CHARS);
                 return Err(error(
                     internal,
                     format!("'{internal}' is mapped to '{external}', which the provider does not offer"),
@@ -117,6 +123,9 @@ mod tests {
         assert_eq!(validate_mapping(&unknown, &available()).unwrap_err().field, "shoeSize");
         let missing = [entry("email", Some("homeEmail"))];
         assert!(validate_mapping(&missing, &available()).unwrap_err().message.contains("homeEmail"));
+        let huge = "x".repeat(100_000);
+        let err = validate_mapping(&[entry(&huge, Some("firstName"))], &available()).unwrap_err();
+        assert!(err.message.len() < 200 && err.field.len() < 100, "a 100 KB name is not echoed whole");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::pace::{Pacer, Quota};
 use super::ProviderError;
+use crate::text::excerpt;
 
 /// How long a provider may take to answer a request (or, streamed, to send its next bytes).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -54,8 +55,8 @@ pub struct HttpFailure {
 impl HttpFailure {
     /// `HTTP 403: <first line of the body>`, bounded, for status messages.
     pub fn detail(&self) -> String {
-        let line: String = self.body.lines().next().unwrap_or("").chars().take(200).collect();
-        match line.trim() {
+        let line = excerpt(self.body.lines().next().unwrap_or(""), 200);
+        match line.as_str() {
             "" => format!("HTTP {}", self.status.as_u16()),
             line => format!("HTTP {}: {line}", self.status.as_u16()),
         }
@@ -205,7 +206,7 @@ impl AccountHttp {
                         continue;
                     }
                     let headers = response.headers().clone();
-                    let body = response.text().await.unwrap_or_default();
+                    let body = failure_body(response).await;
                     return Err((self.classify)(&HttpFailure { status, headers, retry_after, body }));
                 }
                 Err(err) if !last => {
@@ -216,6 +217,20 @@ impl AccountHttp {
             }
         }
     }
+}
+
+/// The start of a failure answer's body: enough for a connector to classify it, never a
+/// provider's whole error page in memory.
+async fn failure_body(mut response: Response) -> String {
+    const KEPT_BYTES: usize = 16 * 1024;
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk[..chunk.len().min(KEPT_BYTES - body.len())]);
+        if body.len() >= KEPT_BYTES {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 fn is_retryable(status: StatusCode) -> bool {

@@ -68,7 +68,9 @@ impl ConnectionMutation {
         Ok(Connection(model))
     }
 
-    /// Starts the "Open Window" sign-in; the provider redirects to GET /oauth/callback.
+    /// Starts the "Open Window" sign-in; the provider redirects to GET /oauth/callback. Call it
+    /// over HTTP from the browser that opens the window: its answer sets the cookie that
+    /// callback needs, so the sign-in completes only in that browser.
     async fn begin_credential_connection(
         &self,
         ctx: &Context<'_>,
@@ -87,6 +89,10 @@ impl ConnectionMutation {
         )
         .await
         .map_err(ApiError::from)?;
+        ctx.append_http_header(
+            "Set-Cookie",
+            crate::http::sign_in_cookie::set(started.connection.id, &started.browser_binding, &api.public_url),
+        );
         Ok(CredentialAuthorization {
             connection: Connection(started.connection),
             authorization_url: started.authorization_url,
