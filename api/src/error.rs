@@ -162,4 +162,5 @@ impl From<ProviderError> for ApiError {
     }
 }
 
-pub type ApiResult<T> = Result<T, async_graphql::Error>;
+/// What resolvers answer: a forgotten conversion cannot compile into a mislabelled error.
+pub type ApiResult<T> = Result<T, ApiError>;

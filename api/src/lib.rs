@@ -2,12 +2,13 @@
 //! subscriptions over graphql-transport-ws), JWT auth, the OAuth callback and health checks.
 //! Resolvers authorise, validate and call the `worker` crate's use cases; nothing else.
 
+pub mod access;
 pub mod auth;
 pub mod error;
 pub mod graphql;
 pub mod http;
 
+pub use access::ApiContext;
 pub use auth::{JwtKeys, Plan, Role};
-pub use graphql::context::ApiContext;
 pub use http::limits::ApiLimits;
 pub use http::{routes, ApiState};

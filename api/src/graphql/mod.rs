@@ -2,7 +2,6 @@
 
 pub mod context;
 mod error_codes;
-pub mod loaders;
 pub mod mutation;
 pub mod query;
 pub mod query_budget;
@@ -11,8 +10,8 @@ pub mod types;
 
 use async_graphql::Schema;
 
+use crate::access::ApiContext;
 use crate::error::ErrorCode;
-use context::ApiContext;
 
 pub type AppSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
 
@@ -39,7 +38,7 @@ pub fn build_schema(api: Option<ApiContext>) -> AppSchema {
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY);
     if let Some(api) = api {
-        builder = builder.data(loaders::loaders(api.env.db.clone())).data(api);
+        builder = builder.data(api);
     }
     builder.finish()
 }

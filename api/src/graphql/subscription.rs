@@ -9,10 +9,9 @@ use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
 use worker::events::{Event, RunSnapshot};
-use worker::integrations::{connections, runs};
 
-use crate::error::ApiError;
-use crate::graphql::context::{parse_id, ContextExt};
+use crate::access::{ConnectionId, RunId};
+use crate::graphql::context::ContextExt;
 use crate::graphql::types::connection::Connection;
 use crate::graphql::types::sync_run::{SyncProgress, SyncRun};
 
@@ -26,6 +25,8 @@ fn advances(prev: &RunSnapshot, next: &RunSnapshot) -> bool {
     next != prev && !prev.is_terminal() && (next.is_terminal() || next.processed >= prev.processed)
 }
 
+// Subscription fields answer `async_graphql::Result` (the macro needs its `impl Stream` inside
+// that alias); errors are still `ApiError`s, converted by `?`.
 #[Subscription]
 impl Subscription {
     /// First event: the run's current state. Then one event per change (at most ~10/s). The
@@ -35,12 +36,10 @@ impl Subscription {
         ctx: &Context<'_>,
         run_id: ID,
     ) -> async_graphql::Result<impl Stream<Item = SyncProgress>> {
-        let viewer = ctx.integrations_admin()?;
-        let api = ctx.api().clone();
-        let workspace_id = viewer.workspace_id.clone();
-        let run_id = parse_id(&run_id, "runId")?;
-        let mut events = api.env.events.subscribe();
-        let run = runs::find(&api.env.db, &workspace_id, run_id).await.map_err(ApiError::from)?;
+        let integrations = ctx.integrations()?;
+        let run_id = RunId::parse(&run_id, "runId")?;
+        let mut events = integrations.events();
+        let run = integrations.run(run_id).await?;
         Ok(async_stream::stream! {
             let mut last = RunSnapshot::from(&run);
             yield SyncProgress { run: SyncRun(last.clone()) };
@@ -48,7 +47,7 @@ impl Subscription {
             while !last.is_terminal() {
                 let next = tokio::select! {
                     event = events.recv() => match event {
-                        Ok(Event::RunProgress(snapshot)) if snapshot.id == run_id => {
+                        Ok(Event::RunProgress(snapshot)) if snapshot.id == run.id => {
                             poll.reset();
                             Some(snapshot)
                         }
@@ -56,10 +55,10 @@ impl Subscription {
                         Err(RecvError::Lagged(_)) => None,
                         Err(RecvError::Closed) => break,
                     },
-                    _ = poll.tick() => match runs::find(&api.env.db, &workspace_id, run_id).await {
+                    _ = poll.tick() => match integrations.run(run_id).await {
                         Ok(run) => Some(RunSnapshot::from(&run)),
                         Err(err) => {
-                            tracing::warn!(error = %err, "progress poll failed");
+                            tracing::warn!(error = %err.message, "progress poll failed");
                             None
                         }
                     },
@@ -79,20 +78,19 @@ impl Subscription {
         ctx: &Context<'_>,
         connection_id: ID,
     ) -> async_graphql::Result<impl Stream<Item = Connection>> {
-        let viewer = ctx.integrations_admin()?;
-        let api = ctx.api().clone();
-        let workspace_id = viewer.workspace_id.clone();
-        let connection_id = parse_id(&connection_id, "connectionId")?;
-        let mut events = api.env.events.subscribe();
-        let current = connections::find(&api.env.db, &workspace_id, connection_id).await.map_err(ApiError::from)?;
+        let integrations = ctx.integrations()?;
+        let connection_id = ConnectionId::parse(&connection_id, "connectionId")?;
+        let mut events = integrations.events();
+        let current = integrations.connection(connection_id).await?;
         Ok(async_stream::stream! {
+            let current_id = current.id;
             let mut last = (current.status, current.status_message.clone());
             yield Connection(current);
             let mut poll = tokio::time::interval(POLL_INTERVAL * 2);
             loop {
                 let changed = tokio::select! {
                     event = events.recv() => match event {
-                        Ok(Event::ConnectionChanged { connection_id: id }) if id == connection_id => {
+                        Ok(Event::ConnectionChanged { connection_id: id }) if id == current_id => {
                             poll.reset();
                             true
                         }
@@ -105,7 +103,7 @@ impl Subscription {
                 if !changed {
                     continue;
                 }
-                let Ok(model) = connections::find(&api.env.db, &workspace_id, connection_id).await else { break };
+                let Ok(model) = integrations.connection(connection_id).await else { break };
                 let state = (model.status, model.status_message.clone());
                 if state != last {
                     last = state;

@@ -7,8 +7,9 @@ use async_graphql::{BatchRequest, ErrorExtensions, Response};
 
 use super::limits::{caller_key, retry_after_seconds};
 use super::{ApiState, MAX_BODY_BYTES};
+use crate::access::RequestMemo;
 use crate::error::{ApiError, ErrorCode};
-use crate::graphql::context::{RequestAuth, RequestMemo};
+use crate::graphql::context::RequestAuth;
 use crate::graphql::query_budget;
 
 /// Operations one HTTP request may batch.

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use actix_web::web;
 
+use crate::access::ApiContext;
 use crate::auth::JwtKeys;
-use crate::graphql::context::ApiContext;
 use crate::graphql::AppSchema;
 use health::Readiness;
 use limits::{ApiLimits, RateLimits};

@@ -5,7 +5,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use entity::connection::ConnectionStatus;
-use worker::integrations::connections;
 
 use super::{sign_in_cookie, ApiState};
 
@@ -31,7 +30,7 @@ pub async fn callback(state: web::Data<ApiState>, req: HttpRequest, query: web::
     let mut page = answer(&state, &req, query.into_inner()).await;
     // Whatever happened, this browser's sign-in cookies have served their purpose.
     for (name, _) in sign_in_cookie::sent(&req) {
-        if let Ok(value) = HeaderValue::from_str(&sign_in_cookie::clear(&name, &state.api.public_url)) {
+        if let Ok(value) = HeaderValue::from_str(&sign_in_cookie::clear(&name, state.api.public_url())) {
             page.headers_mut().append(SET_COOKIE, value);
         }
     }
@@ -48,11 +47,9 @@ async fn answer(state: &ApiState, req: &HttpRequest, query: CallbackQuery) -> Ht
         (_, Some(error)) => Err(query.error_description.as_deref().unwrap_or(error.as_str())),
         (None, None) => Err("no authorization code was returned"),
     };
-    let redirect_uri = state.api.redirect_uri();
     let cookies = sign_in_cookie::sent(req);
     let bindings: Vec<&str> = cookies.iter().map(|(_, binding)| binding.as_str()).collect();
-    let env = &state.api.env;
-    match connections::complete_credential_connection(env, oauth_state, &bindings, outcome, &redirect_uri).await {
+    match state.api.complete_redirect_sign_in(oauth_state, &bindings, outcome).await {
         Ok(connection) if connection.status == ConnectionStatus::Connected => {
             page(StatusCode::OK, "Connected", "The connection is ready; return to directory-sync to map fields.")
         }

@@ -2,11 +2,12 @@ use async_graphql::{Context, InputObject, Object, ID};
 use secrecy::SecretString;
 use validator::{Validate, ValidationError};
 
-use worker::integrations::connections::{self, ApiKeyInput};
+use worker::integrations::connections::ApiKeyInput;
 
 use super::validation_error;
+use crate::access::ConnectionId;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{admin_connection, ContextExt};
+use crate::graphql::context::ContextExt;
 use crate::graphql::types::connection::{Connection, CredentialAuthorization};
 
 fn must_be_true(value: &bool) -> Result<(), ValidationError> {
@@ -51,20 +52,16 @@ pub struct ConnectionMutation;
 impl ConnectionMutation {
     /// Verifies the key with one live read call and stores it encrypted.
     async fn connect_with_api_key(&self, ctx: &Context<'_>, input: ConnectWithApiKeyInput) -> ApiResult<Connection> {
-        let viewer = ctx.integrations_admin()?;
+        let integrations = ctx.integrations()?;
         input.validate().map_err(validation_error)?;
-        let model = connections::connect_with_api_key(
-            &ctx.api().env,
-            &viewer.workspace_id,
-            ApiKeyInput {
+        let model = integrations
+            .connect_with_api_key(ApiKeyInput {
                 provider_id: input.provider_id.to_string(),
                 subdomain: input.subdomain,
                 api_key: SecretString::from(input.api_key),
                 api_secret: input.api_secret.map(SecretString::from),
-            },
-        )
-        .await
-        .map_err(ApiError::from)?;
+            })
+            .await?;
         Ok(Connection(model))
     }
 
@@ -76,23 +73,16 @@ impl ConnectionMutation {
         ctx: &Context<'_>,
         input: BeginCredentialConnectionInput,
     ) -> ApiResult<CredentialAuthorization> {
-        let viewer = ctx.integrations_admin()?;
+        let integrations = ctx.integrations()?;
         input.validate().map_err(validation_error)?;
-        let api = ctx.api();
-        let started = connections::begin_credential_connection(
-            &api.env,
-            &viewer.workspace_id,
-            &viewer.subject,
-            input.provider_id.as_str(),
-            input.subdomain.as_deref(),
-            &api.redirect_uri(),
-        )
-        .await
-        .map_err(ApiError::from)?;
-        ctx.append_http_header(
-            "Set-Cookie",
-            crate::http::sign_in_cookie::set(started.connection.id, &started.browser_binding, &api.public_url),
+        let started =
+            integrations.begin_credential_connection(input.provider_id.as_str(), input.subdomain.as_deref()).await?;
+        let cookie = crate::http::sign_in_cookie::set(
+            started.connection.id,
+            &started.browser_binding,
+            integrations.public_url(),
         );
+        ctx.append_http_header("Set-Cookie", cookie);
         Ok(CredentialAuthorization {
             connection: Connection(started.connection),
             authorization_url: started.authorization_url,
@@ -108,20 +98,17 @@ impl ConnectionMutation {
         connection_id: ID,
         public_token: String,
     ) -> ApiResult<Connection> {
-        let (_, connection) = admin_connection(ctx, &connection_id).await?;
+        let integrations = ctx.integrations()?;
+        let id = ConnectionId::parse(&connection_id, "connectionId")?;
         if public_token.len() > 1024 {
-            return Err(ApiError::validation("publicToken", "publicToken must be at most 1024 characters").into());
+            return Err(ApiError::validation("publicToken", "publicToken must be at most 1024 characters"));
         }
-        let env = &ctx.api().env;
-        let model =
-            connections::complete_linked_sign_in(env, connection, &public_token).await.map_err(ApiError::from)?;
-        Ok(Connection(model))
+        Ok(Connection(integrations.complete_linked_sign_in(id, &public_token).await?))
     }
 
     /// Forgets the credentials; synced users stay.
     async fn disconnect(&self, ctx: &Context<'_>, connection_id: ID) -> ApiResult<Connection> {
-        let (_, connection) = admin_connection(ctx, &connection_id).await?;
-        let env = &ctx.api().env;
-        Ok(Connection(connections::disconnect(env, connection).await.map_err(ApiError::from)?))
+        let integrations = ctx.integrations()?;
+        Ok(Connection(integrations.disconnect(ConnectionId::parse(&connection_id, "connectionId")?).await?))
     }
 }

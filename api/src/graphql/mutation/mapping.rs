@@ -1,9 +1,8 @@
 use async_graphql::{Context, Object, ID};
 
-use worker::integrations::mappings;
-
-use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{admin_connection, ContextExt};
+use crate::access::ConnectionId;
+use crate::error::ApiResult;
+use crate::graphql::context::ContextExt;
 use crate::graphql::types::mapping::{FieldMapping, FieldMappingEntryInput};
 
 #[derive(Default)]
@@ -18,10 +17,9 @@ impl MappingMutation {
         connection_id: ID,
         entries: Vec<FieldMappingEntryInput>,
     ) -> ApiResult<FieldMapping> {
-        let (_, connection) = admin_connection(ctx, &connection_id).await?;
-        let env = &ctx.api().env;
-        let entries = entries.into_iter().map(Into::into).collect();
-        let view = mappings::save(env, &connection, entries).await.map_err(ApiError::from)?;
+        let integrations = ctx.integrations()?;
+        let id = ConnectionId::parse(&connection_id, "connectionId")?;
+        let view = integrations.save_mapping(id, entries.into_iter().map(Into::into).collect()).await?;
         Ok(FieldMapping(view))
     }
 
@@ -32,9 +30,8 @@ impl MappingMutation {
         connection_id: ID,
         version: i32,
     ) -> ApiResult<FieldMapping> {
-        let (_, connection) = admin_connection(ctx, &connection_id).await?;
-        let env = &ctx.api().env;
-        let view = mappings::confirm(env, &connection, version).await.map_err(ApiError::from)?;
-        Ok(FieldMapping(view))
+        let integrations = ctx.integrations()?;
+        let id = ConnectionId::parse(&connection_id, "connectionId")?;
+        Ok(FieldMapping(integrations.confirm_mapping(id, version).await?))
     }
 }

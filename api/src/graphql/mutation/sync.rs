@@ -1,9 +1,8 @@
 use async_graphql::{Context, Object, ID};
 
-use worker::integrations::{runs, schedule};
-
-use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{admin_connection, parse_id, ContextExt};
+use crate::access::{ConnectionId, RunId};
+use crate::error::ApiResult;
+use crate::graphql::context::ContextExt;
 use crate::graphql::types::connection::SyncSchedule;
 use crate::graphql::types::sync_run::{SyncMode, SyncRun};
 
@@ -19,27 +18,16 @@ impl SyncMutation {
         connection_id: ID,
         #[graphql(default_with = "Some(SyncMode::Full)")] mode: Option<SyncMode>,
     ) -> ApiResult<SyncRun> {
-        let (viewer, connection) = admin_connection(ctx, &connection_id).await?;
-        let api = ctx.api();
-        let run = runs::start_sync(
-            &api.env,
-            api.queue.as_ref(),
-            &connection,
-            mode.unwrap_or(SyncMode::Full).into(),
-            format!("admin:{}", viewer.subject),
-        )
-        .await
-        .map_err(ApiError::from)?;
+        let integrations = ctx.integrations()?;
+        let id = ConnectionId::parse(&connection_id, "connectionId")?;
+        let run = integrations.start_sync(id, mode.unwrap_or(SyncMode::Full).into()).await?;
         Ok(SyncRun::from(&run))
     }
 
     /// Stops a run at the next page boundary; a cancelled run deactivates nobody.
     async fn cancel_sync(&self, ctx: &Context<'_>, run_id: ID) -> ApiResult<SyncRun> {
-        let viewer = ctx.integrations_admin()?;
-        let env = &ctx.api().env;
-        let run =
-            runs::find(&env.db, &viewer.workspace_id, parse_id(&run_id, "runId")?).await.map_err(ApiError::from)?;
-        let run = runs::cancel_sync(env, run).await.map_err(ApiError::from)?;
+        let integrations = ctx.integrations()?;
+        let run = integrations.cancel_sync(RunId::parse(&run_id, "runId")?).await?;
         Ok(SyncRun::from(&run))
     }
 
@@ -50,10 +38,9 @@ impl SyncMutation {
         enabled: bool,
         interval_minutes: Option<i32>,
     ) -> ApiResult<SyncSchedule> {
-        let (_, connection) = admin_connection(ctx, &connection_id).await?;
-        let env = &ctx.api().env;
-        let connection =
-            schedule::set_schedule(env, connection, enabled, interval_minutes).await.map_err(ApiError::from)?;
+        let integrations = ctx.integrations()?;
+        let id = ConnectionId::parse(&connection_id, "connectionId")?;
+        let connection = integrations.set_schedule(id, enabled, interval_minutes).await?;
         Ok(SyncSchedule::from(&connection))
     }
 }

@@ -1,9 +1,10 @@
 use async_graphql::{Context, Object, ID};
 
-use worker::directory::{self, UserCursor};
+use worker::directory::UserCursor;
 
-use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{page_size, parse_id, ContextExt};
+use crate::access::UserId;
+use crate::error::ApiResult;
+use crate::graphql::context::{page_size, ContextExt};
 use crate::graphql::list_cost;
 use crate::graphql::types::user::{OrgChartNode, User, UserConnection, UserFilter};
 
@@ -26,21 +27,16 @@ impl DirectoryQuery {
         after: Option<String>,
         filter: Option<UserFilter>,
     ) -> ApiResult<UserConnection> {
-        let viewer = ctx.viewer()?;
+        let directory = ctx.directory()?;
         let first = page_size(first, 50, MAX_PAGE, "first")?;
-        let after = after.as_deref().map(UserCursor::decode).transpose().map_err(ApiError::from)?;
+        let after = after.as_deref().map(UserCursor::decode).transpose()?;
         let filter = filter.unwrap_or_default().into_domain()?;
-        let page = directory::list_users(&ctx.api().env.db, &viewer.workspace_id, &filter, first as u64, after)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(page.into())
+        Ok(directory.users(&filter, first, after).await?.into())
     }
 
     async fn user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<User>> {
-        let viewer = ctx.viewer()?;
-        let id = parse_id(&id, "id")?;
-        let user = directory::find_user(&ctx.api().env.db, &viewer.workspace_id, id).await.map_err(ApiError::from)?;
-        Ok(user.map(User))
+        let directory = ctx.directory()?;
+        Ok(directory.user(UserId::parse(&id, "id")?).await?.map(User))
     }
 
     /// Roots are active users without a manager, or `rootUserId`. At most 5,000 people in
@@ -53,15 +49,10 @@ impl DirectoryQuery {
         root_user_id: Option<ID>,
         #[graphql(default = 3)] depth: Option<i32>,
     ) -> ApiResult<Vec<OrgChartNode>> {
-        let depth = depth.unwrap_or(3);
-        let viewer = ctx.viewer()?;
-        if !(1..=10).contains(&depth) {
-            return Err(ApiError::validation("depth", "'depth' must be between 1 and 10").into());
-        }
-        let root = root_user_id.as_ref().map(|id| parse_id(id, "rootUserId")).transpose()?;
-        let chart = directory::org_chart(&ctx.api().env.db, &viewer.workspace_id, root, depth as u32)
-            .await
-            .map_err(ApiError::from)?;
+        let directory = ctx.directory()?;
+        let depth = page_size(depth, 3, 10, "depth")?;
+        let root = root_user_id.as_ref().map(|id| UserId::parse(id, "rootUserId")).transpose()?;
+        let chart = directory.org_chart(root, depth as u32).await?;
         Ok(chart.into_iter().map(Into::into).collect())
     }
 }

@@ -1,11 +1,11 @@
 use async_graphql::{Context, Object, ID};
 
-use worker::integrations::{connections, mappings, runs};
 use worker::mapping::INTERNAL_FIELDS;
 use worker::providers::catalogue;
 
-use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{admin_connection, parse_id, ContextExt};
+use crate::access::{ConnectionId, RunId};
+use crate::error::ApiResult;
+use crate::graphql::context::{page_size, ContextExt};
 use crate::graphql::types::connection::Connection;
 use crate::graphql::types::mapping::{FieldMappingEntryInput, InternalField, MappedUserPreview};
 use crate::graphql::types::provider::{Provider, ProviderCategory};
@@ -35,19 +35,12 @@ impl IntegrationsQuery {
     }
 
     async fn connections(&self, ctx: &Context<'_>) -> ApiResult<Vec<Connection>> {
-        let viewer = ctx.integrations_admin()?;
-        let list = connections::list(&ctx.api().env.db, &viewer.workspace_id).await.map_err(ApiError::from)?;
-        Ok(list.into_iter().map(Connection).collect())
+        Ok(ctx.integrations()?.connections().await?.into_iter().map(Connection).collect())
     }
 
     async fn connection(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Connection>> {
-        let viewer = ctx.integrations_admin()?;
-        let id = parse_id(&id, "id")?;
-        match connections::find(&ctx.api().env.db, &viewer.workspace_id, id).await {
-            Ok(model) => Ok(Some(Connection(model))),
-            Err(worker::Error::NotFound(_)) => Ok(None),
-            Err(err) => Err(ApiError::from(err).into()),
-        }
+        let integrations = ctx.integrations()?;
+        Ok(integrations.find_connection(ConnectionId::parse(&id, "id")?).await?.map(Connection))
     }
 
     /// A few live records through a mapping, with problems flagged. A live provider read: it
@@ -60,24 +53,16 @@ impl IntegrationsQuery {
         entries: Option<Vec<FieldMappingEntryInput>>,
         #[graphql(default = 5)] limit: Option<i32>,
     ) -> ApiResult<Vec<MappedUserPreview>> {
-        let (_, connection) = admin_connection(ctx, &connection_id).await?;
-        let limit = limit.unwrap_or(5);
-        if !(1..=50).contains(&limit) {
-            return Err(ApiError::validation("limit", "'limit' must be between 1 and 50").into());
-        }
-        let env = &ctx.api().env;
+        let integrations = ctx.integrations()?;
+        let id = ConnectionId::parse(&connection_id, "connectionId")?;
+        let limit = page_size(limit, 5, 50, "limit")?;
         let entries = entries.map(|e| e.into_iter().map(Into::into).collect());
-        let rows = mappings::preview(env, &connection, entries, limit as usize).await.map_err(ApiError::from)?;
+        let rows = integrations.preview_mapping(id, entries, limit).await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
     async fn sync_run(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<SyncRun>> {
-        let viewer = ctx.integrations_admin()?;
-        let id = parse_id(&id, "id")?;
-        match runs::find(&ctx.api().env.db, &viewer.workspace_id, id).await {
-            Ok(run) => Ok(Some(SyncRun::from(&run))),
-            Err(worker::Error::NotFound(_)) => Ok(None),
-            Err(err) => Err(ApiError::from(err).into()),
-        }
+        let integrations = ctx.integrations()?;
+        Ok(integrations.find_run(RunId::parse(&id, "id")?).await?.as_ref().map(SyncRun::from))
     }
 }

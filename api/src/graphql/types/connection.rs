@@ -2,14 +2,13 @@ use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use entity::connection::{self as stored, ConnectionStatus as StoredStatus};
-use worker::integrations::{mappings, runs};
 use worker::providers::catalogue;
 
 use super::mapping::FieldMapping;
 use super::provider::{AuthMethod, Provider};
 use super::sync_run::SyncRun;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{accessible_fields, page_size, ContextExt};
+use crate::graphql::context::{page_size, ContextExt};
 use crate::graphql::list_cost;
 
 /// Most runs one `syncRuns` answers.
@@ -85,7 +84,7 @@ impl Connection {
         if self.0.status != StoredStatus::Connected {
             return Ok(Vec::new());
         }
-        let fields = match accessible_fields(ctx, &self.0).await {
+        let fields = match ctx.integrations()?.accessible_fields(&self.0, ctx.memo()).await {
             Ok(fields) => fields,
             Err(err) => {
                 tracing::warn!(connection_id = %self.0.id, error = %err.message, "could not list the provider's fields");
@@ -105,17 +104,15 @@ impl Connection {
 
     /// Latest saved version, or a suggestion before the first save.
     async fn field_mapping(&self, ctx: &Context<'_>) -> ApiResult<Option<FieldMapping>> {
+        let integrations = ctx.integrations()?;
         if self.0.status != StoredStatus::Connected {
-            let saved = mappings::confirmed(&ctx.api().env.db, self.0.id).await.map_err(ApiError::from)?;
-            return Ok(saved.map(FieldMapping));
+            return Ok(integrations.confirmed_mapping(&self.0).await?.map(FieldMapping));
         }
-        let view = mappings::latest_or_suggested(&ctx.api().env, &self.0).await.map_err(ApiError::from)?;
-        Ok(Some(FieldMapping(view)))
+        Ok(Some(FieldMapping(integrations.latest_or_suggested_mapping(&self.0).await?)))
     }
 
     async fn confirmed_mapping(&self, ctx: &Context<'_>) -> ApiResult<Option<FieldMapping>> {
-        let view = mappings::confirmed(&ctx.api().env.db, self.0.id).await.map_err(ApiError::from)?;
-        Ok(view.map(FieldMapping))
+        Ok(ctx.integrations()?.confirmed_mapping(&self.0).await?.map(FieldMapping))
     }
 
     /// The confirmed mapping changed since the last full sync.
@@ -128,7 +125,7 @@ impl Connection {
     }
 
     async fn last_sync(&self, ctx: &Context<'_>) -> ApiResult<Option<SyncRun>> {
-        let runs = runs::list(&ctx.api().env.db, self.0.id, 1).await.map_err(ApiError::from)?;
+        let runs = ctx.integrations()?.runs_of(&self.0, 1).await?;
         Ok(runs.first().map(SyncRun::from))
     }
 
@@ -139,7 +136,7 @@ impl Connection {
         #[graphql(default = 20)] first: Option<i32>,
     ) -> ApiResult<Vec<SyncRun>> {
         let first = page_size(first, 20, MAX_RUNS, "first")?;
-        let runs = runs::list(&ctx.api().env.db, self.0.id, first as u64).await.map_err(ApiError::from)?;
+        let runs = ctx.integrations()?.runs_of(&self.0, first).await?;
         Ok(runs.iter().map(SyncRun::from).collect())
     }
 

@@ -3,13 +3,12 @@ use chrono::{DateTime, Utc};
 
 use entity::sync_run as stored;
 use worker::events::RunSnapshot;
-use worker::integrations::runs;
 
 use super::connection::Connection;
+use crate::access::ConnectionId;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{page_size, ContextExt};
 use crate::graphql::list_cost;
-use crate::graphql::loaders::ConnectionKey;
 
 /// Most issues one `issues` answers.
 const MAX_ISSUES: i32 = 1000;
@@ -63,8 +62,8 @@ impl SyncRun {
     }
 
     async fn connection(&self, ctx: &Context<'_>) -> ApiResult<Connection> {
-        let key = ConnectionKey { workspace_id: self.0.workspace_id.clone(), id: self.0.connection_id };
-        ctx.loaders().load_one(key).await?.map(Connection).ok_or_else(|| ApiError::not_found("connection").into())
+        let connection = ctx.integrations()?.connection_batched(ConnectionId(self.0.connection_id)).await?;
+        connection.map(Connection).ok_or_else(|| ApiError::not_found("connection"))
     }
 
     async fn mode(&self) -> SyncMode {
@@ -136,7 +135,7 @@ impl SyncRun {
         #[graphql(default = 50)] first: Option<i32>,
     ) -> ApiResult<Vec<SyncIssue>> {
         let first = page_size(first, 50, MAX_ISSUES, "first")?;
-        let issues = runs::issues(&ctx.api().env.db, self.0.id, first as u64).await.map_err(ApiError::from)?;
+        let issues = ctx.integrations()?.issues_of(&self.0, first).await?;
         Ok(issues.into_iter().map(|i| SyncIssue { remote_id: i.remote_id, kind: i.kind, message: i.message }).collect())
     }
 

@@ -5,10 +5,10 @@ use entity::directory_user::{self as stored, EmploymentStatus, InvitationStatus 
 use worker::directory::{self, OrgNode};
 
 use super::connection::Connection;
+use crate::access::{ConnectionId, UserId};
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{page_size, parse_id, ContextExt};
+use crate::graphql::context::{page_size, ContextExt};
 use crate::graphql::list_cost;
-use crate::graphql::loaders::{ConnectionKey, ReportsKey, SourceKey, UserKey};
 
 /// Most direct reports one `directReports` answers.
 const MAX_REPORTS: i32 = 500;
@@ -74,9 +74,7 @@ impl User {
         self.0.start_date.as_deref()
     }
     async fn manager(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
-        let Some(manager_id) = self.0.manager_id else { return Ok(None) };
-        let key = UserKey { workspace_id: self.0.workspace_id.clone(), id: manager_id };
-        Ok(ctx.loaders().load_one(key).await?.map(User))
+        Ok(ctx.directory()?.manager_of(&self.0).await?.map(User))
     }
     /// In display-name order, at most `first` (1 to 500); `users(filter: {managerId})` pages
     /// through more. Counted as `first` people by the query cost limit.
@@ -87,8 +85,7 @@ impl User {
         #[graphql(default = 100)] first: Option<i32>,
     ) -> ApiResult<Vec<User>> {
         let first = page_size(first, 100, MAX_REPORTS, "first")?;
-        let key = ReportsKey(UserKey { workspace_id: self.0.workspace_id.clone(), id: self.0.id });
-        let reports = ctx.loaders().load_one(key).await?.unwrap_or_default();
+        let reports = ctx.directory()?.reports_of(&self.0).await?;
         Ok(reports.into_iter().take(first).map(User).collect())
     }
     async fn invitation_status(&self) -> InvitationStatus {
@@ -99,8 +96,7 @@ impl User {
     }
     /// null for users added by hand
     async fn source(&self, ctx: &Context<'_>) -> ApiResult<Option<UserSource>> {
-        let source = ctx.loaders().load_one(SourceKey(self.0.id)).await?;
-        Ok(source.map(|source| UserSource { source, workspace_id: self.0.workspace_id.clone() }))
+        Ok(ctx.directory()?.source_of(&self.0).await?.map(UserSource))
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
@@ -108,27 +104,21 @@ impl User {
 }
 
 /// Where a synced user came from.
-pub struct UserSource {
-    source: entity::user_source::Model,
-    workspace_id: String,
-}
+pub struct UserSource(entity::user_source::Model);
 
 #[Object]
 impl UserSource {
     /// Integration details are for admins on the paid plan; null for everyone else, so a
     /// member's profile query succeeds whole.
     async fn connection(&self, ctx: &Context<'_>) -> ApiResult<Option<Connection>> {
-        if ctx.integrations_admin().is_err() {
-            return Ok(None);
-        }
-        let key = ConnectionKey { workspace_id: self.workspace_id.clone(), id: self.source.connection_id };
-        Ok(ctx.loaders().load_one(key).await?.map(Connection))
+        let Ok(integrations) = ctx.integrations() else { return Ok(None) };
+        Ok(integrations.connection_of_source(&self.0).await?.map(Connection))
     }
     async fn remote_id(&self) -> &str {
-        &self.source.remote_id
+        &self.0.remote_id
     }
     async fn last_synced_at(&self) -> DateTime<Utc> {
-        self.source.last_synced_at
+        self.0.last_synced_at
     }
 }
 
@@ -161,11 +151,19 @@ impl UserFilter {
             ));
         }
         Ok(directory::UserFilter {
-            manager_id: self.manager_id.as_ref().map(|id| parse_id(id, "filter.managerId")).transpose()?,
+            manager_id: self
+                .manager_id
+                .as_ref()
+                .map(|id| UserId::parse(id, "filter.managerId").map(|id| id.0))
+                .transpose()?,
             search: self.search,
             department: self.department,
             status: self.status.map(Into::into),
-            connection_id: self.connection_id.as_ref().map(|id| parse_id(id, "filter.connectionId")).transpose()?,
+            connection_id: self
+                .connection_id
+                .as_ref()
+                .map(|id| ConnectionId::parse(id, "filter.connectionId").map(|id| id.0))
+                .transpose()?,
         })
     }
 }

@@ -14,9 +14,9 @@ use worker::integrations::connections;
 
 use crate::error::ApiError;
 
-pub type Loaders = DataLoader<DirectoryLoader>;
+pub(super) type Loaders = DataLoader<DirectoryLoader>;
 
-pub fn loaders(db: DatabaseConnection) -> Loaders {
+pub(super) fn loaders(db: DatabaseConnection) -> Loaders {
     DataLoader::new(DirectoryLoader { db }, tokio::spawn)
 }
 

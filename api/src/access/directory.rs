@@ -1,0 +1,69 @@
+//! The read-only directory of one workspace: what any signed-in member may see.
+
+use entity::{directory_user, user_source};
+use worker::directory::{self, OrgNode, UserCursor, UserFilter, UserPage};
+
+use super::loaders::{ReportsKey, SourceKey, UserKey};
+use super::{ApiContext, UserId, WorkspaceId};
+use crate::error::ApiError;
+
+#[derive(Clone)]
+pub struct DirectoryAccess {
+    api: ApiContext,
+    workspace: WorkspaceId,
+}
+
+impl DirectoryAccess {
+    pub(super) fn new(api: ApiContext, workspace: WorkspaceId) -> Self {
+        Self { api, workspace }
+    }
+
+    pub(super) fn api(&self) -> &ApiContext {
+        &self.api
+    }
+
+    pub fn workspace(&self) -> &WorkspaceId {
+        &self.workspace
+    }
+
+    fn user_key(&self, id: uuid::Uuid) -> UserKey {
+        UserKey { workspace_id: self.workspace.as_str().to_string(), id }
+    }
+
+    pub async fn users(
+        &self,
+        filter: &UserFilter,
+        first: usize,
+        after: Option<UserCursor>,
+    ) -> Result<UserPage, ApiError> {
+        Ok(directory::list_users(&self.api.0.env.db, self.workspace.as_str(), filter, first as u64, after).await?)
+    }
+
+    pub async fn user(&self, id: UserId) -> Result<Option<directory_user::Model>, ApiError> {
+        Ok(directory::find_user(&self.api.0.env.db, self.workspace.as_str(), id.0).await?)
+    }
+
+    pub async fn org_chart(&self, root: Option<UserId>, depth: u32) -> Result<Vec<OrgNode>, ApiError> {
+        let db = &self.api.0.env.db;
+        Ok(directory::org_chart(db, self.workspace.as_str(), root.map(|r| r.0), depth).await?)
+    }
+
+    /// The user's manager, batched with every other manager asked for at the same time.
+    pub async fn manager_of(&self, user: &directory_user::Model) -> Result<Option<directory_user::Model>, ApiError> {
+        let Some(manager_id) = user.manager_id else { return Ok(None) };
+        self.api.0.loaders.load_one(self.user_key(manager_id)).await
+    }
+
+    /// The user's direct reports in display-name order, batched like [`Self::manager_of`].
+    pub async fn reports_of(&self, user: &directory_user::Model) -> Result<Vec<directory_user::Model>, ApiError> {
+        Ok(self.api.0.loaders.load_one(ReportsKey(self.user_key(user.id))).await?.unwrap_or_default())
+    }
+
+    /// Where the user came from; `None` for people added by hand.
+    pub async fn source_of(&self, user: &directory_user::Model) -> Result<Option<user_source::Model>, ApiError> {
+        if user.workspace_id != self.workspace.as_str() {
+            return Ok(None);
+        }
+        self.api.0.loaders.load_one(SourceKey(user.id)).await
+    }
+}

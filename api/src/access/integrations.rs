@@ -1,0 +1,217 @@
+//! The integrations of one workspace: what an admin on the paid plan may do. Every use case the
+//! API offers for connections, mappings and syncs is a method here.
+
+use entity::{connection, sync_issue, sync_run, user_source};
+use tokio::sync::broadcast;
+use worker::events::{Event, RunSnapshot};
+use worker::integrations::connections::{self, ApiKeyInput, SignInStarted};
+use worker::integrations::mappings::{self, MappingView, PreviewRow};
+use worker::integrations::{runs, schedule};
+use worker::mapping::MappingEntry;
+use worker::providers::ExternalField;
+
+use super::loaders::ConnectionKey;
+use super::{ConnectionId, DirectoryAccess, RequestMemo, RunId};
+use crate::error::ApiError;
+
+#[derive(Clone)]
+pub struct IntegrationsAccess {
+    directory: DirectoryAccess,
+    /// Who is acting, for `triggeredBy` and sign-ins.
+    subject: String,
+}
+
+impl IntegrationsAccess {
+    pub(super) fn new(directory: DirectoryAccess, subject: String) -> Self {
+        Self { directory, subject }
+    }
+
+    fn env(&self) -> &worker::Environment {
+        &self.directory.api().0.env
+    }
+
+    fn workspace(&self) -> &str {
+        self.directory.workspace().as_str()
+    }
+
+    /// `connection`, when it belongs to this workspace: nested fields are resolved only for
+    /// what this handle itself handed out.
+    fn own<'m>(&self, connection: &'m connection::Model) -> Result<&'m connection::Model, ApiError> {
+        if connection.workspace_id == self.workspace() {
+            Ok(connection)
+        } else {
+            Err(ApiError::not_found("connection"))
+        }
+    }
+
+    /// Where this service is reached from outside (for cookies and redirects).
+    pub fn public_url(&self) -> &str {
+        self.directory.api().public_url()
+    }
+
+    pub async fn connections(&self) -> Result<Vec<connection::Model>, ApiError> {
+        Ok(connections::list(&self.env().db, self.workspace()).await?)
+    }
+
+    /// The connection, or NOT_FOUND.
+    pub async fn connection(&self, id: ConnectionId) -> Result<connection::Model, ApiError> {
+        Ok(connections::find(&self.env().db, self.workspace(), id.0).await?)
+    }
+
+    /// The connection, or `None`.
+    pub async fn find_connection(&self, id: ConnectionId) -> Result<Option<connection::Model>, ApiError> {
+        match connections::find(&self.env().db, self.workspace(), id.0).await {
+            Ok(model) => Ok(Some(model)),
+            Err(worker::Error::NotFound(_)) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// The connection by id, batched with others asked for at the same time.
+    pub async fn connection_batched(&self, id: ConnectionId) -> Result<Option<connection::Model>, ApiError> {
+        let loaders = &self.directory.api().0.loaders;
+        loaders.load_one(ConnectionKey { workspace_id: self.workspace().to_string(), id: id.0 }).await
+    }
+
+    /// The connection a user was synced by.
+    pub async fn connection_of_source(
+        &self,
+        source: &user_source::Model,
+    ) -> Result<Option<connection::Model>, ApiError> {
+        self.connection_batched(ConnectionId(source.connection_id)).await
+    }
+
+    pub async fn connect_with_api_key(&self, input: ApiKeyInput) -> Result<connection::Model, ApiError> {
+        Ok(connections::connect_with_api_key(self.env(), self.workspace(), input).await?)
+    }
+
+    pub async fn begin_credential_connection(
+        &self,
+        provider_id: &str,
+        subdomain: Option<&str>,
+    ) -> Result<SignInStarted, ApiError> {
+        let redirect_uri = self.directory.api().redirect_uri();
+        let (env, workspace) = (self.env(), self.workspace());
+        Ok(connections::begin_credential_connection(
+            env,
+            workspace,
+            &self.subject,
+            provider_id,
+            subdomain,
+            &redirect_uri,
+        )
+        .await?)
+    }
+
+    pub async fn complete_linked_sign_in(
+        &self,
+        id: ConnectionId,
+        public_token: &str,
+    ) -> Result<connection::Model, ApiError> {
+        let connection = self.connection(id).await?;
+        Ok(connections::complete_linked_sign_in(self.env(), connection, public_token).await?)
+    }
+
+    pub async fn disconnect(&self, id: ConnectionId) -> Result<connection::Model, ApiError> {
+        let connection = self.connection(id).await?;
+        Ok(connections::disconnect(self.env(), connection).await?)
+    }
+
+    /// The provider fields the connection can read: once per HTTP request (`memo`), and from
+    /// the connection's kept fields while they are fresh.
+    pub async fn accessible_fields(
+        &self,
+        connection: &connection::Model,
+        memo: Option<&RequestMemo>,
+    ) -> Result<Vec<ExternalField>, ApiError> {
+        let connection = self.own(connection)?;
+        match memo {
+            Some(memo) => memo.accessible_fields(self.env(), connection).await,
+            None => Ok(worker::integrations::fields::accessible_fields(self.env(), connection).await?),
+        }
+    }
+
+    /// The latest saved mapping, or a suggestion before the first save.
+    pub async fn latest_or_suggested_mapping(&self, connection: &connection::Model) -> Result<MappingView, ApiError> {
+        Ok(mappings::latest_or_suggested(self.env(), self.own(connection)?).await?)
+    }
+
+    pub async fn confirmed_mapping(&self, connection: &connection::Model) -> Result<Option<MappingView>, ApiError> {
+        Ok(mappings::confirmed(&self.env().db, self.own(connection)?.id).await?)
+    }
+
+    pub async fn save_mapping(&self, id: ConnectionId, entries: Vec<MappingEntry>) -> Result<MappingView, ApiError> {
+        let connection = self.connection(id).await?;
+        Ok(mappings::save(self.env(), &connection, entries).await?)
+    }
+
+    pub async fn confirm_mapping(&self, id: ConnectionId, version: i32) -> Result<MappingView, ApiError> {
+        let connection = self.connection(id).await?;
+        Ok(mappings::confirm(self.env(), &connection, version).await?)
+    }
+
+    pub async fn preview_mapping(
+        &self,
+        id: ConnectionId,
+        entries: Option<Vec<MappingEntry>>,
+        limit: usize,
+    ) -> Result<Vec<PreviewRow>, ApiError> {
+        let connection = self.connection(id).await?;
+        Ok(mappings::preview(self.env(), &connection, entries, limit).await?)
+    }
+
+    pub async fn runs_of(
+        &self,
+        connection: &connection::Model,
+        limit: usize,
+    ) -> Result<Vec<sync_run::Model>, ApiError> {
+        Ok(runs::list(&self.env().db, self.own(connection)?.id, limit as u64).await?)
+    }
+
+    pub async fn issues_of(&self, run: &RunSnapshot, limit: usize) -> Result<Vec<sync_issue::Model>, ApiError> {
+        if run.workspace_id != self.workspace() {
+            return Err(ApiError::not_found("sync run"));
+        }
+        Ok(runs::issues(&self.env().db, run.id, limit as u64).await?)
+    }
+
+    /// The run, or NOT_FOUND.
+    pub async fn run(&self, id: RunId) -> Result<sync_run::Model, ApiError> {
+        Ok(runs::find(&self.env().db, self.workspace(), id.0).await?)
+    }
+
+    /// The run, or `None`.
+    pub async fn find_run(&self, id: RunId) -> Result<Option<sync_run::Model>, ApiError> {
+        match runs::find(&self.env().db, self.workspace(), id.0).await {
+            Ok(run) => Ok(Some(run)),
+            Err(worker::Error::NotFound(_)) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    pub async fn start_sync(&self, id: ConnectionId, mode: sync_run::SyncMode) -> Result<sync_run::Model, ApiError> {
+        let connection = self.connection(id).await?;
+        let queue = self.directory.api().0.queue.as_ref();
+        Ok(runs::start_sync(self.env(), queue, &connection, mode, format!("admin:{}", self.subject)).await?)
+    }
+
+    pub async fn cancel_sync(&self, id: RunId) -> Result<sync_run::Model, ApiError> {
+        let run = self.run(id).await?;
+        Ok(runs::cancel_sync(self.env(), run).await?)
+    }
+
+    pub async fn set_schedule(
+        &self,
+        id: ConnectionId,
+        enabled: bool,
+        interval_minutes: Option<i32>,
+    ) -> Result<connection::Model, ApiError> {
+        let connection = self.connection(id).await?;
+        Ok(schedule::set_schedule(self.env(), connection, enabled, interval_minutes).await?)
+    }
+
+    /// Events of every workspace; subscribers keep those about what this handle can read.
+    pub fn events(&self) -> broadcast::Receiver<Event> {
+        self.env().events.subscribe()
+    }
+}

@@ -1,0 +1,125 @@
+//! Access control as types, after lldap's access-controlled handlers: resolvers reach the
+//! directory and the integrations only through a handle, and get one only by passing its check
+//! (`ctx.directory()` for any signed-in member, `ctx.integrations()` for an admin on the paid
+//! plan). A handle owns its workspace, so nothing done through it reaches another workspace;
+//! the service's database and providers are private to this module, so without a handle
+//! there is nothing to call.
+
+mod directory;
+mod ids;
+mod integrations;
+mod loaders;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+use entity::connection;
+use worker::integrations::{connections, fields};
+use worker::jobs::SyncQueue;
+use worker::providers::ExternalField;
+use worker::Environment;
+
+use crate::auth::{Plan, Role, Viewer};
+use crate::error::{ApiError, ErrorCode};
+
+pub use directory::DirectoryAccess;
+pub use ids::{ConnectionId, RunId, UserId, WorkspaceId};
+pub use integrations::IntegrationsAccess;
+use loaders::Loaders;
+
+/// Shared by every request: what handles are made from. Cheap to clone.
+#[derive(Clone)]
+pub struct ApiContext(Arc<Shared>);
+
+struct Shared {
+    env: Environment,
+    queue: Arc<dyn SyncQueue>,
+    /// Base of the OAuth redirect URI.
+    public_url: String,
+    loaders: Loaders,
+    known_workspaces: Mutex<HashSet<(String, Plan)>>,
+}
+
+impl ApiContext {
+    pub fn new(env: Environment, queue: Arc<dyn SyncQueue>, public_url: String) -> Self {
+        let loaders = loaders::loaders(env.db.clone());
+        Self(Arc::new(Shared { env, queue, public_url, loaders, known_workspaces: Mutex::default() }))
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.0.public_url
+    }
+
+    pub fn redirect_uri(&self) -> String {
+        format!("{}/oauth/callback", self.0.public_url.trim_end_matches('/'))
+    }
+
+    /// Creates the viewer's workspace on first use and keeps its plan in step with the token.
+    pub async fn ensure_workspace(&self, viewer: &Viewer) -> Result<(), ApiError> {
+        let key = (viewer.workspace_id.clone(), viewer.plan);
+        if self.0.known_workspaces.lock().expect("workspace cache").contains(&key) {
+            return Ok(());
+        }
+        let plan = match viewer.plan {
+            Plan::Paid => "paid",
+            Plan::Free => "free",
+        };
+        worker::workspaces::ensure_workspace(&self.0.env.db, &viewer.workspace_id, plan).await?;
+        self.0.known_workspaces.lock().expect("workspace cache").insert(key);
+        Ok(())
+    }
+
+    /// The read-only directory of the viewer's workspace.
+    pub fn directory(&self, viewer: &Viewer) -> DirectoryAccess {
+        DirectoryAccess::new(self.clone(), WorkspaceId::of(viewer))
+    }
+
+    /// The integrations of the viewer's workspace: for admins on the paid plan alone.
+    pub fn integrations(&self, viewer: &Viewer) -> Result<IntegrationsAccess, ApiError> {
+        if viewer.role != Role::Admin {
+            return Err(ApiError::new(ErrorCode::Forbidden, "only workspace admins can manage integrations"));
+        }
+        if viewer.plan != Plan::Paid {
+            return Err(ApiError::new(
+                ErrorCode::PaidPlanRequired,
+                "integrations need a paid plan; upgrade the workspace to connect an HR system",
+            ));
+        }
+        Ok(IntegrationsAccess::new(self.directory(viewer), viewer.subject.clone()))
+    }
+
+    /// The provider sent the browser back from an "Open Window" sign-in. No token comes with
+    /// it: the sign-in's `state` and the browser's binding cookies are the credentials.
+    pub async fn complete_redirect_sign_in(
+        &self,
+        state: &str,
+        browser_bindings: &[&str],
+        outcome: Result<&str, &str>,
+    ) -> Result<connection::Model, worker::Error> {
+        let redirect_uri = self.redirect_uri();
+        connections::complete_credential_connection(&self.0.env, state, browser_bindings, outcome, &redirect_uri).await
+    }
+}
+
+/// What one HTTP request (a batch included) has already asked a provider, so aliases and batched
+/// copies of `accessibleData` cost one provider call, not one each. Failures are kept too.
+#[derive(Clone, Default)]
+pub struct RequestMemo {
+    fields: Arc<Mutex<HashMap<Uuid, Arc<OnceCell<Result<Vec<ExternalField>, ApiError>>>>>>,
+}
+
+impl RequestMemo {
+    async fn accessible_fields(
+        &self,
+        env: &Environment,
+        connection: &connection::Model,
+    ) -> Result<Vec<ExternalField>, ApiError> {
+        let cell = self.fields.lock().expect("request memo").entry(connection.id).or_default().clone();
+        cell.get_or_init(|| async { fields::accessible_fields(env, connection).await.map_err(ApiError::from) })
+            .await
+            .clone()
+    }
+}
