@@ -18,6 +18,16 @@ fn fragment_bomb() -> String {
     query
 }
 
+fn token(app: &TestApp, role: api::Role) -> String {
+    app.service.keys.mint("ada", &app.workspace, role, api::Plan::Paid, chrono::Duration::hours(1))
+}
+
+/// POSTs a batch of operations as a caller of the test's workspace; answers the JSON.
+async fn post_batch(app: &TestApp, role: api::Role, batch: &Value) -> Value {
+    let request = reqwest::Client::new().post(format!("{}/graphql", app.url)).bearer_auth(token(app, role)).json(batch);
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 async fn a_fragment_bomb_is_refused_before_it_is_expanded(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let anonymous = GraphqlClient::new(&app.url, None);
@@ -31,20 +41,8 @@ async fn a_fragment_bomb_is_refused_before_it_is_expanded(backend: Backend) {
     assert!(took < Duration::from_secs(3), "refused in {took:?}");
 
     // The same document in a batch, with a token: refused the same way, the rest answered.
-    let http = reqwest::Client::new();
-    let token =
-        app.service.keys.mint("ada", &app.workspace, api::Role::Member, api::Plan::Paid, chrono::Duration::hours(1));
     let batch = json!([{ "query": fragment_bomb() }, { "query": "{ viewer { subject } }" }]);
-    let answers: Value = http
-        .post(format!("{}/graphql", app.url))
-        .bearer_auth(&token)
-        .json(&batch)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answers = post_batch(&app, api::Role::Member, &batch).await;
     assert_eq!(answers[0]["errors"][0]["extensions"]["code"], "VALIDATION_FAILED", "{answers}");
     assert_eq!(answers[1]["data"]["viewer"]["subject"], "ada", "{answers}");
     app.stop().await;
@@ -141,21 +139,9 @@ async fn aliased_and_batched_field_reads_ask_the_provider_once(backend: Backend)
     assert_eq!(first, 1, "200 aliases asked the provider {first} times");
 
     // Later requests, batched or not, read what was discovered.
-    let http = reqwest::Client::new();
-    let token =
-        app.service.keys.mint("ada", &app.workspace, api::Role::Admin, api::Plan::Paid, chrono::Duration::hours(1));
     let batch: Vec<Value> = (0..5).map(|_| json!({ "query": query, "variables": { "id": connection_id } })).collect();
     let before = provider_requests(&app);
-    let answers: Value = http
-        .post(format!("{}/graphql", app.url))
-        .bearer_auth(&token)
-        .json(&batch)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answers = post_batch(&app, api::Role::Admin, &json!(batch)).await;
     assert_eq!(answers.as_array().unwrap().len(), 5);
     assert_eq!(answers[4]["data"]["c7"], answer["c0"], "{}", answers[4]);
     assert_eq!(provider_requests(&app) - before, 0, "a batch of 5 × 200 aliases asked the provider again");
@@ -168,7 +154,13 @@ async fn aliased_and_batched_field_reads_ask_the_provider_once(backend: Backend)
 
     // Batches are capped, and live previews are expensive.
     let eleven: Vec<Value> = (0..11).map(|_| json!({ "query": "{ viewer { subject } }" })).collect();
-    let response = http.post(format!("{}/graphql", app.url)).bearer_auth(&token).json(&eleven).send().await.unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("{}/graphql", app.url))
+        .bearer_auth(token(&app, api::Role::Admin))
+        .json(&eleven)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 400);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["errors"][0]["extensions"]["code"], "VALIDATION_FAILED");
