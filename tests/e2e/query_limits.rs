@@ -79,7 +79,7 @@ async fn nested_list_fan_out_is_refused_and_an_org_chart_page_still_works(backen
     let response = member.execute(&nested, json!({})).await.unwrap();
     assert_eq!(response.error_code(), Some("VALIDATION_FAILED"), "{:?}", response.errors);
     let message = response.errors[0]["message"].as_str().unwrap();
-    assert!(message.contains("limit of 20000"), "the error names the limit: {message}");
+    assert!(message.contains("limit of 50000"), "the error names the limit: {message}");
 
     // One level of that is an ordinary question, and asking for fewer reports is allowed.
     let one_level = format!(

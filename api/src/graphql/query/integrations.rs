@@ -44,7 +44,7 @@ impl IntegrationsQuery {
     }
 
     /// A few live records through a mapping, with problems flagged. A live provider read: it
-    /// counts as 5,000 towards the query cost limit of 20,000.
+    /// counts as 20,000 towards the query cost limit of 50,000.
     #[graphql(complexity = "PROVIDER_READ_COST + list_cost(limit, 50, child_complexity)")]
     async fn preview_field_mapping(
         &self,
