@@ -65,6 +65,11 @@ async fn the_directory_lists_filters_and_pages(backend: Backend) {
     assert_eq!(response.error_extension("field"), Some(&json!("first")));
     let response = member.execute(ops::USERS, json!({ "after": "garbage" })).await.unwrap();
     assert_eq!(response.error_extension("field"), Some(&json!("after")));
+    // 50 KB of search text was SQLite's LIKE limit and an INTERNAL; now a bounded input.
+    let response = member.execute(ops::USERS, json!({ "filter": { "search": "x".repeat(50_000) } })).await.unwrap();
+    assert_eq!(response.error_code(), Some("VALIDATION_FAILED"), "{:?}", response.errors);
+    assert_eq!(response.error_extension("field"), Some(&json!("filter.search")));
+    assert_eq!(count(json!({ "search": "é".repeat(200) })).await, 0, "200 characters are within the bound");
     app.stop().await;
 }
 

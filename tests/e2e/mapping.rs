@@ -72,6 +72,11 @@ async fn invalid_mappings_name_the_field(backend: Backend) {
         .unwrap();
     let message = response.errors[0]["message"].as_str().unwrap();
     assert!(message.contains("takes a field of type email, and 'hireDate' is of type date"), "{message}");
+    // A 100 KB field name is not echoed back whole.
+    let huge = entries(&[("email", Some("workEmail")), ("x".repeat(100_000).as_str(), Some("firstName"))]);
+    let response = admin.execute(ops::SAVE_MAPPING, json!({ "id": connection_id, "entries": huge })).await.unwrap();
+    assert_eq!(response.error_code(), Some("MAPPING_INVALID"));
+    assert!(response.errors[0]["message"].as_str().unwrap().len() < 200, "{:?}", response.errors[0]["message"]);
     // For a provider that keeps emails in a text field, the admin says so explicitly.
     let loose = json!([{ "internalField": "email", "externalField": "firstName", "acceptAnyType": true }]);
     let saved = admin
