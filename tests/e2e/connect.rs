@@ -175,7 +175,44 @@ async fn another_workspace_sees_nothing(backend: Backend) {
     app.stop().await;
 }
 
+async fn a_revoked_key_fails_the_connection_until_it_is_reconnected(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    assert_eq!(app.sync(&admin, &connection_id).await["status"], "SUCCEEDED");
+    let mut statuses = admin.subscribe(ops::CONNECTION_STATUS, json!({ "id": connection_id })).await.unwrap();
+    let first = statuses.next().await.unwrap().unwrap().ok().unwrap();
+    assert_eq!(first["connectionStatus"]["status"], "CONNECTED");
+
+    // The company revokes the key at the provider: the next sync is refused with 401.
+    app.sandbox.with_tenant("acme", |t| t.key = "a-new-key".into());
+    let run = app.sync(&admin, &connection_id).await;
+    assert_eq!(run["status"], "FAILED");
+    assert_eq!(run["deactivated"], 0);
+    let next = tokio::time::timeout(Duration::from_secs(10), statuses.next()).await.unwrap().unwrap().unwrap();
+    let changed = next.ok().unwrap();
+    assert_eq!(changed["connectionStatus"]["status"], "FAILED", "connectionStatus tells the admin");
+    let message = changed["connectionStatus"]["statusMessage"].as_str().unwrap().to_string();
+    assert!(message.contains("no longer accepts") && message.contains("reconnect"), "{message}");
+    statuses.close().await;
+    // Scheduled syncs wait for it (start_due takes CONNECTED connections only), and starting one
+    // by hand says why it cannot run.
+    let response = admin.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap();
+    assert_eq!(response.error_code(), Some("VALIDATION_FAILED"));
+    assert!(response.errors[0]["message"].as_str().unwrap().contains("FAILED"), "{:?}", response.errors);
+
+    // Reconnecting with the new key brings the same connection back, and it syncs again.
+    let mut credentials = app.credentials.clone();
+    credentials.api_key = "a-new-key".into();
+    let reconnected = directory_sync::admin_flow::connect(&admin, &credentials).await.unwrap();
+    assert_eq!(reconnected["id"].as_str(), Some(connection_id.as_str()));
+    assert_eq!(reconnected["status"], "CONNECTED");
+    assert_eq!(app.sync(&admin, &connection_id).await["status"], "SUCCEEDED");
+    app.stop().await;
+}
+
 crate::on_both_backends!(
+    a_revoked_key_fails_the_connection_until_it_is_reconnected,
     a_verified_key_is_stored_encrypted_and_never_returned,
     bad_subdomains_are_rejected_before_calling_the_provider,
     provider_answers_become_error_codes,

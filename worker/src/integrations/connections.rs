@@ -498,6 +498,22 @@ pub async fn open_connector(env: &Environment, connection: &connection::Model) -
     Ok(provider.connector(&ctx, connection.subdomain.as_deref(), &credentials)?)
 }
 
+/// When `err` says the provider refused the connection's credentials (a revoked key, a withdrawn
+/// sign-in), marks the connection FAILED with what to do: it stops syncing on schedule, and
+/// `connectionStatus` says so, until the admin reconnects it.
+pub async fn fail_if_refused(env: &Environment, connection_id: Uuid, err: &Error) -> Result<()> {
+    if let Error::Provider(ProviderError::InvalidCredentials(detail)) = err {
+        let message = format!(
+            "the provider no longer accepts this connection's credentials ({}); reconnect it with a new \
+             API key, or sign in again",
+            excerpt(detail, MAX_DENIAL_CHARS)
+        );
+        mark_failed(env, connection_id, &message).await?;
+        tracing::warn!(%connection_id, "the provider refused the credentials; the connection is FAILED");
+    }
+    Ok(())
+}
+
 async fn mark_failed(env: &Environment, connection_id: Uuid, message: &str) -> Result<()> {
     connection::Entity::update_many()
         .col_expr(connection::Column::Status, Expr::value(ConnectionStatus::Failed))

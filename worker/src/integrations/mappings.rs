@@ -167,12 +167,20 @@ pub async fn preview(
         Some(entries) => validate_mapping(&entries, &fields::accessible_fields(env, connection).await?)?,
         None => latest_or_suggested(env, connection).await?.mapping,
     };
-    let connector = connections::open_connector(env, connection).await?;
-    let request = FetchRequest { fields: mapping.external_fields(), cursor: None, page_size: limit };
-    let mut pages = connector.fetch(request).await?;
-    let Some(page) = futures::StreamExt::next(&mut pages).await.transpose()? else {
-        return Ok(Vec::new());
+    let first_page = async {
+        let connector = connections::open_connector(env, connection).await?;
+        let request = FetchRequest { fields: mapping.external_fields(), cursor: None, page_size: limit };
+        let mut pages = connector.fetch(request).await?;
+        Ok::<_, Error>(futures::StreamExt::next(&mut pages).await.transpose()?)
     };
+    let page = match first_page.await {
+        Ok(page) => page,
+        Err(err) => {
+            connections::fail_if_refused(env, connection.id, &err).await?;
+            return Err(err);
+        }
+    };
+    let Some(page) = page else { return Ok(Vec::new()) };
     Ok(page
         .records
         .iter()

@@ -123,6 +123,7 @@ pub async fn execute_run(env: &Environment, run_id: Uuid) -> Result<RunOutcome> 
         }
         Err(err) => {
             tracing::warn!(error = %err, attempt = run.attempts, "sync failed");
+            crate::integrations::connections::fail_if_refused(env, run.connection_id, &err).await?;
             finish(env, &mut run, SyncStatus::Failed, Some(err.public_message())).await
         }
     }
