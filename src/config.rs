@@ -47,6 +47,9 @@ pub struct Config {
     pub sync_lease: Duration,
     /// How often workers look for abandoned runs and due schedules.
     pub sweep_interval: Duration,
+    /// The largest share (percent) of a connection's active people a complete pass deactivates
+    /// without an admin's confirmation.
+    pub deactivation_guard_percent: u32,
     /// Rate limits, body and WebSocket deadlines of the API (`API_…`).
     pub api_limits: ApiLimits,
 }
@@ -160,6 +163,15 @@ impl Config {
             },
             sync_lease: Duration::from_secs(number("SYNC_LEASE_SECONDS", 60)?),
             sweep_interval: Duration::from_secs(number("SYNC_SWEEP_SECONDS", 15)?),
+            deactivation_guard_percent: match number("SYNC_DEACTIVATION_GUARD_PERCENT", 20)? {
+                percent @ 1..=100 => percent as u32,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "SYNC_DEACTIVATION_GUARD_PERCENT",
+                        message: "must be a percentage, 1 to 100".into(),
+                    })
+                }
+            },
             bind_addr,
             public_url: lookup("PUBLIC_URL"),
             data_dir,

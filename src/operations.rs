@@ -48,7 +48,7 @@ pub const CONFIRM_MAPPING: &str = r#"mutation($id: ID!, $version: Int!) {
   confirmFieldMapping(connectionId: $id, version: $version) { version status confirmedAt }
 }"#;
 
-const RUN_FIELDS: &str = "id mode status phase percent processed total created updated unchanged deactivated skipped error triggeredBy startedAt finishedAt";
+const RUN_FIELDS: &str = "id mode status phase percent processed total created updated unchanged deactivated deactivationsHeld skipped error triggeredBy startedAt finishedAt";
 
 pub fn start_sync() -> String {
     format!("mutation($id: ID!, $mode: SyncMode) {{ startSync(connectionId: $id, mode: $mode) {{ {RUN_FIELDS} }} }}")

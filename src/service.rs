@@ -48,6 +48,7 @@ impl Tuning {
             sync: SyncSettings {
                 page_size: config.sync_page_size,
                 lease: config.sync_lease,
+                deactivation_guard_percent: config.deactivation_guard_percent,
                 ..SyncSettings::default()
             },
             queue: QueueSettings::default(),

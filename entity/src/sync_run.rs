@@ -19,6 +19,8 @@ pub struct Model {
     pub updated: i32,
     pub unchanged: i32,
     pub deactivated: i32,
+    /// Deactivations the guard held back, waiting for an admin or the next complete pass.
+    pub held_deactivations: i32,
     pub skipped: i32,
     /// Where a resumed attempt continues: `{"cursor": "<provider cursor>", "fetchComplete": bool}`.
     pub checkpoint: Option<Json>,

@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use directory_sync::admin_flow;
+use directory_sync::client::GraphqlClient;
 use directory_sync::operations as ops;
 use sandbox::{Company, Employee, Fault};
 
@@ -394,7 +395,86 @@ async fn a_person_listed_by_two_connections_stays_until_both_lose_them(backend: 
     app.stop().await;
 }
 
+const CONFIRM_DEACTIVATIONS: &str =
+    "mutation($id: ID!) { confirmDeactivations(runId: $id) { status deactivated deactivationsHeld } }";
+
+/// The provider answers a complete pass with nobody (an outage that still says 200).
+fn empty_the_provider(app: &TestApp) -> Vec<Employee> {
+    app.sandbox.with_tenant("acme", |t| std::mem::take(&mut t.company.employees))
+}
+
+async fn active_users(app: &TestApp, client: &GraphqlClient) -> usize {
+    app.users(client).await.iter().filter(|u| u["employmentStatus"] == "ACTIVE").count()
+}
+
+async fn an_empty_answer_holds_deactivations_until_an_admin_confirms(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sync(&admin, &connection_id).await;
+    let active = active_users(&app, &admin).await;
+    assert!(active > 50, "{active}");
+
+    let employees = empty_the_provider(&app);
+    let held = app.sync(&admin, &connection_id).await;
+    assert_eq!(held["status"], "SUCCEEDED", "{held}");
+    assert_eq!(held["deactivated"], 0);
+    assert_eq!(held["deactivationsHeld"], active);
+    let issue = held["issues"].as_array().unwrap().iter().find(|i| i["kind"] == "DEACTIVATIONS_HELD").cloned();
+    let message = issue.expect("the run says why")["message"].as_str().unwrap().to_string();
+    assert!(message.contains(&format!("{active} of the connection's {active} active people")), "{message}");
+    assert_eq!(active_users(&app, &admin).await, active, "nobody was deactivated");
+
+    // Confirming applies exactly what the run held, once.
+    let run_id = held["id"].as_str().unwrap();
+    let confirmed = admin.execute(CONFIRM_DEACTIVATIONS, json!({ "id": run_id })).await.unwrap().ok().unwrap();
+    assert_eq!(confirmed["confirmDeactivations"]["deactivated"], active);
+    assert_eq!(confirmed["confirmDeactivations"]["deactivationsHeld"], 0);
+    assert_eq!(active_users(&app, &admin).await, 0);
+    let again = admin.execute(CONFIRM_DEACTIVATIONS, json!({ "id": run_id })).await.unwrap();
+    assert_eq!(again.error_code(), Some("VALIDATION_FAILED"));
+    assert_eq!(again.error_extension("field"), Some(&json!("runId")));
+
+    // The provider is back: everyone returns, and a member cannot confirm anything.
+    app.sandbox.with_tenant("acme", |t| t.company.employees = employees);
+    app.sync(&admin, &connection_id).await;
+    assert_eq!(active_users(&app, &admin).await, active);
+    let response = app.member().execute(CONFIRM_DEACTIVATIONS, json!({ "id": run_id })).await.unwrap();
+    assert_eq!(response.error_code(), Some("FORBIDDEN"));
+    app.stop().await;
+}
+
+async fn the_next_complete_pass_agreeing_applies_held_deactivations(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sync(&admin, &connection_id).await;
+    let active = active_users(&app, &admin).await;
+
+    // A held pass, then the provider recovers: the held run is superseded and cannot be
+    // confirmed any more, and the recovered pass deactivates nobody.
+    let employees = empty_the_provider(&app);
+    let held = app.sync(&admin, &connection_id).await;
+    assert_eq!(held["deactivationsHeld"], active);
+    app.sandbox.with_tenant("acme", |t| t.company.employees = employees);
+    let recovered = app.sync(&admin, &connection_id).await;
+    assert_eq!((recovered["deactivated"].as_i64(), recovered["deactivationsHeld"].as_i64()), (Some(0), Some(0)));
+    let stale = admin.execute(CONFIRM_DEACTIVATIONS, json!({ "id": held["id"] })).await.unwrap();
+    assert_eq!(stale.error_code(), Some("VALIDATION_FAILED"));
+    assert!(stale.errors[0]["message"].as_str().unwrap().contains("later sync"), "{:?}", stale.errors);
+
+    // Two complete passes in a row that see nobody: the second one deactivates.
+    empty_the_provider(&app);
+    assert_eq!(app.sync(&admin, &connection_id).await["deactivationsHeld"], active);
+    let agreed = app.sync(&admin, &connection_id).await;
+    assert_eq!((agreed["deactivated"].as_i64(), agreed["deactivationsHeld"].as_i64()), (Some(active as i64), Some(0)));
+    assert_eq!(active_users(&app, &admin).await, 0);
+    app.stop().await;
+}
+
 crate::on_both_backends!(
+    an_empty_answer_holds_deactivations_until_an_admin_confirms,
+    the_next_complete_pass_agreeing_applies_held_deactivations,
     a_person_listed_by_two_connections_stays_until_both_lose_them,
     a_rehire_under_a_new_id_gets_their_person_back,
     a_returning_person_is_reactivated_and_a_bad_email_is_no_leaver,

@@ -22,6 +22,9 @@ pub struct SyncSettings {
     pub retry_delay: Duration,
     /// Identifies this process in leases, for operators.
     pub worker_id: String,
+    /// The largest share (percent) of a connection's active people one complete pass
+    /// deactivates without an admin's confirmation (see `sync::guard`).
+    pub deactivation_guard_percent: u32,
 }
 
 impl Default for SyncSettings {
@@ -32,6 +35,7 @@ impl Default for SyncSettings {
             lease: Duration::from_secs(60),
             retry_delay: Duration::from_secs(30),
             worker_id: format!("worker-{}", uuid::Uuid::new_v4()),
+            deactivation_guard_percent: 20,
         }
     }
 }

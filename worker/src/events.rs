@@ -29,6 +29,9 @@ pub struct RunSnapshot {
     pub updated: i32,
     pub unchanged: i32,
     pub deactivated: i32,
+    /// Deactivations the guard held back (a process of an older version sends none).
+    #[serde(default)]
+    pub held_deactivations: i32,
     pub skipped: i32,
     pub error: Option<String>,
     pub triggered_by: String,
@@ -68,6 +71,7 @@ impl From<&sync_run::Model> for RunSnapshot {
             updated: run.updated,
             unchanged: run.unchanged,
             deactivated: run.deactivated,
+            held_deactivations: run.held_deactivations,
             skipped: run.skipped,
             error: run.error.clone(),
             triggered_by: run.triggered_by.clone(),

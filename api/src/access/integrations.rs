@@ -200,6 +200,12 @@ impl IntegrationsAccess {
         Ok(runs::cancel_sync(self.env(), run).await?)
     }
 
+    /// Applies the deactivations the guard held in the run.
+    pub async fn confirm_deactivations(&self, id: RunId) -> Result<sync_run::Model, ApiError> {
+        let run = self.run(id).await?;
+        Ok(worker::sync::confirm_deactivations(self.env(), run).await?)
+    }
+
     pub async fn set_schedule(
         &self,
         id: ConnectionId,

@@ -75,6 +75,7 @@ pub async fn start_sync(
         updated: Set(0),
         unchanged: Set(0),
         deactivated: Set(0),
+        held_deactivations: Set(0),
         skipped: Set(0),
         checkpoint: Set(None),
         error: Set(None),

@@ -2,14 +2,19 @@
 //! called after every page was merged, so a failed or cancelled run deactivates nobody.
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, IntoActiveModel, Set, Statement, Value};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder,
+    Set, Statement, Value,
+};
 
-use entity::sync_run::{self, SyncPhase};
+use entity::sync_run::{self, SyncPhase, SyncStatus};
 
+use super::guard::{self, Deactivations};
 use super::issues::{record_issues, Issue};
 use super::Leavers;
 use crate::environment::Environment;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub async fn finalize(env: &Environment, run: &mut sync_run::Model, leavers: &Leavers) -> Result<()> {
     let mut active = run.clone().into_active_model();
@@ -19,24 +24,134 @@ pub async fn finalize(env: &Environment, run: &mut sync_run::Model, leavers: &Le
 
     let txn = super::begin_write(env).await?;
     link_managers(&txn, run).await?;
-    let issues = unknown_managers(&txn, run).await?;
-    record_issues(&txn, run.id, issues).await?;
-    let deactivated = match leavers {
-        Leavers::Unseen => deactivate_leavers(&txn, run, Left::Unseen).await?,
-        // In chunks, to stay within the databases' limits on statement parameters.
-        Leavers::Removed(ids) => {
-            let mut deactivated = 0;
-            for chunk in ids.chunks(1000) {
-                deactivated += deactivate_leavers(&txn, run, Left::Removed(chunk)).await?;
-            }
-            deactivated
-        }
-    };
+    let mut issues = unknown_managers(&txn, run).await?;
+    let leaving = leavers_apply(&txn, run, leavers, Apply::Count).await?;
+    let active_people = active_people(&txn, run.connection_id).await?;
+    let previous_held = previous_pass_held(&txn, run).await?;
+    let percent = env.settings.deactivation_guard_percent;
     let mut active = run.clone().into_active_model();
-    active.deactivated = Set(run.deactivated + deactivated as i32);
+    match guard::judge(active_people, leaving, percent, previous_held) {
+        Deactivations::Apply => {
+            let deactivated = leavers_apply(&txn, run, leavers, Apply::Deactivate).await?;
+            active.deactivated = Set(run.deactivated + deactivated as i32);
+        }
+        Deactivations::Hold => {
+            tracing::warn!(leaving, active_people, "the deactivation guard held this pass's deactivations");
+            issues.push(Issue {
+                remote_id: None,
+                kind: "DEACTIVATIONS_HELD",
+                message: format!(
+                    "this pass would deactivate {leaving} of the connection's {active_people} active people, more \
+                     than the {percent}% a sync may deactivate unasked (a provider answering with too few people \
+                     looks the same); nobody was deactivated. Confirm with confirmDeactivations, or the next \
+                     complete sync deactivates them if it agrees"
+                ),
+            });
+            active.held_deactivations = Set(leaving as i32);
+        }
+    }
+    record_issues(&txn, run.id, issues).await?;
     *run = super::save(env, &txn, active).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// What to do with a pass's leavers.
+#[derive(Clone, Copy)]
+enum Apply {
+    /// Count the active people it would deactivate.
+    Count,
+    Deactivate,
+}
+
+/// Counts or deactivates `leavers`; answers how many.
+async fn leavers_apply<C: ConnectionTrait>(
+    db: &C,
+    run: &sync_run::Model,
+    leavers: &Leavers,
+    apply: Apply,
+) -> Result<u64> {
+    match leavers {
+        Leavers::Unseen => deactivate_leavers(db, run, Left::Unseen, apply).await,
+        // In chunks, to stay within the databases' limits on statement parameters.
+        Leavers::Removed(ids) => {
+            let mut total = 0;
+            for chunk in ids.chunks(1000) {
+                total += deactivate_leavers(db, run, Left::Removed(chunk), apply).await?;
+            }
+            Ok(total)
+        }
+    }
+}
+
+#[derive(FromQueryResult)]
+struct Count {
+    count: i64,
+}
+
+/// Active people the connection brought into the directory.
+async fn active_people<C: ConnectionTrait>(db: &C, connection_id: uuid::Uuid) -> Result<u64> {
+    let sql = r#"
+        SELECT COUNT(*) AS count FROM directory_user
+        WHERE employment_status = 'ACTIVE'
+          AND id IN (SELECT user_id FROM user_source WHERE connection_id = $1)"#;
+    let row = Count::find_by_statement(Statement::from_sql_and_values(backend(db), sql, [connection_id.into()]))
+        .one(db)
+        .await?;
+    Ok(row.map_or(0, |r| r.count.max(0) as u64))
+}
+
+/// Whether the connection's last finished pass before `run` held its deactivations.
+async fn previous_pass_held<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Result<bool> {
+    let previous = sync_run::Entity::find()
+        .filter(sync_run::Column::ConnectionId.eq(run.connection_id))
+        .filter(sync_run::Column::Id.ne(run.id))
+        .filter(sync_run::Column::Status.eq(SyncStatus::Succeeded))
+        .order_by_desc(sync_run::Column::FinishedAt)
+        .one(db)
+        .await?;
+    Ok(previous.is_some_and(|p| p.held_deactivations > 0))
+}
+
+/// An admin confirms what the guard held in `run`: the deactivations are applied as the run
+/// found them. Only for the connection's latest finished run: a later pass decided afresh.
+pub async fn confirm_deactivations(env: &Environment, run: sync_run::Model) -> Result<sync_run::Model> {
+    if run.held_deactivations == 0 {
+        return Err(Error::Validation { field: "runId", message: "this run held no deactivations".into() });
+    }
+    let latest = sync_run::Entity::find()
+        .filter(sync_run::Column::ConnectionId.eq(run.connection_id))
+        .filter(sync_run::Column::Status.is_in([SyncStatus::Succeeded, SyncStatus::Failed, SyncStatus::Cancelled]))
+        .order_by_desc(sync_run::Column::FinishedAt)
+        .one(&env.db)
+        .await?;
+    if latest.is_some_and(|l| l.id != run.id) {
+        return Err(Error::Validation {
+            field: "runId",
+            message: "a later sync of this connection decided afresh; confirm that one's held deactivations, if any"
+                .into(),
+        });
+    }
+    let leavers = super::checkpoint_of(&run).leavers;
+    let txn = super::begin_write(env).await?;
+    let deactivated = leavers_apply(&txn, &run, &leavers, Apply::Deactivate).await?;
+    // The run is finished, so no worker holds it; the held count is the guard against a
+    // second confirmation racing this one.
+    let confirmed = sync_run::Entity::update_many()
+        .col_expr(sync_run::Column::Deactivated, Expr::value(run.deactivated + deactivated as i32))
+        .col_expr(sync_run::Column::HeldDeactivations, Expr::value(0))
+        .filter(sync_run::Column::Id.eq(run.id))
+        .filter(sync_run::Column::HeldDeactivations.eq(run.held_deactivations))
+        .exec(&txn)
+        .await?;
+    if confirmed.rows_affected != 1 {
+        return Err(Error::Validation { field: "runId", message: "these deactivations were already confirmed".into() });
+    }
+    txn.commit().await?;
+    let run = sync_run::Entity::find_by_id(run.id).one(&env.db).await?.ok_or(Error::NotFound("sync run"))?;
+    super::publish(env, &run).await;
+    tracing::info!(run_id = %run.id, deactivated, "held deactivations confirmed");
+    Ok(run)
 }
 
 /// Points each synced user at the user synced from its manager's remote id, writing only rows
@@ -116,7 +231,12 @@ enum Left<'a> {
 /// forgotten so that a returning record is written again (reactivated) even if nothing else
 /// about it changed. A person another connection still lists (a source whose record has not
 /// left, so its hash is kept) stays active: leaving one system is not leaving the company.
-async fn deactivate_leavers<C: ConnectionTrait>(db: &C, run: &sync_run::Model, left: Left<'_>) -> Result<u64> {
+async fn deactivate_leavers<C: ConnectionTrait>(
+    db: &C,
+    run: &sync_run::Model,
+    left: Left<'_>,
+    apply: Apply,
+) -> Result<u64> {
     let mut values: Vec<Value> = vec![run.connection_id.into()];
     let left = match left {
         Left::Unseen => {
@@ -131,15 +251,20 @@ async fn deactivate_leavers<C: ConnectionTrait>(db: &C, run: &sync_run::Model, l
         }
     };
     let now = values.len() + 1;
-    let sql = format!(
+    let who = format!(
         r#"
-        UPDATE directory_user SET employment_status = 'INACTIVE', updated_at = ${now}
         WHERE employment_status = 'ACTIVE'
           AND id IN (SELECT user_id FROM user_source WHERE {left})
           AND NOT EXISTS (SELECT 1 FROM user_source AS other
                           WHERE other.user_id = directory_user.id
                             AND other.connection_id <> $1 AND other.content_hash <> '')"#
     );
+    if let Apply::Count = apply {
+        let sql = format!("SELECT COUNT(*) AS count FROM directory_user {who}");
+        let row = Count::find_by_statement(Statement::from_sql_and_values(backend(db), sql, values)).one(db).await?;
+        return Ok(row.map_or(0, |r| r.count.max(0) as u64));
+    }
+    let sql = format!("UPDATE directory_user SET employment_status = 'INACTIVE', updated_at = ${now} {who}");
     let with_now = values.iter().cloned().chain([Utc::now().into()]);
     let result = db.execute_raw(Statement::from_sql_and_values(backend(db), sql, with_now)).await?;
     let forget = format!("UPDATE user_source SET content_hash = '' WHERE {left}");

@@ -9,8 +9,11 @@
 //! cancelled runs never reach finalize, so they deactivate nobody.
 
 mod finalize;
+pub mod guard;
 mod issues;
 mod merge;
+
+pub use finalize::confirm_deactivations;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -185,10 +188,14 @@ pub(super) async fn save<C: ConnectionTrait>(
         })
 }
 
+/// Where the run stands: a fresh run's is empty.
+fn checkpoint_of(run: &sync_run::Model) -> Checkpoint {
+    run.checkpoint.clone().and_then(|c| serde_json::from_value(c).ok()).unwrap_or_default()
+}
+
 /// Fetches and merges from the checkpoint on, then finalizes.
 async fn advance(env: &Environment, run: &mut sync_run::Model) -> Result<Progress> {
-    let checkpoint: Checkpoint =
-        run.checkpoint.clone().and_then(|c| serde_json::from_value(c).ok()).unwrap_or_default();
+    let checkpoint = checkpoint_of(run);
     let leavers = if checkpoint.fetch_complete {
         checkpoint.leavers
     } else {

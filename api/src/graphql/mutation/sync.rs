@@ -31,6 +31,15 @@ impl SyncMutation {
         Ok(SyncRun::from(&run))
     }
 
+    /// Applies the deactivations a sync held back (`SyncRun.deactivationsHeld`), for the
+    /// connection's latest finished run; VALIDATION_FAILED when it held none or a later sync
+    /// decided afresh.
+    async fn confirm_deactivations(&self, ctx: &Context<'_>, run_id: ID) -> ApiResult<SyncRun> {
+        let integrations = ctx.integrations()?;
+        let run = integrations.confirm_deactivations(RunId::parse(&run_id, "runId")?).await?;
+        Ok(SyncRun::from(&run))
+    }
+
     async fn set_sync_schedule(
         &self,
         ctx: &Context<'_>,

@@ -123,6 +123,13 @@ impl SyncRun {
         self.0.deactivated
     }
 
+    /// People this complete pass would have deactivated but held back: more than the share a
+    /// sync may deactivate unasked (or everyone). `confirmDeactivations` applies them; so does
+    /// the next complete sync if it agrees. 0 once applied.
+    async fn deactivations_held(&self) -> i32 {
+        self.0.held_deactivations
+    }
+
     /// Records not imported; see issues.
     async fn skipped(&self) -> i32 {
         self.0.skipped
