@@ -197,7 +197,13 @@ async fn run_until_signal(roles: Roles, migrate: bool) -> anyhow::Result<()> {
     if let Some(url) = &service.url {
         eprintln!("directory-sync listening on {url} (GraphiQL at {url}/graphiql)");
     }
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    // SIGTERM is how supervisors and rolling deploys stop a process; Ctrl-C sends SIGINT.
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("listening for SIGTERM")?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted.context("waiting for Ctrl-C")?,
+        _ = terminate.recv() => {}
+    }
     tracing::info!("shutting down");
     service.stop().await;
     Ok(())

@@ -12,6 +12,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use secrecy::ExposeSecret;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use api::http::health::Readiness;
 use api::{ApiContext, ApiState, JwtKeys};
@@ -67,6 +68,10 @@ pub struct RunningService {
     server: Option<ServerHandle>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// Stops runs in flight at once (see `Environment::draining`).
+    draining: CancellationToken,
+    /// Closes WebSockets and turns `/readyz` away.
+    closing: CancellationToken,
 }
 
 /// Connects to the database; SQLite gets WAL and a busy timeout so the API reads while a
@@ -179,7 +184,9 @@ impl RunningService {
             providers: ProviderRegistry::new(ProviderHttp::new(tuning.retry.clone()), config.providers.clone()),
             events,
             settings: tuning.sync.clone(),
+            draining: CancellationToken::new(),
         };
+        let closing = CancellationToken::new();
         let keys = JwtKeys::from_secret(config.jwt_secret.expose_secret().as_bytes());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -213,7 +220,7 @@ impl RunningService {
             let public_url = config.public_url.clone().unwrap_or_else(|| url.clone());
             let api = ApiContext::new(env.clone(), shared_queue, public_url);
             let readiness = Arc::new(DatabaseReadiness(db.clone()));
-            let state = ApiState::new(api, keys.clone(), config.api_limits.clone(), readiness);
+            let state = ApiState::new(api, keys.clone(), config.api_limits.clone(), readiness, closing.clone());
             let server = HttpServer::new(move || {
                 let state = state.clone();
                 App::new()
@@ -235,15 +242,21 @@ impl RunningService {
         } else {
             (None, None)
         };
-        Ok(Self { url, keys, db, server, shutdown, tasks })
+        Ok(Self { url, keys, db, server, shutdown, tasks, draining: env.draining.clone(), closing })
     }
 
-    /// Stops accepting requests and jobs, and waits for in-flight work.
+    /// Stops as a deploy needs: WebSockets are closed with 1001 and requests in flight are
+    /// answered; runs in flight stop at once with their checkpoints and are queued again for
+    /// another worker; then the job loop and the sweep end.
     pub async fn stop(self) {
+        self.closing.cancel();
+        // The job loop takes no new job before runs in flight are told to stop, so a released
+        // run is left for another worker, not claimed again here.
+        let _ = self.shutdown.send(true);
+        self.draining.cancel();
         if let Some(server) = &self.server {
             server.stop(true).await;
         }
-        let _ = self.shutdown.send(true);
         for task in self.tasks {
             let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
         }

@@ -178,3 +178,126 @@ async fn a_killed_workers_run_is_finished_by_another_from_its_checkpoint() {
     assert_eq!(users["users"]["totalCount"], last["created"], "no one was imported twice");
     sandbox.stop().await;
 }
+
+/// Sends SIGTERM, as a supervisor or a rolling deploy does.
+fn terminate(process: &Process) {
+    let status = Command::new("kill").args(["-TERM", &process.0.id().to_string()]).status().unwrap();
+    assert!(status.success());
+}
+
+/// Waits up to `within` for the process to exit; answers whether it exited successfully.
+async fn exit_within(process: &mut Process, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = process.0.try_wait().unwrap() {
+            return status.success();
+        }
+        assert!(Instant::now() < deadline, "the process did not exit within {within:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_worker_stopped_by_sigterm_hands_its_run_over_in_seconds() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let credentials = sandbox.add_tenant("bamboohr", "acme", Company::generate("acme.example", 2000, 5));
+    let deployment = Deployment::new(&sandbox, 1).await;
+    assert!(deployment.command(&["migrate"]).status().unwrap().success());
+    let _api = deployment.spawn(&["serve", "--no-worker"]);
+    deployment.wait_ready().await;
+    let admin = deployment.admin();
+    let connection_id = connect_and_map(&admin, &credentials).await;
+
+    let mut stopping = deployment.spawn(&["worker"]);
+    let data = admin.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap().ok().unwrap();
+    let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
+    let mut progress = admin.subscribe(&ops::sync_progress(), json!({ "id": run_id })).await.unwrap();
+    while let Some(run) = next_run(&mut progress).await {
+        if run["processed"].as_i64().unwrap() >= 50 {
+            break;
+        }
+    }
+    // A second worker is up (a rolling deploy's new process), then the first is told to stop.
+    let _successor = deployment.spawn(&["worker"]);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let signalled = Instant::now();
+    terminate(&stopping);
+    assert!(exit_within(&mut stopping, Duration::from_secs(10)).await, "a SIGTERM is a clean stop: exit 0");
+    let exited = signalled.elapsed();
+    let at_stop = admin.execute(&ops::sync_run(), json!({ "id": run_id })).await.unwrap().ok().unwrap();
+    let processed_at_stop = at_stop["syncRun"]["processed"].as_i64().unwrap();
+    assert_eq!(at_stop["syncRun"]["status"], "RUNNING");
+
+    let mut resumed = None;
+    let mut last = Value::Null;
+    while let Some(run) = next_run(&mut progress).await {
+        if resumed.is_none() && run["processed"].as_i64().unwrap() > processed_at_stop {
+            resumed = Some(signalled.elapsed());
+        }
+        last = run;
+    }
+    let resumed = resumed.expect("the successor moved the run on");
+    eprintln!("SIGTERM: the worker exited after {exited:?}; the run moved on again after {resumed:?}");
+    assert!(resumed < Duration::from_secs(10), "handed over in {resumed:?}, not after a lease and a sweep");
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    assert_eq!(last["processed"], 2000, "nothing counted twice");
+    let users = admin.execute(ops::USERS, json!({})).await.unwrap().ok().unwrap();
+    assert_eq!(users["users"]["totalCount"], last["created"], "no one was imported twice");
+    sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn an_api_stopped_by_sigterm_closes_its_sockets_with_going_away() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+
+    let sandbox = Sandbox::start().await.unwrap();
+    let credentials = sandbox.add_tenant("bamboohr", "acme", Company::generate("acme.example", 50, 5));
+    let deployment = Deployment::new(&sandbox, 50).await;
+    assert!(deployment.command(&["migrate"]).status().unwrap().success());
+    let mut api = deployment.spawn(&["serve", "--no-worker"]);
+    deployment.wait_ready().await;
+    let admin = deployment.admin();
+    let connection_id = connect_and_map(&admin, &credentials).await;
+
+    let url = format!("{}/graphql/ws", deployment.api_url.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let token = JwtKeys::from_secret(JWT_SECRET.as_bytes()).mint(
+        "ops",
+        "prod",
+        Role::Admin,
+        Plan::Paid,
+        chrono::Duration::hours(1),
+    );
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
+    socket.send(Message::text(init.to_string())).await.unwrap();
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
+        "query": ops::CONNECTION_STATUS, "variables": { "id": connection_id } } });
+    socket.send(Message::text(subscribe.to_string())).await.unwrap();
+
+    let mut saw_event = false;
+    let mut close_code = None;
+    let mut signalled = false;
+    while let Ok(Some(message)) = tokio::time::timeout(Duration::from_secs(15), socket.next()).await {
+        match message.unwrap() {
+            Message::Text(text) if text.contains("\"next\"") => {
+                saw_event = true;
+                if !signalled {
+                    terminate(&api);
+                    signalled = true;
+                }
+            }
+            Message::Close(frame) => {
+                close_code = frame.map(|f| u16::from(f.code));
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(saw_event, "the subscription was live");
+    assert_eq!(close_code, Some(1001), "a close frame saying the server is going away");
+    assert!(exit_within(&mut api, Duration::from_secs(35)).await, "the API exits cleanly");
+    sandbox.stop().await;
+}

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
 
 use crate::credentials::CredentialCipher;
 use crate::events::EventBus;
@@ -48,4 +49,7 @@ pub struct Environment {
     pub providers: ProviderRegistry,
     pub events: EventBus,
     pub settings: SyncSettings,
+    /// Cancelled when the process is asked to stop (SIGTERM): runs in flight stop at once,
+    /// keep their last checkpoint, and are handed to another worker.
+    pub draining: CancellationToken,
 }

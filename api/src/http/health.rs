@@ -18,6 +18,9 @@ pub async fn healthz() -> HttpResponse {
 
 /// The process can serve, or 503 with the reason.
 pub async fn readyz(state: web::Data<ApiState>) -> HttpResponse {
+    if state.closing.is_cancelled() {
+        return HttpResponse::ServiceUnavailable().body("shutting down");
+    }
     match state.readiness.not_ready().await {
         None => HttpResponse::Ok().body("ready"),
         Some(problem) => {

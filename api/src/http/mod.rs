@@ -10,6 +10,8 @@ mod subscriptions;
 
 use std::sync::Arc;
 
+use tokio_util::sync::CancellationToken;
+
 use actix_web::web;
 
 use crate::access::ApiContext;
@@ -30,12 +32,22 @@ pub struct ApiState {
     pub limits: ApiLimits,
     rates: Arc<RateLimits>,
     readiness: Arc<dyn Readiness>,
+    /// Cancelled when the process stops: `/readyz` turns away new traffic and every WebSocket
+    /// is closed with 1001 (going away), so clients reconnect to another replica.
+    closing: CancellationToken,
 }
 
 impl ApiState {
-    pub fn new(api: ApiContext, keys: JwtKeys, limits: ApiLimits, readiness: Arc<dyn Readiness>) -> Self {
+    pub fn new(
+        api: ApiContext,
+        keys: JwtKeys,
+        limits: ApiLimits,
+        readiness: Arc<dyn Readiness>,
+        closing: CancellationToken,
+    ) -> Self {
         let rates = Arc::new(RateLimits::new(&limits));
-        Self { schema: crate::graphql::build_schema(Some(api.clone())), keys, api, limits, rates, readiness }
+        let schema = crate::graphql::build_schema(Some(api.clone()));
+        Self { schema, keys, api, limits, rates, readiness, closing }
     }
 }
 

@@ -132,6 +132,9 @@ async fn serve(
                 Some(WsMessage::Close(code, reason)) => break Some((code, reason)),
                 None => break None,
             },
+            () = state.closing.cancelled() => {
+                break Some((1001, "the server is restarting; reconnect".to_string()));
+            }
             () = &mut init_deadline, if !guard.initialised => {
                 break Some((4408, "Connection initialisation timeout".to_string()));
             }

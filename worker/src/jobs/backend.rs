@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::{SyncJob, SyncQueue};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
-use crate::sync::execute_run;
+use crate::sync::{execute_run, RunOutcome};
 use crate::task::AbortOnDrop;
 
 /// Queue tuning shared by both backends.
@@ -91,12 +91,15 @@ impl JobBackend {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
         let name = format!("sync-{}", env.settings.worker_id);
+        let requeue = self.clone();
         match self {
             Self::Sqlite(storage) => {
-                run(name, storage.poll_with_interval(settings.poll_interval), env, settings, shutdown).await
+                let backend = storage.poll_with_interval(settings.poll_interval);
+                run(name, backend, requeue, env, settings, shutdown).await
             }
             Self::Redis(storage) => {
-                run(name, storage.poll_with_interval(settings.poll_interval), env, settings, shutdown).await
+                let backend = storage.poll_with_interval(settings.poll_interval);
+                run(name, backend, requeue, env, settings, shutdown).await
             }
         }
     }
@@ -142,6 +145,7 @@ impl SyncQueue for JobBackend {
 async fn run<B>(
     name: String,
     backend: B,
+    requeue: JobBackend,
     env: Environment,
     settings: QueueSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -157,6 +161,7 @@ where
     WorkerBuilder::new(name)
         .backend(backend)
         .data(env)
+        .data(requeue)
         .concurrency(settings.concurrency)
         .build(handle_sync_job)
         .run_until(async move {
@@ -172,10 +177,19 @@ where
 ///
 /// The run executes on a task of its own: apalis asks its backend for more jobs (a write to the
 /// queue) each time the task driving a job wakes, and a sync wakes thousands of times a second.
-async fn handle_sync_job(job: SyncJob, env: Data<Environment>) -> std::result::Result<(), Error> {
+///
+/// A run released by a stopping process is queued again at once, for another worker.
+async fn handle_sync_job(
+    job: SyncJob,
+    env: Data<Environment>,
+    requeue: Data<JobBackend>,
+) -> std::result::Result<(), Error> {
     let env = Environment::clone(&env);
     let mut run = AbortOnDrop(tokio::spawn(async move { execute_run(&env, job.run_id).await }));
     let outcome = (&mut run.0).await.map_err(|e| Error::Queue(format!("the sync task ended abnormally: {e}")))??;
     tracing::info!(run_id = %job.run_id, ?outcome, "sync job done");
+    if outcome == RunOutcome::Released {
+        requeue.enqueue(job).await?;
+    }
     Ok(())
 }

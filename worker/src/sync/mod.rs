@@ -26,6 +26,7 @@ use sea_orm::{
     QueryFilter, Set, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use entity::sync_run::{self, SyncMode, SyncPhase, SyncStatus};
@@ -36,7 +37,7 @@ use crate::error::{Error, Result};
 use crate::events::{Event, RunSnapshot};
 use crate::integrations::{connections, mappings, runs};
 use crate::mapping::FieldMapping;
-use crate::providers::{FetchRequest, RemotePage};
+use crate::providers::{FetchRequest, PageStream, ProviderError, RemotePage};
 use crate::task::AbortOnDrop;
 
 pub use merge::{source_row, user_row, PageCounts};
@@ -52,6 +53,8 @@ pub enum RunOutcome {
     /// A transient failure; the run stays RUNNING and a later attempt resumes from its
     /// checkpoint once the retry delay has passed.
     RetryLater,
+    /// This process is stopping; the run waits, unleased, for another worker.
+    Released,
 }
 
 /// Where a resumed attempt continues.
@@ -83,12 +86,15 @@ pub(crate) enum Leavers {
 enum Progress {
     Complete,
     Cancelled,
+    /// The process is stopping: the run keeps its checkpoint for another worker.
+    Released,
 }
 
 /// How a fetch ended.
 enum Fetched {
     Complete(Leavers),
     Cancelled,
+    Released,
 }
 
 /// Progress events are throttled to about ten a second; state changes always go out.
@@ -97,6 +103,9 @@ const PUBLISH_INTERVAL: Duration = Duration::from_millis(100);
 /// Executes one attempt of run `run_id`.
 #[tracing::instrument(skip(env), fields(run_id = %run_id))]
 pub async fn execute_run(env: &Environment, run_id: Uuid) -> Result<RunOutcome> {
+    if env.draining.is_cancelled() {
+        return Ok(RunOutcome::Released);
+    }
     let Some(mut run) = claim(env, run_id).await? else {
         return Ok(RunOutcome::NotClaimed);
     };
@@ -116,6 +125,7 @@ pub async fn execute_run(env: &Environment, run_id: Uuid) -> Result<RunOutcome> 
     match progress {
         Ok(Progress::Complete) => finish(env, &mut run, SyncStatus::Succeeded, None).await,
         Ok(Progress::Cancelled) => finish(env, &mut run, SyncStatus::Cancelled, None).await,
+        Ok(Progress::Released) => release_now(env, &mut run).await,
         Err(Error::LeaseLost) => {
             tracing::warn!("lost the run's lease to another worker; stopping");
             Ok(RunOutcome::NotClaimed)
@@ -202,6 +212,7 @@ async fn advance(env: &Environment, run: &mut sync_run::Model) -> Result<Progres
         match fetch_and_merge(env, run, checkpoint.cursor).await? {
             Fetched::Complete(leavers) => leavers,
             Fetched::Cancelled => return Ok(Progress::Cancelled),
+            Fetched::Released => return Ok(Progress::Released),
         }
     };
     let started = Instant::now();
@@ -255,7 +266,14 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
     let mut pages_merged: u32 = 0;
     let (started, mut waited) = (Instant::now(), Duration::ZERO);
     let attempt = merge::Attempt { known_records, replaying, removed: &removed };
-    let mut upcoming = pages.next().await;
+    // Waiting for the provider (a slow page, a retry's back-off) gives way at once to a cancel
+    // or a stopping process; what was merged is kept.
+    let cancelled = CancellationToken::new();
+    let _watch = AbortOnDrop(tokio::spawn(watch_for_cancel(env.clone(), run.id, cancelled.clone())));
+    let mut upcoming = match next_page(&mut pages, &cancelled, &env.draining).await {
+        Ok(next) => next,
+        Err(stopped) => return Ok(stopped),
+    };
     waited += started.elapsed();
     while let Some(page) = upcoming {
         let page = page?;
@@ -271,11 +289,14 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
             let merged = merge_and_checkpoint(env, run, &mapping, page, attempt, &checkpoint).await?;
             Ok::<_, Error>((merged, Instant::now()))
         };
-        let fetching = async { Ok((pages.next().await, Instant::now())) };
+        let fetching = async { Ok((next_page(&mut pages, &cancelled, &env.draining).await, Instant::now())) };
         let ((merged, merged_at), (next, fetched_at)) = tokio::try_join!(merging, fetching)?;
         *run = merged;
         waited += fetched_at.saturating_duration_since(merged_at);
-        upcoming = next;
+        upcoming = match next {
+            Ok(next) => next,
+            Err(stopped) => return Ok(stopped),
+        };
         pages_merged += 1;
         if pages_merged.is_power_of_two() && pages_merged.trailing_zeros() % 2 == 0 {
             refresh_statistics(env).await?;
@@ -377,6 +398,48 @@ async fn finish(
         SyncStatus::Cancelled => RunOutcome::Cancelled,
         _ => RunOutcome::Failed,
     })
+}
+
+/// The next page, unless a cancel or a stopping process comes first.
+async fn next_page(
+    pages: &mut PageStream<'_>,
+    cancelled: &CancellationToken,
+    draining: &CancellationToken,
+) -> std::result::Result<Option<std::result::Result<RemotePage, ProviderError>>, Fetched> {
+    tokio::select! {
+        next = pages.next() => Ok(next),
+        () = cancelled.cancelled() => Err(Fetched::Cancelled),
+        () = draining.cancelled() => Err(Fetched::Released),
+    }
+}
+
+/// How often a fetch looks for a cancel request while it waits for the provider.
+const CANCEL_POLL: Duration = Duration::from_secs(1);
+
+/// Cancels `cancelled` once the run's cancel is requested.
+async fn watch_for_cancel(env: Environment, run_id: Uuid, cancelled: CancellationToken) {
+    loop {
+        tokio::time::sleep(CANCEL_POLL).await;
+        match sync_run::Entity::find_by_id(run_id).one(&env.db).await {
+            Ok(Some(run)) if run.cancel_requested => {
+                cancelled.cancel();
+                return;
+            }
+            Ok(_) => {}
+            Err(err) => tracing::debug!(error = %err, "could not look for a cancel request"),
+        }
+    }
+}
+
+/// The process is stopping: leaves the run RUNNING with its checkpoint and no lease, so the
+/// next worker to be handed its job claims it at once.
+async fn release_now(env: &Environment, run: &mut sync_run::Model) -> Result<RunOutcome> {
+    let mut active = run.clone().into_active_model();
+    active.lease_owner = Set(None);
+    active.lease_expires_at = Set(None);
+    *run = save(env, &env.db, active).await?;
+    tracing::info!(processed = run.processed, "stopping: the run is released to another worker");
+    Ok(RunOutcome::Released)
 }
 
 /// Leaves the run RUNNING without an owner until the retry delay has passed; the maintenance
