@@ -256,6 +256,33 @@ async fn a_cancelled_run_deactivates_nobody(backend: Backend) {
     app.stop().await;
 }
 
+async fn a_cancel_does_not_wait_for_a_slow_provider(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sync(&admin, &connection_id).await;
+    app.sandbox.with_tenant("acme", |t| t.inject([Fault::Slow(Duration::from_secs(30))]));
+    let run_id = app.start_sync(&admin, &connection_id).await;
+    // Wait until the run is waiting on the provider.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let run = admin.execute(&ops::sync_run(), json!({ "id": run_id })).await.unwrap().ok().unwrap();
+        if run["syncRun"]["status"] == "RUNNING" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the run started");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let asked = std::time::Instant::now();
+    admin.execute(&ops::cancel_sync(), json!({ "id": run_id })).await.unwrap().ok().unwrap();
+    let events = app.follow(&admin, &run_id).await;
+    let took = asked.elapsed();
+    assert_eq!(events.last().unwrap()["status"], "CANCELLED");
+    assert!(took < Duration::from_secs(10), "cancelled after {took:?}, not after the provider's 30 s answer");
+    app.stop().await;
+}
+
 async fn a_failing_provider_fails_the_run_without_deactivating_anyone(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin();
@@ -484,6 +511,7 @@ crate::on_both_backends!(
     hires_leavers_and_changes_reach_the_directory,
     a_second_start_while_running_is_refused,
     a_cancelled_run_deactivates_nobody,
+    a_cancel_does_not_wait_for_a_slow_provider,
     a_failing_provider_fails_the_run_without_deactivating_anyone,
     a_report_that_breaks_off_is_read_again_and_nothing_counts_twice,
 );

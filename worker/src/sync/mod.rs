@@ -37,7 +37,7 @@ use crate::error::{Error, Result};
 use crate::events::{Event, RunSnapshot};
 use crate::integrations::{connections, mappings, runs};
 use crate::mapping::FieldMapping;
-use crate::providers::{FetchRequest, PageStream, ProviderError, RemotePage};
+use crate::providers::{FetchRequest, RemotePage};
 use crate::task::AbortOnDrop;
 
 pub use merge::{source_row, user_row, PageCounts};
@@ -221,19 +221,34 @@ async fn advance(env: &Environment, run: &mut sync_run::Model) -> Result<Progres
     Ok(Progress::Complete)
 }
 
+/// Stops the enclosing fetch (answering how it was stopped) when `work` was interrupted.
+macro_rules! or_stopped {
+    ($work:expr, $cancelled:expr, $draining:expr) => {
+        match unless_stopped($work, $cancelled, $draining).await {
+            Ok(done) => done,
+            Err(stopped) => return Ok(stopped),
+        }
+    };
+}
+
 /// Fetches from `cursor` on (everything, or the changes an INCREMENTAL run asks for) and merges
 /// page by page.
 async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: Option<String>) -> Result<Fetched> {
     let connection =
         connection::Entity::find_by_id(run.connection_id).one(&env.db).await?.ok_or(Error::NotFound("connection"))?;
     let mapping = mappings::confirmed_version(&env.db, connection.id, run.mapping_version).await?;
-    let connector = connections::open_connector(env, &connection).await?;
+    // Waiting for the provider (a slow answer, a retry's back-off) gives way at once to a cancel
+    // or a stopping process; what was merged is kept.
+    let cancelled = CancellationToken::new();
+    let _watch = AbortOnDrop(tokio::spawn(watch_for_cancel(env.clone(), run.id, cancelled.clone())));
+    let draining = &env.draining;
+    let connector = or_stopped!(connections::open_connector(env, &connection), &cancelled, draining)?;
     // A provider without a resume point is read again from the start.
     let replaying = cursor.is_none() && run.processed > 0;
     let request = FetchRequest { fields: mapping.external_fields(), cursor, page_size: env.settings.page_size };
     let changes = match run.mode {
         SyncMode::Incremental => match runs::changes_since(&env.db, run).await? {
-            Some(since) => connector.fetch_changes(since, request.clone()).await?,
+            Some(since) => or_stopped!(connector.fetch_changes(since, request.clone()), &cancelled, draining)?,
             None => None,
         },
         SyncMode::Full => None,
@@ -247,7 +262,7 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
                 active.mode = Set(SyncMode::Full);
                 *run = save(env, &env.db, active).await?;
             }
-            (connector.fetch(request).await?, Leavers::Unseen)
+            (or_stopped!(connector.fetch(request), &cancelled, draining)?, Leavers::Unseen)
         }
     };
     // A connection's first sync cannot match records to its own earlier ones: skip that lookup.
@@ -266,14 +281,7 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
     let mut pages_merged: u32 = 0;
     let (started, mut waited) = (Instant::now(), Duration::ZERO);
     let attempt = merge::Attempt { known_records, replaying, removed: &removed };
-    // Waiting for the provider (a slow page, a retry's back-off) gives way at once to a cancel
-    // or a stopping process; what was merged is kept.
-    let cancelled = CancellationToken::new();
-    let _watch = AbortOnDrop(tokio::spawn(watch_for_cancel(env.clone(), run.id, cancelled.clone())));
-    let mut upcoming = match next_page(&mut pages, &cancelled, &env.draining).await {
-        Ok(next) => next,
-        Err(stopped) => return Ok(stopped),
-    };
+    let mut upcoming = or_stopped!(pages.next(), &cancelled, draining);
     waited += started.elapsed();
     while let Some(page) = upcoming {
         let page = page?;
@@ -289,7 +297,7 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
             let merged = merge_and_checkpoint(env, run, &mapping, page, attempt, &checkpoint).await?;
             Ok::<_, Error>((merged, Instant::now()))
         };
-        let fetching = async { Ok((next_page(&mut pages, &cancelled, &env.draining).await, Instant::now())) };
+        let fetching = async { Ok((unless_stopped(pages.next(), &cancelled, draining).await, Instant::now())) };
         let ((merged, merged_at), (next, fetched_at)) = tokio::try_join!(merging, fetching)?;
         *run = merged;
         waited += fetched_at.saturating_duration_since(merged_at);
@@ -400,14 +408,14 @@ async fn finish(
     })
 }
 
-/// The next page, unless a cancel or a stopping process comes first.
-async fn next_page(
-    pages: &mut PageStream<'_>,
+/// `work` (a wait for the provider), unless a cancel or a stopping process comes first.
+async fn unless_stopped<T>(
+    work: impl std::future::Future<Output = T>,
     cancelled: &CancellationToken,
     draining: &CancellationToken,
-) -> std::result::Result<Option<std::result::Result<RemotePage, ProviderError>>, Fetched> {
+) -> std::result::Result<T, Fetched> {
     tokio::select! {
-        next = pages.next() => Ok(next),
+        done = work => Ok(done),
         () = cancelled.cancelled() => Err(Fetched::Cancelled),
         () = draining.cancelled() => Err(Fetched::Released),
     }
