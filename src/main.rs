@@ -200,11 +200,15 @@ async fn run_until_signal(roles: Roles, migrate: bool) -> anyhow::Result<()> {
     // SIGTERM is how supervisors and rolling deploys stop a process; Ctrl-C sends SIGINT.
     let mut terminate =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("listening for SIGTERM")?;
-    tokio::select! {
-        interrupted = tokio::signal::ctrl_c() => interrupted.context("waiting for Ctrl-C")?,
-        _ = terminate.recv() => {}
-    }
+    let fatal = tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted.context("waiting for Ctrl-C").map(|()| None)?,
+        _ = terminate.recv() => None,
+        reason = service.fatal() => Some(reason),
+    };
     tracing::info!("shutting down");
     service.stop().await;
-    Ok(())
+    match fatal {
+        None => Ok(()),
+        Some(reason) => anyhow::bail!("stopped: {reason}"),
+    }
 }

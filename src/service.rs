@@ -72,6 +72,8 @@ pub struct RunningService {
     draining: CancellationToken,
     /// Closes WebSockets and turns `/readyz` away.
     closing: CancellationToken,
+    /// Why the process cannot go on, once it cannot (the job queue stayed unreachable).
+    fatal: watch::Receiver<Option<String>>,
 }
 
 /// Connects to the database; SQLite gets WAL and a busy timeout so the API reads while a
@@ -141,13 +143,70 @@ async fn schema_problem(db: &DatabaseConnection) -> Option<String> {
     }
 }
 
-/// `/readyz`: ready while the database answers and is migrated.
-struct DatabaseReadiness(DatabaseConnection);
+/// `/readyz`: ready while the database answers and is migrated, and (in production mode)
+/// Redis answers.
+struct ServiceReadiness {
+    db: DatabaseConnection,
+    events: EventBus,
+}
 
 #[async_trait::async_trait]
-impl Readiness for DatabaseReadiness {
+impl Readiness for ServiceReadiness {
     async fn not_ready(&self) -> Option<String> {
-        schema_problem(&self.0).await
+        if let Some(problem) = schema_problem(&self.db).await {
+            return Some(problem);
+        }
+        match tokio::time::timeout(Duration::from_secs(2), self.events.reachable()).await {
+            Ok(Ok(())) => None,
+            Ok(Err(err)) => Some(format!("Redis does not answer: {err}")),
+            Err(_) => Some("Redis does not answer within 2 s".into()),
+        }
+    }
+}
+
+/// How long the job loop may keep failing to run before the process gives up and exits, so
+/// a supervisor starts a fresh one.
+const WORKER_GIVE_UP: Duration = Duration::from_secs(300);
+
+/// Runs the job loop, and runs it again when it stops on a queue failure (Redis down, or its
+/// keys lost), backing off from 1 s to 30 s; a loop that stays up a minute is healthy again.
+/// Runs it interrupted are resumed by their leases. After [`WORKER_GIVE_UP`] of failures it
+/// reports a fatal error instead.
+async fn supervise_worker(
+    backend: JobBackend,
+    env: Environment,
+    settings: QueueSettings,
+    shutdown: watch::Receiver<bool>,
+    fatal: watch::Sender<Option<String>>,
+) {
+    let mut failing_since: Option<std::time::Instant> = None;
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let started = std::time::Instant::now();
+        let stop: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
+            Box::pin(wait_for(shutdown.clone()));
+        let ended = backend.clone().run_worker(env.clone(), settings.clone(), stop).await;
+        if *shutdown.borrow() {
+            return;
+        }
+        let why = match ended {
+            Ok(()) => "the job loop ended".to_string(),
+            Err(err) => err.to_string(),
+        };
+        if started.elapsed() > Duration::from_secs(60) {
+            (failing_since, backoff) = (None, Duration::from_secs(1));
+        }
+        let since = *failing_since.get_or_insert(started);
+        if since.elapsed() > WORKER_GIVE_UP {
+            let _ = fatal.send(Some(format!("the job loop kept failing for {WORKER_GIVE_UP:?}: {why}")));
+            return;
+        }
+        tracing::error!(error = %why, retry_in = ?backoff, "the sync worker's job loop stopped; starting it again");
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            () = wait_for(shutdown.clone()) => return,
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(30));
     }
 }
 
@@ -192,17 +251,11 @@ impl RunningService {
         let mut tasks = Vec::new();
         let shared_queue: Arc<dyn SyncQueue> = Arc::new(queue.clone());
 
+        let (fatal, fatal_rx) = watch::channel(None);
         if roles.worker {
-            let stop: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
-                Box::pin(wait_for(shutdown_rx.clone()));
-            let worker_env = env.clone();
-            let settings = tuning.queue.clone();
-            let backend = queue.clone();
-            tasks.push(tokio::spawn(async move {
-                if let Err(err) = backend.run_worker(worker_env, settings, stop).await {
-                    tracing::error!(error = %err, "the sync worker stopped");
-                }
-            }));
+            let supervised =
+                supervise_worker(queue.clone(), env.clone(), tuning.queue.clone(), shutdown_rx.clone(), fatal);
+            tasks.push(tokio::spawn(supervised));
             let sweep =
                 tokio::spawn(maintenance::run_maintenance(env.clone(), shared_queue.clone(), tuning.sweep_interval));
             let stop = wait_for(shutdown_rx.clone());
@@ -219,7 +272,7 @@ impl RunningService {
             let url = format!("http://{bound}");
             let public_url = config.public_url.clone().unwrap_or_else(|| url.clone());
             let api = ApiContext::new(env.clone(), shared_queue, public_url);
-            let readiness = Arc::new(DatabaseReadiness(db.clone()));
+            let readiness = Arc::new(ServiceReadiness { db: db.clone(), events: env.events.clone() });
             let state = ApiState::new(api, keys.clone(), config.api_limits.clone(), readiness, closing.clone());
             let server = HttpServer::new(move || {
                 let state = state.clone();
@@ -242,7 +295,22 @@ impl RunningService {
         } else {
             (None, None)
         };
-        Ok(Self { url, keys, db, server, shutdown, tasks, draining: env.draining.clone(), closing })
+        Ok(Self { url, keys, db, server, shutdown, tasks, draining: env.draining.clone(), closing, fatal: fatal_rx })
+    }
+
+    /// Resolves with the reason once the process cannot go on; a supervisor should start a new
+    /// one (the binary exits non-zero).
+    pub async fn fatal(&self) -> String {
+        let mut fatal = self.fatal.clone();
+        loop {
+            if let Some(reason) = fatal.borrow_and_update().clone() {
+                return reason;
+            }
+            if fatal.changed().await.is_err() {
+                // Only a stopped service drops the sender: nothing fatal will come.
+                std::future::pending::<()>().await;
+            }
+        }
     }
 
     /// Stops as a deploy needs: WebSockets are closed with 1001 and requests in flight are

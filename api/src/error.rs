@@ -23,6 +23,8 @@ pub enum ErrorCode {
     MappingInvalid,
     MappingNotConfirmed,
     SyncAlreadyRunning,
+    /// A part of the service (the job queue) cannot be reached for now: try again shortly.
+    ServiceUnavailable,
     Internal,
 }
 
@@ -42,6 +44,7 @@ impl ErrorCode {
             Self::MappingInvalid => "MAPPING_INVALID",
             Self::MappingNotConfirmed => "MAPPING_NOT_CONFIRMED",
             Self::SyncAlreadyRunning => "SYNC_ALREADY_RUNNING",
+            Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -128,6 +131,7 @@ impl From<worker::Error> for ApiError {
                     format!("a sync is already running for this connection (run {run_id})"),
                 )
             },
+            E::QueueUnavailable => Self::new(ErrorCode::ServiceUnavailable, err.to_string()),
             E::NotConnected(status) => {
                 Self::validation("connectionId", format!("the connection is {status}; reconnect it first"))
             }

@@ -28,13 +28,18 @@ struct Deployment {
 
 impl Deployment {
     async fn new(sandbox: &Sandbox, page_size: usize) -> Self {
+        Self::with_redis(sandbox, page_size, REDIS_URL).await
+    }
+
+    /// A deployment on its own Redis (one a test may stop and start).
+    async fn with_redis(sandbox: &Sandbox, page_size: usize, redis_url: &str) -> Self {
         let (database, database_url) = fresh_postgres_database().await;
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let data_dir = std::env::temp_dir().join(unique("directory-sync-prod"));
         let redis_prefix = unique("ds-prod");
         let env = [
             ("DATABASE_URL", database_url),
-            ("REDIS_URL", REDIS_URL.to_string()),
+            ("REDIS_URL", redis_url.to_string()),
             ("REDIS_PREFIX", redis_prefix.clone()),
             ("JWT_SECRET", JWT_SECRET.to_string()),
             ("ENCRYPTION_KEY", ENCRYPTION_KEY.to_string()),
@@ -299,5 +304,139 @@ async fn an_api_stopped_by_sigterm_closes_its_sockets_with_going_away() {
     assert!(saw_event, "the subscription was live");
     assert_eq!(close_code, Some(1001), "a close frame saying the server is going away");
     assert!(exit_within(&mut api, Duration::from_secs(35)).await, "the API exits cleanly");
+    sandbox.stop().await;
+}
+
+/// A `redis-server` of the test's own, on a free port, that the test stops and starts again.
+struct OwnRedis {
+    port: u16,
+    process: Option<Process>,
+}
+
+impl OwnRedis {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut redis = Self { port, process: None };
+        redis.restart().await;
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills it: Redis is gone, and with it (no persistence) every key.
+    fn kill(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.kill();
+        }
+    }
+
+    async fn restart(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed");
+        self.process = Some(Process(child));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server started");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+async fn readyz(url: &str) -> (u16, String) {
+    match reqwest::get(format!("{url}/readyz")).await {
+        Ok(response) => (response.status().as_u16(), response.text().await.unwrap_or_default()),
+        Err(err) => (0, err.to_string()),
+    }
+}
+
+#[tokio::test]
+async fn a_redis_outage_mid_run_pauses_syncs_and_the_same_worker_finishes_them() {
+    let mut redis = OwnRedis::start().await;
+    let sandbox = Sandbox::start().await.unwrap();
+    let credentials = sandbox.add_tenant("bamboohr", "acme", Company::generate("acme.example", 2000, 5));
+    let second = sandbox.add_tenant("bamboohr", "beta", Company::generate("beta.example", 20, 6));
+    let deployment = Deployment::with_redis(&sandbox, 1, &redis.url()).await;
+    assert!(deployment.command(&["migrate"]).status().unwrap().success());
+    let mut api = deployment.spawn(&["serve", "--no-worker"]);
+    deployment.wait_ready().await;
+    let mut worker = deployment.spawn(&["worker"]);
+    let admin = deployment.admin();
+    let connection_id = connect_and_map(&admin, &credentials).await;
+    let beta_id = connect_and_map(&admin, &second).await;
+
+    let data = admin.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap().ok().unwrap();
+    let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
+    let run_of = |admin: &GraphqlClient| {
+        let admin = admin.clone();
+        let run_id = run_id.clone();
+        async move {
+            admin.execute(&ops::sync_run(), json!({ "id": run_id })).await.unwrap().ok().unwrap()["syncRun"].clone()
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while run_of(&admin).await["processed"].as_i64().unwrap() < 50 {
+        assert!(Instant::now() < deadline, "the run got going");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Redis goes away mid-run, and comes back empty.
+    let down_at = Instant::now();
+    redis.kill();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let (status, why) = loop {
+        let (status, why) = readyz(&deployment.api_url).await;
+        if status == 503 || Instant::now() > deadline {
+            break (status, why);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(status, 503, "/readyz reports the outage: {why}");
+    assert!(why.contains("Redis"), "{why}");
+    let refused = admin.execute(&ops::start_sync(), json!({ "id": beta_id })).await.unwrap();
+    assert_eq!(refused.error_code(), Some("SERVICE_UNAVAILABLE"), "{:?}", refused.errors);
+    let beta = admin.execute(ops::CONNECTION, json!({ "id": beta_id })).await.unwrap().ok().unwrap();
+    assert!(beta["connection"]["lastSync"].is_null(), "no run is left behind: {beta}");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    redis.restart().await;
+    let outage = down_at.elapsed();
+    let back_at = Instant::now();
+    let processed_when_back = run_of(&admin).await["processed"].as_i64().unwrap();
+
+    // The same worker process finishes the run, exactly once.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut resumed = None;
+    let last = loop {
+        let run = run_of(&admin).await;
+        if resumed.is_none() && run["processed"].as_i64().unwrap() > processed_when_back {
+            resumed = Some(back_at.elapsed());
+        }
+        if run["status"] != "RUNNING" && run["status"] != "QUEUED" {
+            break run;
+        }
+        assert!(Instant::now() < deadline, "the run finished after the outage: {run}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    eprintln!(
+        "Redis outage of {outage:?}: the run moved on {:?} and finished {:?} after Redis was back",
+        resumed.unwrap_or_default(),
+        back_at.elapsed()
+    );
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    assert_eq!(last["processed"], 2000, "nothing counted twice");
+    assert!(worker.0.try_wait().unwrap().is_none(), "the worker rode out the outage");
+    assert!(api.0.try_wait().unwrap().is_none(), "so did the API");
+    let users = admin.execute(ops::USERS, json!({})).await.unwrap().ok().unwrap();
+    assert_eq!(users["users"]["totalCount"], last["created"]);
+    assert_eq!(readyz(&deployment.api_url).await.0, 200);
+    let beta_run = admin.execute(&ops::start_sync(), json!({ "id": beta_id })).await.unwrap().ok().unwrap();
+    assert_eq!(beta_run["startSync"]["status"], "QUEUED", "syncs start again");
+    worker.kill();
+    api.kill();
     sandbox.stop().await;
 }

@@ -32,6 +32,9 @@ pub enum Error {
     Database(#[from] sea_orm::DbErr),
     #[error("job queue error: {0}")]
     Queue(String),
+    /// The job queue cannot be reached (Redis is down): try again shortly.
+    #[error("syncs cannot be queued right now: the job queue is unreachable; try again in a minute")]
+    QueueUnavailable,
     #[error("another worker took over this sync run")]
     LeaseLost,
 }
@@ -52,7 +55,7 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Provider(e) => e.is_transient(),
-            Self::Database(_) | Self::Queue(_) => true,
+            Self::Database(_) | Self::Queue(_) | Self::QueueUnavailable => true,
             _ => false,
         }
     }

@@ -6,6 +6,8 @@
 //! with the full state attached; subscribers also re-read the database periodically, so a lost
 //! message delays an update but never loses it.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -81,6 +83,48 @@ impl From<&sync_run::Model> for RunSnapshot {
     }
 }
 
+/// How long the event forwarder waits between attempts to subscribe again, at most.
+const RESUBSCRIBE_AT_MOST_EVERY: Duration = Duration::from_secs(10);
+
+/// Forwards what the Redis channel carries to this process's subscribers; when the
+/// subscription breaks (Redis restarted, the connection dropped) it subscribes again, backing
+/// off, while subscribers carry on by re-reading the database.
+async fn forward_events(
+    client: redis::Client,
+    channel: String,
+    mut pubsub: redis::aio::PubSub,
+    forward: broadcast::Sender<Event>,
+) {
+    loop {
+        let mut messages = pubsub.into_on_message();
+        while let Some(message) = messages.next().await {
+            match serde_json::from_slice::<Event>(message.get_payload_bytes()) {
+                Ok(event) => {
+                    let _ = forward.send(event);
+                }
+                Err(err) => tracing::warn!(error = %err, "ignoring malformed event"),
+            }
+        }
+        drop(messages);
+        tracing::warn!("the Redis event subscription ended; live updates poll until it is back");
+        let mut wait = Duration::from_millis(250);
+        pubsub = loop {
+            tokio::time::sleep(wait).await;
+            let subscribed = async {
+                let mut pubsub = client.get_async_pubsub().await?;
+                pubsub.subscribe(&channel).await?;
+                Ok::<_, redis::RedisError>(pubsub)
+            };
+            match subscribed.await {
+                Ok(pubsub) => break pubsub,
+                Err(err) => tracing::debug!(error = %err, "could not subscribe to events yet"),
+            }
+            wait = (wait * 2).min(RESUBSCRIBE_AT_MOST_EVERY);
+        };
+        tracing::info!("subscribed to events again");
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Event {
     RunProgress(RunSnapshot),
@@ -100,7 +144,8 @@ pub struct EventBus {
 
 #[derive(Clone)]
 struct RedisPublisher {
-    connection: redis::aio::MultiplexedConnection,
+    /// Reconnects by itself after an outage.
+    connection: redis::aio::ConnectionManager,
     channel: String,
 }
 
@@ -112,31 +157,27 @@ impl EventBus {
         Self { local: broadcast::channel(LOCAL_CAPACITY).0, redis: None }
     }
 
-    /// Joins the Redis channel `{prefix}:events`; spawns the task that forwards what it hears.
+    /// Joins the Redis channel `{prefix}:events`; spawns the task that forwards what it hears,
+    /// and subscribes again after an outage.
     pub async fn redis(url: &str, prefix: &str) -> Result<Self, EventBusError> {
         let client = redis::Client::open(url)?;
         let channel = format!("{prefix}:events");
-        let patience = redis::AsyncConnectionConfig::new()
+        let patience = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(crate::REDIS_PATIENCE))
             .set_response_timeout(Some(crate::REDIS_PATIENCE));
-        let connection = client.get_multiplexed_async_connection_with_config(&patience).await?;
+        let connection = client.get_connection_manager_with_config(patience).await?;
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.subscribe(&channel).await?;
         let local = broadcast::channel(LOCAL_CAPACITY).0;
-        let forward = local.clone();
-        tokio::spawn(async move {
-            let mut messages = pubsub.into_on_message();
-            while let Some(message) = messages.next().await {
-                match serde_json::from_slice::<Event>(message.get_payload_bytes()) {
-                    Ok(event) => {
-                        let _ = forward.send(event);
-                    }
-                    Err(err) => tracing::warn!(error = %err, "ignoring malformed event"),
-                }
-            }
-            tracing::error!("the Redis event subscription ended; live updates fall back to polling");
-        });
+        tokio::spawn(forward_events(client, channel.clone(), pubsub, local.clone()));
         Ok(Self { local, redis: Some(RedisPublisher { connection, channel }) })
+    }
+
+    /// Whether the bus can carry events now: always in process; a PING to Redis otherwise.
+    pub async fn reachable(&self) -> Result<(), String> {
+        let Some(publisher) = &self.redis else { return Ok(()) };
+        let mut connection = publisher.connection.clone();
+        redis::cmd("PING").query_async::<String>(&mut connection).await.map(drop).map_err(|e| e.to_string())
     }
 
     /// Best effort: a lost event is made up for by subscribers' periodic re-reads.

@@ -3,8 +3,8 @@
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 use uuid::Uuid;
 
@@ -98,13 +98,11 @@ pub async fn start_sync(
         },
     };
     if let Err(err) = queue.enqueue(SyncJob { run_id: run.id }).await {
-        let mut failed = run.into_active_model();
-        failed.status = Set(SyncStatus::Failed);
-        failed.phase = Set(SyncPhase::Done);
-        failed.error = Set(Some("the job queue is unavailable".into()));
-        failed.finished_at = Set(Some(Utc::now()));
-        failed.update(&env.db).await?;
-        return Err(err);
+        // Nothing was started: no run is left behind, FAILED or waiting, for an admin to puzzle
+        // over; they are told to try again.
+        tracing::warn!(error = %err, connection_id = %connection.id, "could not queue a sync");
+        sync_run::Entity::delete_by_id(run.id).exec(&env.db).await?;
+        return Err(Error::QueueUnavailable);
     }
     tracing::info!(run_id = %run.id, connection_id = %connection.id, "sync queued");
     env.events.publish(Event::RunProgress(RunSnapshot::from(&run))).await;
