@@ -25,6 +25,7 @@ use entity::{sync_issue, sync_run, user_source};
 use crate::mapping::{apply_mapping, FieldMapping, MappedUser, INTERNAL_FIELDS};
 use crate::providers::RemoteRecord;
 
+use super::decide::{self, Decision};
 use super::issues::{record_issues, Issue};
 
 /// What one page did.
@@ -113,26 +114,36 @@ pub async fn merge_page<C: ConnectionTrait>(
     let mut awaiting_manager: Vec<(usize, String)> = Vec::new();
 
     for user in mapped {
-        let email_key = user.email_key.clone();
-        let owner = existing.users_by_email.get(&email_key);
+        let owner = existing.users_by_email.get(&user.email_key);
         let source = existing.sources.get(&user.remote_id);
-        // A leaver of this connection (deactivated, not seen in this run, or deleted at the
-        // provider) whose email comes back under a new remote id is a rehire: their existing
-        // person moves to the new record.
-        let rehired = match (owner, source) {
-            (Some(owner), None) => existing.linked_sources.get(&owner.id).filter(|old| {
-                (old.content_hash.is_empty() && old.last_seen_run_id != run.id) || removed.contains(&old.remote_id)
+        // This connection's record of the email's holder, and whether it has left (deactivated
+        // and not seen in this run, or deleted at the provider).
+        let linked = owner.and_then(|owner| existing.linked_sources.get(&owner.id));
+        let hash = user.content_hash();
+        let facts = decide::Facts {
+            source: source.map(|s| decide::Source {
+                user_id: s.user_id,
+                content_hash: &s.content_hash,
+                seen_this_run: s.last_seen_run_id == run.id,
+                person_active: existing
+                    .users_by_id
+                    .get(&s.user_id)
+                    .map(|p| p.employment_status == EmploymentStatus::Active),
             }),
-            _ => None,
+            owner: owner.map(|o| decide::Owner {
+                id: o.id,
+                linked_record_left: linked.map(|old| {
+                    (old.content_hash.is_empty() && old.last_seen_run_id != run.id) || removed.contains(&old.remote_id)
+                }),
+            }),
+            content_hash: &hash,
+            inactive: deactivates(&user),
         };
-        let taken_by_other = match (owner, source) {
-            (Some(owner), Some(source)) => owner.id != source.user_id,
-            (Some(owner), None) => existing.linked_sources.contains_key(&owner.id) && rehired.is_none(),
-            (None, _) => false,
-        };
-        if taken_by_other || !claimed_emails.insert(email_key.clone()) {
+        let claimed_earlier = !facts.email_taken_by_other() && !claimed_emails.insert(user.email_key.clone());
+        let decision = decide::decide(&facts, claimed_earlier);
+        if let Decision::DuplicateEmail { still_listed } = decision {
             counts.skipped += 1;
-            if source.is_some() {
+            if still_listed {
                 seen_ids.push(user.remote_id.clone());
             }
             issues.push(Issue {
@@ -145,20 +156,17 @@ pub async fn merge_page<C: ConnectionTrait>(
         if let Some(user_id) = source.map(|s| s.user_id).or(owner.map(|o| o.id)) {
             page_user_ids.insert(user.remote_id.clone(), user_id);
         }
-        if source.is_some_and(|s| s.last_seen_run_id == run.id) {
-            continue;
-        }
-        let hash = user.content_hash();
-        match (source, owner) {
-            (Some(source), _) if source.content_hash == hash => {
+        match decision {
+            Decision::DuplicateEmail { .. } | Decision::AlreadyMerged | Decision::PersonGone => {}
+            Decision::Unchanged => {
                 counts.unchanged += 1;
                 seen_ids.push(user.remote_id.clone());
             }
-            (Some(source), _) => {
-                let Some(current) = existing.users_by_id.get(&source.user_id) else {
-                    continue;
-                };
-                if current.employment_status == EmploymentStatus::Active && deactivates(&user) {
+            Decision::Update { deactivates } => {
+                // `decide` answers Update only for a record with a source and a person.
+                let source = source.expect("an updated record has a source");
+                let current = &existing.users_by_id[&source.user_id];
+                if deactivates {
                     counts.deactivated += 1;
                 } else {
                     counts.updated += 1;
@@ -166,17 +174,19 @@ pub async fn merge_page<C: ConnectionTrait>(
                 update_user(db, current.clone(), &user, now).await?;
                 update_source(db, source, &user, hash, run, now).await?;
             }
-            (None, Some(owner)) if rehired.is_some() => {
+            Decision::Rehire => {
                 counts.updated += 1;
-                update_user(db, owner.clone(), &user, now).await?;
-                update_source(db, rehired.expect("matched"), &user, hash, run, now).await?;
+                // `decide` answers Rehire only for an owner linked to a record that left.
+                update_user(db, owner.expect("a rehire has an owner").clone(), &user, now).await?;
+                update_source(db, linked.expect("a rehire has a linked record"), &user, hash, run, now).await?;
             }
-            (None, Some(owner)) => {
+            Decision::Adopt => {
+                let owner = owner.expect("an adoption has an owner");
                 counts.updated += 1;
                 update_user(db, owner.clone(), &user, now).await?;
                 new_sources.push(source_row(run.connection_id, run.id, &user, owner.id, hash, now));
             }
-            (None, None) => {
+            Decision::Create => {
                 counts.created += 1;
                 let id = Uuid::now_v7();
                 page_user_ids.insert(user.remote_id.clone(), id);

@@ -8,6 +8,7 @@
 //! lease expires, and a worker that lost its lease stops instead of writing twice. Failed and
 //! cancelled runs never reach finalize, so they deactivate nobody.
 
+mod decide;
 mod finalize;
 pub mod guard;
 mod issues;
