@@ -161,8 +161,10 @@ impl Config {
                     return Err(ConfigError::Invalid { name: "SYNC_PAGE_SIZE", message: "must be at most 1000".into() })
                 }
             },
-            sync_lease: Duration::from_secs(number("SYNC_LEASE_SECONDS", 60)?),
-            sweep_interval: Duration::from_secs(number("SYNC_SWEEP_SECONDS", 15)?),
+            // Leases are renewed every third of their length, and a run released on shutdown is
+            // handed on at once: the lease only decides how soon a crashed worker's run moves.
+            sync_lease: Duration::from_secs(number("SYNC_LEASE_SECONDS", 20)?),
+            sweep_interval: Duration::from_secs(number("SYNC_SWEEP_SECONDS", 5)?),
             deactivation_guard_percent: match number("SYNC_DEACTIVATION_GUARD_PERCENT", 20)? {
                 percent @ 1..=100 => percent as u32,
                 _ => {

@@ -33,7 +33,7 @@ impl Default for SyncSettings {
         Self {
             page_size: 1000,
             max_attempts: 3,
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(20),
             retry_delay: Duration::from_secs(30),
             worker_id: format!("worker-{}", uuid::Uuid::new_v4()),
             deactivation_guard_percent: 20,
