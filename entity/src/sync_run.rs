@@ -15,6 +15,9 @@ pub struct Model {
     pub phase: SyncPhase,
     pub processed: i32,
     pub total: Option<i32>,
+    /// Records the connection's last successful run read: the estimate progress uses while
+    /// `total` is unknown.
+    pub expected_total: Option<i32>,
     pub created: i32,
     pub updated: i32,
     pub unchanged: i32,

@@ -12,6 +12,7 @@ mod m20261126_000007_create_user_source;
 mod m20261201_000008_add_connection_linked_system;
 mod m20261201_000009_add_connection_discovered_fields;
 mod m20261201_000010_add_sync_run_held_deactivations;
+mod m20261201_000011_add_sync_run_expected_total;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_add_connection_linked_system::Migration),
             Box::new(m20261201_000009_add_connection_discovered_fields::Migration),
             Box::new(m20261201_000010_add_sync_run_held_deactivations::Migration),
+            Box::new(m20261201_000011_add_sync_run_expected_total::Migration),
         ]
     }
 }

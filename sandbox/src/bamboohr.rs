@@ -248,7 +248,7 @@ async fn custom_report(
         let employees = all.get(&subdomain).map_or(&[][..], |t| &t.company.employees[..]);
         employees.get(range).unwrap_or_default().iter().map(|e| row(e, &fields)).collect()
     };
-    wire::stream_records(head, count, render, b"]}", cut)
+    wire::stream_records(head, count, render, b"]}", cut, admission.pace)
 }
 
 #[derive(Deserialize)]

@@ -15,4 +15,7 @@ pub enum Fault {
     /// this many records of it, as a dropped connection or a proxy timeout does mid-download.
     /// Requests that list no records (sign-in, field lists) pass it by.
     BreakOff { after_records: usize },
+    /// The next answer that lists records arrives slowly: a pause before each chunk of 256
+    /// records, as a large report over a slow link. Requests that list no records pass it by.
+    Trickle(Duration),
 }

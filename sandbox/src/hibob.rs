@@ -345,5 +345,12 @@ async fn search(tenants: web::Data<Tenants>, req: HttpRequest, body: web::Bytes)
     };
     let cut = wire::cut_off(&tenants, &admission, 0, rows.len());
     let count = rows.len();
-    wire::stream_records(br#"{"employees":["#.to_vec(), count, move |range| rows[range].to_vec(), b"]}", cut)
+    wire::stream_records(
+        br#"{"employees":["#.to_vec(),
+        count,
+        move |range| rows[range].to_vec(),
+        b"]}",
+        cut,
+        admission.pace,
+    )
 }

@@ -271,5 +271,5 @@ async fn employees(tenants: web::Data<Tenants>, req: HttpRequest) -> HttpRespons
     head.truncate(head.len() - 1);
     head.extend_from_slice(br#","data":["#);
     let count = page.len();
-    wire::stream_records(head, count, move |range| page[range].to_vec(), b"]}", cut)
+    wire::stream_records(head, count, move |range| page[range].to_vec(), b"]}", cut, admission.pace)
 }

@@ -213,8 +213,9 @@ impl Tenant {
     /// Answers the delay to wait before answering and any break-off, or why to refuse.
     pub(crate) fn admit(&mut self, endpoint: &Endpoint, authorized: bool) -> Result<Admitted, Refusal> {
         *self.requests.entry(endpoint.name.to_string()).or_default() += 1;
-        let mut admitted = Admitted { delay: self.latency, break_off: None };
-        let skips = matches!(self.faults.front(), Some(Fault::BreakOff { .. })) && !endpoint.lists_records;
+        let mut admitted = Admitted { delay: self.latency, break_off: None, pace: None };
+        let skips =
+            matches!(self.faults.front(), Some(Fault::BreakOff { .. } | Fault::Trickle(_))) && !endpoint.lists_records;
         if !skips {
             match self.faults.pop_front() {
                 Some(Fault::Status(code)) => return Err(Refusal::Status(code, "Injected fault")),
@@ -224,6 +225,7 @@ impl Tenant {
                 }
                 Some(Fault::Slow(delay)) => admitted.delay = Some(admitted.delay.unwrap_or_default() + delay),
                 Some(Fault::BreakOff { after_records }) => admitted.break_off = Some(after_records),
+                Some(Fault::Trickle(pause)) => admitted.pace = Some(pause),
                 None => {}
             }
         }
@@ -295,4 +297,6 @@ pub(crate) struct Admitted {
     pub delay: Option<Duration>,
     /// Break a records answer off after this many records.
     pub break_off: Option<usize>,
+    /// Pause before each chunk of a records answer.
+    pub pace: Option<Duration>,
 }

@@ -25,6 +25,8 @@ pub(crate) struct Admission {
     pub name: String,
     /// Break a records answer off after this many of its records.
     pub break_off: Option<usize>,
+    /// Pause before each chunk of a records answer.
+    pub pace: Option<Duration>,
 }
 
 /// Admits a request to tenant `name` (see [`Tenant::admit`]), waiting out its latency. `authorized`
@@ -44,7 +46,7 @@ pub(crate) async fn admit(
     if let Some(delay) = admitted.delay {
         tokio::time::sleep(delay).await;
     }
-    Ok(Admission { name: name.to_string(), break_off: admitted.break_off })
+    Ok(Admission { name: name.to_string(), break_off: admitted.break_off, pace: admitted.pace })
 }
 
 /// `wait` in whole seconds, rounded up, as `Retry-After` carries it.
@@ -78,13 +80,15 @@ pub(crate) fn cut_off(tenants: &Tenants, admission: &Admission, first: usize, co
 
 /// A JSON answer `head` + the rows `render` yields for `0..count`, comma-separated, + `tail`,
 /// rendered a chunk of rows at a time as it is sent, so a large company costs a chunk's bytes
-/// rather than the whole answer's. With `break_off`, the connection drops after that many rows.
+/// rather than the whole answer's. With `break_off`, the connection drops after that many rows;
+/// with `pace`, each chunk waits that long first.
 pub(crate) fn stream_records(
     head: Vec<u8>,
     count: usize,
     mut render: impl FnMut(Range<usize>) -> Vec<Value> + Send + 'static,
     tail: &'static [u8],
     break_off: Option<usize>,
+    pace: Option<Duration>,
 ) -> HttpResponse {
     const ROWS_PER_CHUNK: usize = 256;
     let end = break_off.map_or(count, |b| b.min(count));
@@ -94,6 +98,9 @@ pub(crate) fn stream_records(
         async move {
             if done {
                 return None;
+            }
+            if let Some(pause) = pace {
+                tokio::time::sleep(pause).await;
             }
             let Some(rows) = rows else {
                 if broken {

@@ -256,6 +256,24 @@ async fn a_cancelled_run_deactivates_nobody(backend: Backend) {
     app.stop().await;
 }
 
+async fn progress_moves_while_a_slow_report_downloads(backend: Backend) {
+    let app = TestApp::spawn_with(TestOptions { employees: 1_000, page_size: 50, ..TestOptions::on(backend) }).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sync(&admin, &connection_id).await;
+    // The report arrives a chunk of 256 records every 0.6 s: the total is unknown for seconds.
+    app.sandbox.with_tenant("acme", |t| t.inject([Fault::Trickle(Duration::from_millis(600))]));
+    let run_id = app.start_sync(&admin, &connection_id).await;
+    let events = app.follow(&admin, &run_id).await;
+    let moving_blind = events.iter().filter(|e| e["total"].is_null() && e["percent"].as_f64().unwrap() > 0.0).count();
+    assert!(moving_blind > 0, "some progress shows before the total is known: {events:?}");
+    let percents: Vec<f64> = events.iter().map(|e| e["percent"].as_f64().unwrap()).collect();
+    assert!(percents.windows(2).all(|w| w[0] <= w[1]), "never goes back: {percents:?}");
+    assert_eq!(percents.last(), Some(&100.0));
+    assert!(percents[..percents.len() - 1].iter().all(|p| *p < 100.0), "100 only on success: {percents:?}");
+    app.stop().await;
+}
+
 async fn a_cancel_does_not_wait_for_a_slow_provider(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin();
@@ -512,6 +530,7 @@ crate::on_both_backends!(
     a_second_start_while_running_is_refused,
     a_cancelled_run_deactivates_nobody,
     a_cancel_does_not_wait_for_a_slow_provider,
+    progress_moves_while_a_slow_report_downloads,
     a_failing_provider_fails_the_run_without_deactivating_anyone,
     a_report_that_breaks_off_is_read_again_and_nothing_counts_twice,
 );

@@ -27,6 +27,9 @@ pub struct RunSnapshot {
     pub phase: SyncPhase,
     pub processed: i32,
     pub total: Option<i32>,
+    /// What the connection's last successful run read (a process of an older version sends none).
+    #[serde(default)]
+    pub expected_total: Option<i32>,
     pub created: i32,
     pub updated: i32,
     pub unchanged: i32,
@@ -47,14 +50,25 @@ impl RunSnapshot {
     }
 
     /// 0..100, reaching 100 only on success; never goes back while a run moves forward.
+    ///
+    /// While the provider's answer downloads, the total is unknown; the run then measures
+    /// against what its connection's last successful run read, so the bar moves from the first
+    /// page. Once the total is known it measures against the smaller of the two: `processed`
+    /// only grows and the measure only shrinks, so the percentage never goes back (a company
+    /// that grew since the last sync reads 99% a little early).
     pub fn percent(&self) -> f64 {
         if self.status == SyncStatus::Succeeded {
             return 100.0;
         }
-        match self.total {
-            Some(total) if total > 0 => (f64::from(self.processed) * 100.0 / f64::from(total)).min(99.0),
-            _ => 0.0,
+        let measure = match (self.total, self.expected_total) {
+            (Some(total), Some(expected)) => total.min(expected),
+            (Some(known), None) | (None, Some(known)) => known,
+            (None, None) => return 0.0,
+        };
+        if measure <= 0 {
+            return 0.0;
         }
+        (f64::from(self.processed) * 100.0 / f64::from(measure)).min(99.0)
     }
 }
 
@@ -69,6 +83,7 @@ impl From<&sync_run::Model> for RunSnapshot {
             phase: run.phase,
             processed: run.processed,
             total: run.total,
+            expected_total: run.expected_total,
             created: run.created,
             updated: run.updated,
             unchanged: run.unchanged,
@@ -200,5 +215,52 @@ impl EventBus {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.local.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(processed: i32, total: Option<i32>, expected_total: Option<i32>) -> RunSnapshot {
+        RunSnapshot {
+            id: Uuid::nil(),
+            workspace_id: "ws".into(),
+            connection_id: Uuid::nil(),
+            mode: SyncMode::Full,
+            status: SyncStatus::Running,
+            phase: SyncPhase::Merging,
+            processed,
+            total,
+            expected_total,
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            deactivated: 0,
+            held_deactivations: 0,
+            skipped: 0,
+            error: None,
+            triggered_by: "test".into(),
+            started_at: None,
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn progress_moves_before_the_total_is_known() {
+        assert_eq!(snapshot(250, None, None).percent(), 0.0, "a first sync knows nothing yet");
+        assert_eq!(snapshot(250, None, Some(1000)).percent(), 25.0);
+        assert_eq!(snapshot(250, Some(500), None).percent(), 50.0);
+        assert_eq!(snapshot(2000, None, Some(1000)).percent(), 99.0, "100 only on success");
+    }
+
+    #[test]
+    fn progress_never_goes_back_when_the_total_arrives() {
+        // The company grew from 1000 to 1200: the measure stays the smaller one.
+        let before = snapshot(600, None, Some(1000)).percent();
+        let after = snapshot(620, Some(1200), Some(1000)).percent();
+        assert!(after >= before, "{before} -> {after}");
+        // It shrank to 800: the measure shrinks, the percentage rises.
+        assert!(snapshot(620, Some(800), Some(1000)).percent() > before);
     }
 }

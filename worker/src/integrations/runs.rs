@@ -30,6 +30,18 @@ const CHANGE_FEED_OVERLAP: chrono::Duration = chrono::Duration::minutes(15);
 /// FULL unless a FULL sync with this mapping succeeded within [`FULL_SYNC_AT_LEAST_EVERY`] and no
 /// re-sync is pending. (A provider without a change feed also reads everything; the run then
 /// says FULL once it starts.)
+/// What the connection's last successful run read: the measure of progress before a new run
+/// knows its total.
+async fn expected_total(db: &DatabaseConnection, connection_id: Uuid) -> Result<Option<i32>> {
+    let last = sync_run::Entity::find()
+        .filter(sync_run::Column::ConnectionId.eq(connection_id))
+        .filter(sync_run::Column::Status.eq(SyncStatus::Succeeded))
+        .order_by_desc(sync_run::Column::FinishedAt)
+        .one(db)
+        .await?;
+    Ok(last.map(|run| run.total.unwrap_or(run.processed)))
+}
+
 pub async fn start_sync(
     env: &Environment,
     queue: &dyn SyncQueue,
@@ -71,6 +83,7 @@ pub async fn start_sync(
         phase: Set(SyncPhase::Queued),
         processed: Set(0),
         total: Set(None),
+        expected_total: Set(expected_total(&env.db, connection.id).await?),
         created: Set(0),
         updated: Set(0),
         unchanged: Set(0),
