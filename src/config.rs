@@ -50,6 +50,8 @@ pub struct Config {
     /// The largest share (percent) of a connection's active people a complete pass deactivates
     /// without an admin's confirmation.
     pub deactivation_guard_percent: u32,
+    /// Sync runs one worker process executes at once.
+    pub worker_concurrency: usize,
     /// Rate limits, body and WebSocket deadlines of the API (`API_…`).
     pub api_limits: ApiLimits,
 }
@@ -165,6 +167,7 @@ impl Config {
             // handed on at once: the lease only decides how soon a crashed worker's run moves.
             sync_lease: Duration::from_secs(number("SYNC_LEASE_SECONDS", 20)?),
             sweep_interval: Duration::from_secs(number("SYNC_SWEEP_SECONDS", 5)?),
+            worker_concurrency: number("SYNC_WORKER_CONCURRENCY", 2)? as usize,
             deactivation_guard_percent: match number("SYNC_DEACTIVATION_GUARD_PERCENT", 20)? {
                 percent @ 1..=100 => percent as u32,
                 _ => {

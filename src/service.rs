@@ -52,7 +52,7 @@ impl Tuning {
                 deactivation_guard_percent: config.deactivation_guard_percent,
                 ..SyncSettings::default()
             },
-            queue: QueueSettings::default(),
+            queue: QueueSettings { concurrency: config.worker_concurrency, ..QueueSettings::default() },
             retry: RetryPolicy::default(),
             sweep_interval: config.sweep_interval,
         }

@@ -440,3 +440,76 @@ async fn a_redis_outage_mid_run_pauses_syncs_and_the_same_worker_finishes_them()
     api.kill();
     sandbox.stop().await;
 }
+
+#[tokio::test]
+async fn runs_queued_at_once_are_shared_by_idle_workers() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let tenants: Vec<SampleCredentials> = (0..4)
+        .map(|i| sandbox.add_tenant("bamboohr", &format!("t{i}"), Company::generate(&format!("t{i}.example"), 300, 5)))
+        .collect();
+    let deployment = Deployment::new(&sandbox, 1).await;
+    assert!(deployment.command(&["migrate"]).status().unwrap().success());
+    let _api = deployment.spawn(&["serve", "--no-worker"]);
+    deployment.wait_ready().await;
+    let logs: Vec<std::path::PathBuf> =
+        (0..2).map(|i| std::env::temp_dir().join(format!("{}-worker-{i}.log", unique("ds-spread")))).collect();
+    let _workers: Vec<Process> = logs
+        .iter()
+        .map(|log| {
+            let mut command = deployment.command(&["worker"]);
+            command.env("RUST_LOG", "worker::sync=info").stderr(std::fs::File::create(log).unwrap());
+            Process(command.spawn().unwrap())
+        })
+        .collect();
+    let admin = deployment.admin();
+    let mut connections = Vec::new();
+    for credentials in &tenants {
+        connections.push(connect_and_map(&admin, credentials).await);
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // All four at once, in one HTTP batch, as a schedule firing for several connections does.
+    let token = JwtKeys::from_secret(JWT_SECRET.as_bytes()).mint(
+        "ops",
+        "prod",
+        Role::Admin,
+        Plan::Paid,
+        chrono::Duration::hours(1),
+    );
+    let batch: Vec<Value> =
+        connections.iter().map(|id| json!({ "query": ops::start_sync(), "variables": { "id": id } })).collect();
+    let answers: Value = reqwest::Client::new()
+        .post(format!("{}/graphql", deployment.api_url))
+        .bearer_auth(token)
+        .json(&batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let runs: Vec<String> = answers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["data"]["startSync"]["id"].as_str().unwrap().to_string())
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for run_id in &runs {
+        loop {
+            let data = admin.execute(&ops::sync_run(), json!({ "id": run_id })).await.unwrap().ok().unwrap();
+            if data["syncRun"]["status"] == "SUCCEEDED" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the runs finish: {data}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    let claims: Vec<usize> =
+        logs.iter().map(|log| std::fs::read_to_string(log).unwrap().matches("claimed a sync run").count()).collect();
+    for log in &logs {
+        let _ = std::fs::remove_file(log);
+    }
+    assert_eq!(claims.iter().sum::<usize>(), 4, "each run claimed once: {claims:?}");
+    assert!(claims.iter().all(|c| *c >= 1), "both workers took runs: {claims:?}");
+    sandbox.stop().await;
+}

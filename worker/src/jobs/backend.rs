@@ -4,6 +4,7 @@
 //! one server.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use apalis::prelude::*;
@@ -11,6 +12,7 @@ use apalis_core::backend::{finalize::Durable, persistence::TaskPersistLayer, Bac
 use apalis_redis::RedisStorage;
 use apalis_sqlite::{JsonCodec, SqlitePool, SqliteStorage};
 use serde_json::Value;
+use tokio::sync::watch;
 
 use super::{SyncJob, SyncQueue};
 use crate::environment::Environment;
@@ -28,17 +30,21 @@ pub struct QueueSettings {
     /// the wakeup for a job queued right after another finished, until the next beat: measured
     /// as an 8-10 s delay in about one start in four with a 10 s beat.
     pub heartbeat: Duration,
-    /// Sync runs executed at once by one worker process.
+    /// Sync runs executed at once by one worker process. Kept small so that runs queued at once
+    /// spread over the workers there are, and one crash stalls few syncs.
     pub concurrency: usize,
 }
 
 impl Default for QueueSettings {
     fn default() -> Self {
-        Self { poll_interval: Duration::from_millis(100), heartbeat: Duration::from_secs(1), concurrency: 4 }
+        Self { poll_interval: Duration::from_millis(100), heartbeat: Duration::from_secs(1), concurrency: 2 }
     }
 }
 
 const QUEUE_NAME: &str = "sync-runs";
+
+/// Jobs one poll takes: apalis takes ten by default, more than a worker runs at once.
+const JOBS_PER_POLL: usize = 1;
 
 /// Beats a worker may miss before the queue declares it dead, takes its jobs back and
 /// unregisters it. A busy process (a debug build merging pages on two cores) can miss three
@@ -53,7 +59,9 @@ const MAX_DELIVERIES: usize = 10;
 
 #[derive(Clone)]
 pub enum JobBackend {
-    Sqlite(SqliteStorage<SyncJob>),
+    /// With the bell `enqueue` rings, so this process's worker takes a new job at once rather
+    /// than at its next poll.
+    Sqlite(SqliteStorage<SyncJob>, Arc<watch::Sender<()>>),
     Redis(RedisStorage<SyncJob>),
 }
 
@@ -64,9 +72,10 @@ impl JobBackend {
         SqliteStorage::setup(&pool).await.map_err(queue_error)?;
         let config = apalis_sqlite::Config::default()
             .queue(QUEUE_NAME)
+            .batch_size(JOBS_PER_POLL)
             .heartbeat_interval(settings.heartbeat)
             .missed_heartbeats(MISSED_HEARTBEATS);
-        Ok(Self::Sqlite(SqliteStorage::new(&pool).with_config(config)))
+        Ok(Self::Sqlite(SqliteStorage::new(&pool).with_config(config), Arc::new(watch::channel(()).0)))
     }
 
     /// A queue in Redis under `{prefix}:sync-runs:*`.
@@ -78,6 +87,7 @@ impl JobBackend {
         let connection = client.get_connection_manager_with_config(patience).await.map_err(queue_error)?;
         let config = apalis_redis::Config::default()
             .queue(format!("{prefix}:{QUEUE_NAME}"))
+            .batch_size(JOBS_PER_POLL)
             .heartbeat_interval(settings.heartbeat)
             .missed_heartbeats(MISSED_HEARTBEATS);
         Ok(Self::Redis(RedisStorage::new(connection).with_config(config)))
@@ -93,8 +103,14 @@ impl JobBackend {
         let name = format!("sync-{}", env.settings.worker_id);
         let requeue = self.clone();
         match self {
-            Self::Sqlite(storage) => {
-                let backend = storage.poll_with_interval(settings.poll_interval);
+            Self::Sqlite(storage, bell) => {
+                // Polling still finds what the bell does not announce (retries, re-deliveries).
+                let rings = Box::pin(futures::stream::unfold(bell.subscribe(), |mut bell| async move {
+                    bell.changed().await.ok()?;
+                    Some(((), bell))
+                }));
+                let strategy = Strategy::new().stream(rings).interval(settings.poll_interval);
+                let backend = storage.poll_with_strategy(strategy);
                 run(name, backend, requeue, env, settings, shutdown).await
             }
             Self::Redis(storage) => {
@@ -135,7 +151,11 @@ impl SyncQueue for JobBackend {
     async fn enqueue(&self, job: SyncJob) -> Result<()> {
         let task = TaskBuilder::new(job).max_attempts(MAX_DELIVERIES).build();
         match self {
-            Self::Sqlite(storage) => storage.clone().push_task(task).await.map_err(queue_error),
+            Self::Sqlite(storage, bell) => {
+                storage.clone().push_task(task).await.map_err(queue_error)?;
+                bell.send_replace(());
+                Ok(())
+            }
             Self::Redis(storage) => storage.clone().push_task(task).await.map_err(queue_error),
         }
     }

@@ -110,7 +110,7 @@ pub async fn execute_run(env: &Environment, run_id: Uuid) -> Result<RunOutcome> 
     let Some(mut run) = claim(env, run_id).await? else {
         return Ok(RunOutcome::NotClaimed);
     };
-    tracing::debug!(attempt = run.attempts, queued_for = ?(Utc::now() - run.created_at).to_std().unwrap_or_default(), "claimed");
+    tracing::info!(worker = %env.settings.worker_id, attempt = run.attempts, queued_for = ?(Utc::now() - run.created_at).to_std().unwrap_or_default(), "claimed a sync run");
     publish(env, &run).await;
     if run.attempts > env.settings.max_attempts {
         let message = format!("gave up after {} attempts", env.settings.max_attempts);
