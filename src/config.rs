@@ -52,6 +52,8 @@ pub struct Config {
     pub deactivation_guard_percent: u32,
     /// Sync runs one worker process executes at once.
     pub worker_concurrency: usize,
+    /// Wait before a failed attempt of a run is tried again, times the attempt number.
+    pub sync_retry_delay: Duration,
     /// Rate limits, body and WebSocket deadlines of the API (`API_…`).
     pub api_limits: ApiLimits,
 }
@@ -168,6 +170,7 @@ impl Config {
             sync_lease: Duration::from_secs(number("SYNC_LEASE_SECONDS", 20)?),
             sweep_interval: Duration::from_secs(number("SYNC_SWEEP_SECONDS", 5)?),
             worker_concurrency: number("SYNC_WORKER_CONCURRENCY", 2)? as usize,
+            sync_retry_delay: Duration::from_secs(number("SYNC_RETRY_SECONDS", 30)?),
             deactivation_guard_percent: match number("SYNC_DEACTIVATION_GUARD_PERCENT", 20)? {
                 percent @ 1..=100 => percent as u32,
                 _ => {

@@ -50,6 +50,7 @@ impl Tuning {
                 page_size: config.sync_page_size,
                 lease: config.sync_lease,
                 deactivation_guard_percent: config.deactivation_guard_percent,
+                retry_delay: config.sync_retry_delay,
                 ..SyncSettings::default()
             },
             queue: QueueSettings { concurrency: config.worker_concurrency, ..QueueSettings::default() },

@@ -48,6 +48,7 @@ impl Deployment {
             ("SYNC_PAGE_SIZE", page_size.to_string()),
             ("SYNC_LEASE_SECONDS", "2".to_string()),
             ("SYNC_SWEEP_SECONDS", "1".to_string()),
+            ("SYNC_RETRY_SECONDS", "1".to_string()),
             ("RUST_LOG", std::env::var("TEST_LOG").map(|_| "info".to_string()).unwrap_or_else(|_| "error".into())),
         ]
         .into_iter()
@@ -511,5 +512,103 @@ async fn runs_queued_at_once_are_shared_by_idle_workers() {
     }
     assert_eq!(claims.iter().sum::<usize>(), 4, "each run claimed once: {claims:?}");
     assert!(claims.iter().all(|c| *c >= 1), "both workers took runs: {claims:?}");
+    sandbox.stop().await;
+}
+
+/// The directory, person by person: email (lower-cased) → ACTIVE or INACTIVE.
+async fn directory_rows(admin: &GraphqlClient) -> std::collections::BTreeMap<String, String> {
+    let mut rows = std::collections::BTreeMap::new();
+    let mut after = Value::Null;
+    loop {
+        let data = admin.execute(ops::USERS, json!({ "first": 500, "after": after })).await.unwrap().ok().unwrap();
+        for edge in data["users"]["edges"].as_array().unwrap() {
+            let node = &edge["node"];
+            rows.insert(
+                node["email"].as_str().unwrap().to_lowercase(),
+                node["employmentStatus"].as_str().unwrap().to_string(),
+            );
+        }
+        if !data["users"]["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            return rows;
+        }
+        after = data["users"]["pageInfo"]["endCursor"].clone();
+    }
+}
+
+/// What the directory should hold for `employees`: each importable person, active or not.
+fn expected_rows(employees: &[sandbox::Employee]) -> std::collections::BTreeMap<String, String> {
+    let mut rows = std::collections::BTreeMap::new();
+    for employee in employees {
+        let Some(email) = employee.work_email.as_ref().map(|e| e.to_lowercase()) else { continue };
+        let status = if employee.is_active() { "ACTIVE" } else { "INACTIVE" };
+        // The first record with an email keeps it (DUPLICATE_EMAIL for the rest).
+        rows.entry(email).or_insert_with(|| status.to_string());
+    }
+    rows
+}
+
+async fn sync_to_the_end(admin: &GraphqlClient, connection_id: &str) -> Value {
+    let data = admin.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap().ok().unwrap();
+    let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let run =
+            admin.execute(&ops::sync_run(), json!({ "id": run_id })).await.unwrap().ok().unwrap()["syncRun"].clone();
+        if !["QUEUED", "RUNNING"].contains(&run["status"].as_str().unwrap()) {
+            return run;
+        }
+        assert!(Instant::now() < deadline, "the run ended: {run}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn provider_faults_never_cost_the_directory_a_row() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let credentials = sandbox.add_tenant("bamboohr", "acme", Company::generate("acme.example", 300, 5));
+    let deployment = Deployment::new(&sandbox, 50).await;
+    assert!(deployment.command(&["migrate"]).status().unwrap().success());
+    let _api = deployment.spawn(&["serve", "--no-worker"]);
+    deployment.wait_ready().await;
+    let _worker = deployment.spawn(&["worker"]);
+    let admin = deployment.admin();
+    let connection_id = connect_and_map(&admin, &credentials).await;
+    assert_eq!(sync_to_the_end(&admin, &connection_id).await["status"], "SUCCEEDED");
+    let employees = sandbox.with_tenant("acme", |t| t.company.employees.clone());
+    let synced = directory_rows(&admin).await;
+    assert_eq!(synced, expected_rows(&employees), "the first sync, row by row");
+
+    // A 500 storm longer than the retry budget (3 attempts of 4 requests): FAILED, and every
+    // row as it was.
+    sandbox.with_tenant("acme", |t| t.inject(vec![sandbox::Fault::Status(500); 12]));
+    let stormed = sync_to_the_end(&admin, &connection_id).await;
+    assert_eq!(stormed["status"], "FAILED", "{stormed}");
+    assert_eq!(directory_rows(&admin).await, synced, "a failed run changed nobody");
+
+    // The provider answers with nobody: the guard holds every deactivation.
+    let everyone = sandbox.with_tenant("acme", |t| std::mem::take(&mut t.company.employees));
+    let emptied = sync_to_the_end(&admin, &connection_id).await;
+    assert_eq!(
+        (emptied["status"].as_str(), emptied["deactivated"].as_i64()),
+        (Some("SUCCEEDED"), Some(0)),
+        "{emptied}"
+    );
+    assert!(emptied["deactivationsHeld"].as_i64().unwrap() > 0);
+    assert_eq!(directory_rows(&admin).await, synced, "an empty answer changed nobody");
+    sandbox.with_tenant("acme", |t| t.company.employees = everyone);
+
+    // The key is revoked: the connection is FAILED, and every row as it was.
+    sandbox.with_tenant("acme", |t| t.key = "revoked-and-replaced".into());
+    assert_eq!(sync_to_the_end(&admin, &connection_id).await["status"], "FAILED");
+    let connection = admin.execute(ops::CONNECTION, json!({ "id": connection_id })).await.unwrap().ok().unwrap();
+    assert_eq!(connection["connection"]["status"], "FAILED");
+    assert_eq!(directory_rows(&admin).await, synced, "a refused key changed nobody");
+
+    // Reconnected, the next sync is fine, row by row.
+    let mut renewed = credentials.clone();
+    renewed.api_key = "revoked-and-replaced".into();
+    admin_flow::connect(&admin, &renewed).await.unwrap();
+    assert_eq!(sync_to_the_end(&admin, &connection_id).await["status"], "SUCCEEDED");
+    assert_eq!(directory_rows(&admin).await, expected_rows(&employees));
     sandbox.stop().await;
 }
