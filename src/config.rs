@@ -110,15 +110,16 @@ impl Config {
                     (Some(client_id), Some(secret)) => Some(OAuthApp { client_id, client_secret: secret.into() }),
                     _ => None,
                 };
-                let requests_per_minute = match var("REQUESTS_PER_MINUTE") {
-                    None => None,
-                    Some(raw) => Some(raw.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                        ConfigError::InvalidProviderSetting {
+                let requests_per_minute = var("REQUESTS_PER_MINUTE")
+                    .map(|raw| {
+                        let per_minute = positive_number(&raw)
+                            .and_then(|n| u32::try_from(n).map_err(|_| format!("'{raw}' is too large")));
+                        per_minute.map_err(|message| ConfigError::InvalidProviderSetting {
                             name: name("REQUESTS_PER_MINUTE"),
-                            message: format!("'{raw}' is not a positive whole number"),
-                        }
-                    })?),
-                };
+                            message,
+                        })
+                    })
+                    .transpose()?;
                 let endpoints = ProviderEndpoints {
                     api_base: var("API_BASE"),
                     oauth_base: var("OAUTH_BASE"),
@@ -132,15 +133,14 @@ impl Config {
         let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
             match lookup(name) {
                 None => Ok(default),
-                Some(raw) => raw.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Invalid {
-                    name,
-                    message: format!("'{raw}' is not a positive whole number"),
-                }),
+                Some(raw) => positive_number(&raw).map_err(|message| ConfigError::Invalid { name, message }),
             }
         };
         let defaults = ApiLimits::default();
         let per_minute = |name: &'static str, default: NonZeroU32| -> Result<NonZeroU32, ConfigError> {
-            Ok(NonZeroU32::new(number(name, default.get().into())?.min(u32::MAX.into()) as u32).unwrap_or(default))
+            let n = number(name, default.get().into())?;
+            let too_large = || ConfigError::Invalid { name, message: format!("{n} is too large") };
+            u32::try_from(n).ok().and_then(NonZeroU32::new).ok_or_else(too_large)
         };
         let seconds = |name: &'static str, default: Duration| number(name, default.as_secs()).map(Duration::from_secs);
         let api_limits = ApiLimits {
@@ -195,6 +195,11 @@ impl Config {
     pub fn is_embedded_database(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// A setting's value as a whole number above zero, or why it is not one.
+fn positive_number(raw: &str) -> Result<u64, String> {
+    raw.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| format!("'{raw}' is not a positive whole number"))
 }
 
 /// Creates the data directory, readable only by its owner (it holds the database and keys).

@@ -60,11 +60,7 @@ impl IntegrationsAccess {
 
     /// The connection, or `None`.
     pub async fn find_connection(&self, id: ConnectionId) -> Result<Option<connection::Model>, ApiError> {
-        match connections::find(&self.env().db, self.workspace(), id.0).await {
-            Ok(model) => Ok(Some(model)),
-            Err(worker::Error::NotFound(_)) => Ok(None),
-            Err(err) => Err(err.into()),
-        }
+        optional(connections::find(&self.env().db, self.workspace(), id.0).await)
     }
 
     /// The connection by id, batched with others asked for at the same time.
@@ -182,11 +178,7 @@ impl IntegrationsAccess {
 
     /// The run, or `None`.
     pub async fn find_run(&self, id: RunId) -> Result<Option<sync_run::Model>, ApiError> {
-        match runs::find(&self.env().db, self.workspace(), id.0).await {
-            Ok(run) => Ok(Some(run)),
-            Err(worker::Error::NotFound(_)) => Ok(None),
-            Err(err) => Err(err.into()),
-        }
+        optional(runs::find(&self.env().db, self.workspace(), id.0).await)
     }
 
     pub async fn start_sync(&self, id: ConnectionId, mode: sync_run::SyncMode) -> Result<sync_run::Model, ApiError> {
@@ -219,5 +211,14 @@ impl IntegrationsAccess {
     /// Events of every workspace; subscribers keep those about what this handle can read.
     pub fn events(&self) -> broadcast::Receiver<Event> {
         self.env().events.subscribe()
+    }
+}
+
+/// What a lookup found, `None` where it found nothing: for fields that answer null.
+fn optional<T>(found: worker::Result<T>) -> Result<Option<T>, ApiError> {
+    match found {
+        Ok(model) => Ok(Some(model)),
+        Err(worker::Error::NotFound(_)) => Ok(None),
+        Err(err) => Err(err.into()),
     }
 }

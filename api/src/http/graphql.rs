@@ -8,6 +8,7 @@ use async_graphql::{BatchRequest, ErrorExtensions, Response};
 use super::limits::{caller_key, retry_after_seconds};
 use super::{ApiState, MAX_BODY_BYTES};
 use crate::access::RequestMemo;
+use crate::auth::{AuthError, Viewer};
 use crate::error::{ApiError, ErrorCode};
 use crate::graphql::context::RequestAuth;
 use crate::graphql::query_budget;
@@ -17,7 +18,11 @@ pub const MAX_BATCH: usize = 10;
 
 /// Authenticates a header value and makes sure the viewer's workspace exists.
 pub(super) async fn authenticate(state: &ApiState, header: Option<&str>) -> RequestAuth {
-    let auth = state.keys.verify_header(header);
+    register(state, state.keys.verify_header(header)).await
+}
+
+/// Makes sure a verified viewer's workspace exists.
+async fn register(state: &ApiState, auth: Result<Viewer, AuthError>) -> RequestAuth {
     if let Ok(viewer) = &auth {
         if let Err(err) = state.api.ensure_workspace(viewer).await {
             tracing::error!(message = %err.message, "could not register the workspace");
@@ -89,9 +94,9 @@ pub async fn execute(state: web::Data<ApiState>, req: HttpRequest, payload: web:
     let header = req.headers().get("Authorization").and_then(|h| h.to_str().ok());
     // Checking a signature is cheap; registering the workspace (ensure_workspace) is not, and
     // waits until the operations are known to be within the size and rate limits.
-    let verified = state.keys.verify_header(header).ok();
-    let caller = caller_key(verified.as_ref().and(header), req.peer_addr().map(|a| a.ip()));
-    let workspace = verified.as_ref().map(|viewer| viewer.workspace_id.as_str());
+    let verified = state.keys.verify_header(header);
+    let caller = caller_key(verified.as_ref().ok().and(header), req.peer_addr().map(|a| a.ip()));
+    let workspace = verified.as_ref().ok().map(|viewer| viewer.workspace_id.as_str());
     if let Err(wait) = state.rates.spend(&caller, workspace, requests.len() as u32) {
         return rate_limited(wait);
     }
@@ -107,7 +112,7 @@ pub async fn execute(state: web::Data<ApiState>, req: HttpRequest, payload: web:
             None => {
                 let auth = match &auth {
                     Some(auth) => auth,
-                    None => auth.insert(authenticate(&state, header).await),
+                    None => auth.insert(register(&state, verified.clone()).await),
                 };
                 state.schema.execute(request.data(auth.clone()).data(memo.clone())).await
             }

@@ -80,8 +80,7 @@ async fn serve(
     let init_state = state.clone();
     let mut graphql = WebSocket::from_message_stream(state.schema.clone(), from_client, protocol).on_connection_init(
         move |value| async move {
-            let header = value.get("Authorization").or_else(|| value.get("authorization")).and_then(|v| v.as_str());
-            let auth = authenticate(&init_state, header).await;
+            let auth = authenticate(&init_state, authorization(&value)).await;
             if let Err(err @ AuthError::Invalid) = &auth.0 {
                 return Err(ApiError::new(ErrorCode::Unauthenticated, err.to_string()).extend());
             }
@@ -152,10 +151,7 @@ impl Guard {
         match &message {
             Ok(ClientMessage::ConnectionInit { payload }) => {
                 self.initialised = true;
-                let header = payload
-                    .as_ref()
-                    .and_then(|p| p.get("Authorization").or_else(|| p.get("authorization")))
-                    .and_then(|v| v.as_str());
+                let header = payload.as_ref().and_then(authorization);
                 if let Ok(viewer) = state.keys.verify_header(header) {
                     self.caller = caller_key(header, None);
                     self.workspace = Some(viewer.workspace_id);
@@ -189,6 +185,11 @@ impl Guard {
         }
         Verdict::Forward(message)
     }
+}
+
+/// The `Authorization` value a `connection_init` payload carries (either case of its key).
+fn authorization(payload: &serde_json::Value) -> Option<&str> {
+    payload.get("Authorization").or_else(|| payload.get("authorization")).and_then(|v| v.as_str())
 }
 
 /// graphql-transport-ws's `error` message for one subscription.

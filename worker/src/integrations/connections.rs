@@ -498,6 +498,21 @@ pub async fn open_connector(env: &Environment, connection: &connection::Model) -
     Ok(provider.connector(&ctx, connection.subdomain.as_deref(), &credentials)?)
 }
 
+/// Runs `work` (calls to the connection's provider); when the provider refuses the
+/// credentials, the connection is marked FAILED (see [`fail_if_refused`]) before the error is
+/// answered.
+pub async fn noting_refusal<T>(
+    env: &Environment,
+    connection_id: Uuid,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let done = work.await;
+    if let Err(err) = &done {
+        fail_if_refused(env, connection_id, err).await?;
+    }
+    done
+}
+
 /// When `err` says the provider refused the connection's credentials (a revoked key, a withdrawn
 /// sign-in), marks the connection FAILED with what to do: it stops syncing on schedule, and
 /// `connectionStatus` says so, until the admin reconnects it.

@@ -10,7 +10,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 
 use entity::connection;
 
-use super::connections::{fail_if_refused, open_connector};
+use super::connections::{noting_refusal, open_connector};
 use crate::environment::Environment;
 use crate::error::Result;
 use crate::providers::ExternalField;
@@ -39,14 +39,8 @@ pub async fn accessible_fields(env: &Environment, connection: &connection::Model
 
 /// Asks the provider, and keeps the answer.
 pub async fn discover(env: &Environment, connection: &connection::Model) -> Result<Vec<ExternalField>> {
-    let discovered = async { Ok::<_, crate::Error>(open_connector(env, connection).await?.discover_fields().await?) };
-    let fields = match discovered.await {
-        Ok(fields) => fields,
-        Err(err) => {
-            fail_if_refused(env, connection.id, &err).await?;
-            return Err(err);
-        }
-    };
+    let discovered = async { Ok(open_connector(env, connection).await?.discover_fields().await?) };
+    let fields = noting_refusal(env, connection.id, discovered).await?;
     let mut active = connection.clone().into_active_model();
     active.discovered_fields = Set(Some(serde_json::to_value(&fields).expect("fields serialise")));
     active.fields_discovered_at = Set(Some(Utc::now()));

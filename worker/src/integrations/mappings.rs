@@ -171,16 +171,11 @@ pub async fn preview(
         let connector = connections::open_connector(env, connection).await?;
         let request = FetchRequest { fields: mapping.external_fields(), cursor: None, page_size: limit };
         let mut pages = connector.fetch(request).await?;
-        Ok::<_, Error>(futures::StreamExt::next(&mut pages).await.transpose()?)
+        Ok(futures::StreamExt::next(&mut pages).await.transpose()?)
     };
-    let page = match first_page.await {
-        Ok(page) => page,
-        Err(err) => {
-            connections::fail_if_refused(env, connection.id, &err).await?;
-            return Err(err);
-        }
+    let Some(page) = connections::noting_refusal(env, connection.id, first_page).await? else {
+        return Ok(Vec::new());
     };
-    let Some(page) = page else { return Ok(Vec::new()) };
     Ok(page
         .records
         .iter()

@@ -89,16 +89,19 @@ struct Count {
     count: i64,
 }
 
+/// The `count` a `SELECT COUNT(*) AS count …` answers.
+async fn count<C: ConnectionTrait>(db: &C, sql: &str, values: impl IntoIterator<Item = Value>) -> Result<u64> {
+    let row = Count::find_by_statement(Statement::from_sql_and_values(backend(db), sql, values)).one(db).await?;
+    Ok(row.map_or(0, |r| r.count.max(0) as u64))
+}
+
 /// Active people the connection brought into the directory.
 async fn active_people<C: ConnectionTrait>(db: &C, connection_id: uuid::Uuid) -> Result<u64> {
     let sql = r#"
         SELECT COUNT(*) AS count FROM directory_user
         WHERE employment_status = 'ACTIVE'
           AND id IN (SELECT user_id FROM user_source WHERE connection_id = $1)"#;
-    let row = Count::find_by_statement(Statement::from_sql_and_values(backend(db), sql, [connection_id.into()]))
-        .one(db)
-        .await?;
-    Ok(row.map_or(0, |r| r.count.max(0) as u64))
+    count(db, sql, [connection_id.into()]).await
 }
 
 /// Whether the connection's last finished pass before `run` held its deactivations.
@@ -260,9 +263,7 @@ async fn deactivate_leavers<C: ConnectionTrait>(
                             AND other.connection_id <> $1 AND other.content_hash <> '')"#
     );
     if let Apply::Count = apply {
-        let sql = format!("SELECT COUNT(*) AS count FROM directory_user {who}");
-        let row = Count::find_by_statement(Statement::from_sql_and_values(backend(db), sql, values)).one(db).await?;
-        return Ok(row.map_or(0, |r| r.count.max(0) as u64));
+        return count(db, &format!("SELECT COUNT(*) AS count FROM directory_user {who}"), values).await;
     }
     let sql = format!("UPDATE directory_user SET employment_status = 'INACTIVE', updated_at = ${now} {who}");
     let with_now = values.iter().cloned().chain([Utc::now().into()]);
