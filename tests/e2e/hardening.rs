@@ -69,8 +69,7 @@ async fn abusive_requests_are_refused_with_a_code(backend: Backend) {
     assert_eq!(response.error_code(), Some("VALIDATION_FAILED"), "every error carries a code");
 
     let http = reqwest::Client::new();
-    let token =
-        app.service.keys.mint("ada", &app.workspace, api::Role::Admin, api::Plan::Paid, chrono::Duration::hours(1));
+    let token = app.token(api::Role::Admin);
     let huge = json!({ "query": format!("{{ viewer {{ subject }} }} #{}", "x".repeat(400 * 1024)) });
     let response = http.post(format!("{}/graphql", app.url)).bearer_auth(&token).json(&huge).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 413, "bodies over 256 KiB are refused");
@@ -170,8 +169,7 @@ async fn a_socket_refuses_reused_ids_and_caps_its_subscriptions(backend: Backend
     .await;
     let admin = app.admin();
     let connection_id = app.connect(&admin).await;
-    let token =
-        app.service.keys.mint("ada", &app.workspace, api::Role::Admin, api::Plan::Paid, chrono::Duration::hours(1));
+    let token = app.token(api::Role::Admin);
     let mut socket = open_socket(&app).await;
     send(&mut socket, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }))
         .await;

@@ -209,9 +209,18 @@ impl TestApp {
         }
     }
 
+    /// A bearer token of `ada`, for `workspace` on `plan`, valid for an hour.
+    pub fn token_for(&self, workspace: &str, role: Role, plan: Plan) -> String {
+        self.service.keys.mint("ada", workspace, role, plan, chrono::Duration::hours(1))
+    }
+
+    /// A bearer token of this test's workspace on the paid plan, for requests made by hand.
+    pub fn token(&self, role: Role) -> String {
+        self.token_for(&self.workspace, role, Plan::Paid)
+    }
+
     pub fn client_for(&self, workspace: &str, role: Role, plan: Plan) -> GraphqlClient {
-        let token = self.service.keys.mint("ada", workspace, role, plan, chrono::Duration::hours(1));
-        GraphqlClient::new(&self.url, Some(token))
+        GraphqlClient::new(&self.url, Some(self.token_for(workspace, role, plan)))
     }
 
     /// An admin of this test's workspace on the paid plan.

@@ -85,15 +85,27 @@ impl Deployment {
         panic!("the API process did not become ready");
     }
 
-    fn admin(&self) -> GraphqlClient {
-        let token = JwtKeys::from_secret(JWT_SECRET.as_bytes()).mint(
+    /// An admin's bearer token for the deployment's workspace.
+    fn token(&self) -> String {
+        JwtKeys::from_secret(JWT_SECRET.as_bytes()).mint(
             "ops",
             "prod",
             Role::Admin,
             Plan::Paid,
             chrono::Duration::hours(1),
-        );
-        GraphqlClient::new(&self.api_url, Some(token))
+        )
+    }
+
+    fn admin(&self) -> GraphqlClient {
+        GraphqlClient::new(&self.api_url, Some(self.token()))
+    }
+
+    /// Migrates the database, then starts an API process (`serve --no-worker`) and waits for it.
+    async fn start_api(&self) -> Process {
+        assert!(self.command(&["migrate"]).status().unwrap().success());
+        let api = self.spawn(&["serve", "--no-worker"]);
+        self.wait_ready().await;
+        api
     }
 }
 
@@ -111,34 +123,76 @@ async fn next_run(subscription: &mut directory_sync::client::Subscription) -> Op
     Some(event.unwrap().ok().unwrap()["syncProgress"]["run"].clone())
 }
 
+/// Starts a sync; answers its run id.
+async fn start_sync(admin: &GraphqlClient, connection_id: &str) -> String {
+    let data = admin.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap().ok().unwrap();
+    data["startSync"]["id"].as_str().unwrap().to_string()
+}
+
+/// The run as `syncRun` reads it now.
+async fn run_now(admin: &GraphqlClient, run_id: &str) -> Value {
+    admin.execute(&ops::sync_run(), json!({ "id": run_id })).await.unwrap().ok().unwrap()["syncRun"].clone()
+}
+
+/// Polls the run until it is neither QUEUED nor RUNNING (two minutes at most).
+async fn until_finished(admin: &GraphqlClient, run_id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let run = run_now(admin, run_id).await;
+        if !["QUEUED", "RUNNING"].contains(&run["status"].as_str().unwrap()) {
+            return run;
+        }
+        assert!(Instant::now() < deadline, "the run ended: {run}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Follows `progress` until the run has processed `at_least` records; answers how many.
+async fn until_processed(progress: &mut directory_sync::client::Subscription, at_least: i64) -> i64 {
+    while let Some(run) = next_run(progress).await {
+        let processed = run["processed"].as_i64().unwrap();
+        if processed >= at_least {
+            return processed;
+        }
+    }
+    panic!("the run ended before processing {at_least} records");
+}
+
+/// The last event of `progress`.
+async fn last_run(progress: &mut directory_sync::client::Subscription) -> Value {
+    let mut last = Value::Null;
+    while let Some(run) = next_run(progress).await {
+        last = run;
+    }
+    last
+}
+
+/// `run` succeeded with each of `records` processed once, and the directory holds exactly the
+/// people it created.
+async fn assert_imported_once(admin: &GraphqlClient, run: &Value, records: i64) {
+    assert_eq!(run["status"], "SUCCEEDED", "{run}");
+    assert_eq!(run["processed"], records, "nothing counted twice");
+    let users = admin.execute(ops::USERS, json!({})).await.unwrap().ok().unwrap();
+    assert_eq!(users["users"]["totalCount"], run["created"], "no one was imported twice");
+}
+
 #[tokio::test]
 async fn a_subscriber_on_the_api_follows_a_run_on_a_separate_worker() {
     let sandbox = Sandbox::start().await.unwrap();
     let credentials = sandbox.add_tenant("bamboohr", "acme", Company::generate("acme.example", 300, 5));
     let deployment = Deployment::new(&sandbox, 50).await;
-    assert!(deployment.command(&["migrate"]).status().unwrap().success());
-    let _api = deployment.spawn(&["serve", "--no-worker"]);
-    deployment.wait_ready().await;
+    let _api = deployment.start_api().await;
     let admin = deployment.admin();
     let connection_id = connect_and_map(&admin, &credentials).await;
 
-    let data = admin.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap().ok().unwrap();
-    let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
+    let run_id = start_sync(&admin, &connection_id).await;
     let mut progress = admin.subscribe(&ops::sync_progress(), json!({ "id": run_id })).await.unwrap();
     assert_eq!(next_run(&mut progress).await.unwrap()["status"], "QUEUED");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let waiting = admin.execute(&ops::sync_run(), json!({ "id": run_id })).await.unwrap().ok().unwrap();
-    assert_eq!(waiting["syncRun"]["status"], "QUEUED", "the API process runs no syncs");
+    assert_eq!(run_now(&admin, &run_id).await["status"], "QUEUED", "the API process runs no syncs");
 
     let _worker = deployment.spawn(&["worker"]);
-    let mut last = Value::Null;
-    while let Some(run) = next_run(&mut progress).await {
-        last = run;
-    }
-    assert_eq!(last["status"], "SUCCEEDED");
-    assert_eq!(last["processed"], 300);
-    let users = admin.execute(ops::USERS, json!({})).await.unwrap().ok().unwrap();
-    assert_eq!(users["users"]["totalCount"], last["created"]);
+    assert_imported_once(&admin, &last_run(&mut progress).await, 300).await;
     sandbox.stop().await;
 }
 
@@ -148,40 +202,23 @@ async fn a_killed_workers_run_is_finished_by_another_from_its_checkpoint() {
     let credentials = sandbox.add_tenant("bamboohr", "acme", Company::generate("acme.example", 2000, 5));
     // One record per transaction makes the run long enough to kill it halfway.
     let deployment = Deployment::new(&sandbox, 1).await;
-    assert!(deployment.command(&["migrate"]).status().unwrap().success());
-    let _api = deployment.spawn(&["serve", "--no-worker"]);
-    deployment.wait_ready().await;
+    let _api = deployment.start_api().await;
     let admin = deployment.admin();
     let connection_id = connect_and_map(&admin, &credentials).await;
 
     let mut doomed = deployment.spawn(&["worker"]);
-    let data = admin.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap().ok().unwrap();
-    let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
+    let run_id = start_sync(&admin, &connection_id).await;
     let mut progress = admin.subscribe(&ops::sync_progress(), json!({ "id": run_id })).await.unwrap();
-    let mut killed_at = 0;
-    while let Some(run) = next_run(&mut progress).await {
-        let processed = run["processed"].as_i64().unwrap();
-        if processed >= 50 {
-            doomed.kill();
-            killed_at = processed;
-            break;
-        }
-    }
-    assert!(killed_at >= 50, "the run made progress before the worker died");
-    let stalled = admin.execute(&ops::sync_run(), json!({ "id": run_id })).await.unwrap().ok().unwrap();
-    assert_eq!(stalled["syncRun"]["status"], "RUNNING");
-    assert!(stalled["syncRun"]["processed"].as_i64().unwrap() < 2000, "killed before the end");
+    until_processed(&mut progress, 50).await;
+    doomed.kill();
+    let stalled = run_now(&admin, &run_id).await;
+    assert_eq!(stalled["status"], "RUNNING");
+    assert!(stalled["processed"].as_i64().unwrap() < 2000, "killed before the end");
 
     let _rescuer = deployment.spawn(&["worker"]);
-    let mut last = Value::Null;
-    while let Some(run) = next_run(&mut progress).await {
-        last = run;
-    }
-    assert_eq!(last["status"], "SUCCEEDED", "{last}");
-    assert_eq!(last["processed"], 2000, "resumed from the checkpoint: nothing counted twice");
+    let last = last_run(&mut progress).await;
+    assert_imported_once(&admin, &last, 2000).await;
     assert_eq!(last["created"].as_i64().unwrap() + last["skipped"].as_i64().unwrap(), 2000);
-    let users = admin.execute(ops::USERS, json!({})).await.unwrap().ok().unwrap();
-    assert_eq!(users["users"]["totalCount"], last["created"], "no one was imported twice");
     sandbox.stop().await;
 }
 
@@ -208,21 +245,14 @@ async fn a_worker_stopped_by_sigterm_hands_its_run_over_in_seconds() {
     let sandbox = Sandbox::start().await.unwrap();
     let credentials = sandbox.add_tenant("bamboohr", "acme", Company::generate("acme.example", 2000, 5));
     let deployment = Deployment::new(&sandbox, 1).await;
-    assert!(deployment.command(&["migrate"]).status().unwrap().success());
-    let _api = deployment.spawn(&["serve", "--no-worker"]);
-    deployment.wait_ready().await;
+    let _api = deployment.start_api().await;
     let admin = deployment.admin();
     let connection_id = connect_and_map(&admin, &credentials).await;
 
     let mut stopping = deployment.spawn(&["worker"]);
-    let data = admin.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap().ok().unwrap();
-    let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
+    let run_id = start_sync(&admin, &connection_id).await;
     let mut progress = admin.subscribe(&ops::sync_progress(), json!({ "id": run_id })).await.unwrap();
-    while let Some(run) = next_run(&mut progress).await {
-        if run["processed"].as_i64().unwrap() >= 50 {
-            break;
-        }
-    }
+    until_processed(&mut progress, 50).await;
     // A second worker is up (a rolling deploy's new process), then the first is told to stop.
     let _successor = deployment.spawn(&["worker"]);
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -230,9 +260,9 @@ async fn a_worker_stopped_by_sigterm_hands_its_run_over_in_seconds() {
     terminate(&stopping);
     assert!(exit_within(&mut stopping, Duration::from_secs(10)).await, "a SIGTERM is a clean stop: exit 0");
     let exited = signalled.elapsed();
-    let at_stop = admin.execute(&ops::sync_run(), json!({ "id": run_id })).await.unwrap().ok().unwrap();
-    let processed_at_stop = at_stop["syncRun"]["processed"].as_i64().unwrap();
-    assert_eq!(at_stop["syncRun"]["status"], "RUNNING");
+    let at_stop = run_now(&admin, &run_id).await;
+    let processed_at_stop = at_stop["processed"].as_i64().unwrap();
+    assert_eq!(at_stop["status"], "RUNNING");
 
     let mut resumed = None;
     let mut last = Value::Null;
@@ -245,10 +275,7 @@ async fn a_worker_stopped_by_sigterm_hands_its_run_over_in_seconds() {
     let resumed = resumed.expect("the successor moved the run on");
     eprintln!("SIGTERM: the worker exited after {exited:?}; the run moved on again after {resumed:?}");
     assert!(resumed < Duration::from_secs(10), "handed over in {resumed:?}, not after a lease and a sweep");
-    assert_eq!(last["status"], "SUCCEEDED", "{last}");
-    assert_eq!(last["processed"], 2000, "nothing counted twice");
-    let users = admin.execute(ops::USERS, json!({})).await.unwrap().ok().unwrap();
-    assert_eq!(users["users"]["totalCount"], last["created"], "no one was imported twice");
+    assert_imported_once(&admin, &last, 2000).await;
     sandbox.stop().await;
 }
 
@@ -260,9 +287,7 @@ async fn an_api_stopped_by_sigterm_closes_its_sockets_with_going_away() {
     let sandbox = Sandbox::start().await.unwrap();
     let credentials = sandbox.add_tenant("bamboohr", "acme", Company::generate("acme.example", 50, 5));
     let deployment = Deployment::new(&sandbox, 50).await;
-    assert!(deployment.command(&["migrate"]).status().unwrap().success());
-    let mut api = deployment.spawn(&["serve", "--no-worker"]);
-    deployment.wait_ready().await;
+    let mut api = deployment.start_api().await;
     let admin = deployment.admin();
     let connection_id = connect_and_map(&admin, &credentials).await;
 
@@ -270,13 +295,7 @@ async fn an_api_stopped_by_sigterm_closes_its_sockets_with_going_away() {
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let token = JwtKeys::from_secret(JWT_SECRET.as_bytes()).mint(
-        "ops",
-        "prod",
-        Role::Admin,
-        Plan::Paid,
-        chrono::Duration::hours(1),
-    );
+    let token = deployment.token();
     let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
     socket.send(Message::text(init.to_string())).await.unwrap();
     let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
@@ -363,25 +382,15 @@ async fn a_redis_outage_mid_run_pauses_syncs_and_the_same_worker_finishes_them()
     let credentials = sandbox.add_tenant("bamboohr", "acme", Company::generate("acme.example", 2000, 5));
     let second = sandbox.add_tenant("bamboohr", "beta", Company::generate("beta.example", 20, 6));
     let deployment = Deployment::with_redis(&sandbox, 1, &redis.url()).await;
-    assert!(deployment.command(&["migrate"]).status().unwrap().success());
-    let mut api = deployment.spawn(&["serve", "--no-worker"]);
-    deployment.wait_ready().await;
+    let mut api = deployment.start_api().await;
     let mut worker = deployment.spawn(&["worker"]);
     let admin = deployment.admin();
     let connection_id = connect_and_map(&admin, &credentials).await;
     let beta_id = connect_and_map(&admin, &second).await;
 
-    let data = admin.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap().ok().unwrap();
-    let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
-    let run_of = |admin: &GraphqlClient| {
-        let admin = admin.clone();
-        let run_id = run_id.clone();
-        async move {
-            admin.execute(&ops::sync_run(), json!({ "id": run_id })).await.unwrap().ok().unwrap()["syncRun"].clone()
-        }
-    };
+    let run_id = start_sync(&admin, &connection_id).await;
     let deadline = Instant::now() + Duration::from_secs(60);
-    while run_of(&admin).await["processed"].as_i64().unwrap() < 50 {
+    while run_now(&admin, &run_id).await["processed"].as_i64().unwrap() < 50 {
         assert!(Instant::now() < deadline, "the run got going");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -407,13 +416,13 @@ async fn a_redis_outage_mid_run_pauses_syncs_and_the_same_worker_finishes_them()
     redis.restart().await;
     let outage = down_at.elapsed();
     let back_at = Instant::now();
-    let processed_when_back = run_of(&admin).await["processed"].as_i64().unwrap();
+    let processed_when_back = run_now(&admin, &run_id).await["processed"].as_i64().unwrap();
 
     // The same worker process finishes the run, exactly once.
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut resumed = None;
     let last = loop {
-        let run = run_of(&admin).await;
+        let run = run_now(&admin, &run_id).await;
         if resumed.is_none() && run["processed"].as_i64().unwrap() > processed_when_back {
             resumed = Some(back_at.elapsed());
         }
@@ -428,12 +437,9 @@ async fn a_redis_outage_mid_run_pauses_syncs_and_the_same_worker_finishes_them()
         resumed.unwrap_or_default(),
         back_at.elapsed()
     );
-    assert_eq!(last["status"], "SUCCEEDED", "{last}");
-    assert_eq!(last["processed"], 2000, "nothing counted twice");
+    assert_imported_once(&admin, &last, 2000).await;
     assert!(worker.0.try_wait().unwrap().is_none(), "the worker rode out the outage");
     assert!(api.0.try_wait().unwrap().is_none(), "so did the API");
-    let users = admin.execute(ops::USERS, json!({})).await.unwrap().ok().unwrap();
-    assert_eq!(users["users"]["totalCount"], last["created"]);
     assert_eq!(readyz(&deployment.api_url).await.0, 200);
     let beta_run = admin.execute(&ops::start_sync(), json!({ "id": beta_id })).await.unwrap().ok().unwrap();
     assert_eq!(beta_run["startSync"]["status"], "QUEUED", "syncs start again");
@@ -449,9 +455,7 @@ async fn runs_queued_at_once_are_shared_by_idle_workers() {
         .map(|i| sandbox.add_tenant("bamboohr", &format!("t{i}"), Company::generate(&format!("t{i}.example"), 300, 5)))
         .collect();
     let deployment = Deployment::new(&sandbox, 1).await;
-    assert!(deployment.command(&["migrate"]).status().unwrap().success());
-    let _api = deployment.spawn(&["serve", "--no-worker"]);
-    deployment.wait_ready().await;
+    let _api = deployment.start_api().await;
     let logs: Vec<std::path::PathBuf> =
         (0..2).map(|i| std::env::temp_dir().join(format!("{}-worker-{i}.log", unique("ds-spread")))).collect();
     let _workers: Vec<Process> = logs
@@ -469,13 +473,7 @@ async fn runs_queued_at_once_are_shared_by_idle_workers() {
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     // All four at once, in one HTTP batch, as a schedule firing for several connections does.
-    let token = JwtKeys::from_secret(JWT_SECRET.as_bytes()).mint(
-        "ops",
-        "prod",
-        Role::Admin,
-        Plan::Paid,
-        chrono::Duration::hours(1),
-    );
+    let token = deployment.token();
     let batch: Vec<Value> =
         connections.iter().map(|id| json!({ "query": ops::start_sync(), "variables": { "id": id } })).collect();
     let answers: Value = reqwest::Client::new()
@@ -494,16 +492,8 @@ async fn runs_queued_at_once_are_shared_by_idle_workers() {
         .iter()
         .map(|a| a["data"]["startSync"]["id"].as_str().unwrap().to_string())
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(120);
     for run_id in &runs {
-        loop {
-            let data = admin.execute(&ops::sync_run(), json!({ "id": run_id })).await.unwrap().ok().unwrap();
-            if data["syncRun"]["status"] == "SUCCEEDED" {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the runs finish: {data}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        assert_eq!(until_finished(&admin, run_id).await["status"], "SUCCEEDED");
     }
     let claims: Vec<usize> =
         logs.iter().map(|log| std::fs::read_to_string(log).unwrap().matches("claimed a sync run").count()).collect();
@@ -548,18 +538,7 @@ fn expected_rows(employees: &[sandbox::Employee]) -> std::collections::BTreeMap<
 }
 
 async fn sync_to_the_end(admin: &GraphqlClient, connection_id: &str) -> Value {
-    let data = admin.execute(&ops::start_sync(), json!({ "id": connection_id })).await.unwrap().ok().unwrap();
-    let run_id = data["startSync"]["id"].as_str().unwrap().to_string();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let run =
-            admin.execute(&ops::sync_run(), json!({ "id": run_id })).await.unwrap().ok().unwrap()["syncRun"].clone();
-        if !["QUEUED", "RUNNING"].contains(&run["status"].as_str().unwrap()) {
-            return run;
-        }
-        assert!(Instant::now() < deadline, "the run ended: {run}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    until_finished(admin, &start_sync(admin, connection_id).await).await
 }
 
 #[tokio::test]
@@ -567,9 +546,7 @@ async fn provider_faults_never_cost_the_directory_a_row() {
     let sandbox = Sandbox::start().await.unwrap();
     let credentials = sandbox.add_tenant("bamboohr", "acme", Company::generate("acme.example", 300, 5));
     let deployment = Deployment::new(&sandbox, 50).await;
-    assert!(deployment.command(&["migrate"]).status().unwrap().success());
-    let _api = deployment.spawn(&["serve", "--no-worker"]);
-    deployment.wait_ready().await;
+    let _api = deployment.start_api().await;
     let _worker = deployment.spawn(&["worker"]);
     let admin = deployment.admin();
     let connection_id = connect_and_map(&admin, &credentials).await;

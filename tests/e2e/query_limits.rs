@@ -18,13 +18,9 @@ fn fragment_bomb() -> String {
     query
 }
 
-fn token(app: &TestApp, role: api::Role) -> String {
-    app.service.keys.mint("ada", &app.workspace, role, api::Plan::Paid, chrono::Duration::hours(1))
-}
-
 /// POSTs a batch of operations as a caller of the test's workspace; answers the JSON.
 async fn post_batch(app: &TestApp, role: api::Role, batch: &Value) -> Value {
-    let request = reqwest::Client::new().post(format!("{}/graphql", app.url)).bearer_auth(token(app, role)).json(batch);
+    let request = reqwest::Client::new().post(format!("{}/graphql", app.url)).bearer_auth(app.token(role)).json(batch);
     request.send().await.unwrap().json().await.unwrap()
 }
 
@@ -156,7 +152,7 @@ async fn aliased_and_batched_field_reads_ask_the_provider_once(backend: Backend)
     let eleven: Vec<Value> = (0..11).map(|_| json!({ "query": "{ viewer { subject } }" })).collect();
     let response = reqwest::Client::new()
         .post(format!("{}/graphql", app.url))
-        .bearer_auth(token(&app, api::Role::Admin))
+        .bearer_auth(app.token(api::Role::Admin))
         .json(&eleven)
         .send()
         .await
