@@ -196,20 +196,37 @@ async fn a_subscriber_on_the_api_follows_a_run_on_a_separate_worker() {
     sandbox.stop().await;
 }
 
+/// A sync of 2,000 people on a worker of its own, 50 records in: one record per transaction
+/// makes it long enough to stop the worker halfway.
+struct MidRun {
+    sandbox: Sandbox,
+    deployment: Deployment,
+    _api: Process,
+    admin: GraphqlClient,
+    worker: Process,
+    run_id: String,
+    progress: directory_sync::client::Subscription,
+}
+
+impl MidRun {
+    async fn start() -> Self {
+        let sandbox = Sandbox::start().await.unwrap();
+        let credentials = sandbox.add_tenant("bamboohr", "acme", Company::generate("acme.example", 2000, 5));
+        let deployment = Deployment::new(&sandbox, 1).await;
+        let _api = deployment.start_api().await;
+        let admin = deployment.admin();
+        let connection_id = connect_and_map(&admin, &credentials).await;
+        let worker = deployment.spawn(&["worker"]);
+        let run_id = start_sync(&admin, &connection_id).await;
+        let mut progress = admin.subscribe(&ops::sync_progress(), json!({ "id": run_id })).await.unwrap();
+        until_processed(&mut progress, 50).await;
+        Self { sandbox, deployment, _api, admin, worker, run_id, progress }
+    }
+}
+
 #[tokio::test]
 async fn a_killed_workers_run_is_finished_by_another_from_its_checkpoint() {
-    let sandbox = Sandbox::start().await.unwrap();
-    let credentials = sandbox.add_tenant("bamboohr", "acme", Company::generate("acme.example", 2000, 5));
-    // One record per transaction makes the run long enough to kill it halfway.
-    let deployment = Deployment::new(&sandbox, 1).await;
-    let _api = deployment.start_api().await;
-    let admin = deployment.admin();
-    let connection_id = connect_and_map(&admin, &credentials).await;
-
-    let mut doomed = deployment.spawn(&["worker"]);
-    let run_id = start_sync(&admin, &connection_id).await;
-    let mut progress = admin.subscribe(&ops::sync_progress(), json!({ "id": run_id })).await.unwrap();
-    until_processed(&mut progress, 50).await;
+    let MidRun { sandbox, deployment, _api, admin, worker: mut doomed, run_id, mut progress } = MidRun::start().await;
     doomed.kill();
     let stalled = run_now(&admin, &run_id).await;
     assert_eq!(stalled["status"], "RUNNING");
@@ -242,17 +259,7 @@ async fn exit_within(process: &mut Process, within: Duration) -> bool {
 
 #[tokio::test]
 async fn a_worker_stopped_by_sigterm_hands_its_run_over_in_seconds() {
-    let sandbox = Sandbox::start().await.unwrap();
-    let credentials = sandbox.add_tenant("bamboohr", "acme", Company::generate("acme.example", 2000, 5));
-    let deployment = Deployment::new(&sandbox, 1).await;
-    let _api = deployment.start_api().await;
-    let admin = deployment.admin();
-    let connection_id = connect_and_map(&admin, &credentials).await;
-
-    let mut stopping = deployment.spawn(&["worker"]);
-    let run_id = start_sync(&admin, &connection_id).await;
-    let mut progress = admin.subscribe(&ops::sync_progress(), json!({ "id": run_id })).await.unwrap();
-    until_processed(&mut progress, 50).await;
+    let MidRun { sandbox, deployment, _api, admin, worker: mut stopping, run_id, mut progress } = MidRun::start().await;
     // A second worker is up (a rolling deploy's new process), then the first is told to stop.
     let _successor = deployment.spawn(&["worker"]);
     tokio::time::sleep(Duration::from_secs(1)).await;
