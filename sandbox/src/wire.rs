@@ -82,6 +82,10 @@ pub(crate) fn cut_off(tenants: &Tenants, admission: &Admission, first: usize, co
 /// rendered a chunk of rows at a time as it is sent, so a large company costs a chunk's bytes
 /// rather than the whole answer's. With `break_off`, the connection drops after that many rows;
 /// with `pace`, each chunk waits that long first.
+///
+/// Like a web server that buffers a script's output up to a limit, an answer of up to
+/// [`BUFFERED_ROWS`] rows says its `Content-Length` (measured by rendering it once first); a
+/// larger one streams chunked, with no length.
 pub(crate) fn stream_records(
     head: Vec<u8>,
     count: usize,
@@ -91,6 +95,13 @@ pub(crate) fn stream_records(
     pace: Option<Duration>,
 ) -> HttpResponse {
     const ROWS_PER_CHUNK: usize = 256;
+    let length = (count <= BUFFERED_ROWS).then(|| {
+        let rows: usize = (0..count)
+            .step_by(ROWS_PER_CHUNK)
+            .map(|next| rendered_length(next, &render(next..(next + ROWS_PER_CHUNK).min(count))))
+            .sum();
+        (head.len() + rows + tail.len()) as u64
+    });
     let end = break_off.map_or(count, |b| b.min(count));
     let broken = break_off.is_some_and(|b| b < count);
     let chunks = futures::stream::unfold((0usize, false), move |(next, done)| {
@@ -111,16 +122,33 @@ pub(crate) fn stream_records(
                 }
                 return Some((Ok(Bytes::from_static(tail)), (next, true)));
             };
-            let mut chunk = Vec::new();
-            for (offset, row) in rows.iter().enumerate() {
-                if next + offset > 0 {
-                    chunk.push(b',');
-                }
-                serde_json::to_writer(&mut chunk, row).expect("JSON");
-            }
-            Some((Ok(Bytes::from(chunk)), (next + rows.len().max(1), false)))
+            Some((Ok(Bytes::from(render_rows(next, &rows))), (next + rows.len().max(1), false)))
         }
     });
     let body = futures::stream::once(async move { Ok(Bytes::from(head)) }).chain(chunks);
-    HttpResponse::Ok().content_type("application/json").streaming(body)
+    let mut answer = HttpResponse::Ok();
+    answer.content_type("application/json");
+    if let Some(length) = length {
+        answer.no_chunking(length);
+    }
+    answer.streaming(body)
+}
+
+/// The largest answer, in rows, that says its length.
+const BUFFERED_ROWS: usize = 20_000;
+
+/// Rows `first..` as they appear in the list: comma-separated, a comma first unless they open it.
+fn render_rows(first: usize, rows: &[Value]) -> Vec<u8> {
+    let mut chunk = Vec::new();
+    for (offset, row) in rows.iter().enumerate() {
+        if first + offset > 0 {
+            chunk.push(b',');
+        }
+        serde_json::to_writer(&mut chunk, row).expect("JSON");
+    }
+    chunk
+}
+
+fn rendered_length(first: usize, rows: &[Value]) -> usize {
+    render_rows(first, rows).len()
 }

@@ -52,8 +52,9 @@ impl RunSnapshot {
     /// 0..100, reaching 100 only on success; never goes back while a run moves forward.
     ///
     /// While the provider's answer downloads, the total is unknown; the run then measures
-    /// against what its connection's last successful run read, so the bar moves from the first
-    /// page. Once the total is known it measures against the smaller of the two: `processed`
+    /// against what its connection's last successful run read, or against what the share of the
+    /// answer's `Content-Length` parsed so far suggests, whichever is smaller, so the bar moves
+    /// from the first page. Once the total is known it measures against the smallest: `processed`
     /// only grows and the measure only shrinks, so the percentage never goes back (a company
     /// that grew since the last sync reads 99% a little early).
     pub fn percent(&self) -> f64 {

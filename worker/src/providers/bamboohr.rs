@@ -329,7 +329,7 @@ impl Connector for BambooHrConnector {
                         records.extend(self.employee(id, &fields).await?);
                     }
                     let last = (index + 1) * request.page_size.max(1) >= total;
-                    Ok(RemotePage { records, next_cursor: None, last, total: Some(total) })
+                    Ok(RemotePage { records, next_cursor: None, last, total: Some(total), estimated_total: None })
                 }
             });
         Ok(Some(Changes { pages: Box::pin(pages), removed: removed.into_iter().map(|e| e.id).collect() }))

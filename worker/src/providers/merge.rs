@@ -389,7 +389,8 @@ impl Connector for MergeConnector {
                 let page = self.page(cursor.as_deref(), page_size, None).await?;
                 let records = page.results.iter().filter_map(|e| record(e, &fields, &withheld)).collect();
                 let last = page.next.is_none();
-                let remote = RemotePage { records, next_cursor: page.next.clone(), last, total: None };
+                let remote =
+                    RemotePage { records, next_cursor: page.next.clone(), last, total: None, estimated_total: None };
                 Ok(Some((remote, (page.next, last))))
             }
         });
@@ -430,7 +431,13 @@ impl Connector for MergeConnector {
         let chunks: Vec<Vec<RemoteRecord>> = changed.chunks(page_size).map(<[_]>::to_vec).collect();
         let count = chunks.len();
         let pages = chunks.into_iter().enumerate().map(move |(index, records)| {
-            Ok(RemotePage { records, next_cursor: None, last: index + 1 == count, total: Some(total) })
+            Ok(RemotePage {
+                records,
+                next_cursor: None,
+                last: index + 1 == count,
+                total: Some(total),
+                estimated_total: None,
+            })
         });
         Ok(Some(Changes { pages: Box::pin(stream::iter(pages)), removed }))
     }

@@ -161,6 +161,9 @@ pub struct RemotePage {
     pub last: bool,
     /// Total records, once known.
     pub total: Option<usize>,
+    /// Before the total is known, how many records the answer likely holds (from the share of a
+    /// `Content-Length` parsed so far), when the provider's answer lets us tell.
+    pub estimated_total: Option<usize>,
 }
 
 /// Pages in provider order, lazily fetched.

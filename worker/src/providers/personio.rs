@@ -246,6 +246,7 @@ impl PersonioConnector {
             next_cursor: Some((offset + limit).to_string()),
             last: offset + limit >= total,
             total: Some(total),
+            estimated_total: None,
         };
         let first = page(start, records);
         let rest = (start + limit..total).step_by(limit).map(move |offset| {

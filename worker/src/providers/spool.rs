@@ -5,9 +5,13 @@
 //! flat in the size of the company, merging starts with the first page instead of after the
 //! download, and the total is known as soon as parsing ends, which runs far ahead of merging.
 //! [`StreamedList`] does this for the usual shape of such answers, `{"employees": [...]}`.
+//! When the answer says its `Content-Length`, the share of it parsed so far tells how many
+//! records it likely holds, so a first sync's progress moves before the download ends.
 
-use std::io::{self, BufWriter, Write};
+use std::cell::Cell;
+use std::io::{self, BufWriter, Read, Write};
 use std::marker::PhantomData;
+use std::rc::Rc;
 
 use futures::{stream, TryStreamExt};
 use serde::de::{DeserializeOwned, DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -16,14 +20,17 @@ use tokio::sync::watch;
 
 use super::{PageStream, ProviderError, RemotePage, RemoteRecord};
 
-/// Hands each parsed record to the spool; fails once nobody reads the pages any more.
-type RecordSink<'s> = dyn FnMut(RemoteRecord) -> Result<(), ProviderError> + 's;
+/// Hands each parsed record to the spool, with how many records the whole answer likely holds
+/// when the parser can tell; fails once nobody reads the pages any more.
+type RecordSink<'s> = dyn FnMut(RemoteRecord, Option<usize>) -> Result<(), ProviderError> + 's;
 
 /// How far the parser got.
 #[derive(Debug, Clone, Default)]
 struct Spooled {
     /// Records written and flushed, readable by the page reader.
     written: usize,
+    /// The parser's latest estimate of the answer's records, while the total is unknown.
+    estimated_total: Option<usize>,
     /// Set when parsing ends: `Ok` after the last record, or why it stopped.
     finished: Option<Result<(), ProviderError>>,
 }
@@ -72,13 +79,20 @@ impl StreamedList {
         T: DeserializeOwned,
         F: FnMut(T) -> Option<RemoteRecord> + Send + 'static,
     {
+        let length = response.content_length();
         let download = tokio_util::io::StreamReader::new(response.bytes_stream().map_err(io::Error::other));
         let download = tokio_util::io::SyncIoBridge::new(download);
         let Self { what, key, page_size } = self;
         spool_pages(page_size, move |sink| {
-            let mut parser = serde_json::Deserializer::from_reader(io::BufReader::new(download));
+            let taken = Rc::new(Cell::new(0));
+            let counted = Counted { inner: io::BufReader::new(download), taken: Rc::clone(&taken) };
+            let mut parser = serde_json::Deserializer::from_reader(counted);
+            let mut records = 0;
             let mut each = |element: T| match into_record(element) {
-                Some(record) => sink(record),
+                Some(record) => {
+                    records += 1;
+                    sink(record, length.and_then(|length| estimate_records(records, taken.get(), length)))
+                }
                 None => Ok(()),
             };
             let visitor = ListUnderKey { key, each: &mut each, element: PhantomData };
@@ -94,6 +108,31 @@ impl StreamedList {
             }
             Ok(())
         })
+    }
+}
+
+/// The records an answer of `length` bytes likely holds, when its first `taken` bytes held
+/// `records`: never fewer than already read.
+fn estimate_records(records: usize, taken: u64, length: u64) -> Option<usize> {
+    if taken == 0 {
+        return None;
+    }
+    let estimate = (records as u128 * u128::from(length)).div_ceil(u128::from(taken));
+    Some(usize::try_from(estimate).unwrap_or(usize::MAX).max(records))
+}
+
+/// Counts the bytes the parser has taken. It sits above the buffer, so the count is exact, and
+/// it lives on the parser's thread alone, so counting is a plain add.
+struct Counted<R> {
+    inner: R,
+    taken: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.taken.set(self.taken.get() + read as u64);
+        Ok(read)
     }
 }
 
@@ -173,13 +212,15 @@ where
 {
     let mut out = BufWriter::new(file);
     let mut written = 0;
-    let mut sink = |record: RemoteRecord| -> Result<(), ProviderError> {
+    let mut estimated_total = None;
+    let mut sink = |record: RemoteRecord, estimate: Option<usize>| -> Result<(), ProviderError> {
         serde_json::to_writer(&mut out, &record).map_err(|e| spool_error(e.into()))?;
         out.write_all(b"\n").map_err(spool_error)?;
         written += 1;
+        estimated_total = estimate;
         if written % page_size.max(1) == 0 {
             out.flush().map_err(spool_error)?;
-            if progress.send(Spooled { written, finished: None }).is_err() {
+            if progress.send(Spooled { written, estimated_total, finished: None }).is_err() {
                 return Err(ProviderError::Buffer("the sync stopped reading".into()));
             }
         }
@@ -192,7 +233,7 @@ where
         tracing::debug!(error = %err, records = written, "stopped reading the provider's answer");
     }
     // Nobody listening means the sync has already stopped; there is nobody left to tell.
-    let _ = progress.send(Spooled { written, finished: Some(finished) });
+    let _ = progress.send(Spooled { written, estimated_total, finished: Some(finished) });
 }
 
 fn spool_error(err: io::Error) -> ProviderError {
@@ -220,6 +261,7 @@ impl Reading {
             Ok(spooled) => spooled.clone(),
             Err(_) => Spooled {
                 written: self.read,
+                estimated_total: None,
                 finished: Some(Err(ProviderError::Buffer("the answer's parser stopped".into()))),
             },
         };
@@ -245,7 +287,8 @@ impl Reading {
         self.read += count;
         let complete = matches!(spooled.finished, Some(Ok(()))) && self.read == spooled.written;
         let total = matches!(spooled.finished, Some(Ok(()))).then_some(spooled.written);
-        Some(Ok(RemotePage { records, next_cursor: None, last: complete, total }))
+        let estimated_total = spooled.estimated_total.filter(|_| total.is_none());
+        Some(Ok(RemotePage { records, next_cursor: None, last: complete, total, estimated_total }))
     }
 
     async fn read_record(&mut self) -> Result<RemoteRecord, ProviderError> {
@@ -269,7 +312,7 @@ mod tests {
 
     async fn collect(page_size: usize, count: usize, fail: bool) -> Vec<Result<RemotePage, ProviderError>> {
         let pages = spool_pages(page_size, move |sink| {
-            (0..count).try_for_each(|n| sink(record(n)))?;
+            (0..count).try_for_each(|n| sink(record(n), Some(count)))?;
             if fail {
                 return Err(ProviderError::Unreachable("cut off".into()));
             }
@@ -304,6 +347,30 @@ mod tests {
         assert_eq!(pages.len(), 4);
         assert!(pages[..3].iter().all(|p| p.as_ref().is_ok_and(|p| !p.last && p.total.is_none())));
         assert_eq!(pages[3].as_ref().unwrap_err(), &ProviderError::Unreachable("cut off".into()));
+    }
+
+    #[tokio::test]
+    async fn pages_read_before_the_end_carry_the_parsers_estimate() {
+        let (resume, paused) = std::sync::mpsc::channel::<()>();
+        let mut pages = spool_pages(2, move |sink| {
+            (0..4).try_for_each(|n| sink(record(n), Some(5)))?;
+            paused.recv().expect("the test resumes the parser");
+            (4..5).try_for_each(|n| sink(record(n), Some(5)))
+        })
+        .unwrap();
+        let first = pages.next().await.unwrap().unwrap();
+        assert_eq!((first.total, first.estimated_total), (None, Some(5)));
+        resume.send(()).unwrap();
+        let rest: Vec<RemotePage> = pages.map(Result::unwrap).collect().await;
+        assert!(rest.iter().all(|p| p.total == Some(5) && p.estimated_total.is_none()), "known at the end");
+    }
+
+    #[test]
+    fn records_are_estimated_from_the_share_of_the_answer_parsed() {
+        assert_eq!(estimate_records(250, 25_000, 100_000), Some(1_000));
+        assert_eq!(estimate_records(1, 3, 10), Some(4), "rounds up");
+        assert_eq!(estimate_records(500, 100_000, 90_000), Some(500), "never fewer than already read");
+        assert_eq!(estimate_records(0, 0, 10), None);
     }
 
     #[tokio::test]

@@ -342,6 +342,9 @@ async fn merge_and_checkpoint(
     active.phase = Set(SyncPhase::Merging);
     active.processed = Set(run.processed + counts.processed());
     active.total = Set(page.total.map(|t| t as i32).or(run.total));
+    // An estimate only narrows the measure of progress, so the percentage never goes back.
+    let estimate = page.estimated_total.map(|e| i32::try_from(e).unwrap_or(i32::MAX));
+    active.expected_total = Set(run.expected_total.into_iter().chain(estimate).min());
     active.created = Set(run.created + counts.created);
     active.updated = Set(run.updated + counts.updated);
     active.unchanged = Set(run.unchanged + counts.unchanged);
