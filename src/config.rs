@@ -10,6 +10,7 @@ use api::ApiLimits;
 use secrecy::SecretString;
 
 use worker::credentials::CredentialCipher;
+use worker::invitations::{InvitationTemplate, Mailbox, Mailer};
 use worker::providers::catalogue::{OAuthApp, ProviderEndpoints, ProviderRegistry};
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +57,16 @@ pub struct Config {
     pub sync_retry_delay: Duration,
     /// Rate limits, body and WebSocket deadlines of the API (`API_…`).
     pub api_limits: ApiLimits,
+    /// Where invitations are sent (`SMTP_URL`, checked at start-up; it may hold a password).
+    /// Without one (embedded mode only) they are written to `DATA_DIR/outbox/`.
+    pub smtp_url: Option<SecretString>,
+    /// The invitations' sender (`SMTP_FROM`).
+    pub smtp_from: Mailbox,
+    /// The sign-in link of invitations, `{email}` standing for the address (`INVITE_URL`);
+    /// `None` means `<public URL>/?invited={email}`.
+    pub invite_url: Option<String>,
+    /// Wait before an invitation's second attempt, doubling after (`SMTP_RETRY_SECONDS`).
+    pub invitation_retry: Duration,
 }
 
 impl Config {
@@ -156,7 +167,30 @@ impl Config {
                 defaults.max_subscriptions_per_socket as u64,
             )? as usize,
         };
+        let smtp_url = match lookup("SMTP_URL") {
+            Some(url) => {
+                Mailer::check_smtp_url(&url).map_err(|message| ConfigError::Invalid { name: "SMTP_URL", message })?;
+                Some(SecretString::from(url))
+            }
+            None if production => return Err(ConfigError::RequiredInProduction { name: "SMTP_URL" }),
+            None => None,
+        };
+        let smtp_from = lookup("SMTP_FROM")
+            .unwrap_or_else(|| "directory-sync <no-reply@localhost>".into())
+            .parse()
+            .map_err(|e| ConfigError::Invalid {
+                name: "SMTP_FROM",
+                message: format!("{e} (expected an address, or a name and <address>)"),
+            })?;
+        let invite_url = lookup("INVITE_URL")
+            .map(|raw| InvitationTemplate::checked_invite_url(&raw).map(|()| raw))
+            .transpose()
+            .map_err(|message| ConfigError::Invalid { name: "INVITE_URL", message })?;
         Ok(Self {
+            smtp_url,
+            smtp_from,
+            invite_url,
+            invitation_retry: Duration::from_secs(number("SMTP_RETRY_SECONDS", 30)?),
             api_limits,
             sync_page_size: match number("SYNC_PAGE_SIZE", 1000)? {
                 // Bulk inserts bind ~17 values a row; keep every statement under SQLite's limit.
@@ -236,6 +270,8 @@ fn generated_secret(data_dir: &Path, file: &str, generate: fn() -> String) -> Re
 mod tests {
     use super::*;
 
+    const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
     fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
     }
@@ -252,6 +288,15 @@ mod tests {
         assert!(err.to_string().starts_with("SYNC_PAGE_SIZE"), "{err}");
         let err = Config::from_lookup(lookup(&[("DATA_DIR", dir), ("REDIS_URL", "redis://x")])).unwrap_err();
         assert!(err.to_string().starts_with("JWT_SECRET"), "{err}");
+        for (name, bad) in
+            [("SMTP_URL", "http://mail.example"), ("SMTP_FROM", "nobody"), ("INVITE_URL", "join?{email}")]
+        {
+            let err = Config::from_lookup(lookup(&[("DATA_DIR", dir), (name, bad)])).unwrap_err();
+            assert!(err.to_string().starts_with(name), "{err}");
+        }
+        let production = [("DATA_DIR", dir), ("REDIS_URL", "redis://x"), ("JWT_SECRET", "s"), ("ENCRYPTION_KEY", KEY)];
+        let err = Config::from_lookup(lookup(&production)).unwrap_err();
+        assert!(err.to_string().starts_with("SMTP_URL must be set"), "{err}");
         let err = Config::from_lookup(lookup(&[("DATA_DIR", dir), ("MERGE_REQUESTS_PER_MINUTE", "lots")])).unwrap_err();
         assert!(err.to_string().starts_with("MERGE_REQUESTS_PER_MINUTE"), "{err}");
     }

@@ -87,3 +87,39 @@ pub const USER: &str = r#"query($id: ID!) {
 pub const ORG_CHART: &str = r#"query($depth: Int) {
   orgChart(depth: $depth) { user { displayName jobTitle } reports { user { displayName jobTitle } reports { user { displayName } } } }
 }"#;
+
+/// The fields of a person the people mutations answer.
+const PERSON: &str = "id email firstName lastName displayName jobTitle department location startDate \
+                      employmentStatus invitationStatus manager { id } source { remoteId }";
+
+pub fn create_user() -> String {
+    format!("mutation($input: CreateUserInput!) {{ createUser(input: $input) {{ {PERSON} }} }}")
+}
+
+pub fn update_user() -> String {
+    format!("mutation($id: ID!, $input: UpdateUserInput!) {{ updateUser(id: $id, input: $input) {{ {PERSON} }} }}")
+}
+
+pub fn deactivate_user() -> String {
+    format!("mutation($id: ID!) {{ deactivateUser(id: $id) {{ {PERSON} }} }}")
+}
+
+pub fn reactivate_user() -> String {
+    format!("mutation($id: ID!) {{ reactivateUser(id: $id) {{ {PERSON} }} }}")
+}
+
+pub const ASSIGN_ACTIVITY: &str = r#"mutation($input: AssignActivityInput!) {
+  assignActivity(input: $input) { id title dueDate assignedAt user { id email invitationStatus } }
+}"#;
+
+pub const RESEND_INVITATION: &str = r#"mutation($id: ID!) {
+  resendInvitation(userId: $id) { id invitationStatus invitationError }
+}"#;
+
+/// A person's invitation and activities.
+pub const INVITATION: &str = r#"query($id: ID!) {
+  user(id: $id) {
+    id email displayName employmentStatus invitationStatus invitedAt invitationError
+    activities { id title dueDate }
+  }
+}"#;

@@ -19,6 +19,8 @@ use api::{ApiContext, ApiState, JwtKeys};
 use migration::{Migrator, MigratorTrait};
 use worker::credentials::CredentialCipher;
 use worker::events::EventBus;
+use worker::invitations::delivery::{self, Delivery};
+use worker::invitations::{InvitationSettings, InvitationTemplate, Mailer};
 use worker::jobs::{maintenance, JobBackend, QueueSettings, SyncQueue};
 use worker::providers::catalogue::ProviderRegistry;
 use worker::providers::http::{ProviderHttp, RetryPolicy};
@@ -41,6 +43,7 @@ pub struct Tuning {
     pub retry: RetryPolicy,
     /// How often workers sweep for abandoned runs and due schedules.
     pub sweep_interval: Duration,
+    pub invitations: InvitationSettings,
 }
 
 impl Tuning {
@@ -56,6 +59,7 @@ impl Tuning {
             queue: QueueSettings { concurrency: config.worker_concurrency, ..QueueSettings::default() },
             retry: RetryPolicy::default(),
             sweep_interval: config.sweep_interval,
+            invitations: InvitationSettings { retry_base: config.invitation_retry, ..InvitationSettings::default() },
         }
     }
 }
@@ -211,6 +215,19 @@ async fn supervise_worker(
     }
 }
 
+/// Where and how this worker delivers invitations: `SMTP_URL`, or files in the data directory.
+fn invitation_delivery(config: &Config, settings: InvitationSettings) -> anyhow::Result<Delivery> {
+    let mailer = match &config.smtp_url {
+        Some(url) => Mailer::smtp(url.expose_secret()).map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?,
+        None => Mailer::files(config.data_dir.join("outbox")),
+    };
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.bind_addr));
+    let invite_url =
+        config.invite_url.clone().unwrap_or_else(|| format!("{}/?invited={{email}}", public_url.trim_end_matches('/')));
+    let template = InvitationTemplate { from: config.smtp_from.clone(), invite_url };
+    Ok(Delivery { mailer, template, settings })
+}
+
 impl RunningService {
     pub async fn start(config: &Config, roles: Roles, tuning: Tuning) -> anyhow::Result<Self> {
         let db = connect_database(&config.database_url).await?;
@@ -245,6 +262,7 @@ impl RunningService {
             events,
             settings: tuning.sync.clone(),
             draining: CancellationToken::new(),
+            outbox_bell: Arc::default(),
         };
         let closing = CancellationToken::new();
         let keys = JwtKeys::from_secret(config.jwt_secret.expose_secret().as_bytes());
@@ -259,10 +277,13 @@ impl RunningService {
             tasks.push(tokio::spawn(supervised));
             let sweep =
                 tokio::spawn(maintenance::run_maintenance(env.clone(), shared_queue.clone(), tuning.sweep_interval));
+            let delivery = invitation_delivery(config, tuning.invitations.clone())?;
+            let invitations = tokio::spawn(delivery::run(env.clone(), delivery, env.outbox_bell.clone()));
             let stop = wait_for(shutdown_rx.clone());
             tasks.push(tokio::spawn(async move {
                 stop.await;
                 sweep.abort();
+                invitations.abort();
             }));
         }
 

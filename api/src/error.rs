@@ -23,6 +23,10 @@ pub enum ErrorCode {
     MappingInvalid,
     MappingNotConfirmed,
     SyncAlreadyRunning,
+    /// Another person of the workspace has the email; `extensions.userId` names them.
+    EmailTaken,
+    /// The connected HR system fills this field for this person; `extensions.field` names it.
+    FieldManagedByProvider,
     /// A part of the service (the job queue) cannot be reached for now: try again shortly.
     ServiceUnavailable,
     Internal,
@@ -44,6 +48,8 @@ impl ErrorCode {
             Self::MappingInvalid => "MAPPING_INVALID",
             Self::MappingNotConfirmed => "MAPPING_NOT_CONFIRMED",
             Self::SyncAlreadyRunning => "SYNC_ALREADY_RUNNING",
+            Self::EmailTaken => "EMAIL_TAKEN",
+            Self::FieldManagedByProvider => "FIELD_MANAGED_BY_PROVIDER",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
@@ -55,15 +61,18 @@ impl ErrorCode {
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
-    /// The input field at fault, for VALIDATION_FAILED, INVALID_SUBDOMAIN and MAPPING_INVALID.
+    /// The input field at fault, for VALIDATION_FAILED, INVALID_SUBDOMAIN, MAPPING_INVALID,
+    /// EMAIL_TAKEN and FIELD_MANAGED_BY_PROVIDER.
     pub field: Option<String>,
     /// The running run, for SYNC_ALREADY_RUNNING.
     pub run_id: Option<String>,
+    /// The person holding the email, for EMAIL_TAKEN.
+    pub user_id: Option<String>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None, run_id: None }
+        Self { code, message: message.into(), field: None, run_id: None, user_id: None }
     }
 
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
@@ -93,6 +102,9 @@ impl ErrorExtensions for ApiError {
             }
             if let Some(run_id) = &self.run_id {
                 e.set("runId", run_id.as_str());
+            }
+            if let Some(user_id) = &self.user_id {
+                e.set("userId", user_id.as_str());
             }
         })
     }
@@ -131,6 +143,14 @@ impl From<worker::Error> for ApiError {
                     format!("a sync is already running for this connection (run {run_id})"),
                 )
             },
+            E::EmailTaken { user_id } => Self {
+                field: Some("input.email".into()),
+                user_id: Some(user_id.to_string()),
+                ..Self::new(ErrorCode::EmailTaken, err.to_string())
+            },
+            E::FieldManagedByProvider { field } => {
+                Self { field: Some(field.into()), ..Self::new(ErrorCode::FieldManagedByProvider, err.to_string()) }
+            }
             E::QueueUnavailable => Self::new(ErrorCode::ServiceUnavailable, err.to_string()),
             E::NotConnected(status) => {
                 Self::validation("connectionId", format!("the connection is {status}; reconnect it first"))

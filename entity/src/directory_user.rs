@@ -20,7 +20,13 @@ pub struct Model {
     pub start_date: Option<String>,
     pub manager_id: Option<Uuid>,
     pub invitation_status: InvitationStatus,
+    /// When the mail server accepted their invitation.
     pub invited_at: Option<DateTimeUtc>,
+    /// Why their last invitation could not be delivered.
+    pub invitation_error: Option<String>,
+    /// An admin deactivated this synced person: syncs keep them inactive until the provider
+    /// itself reports them as a leaver.
+    pub deactivated_by_hand_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
@@ -39,8 +45,14 @@ pub enum EmploymentStatus {
 pub enum InvitationStatus {
     #[sea_orm(string_value = "NOT_INVITED")]
     NotInvited,
+    /// An invitation waits in the outbox.
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
     #[sea_orm(string_value = "INVITED")]
     Invited,
+    /// The mail server refused it for good; see `invitation_error`.
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

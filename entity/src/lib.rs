@@ -1,9 +1,11 @@
 //! SeaORM entities: one module per table. These are storage types only; the GraphQL types live in
 //! `api` and the domain types in `worker`, so the public schema never follows the tables by accident.
 
+pub mod activity_assignment;
 pub mod connection;
 pub mod directory_user;
 pub mod field_mapping;
+pub mod invitation;
 pub mod sync_issue;
 pub mod sync_run;
 pub mod user_source;

@@ -13,6 +13,8 @@ mod m20261201_000008_add_connection_linked_system;
 mod m20261201_000009_add_connection_discovered_fields;
 mod m20261201_000010_add_sync_run_held_deactivations;
 mod m20261201_000011_add_sync_run_expected_total;
+mod m20261201_000012_add_directory_user_deactivated_by_hand;
+mod m20261201_000013_create_activity_and_invitation;
 
 pub struct Migrator;
 
@@ -31,6 +33,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_add_connection_discovered_fields::Migration),
             Box::new(m20261201_000010_add_sync_run_held_deactivations::Migration),
             Box::new(m20261201_000011_add_sync_run_expected_total::Migration),
+            Box::new(m20261201_000012_add_directory_user_deactivated_by_hand::Migration),
+            Box::new(m20261201_000013_create_activity_and_invitation::Migration),
         ]
     }
 }

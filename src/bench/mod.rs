@@ -213,6 +213,9 @@ impl BenchService {
             "REDIS_PREFIX" => Some(redis_prefix.clone()),
             "JWT_SECRET" if production => Some(jwt_secret.clone()),
             "ENCRYPTION_KEY" if production => Some(encryption_key.clone()),
+            // Production mode needs a mail server for invitations; a sync sends none, so
+            // nothing need listen there.
+            "SMTP_URL" if production => Some("smtp://127.0.0.1:2525".into()),
             // The fan-out case's subscribers all hold the bench's one token; the API's rate
             // limits are not what it measures.
             "API_REQUESTS_PER_MINUTE" | "API_WORKSPACE_REQUESTS_PER_MINUTE" => Some("1000000".into()),

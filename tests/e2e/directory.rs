@@ -147,6 +147,8 @@ async fn a_person_added_by_hand_is_adopted_not_duplicated(backend: Backend) {
         manager_id: Set(None),
         invitation_status: Set(entity::directory_user::InvitationStatus::Invited),
         invited_at: Set(Some(now)),
+        invitation_error: Set(None),
+        deactivated_by_hand_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

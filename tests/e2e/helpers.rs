@@ -4,6 +4,7 @@
 //! PostgreSQL + Redis.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, Database};
@@ -16,10 +17,15 @@ use directory_sync::config::Config;
 use directory_sync::operations as ops;
 use directory_sync::service::{self, Roles, RunningService, Tuning};
 use sandbox::{Company, SampleCredentials, Sandbox};
+use worker::invitations::InvitationSettings;
 use worker::providers::http::RetryPolicy;
 use worker::SyncSettings;
 
+use crate::mail_server::{MailServer, Policy};
+
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+/// The sign-in link of the tests' invitations.
+pub const INVITE_URL: &str = "https://app.example/join?email={email}";
 
 fn postgres_admin_url() -> String {
     std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
@@ -56,11 +62,23 @@ pub struct TestOptions {
     pub unset: &'static [&'static str],
     /// Configuration the deployment sets (`API_REQUESTS_PER_MINUTE`, say).
     pub settings: &'static [(&'static str, &'static str)],
+    /// Invitations go to a mail server of the test's own that answers as this says; with
+    /// `None`, no `SMTP_URL` is set (embedded mode writes them to files).
+    pub mail: Option<Policy>,
 }
 
 impl TestOptions {
     pub fn on(backend: Backend) -> Self {
-        Self { backend, provider: "bamboohr", employees: 60, page_size: 25, unset: &[], settings: &[] }
+        let accept_all: Policy = Arc::new(|_, _| None);
+        Self {
+            backend,
+            provider: "bamboohr",
+            employees: 60,
+            page_size: 25,
+            unset: &[],
+            settings: &[],
+            mail: Some(accept_all),
+        }
     }
 }
 
@@ -105,6 +123,9 @@ impl Drop for Process {
 pub struct TestApp {
     pub service: RunningService,
     pub sandbox: Sandbox,
+    /// Where invitations go, unless the test asked for files.
+    pub mail: Option<MailServer>,
+    pub data_dir: PathBuf,
     pub url: String,
     pub workspace: String,
     /// What the admin types in to connect the tenant `acme`.
@@ -163,6 +184,12 @@ pub fn test_tuning(config: &Config, page_size: usize) -> Tuning {
             ..RetryPolicy::default()
         },
         sweep_interval: Duration::from_secs(1),
+        invitations: InvitationSettings {
+            retry_base: Duration::from_millis(300),
+            claim: Duration::from_secs(5),
+            poll: Duration::from_millis(100),
+            ..InvitationSettings::default()
+        },
         ..Tuning::from_config(config)
     }
 }
@@ -185,7 +212,14 @@ impl TestApp {
                 (Some(name), Some(url), Some(unique("ds-test")))
             }
         };
-        let config = test_config(&data_dir, &sandbox, database_url, redis_prefix, options.unset, options.settings);
+        let mail = match options.mail {
+            Some(policy) => Some(MailServer::with_policy(policy).await),
+            None => None,
+        };
+        let mut settings = options.settings.to_vec();
+        settings.extend(mail.as_ref().map(|server| ("SMTP_URL", server.url.as_str())));
+        settings.push(("INVITE_URL", INVITE_URL));
+        let config = test_config(&data_dir, &sandbox, database_url, redis_prefix, options.unset, &settings);
         if !config.is_embedded_database() {
             let db = service::connect_database(&config.database_url).await.expect("database");
             service::migrate(&db).await.expect("migrations");
@@ -198,6 +232,8 @@ impl TestApp {
         Self {
             service,
             sandbox,
+            mail,
+            data_dir: config.data_dir.clone(),
             url,
             workspace: unique("ws"),
             credentials,

@@ -4,6 +4,7 @@
 //! test runs on the embedded parts and on PostgreSQL + Redis.
 
 mod helpers;
+mod mail_server;
 
 mod bridge;
 mod catalogue;
@@ -12,8 +13,10 @@ mod connect;
 mod credentials;
 mod directory;
 mod hardening;
+mod invitations;
 mod mapping;
 mod operator;
+mod people;
 mod production;
 mod query_limits;
 mod sandbox_cli;

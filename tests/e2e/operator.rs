@@ -57,6 +57,8 @@ async fn a_database_behind_the_binary_is_refused_with_the_command_that_fixes_it(
         ("DATABASE_URL", database_url.clone()),
         ("REDIS_URL", REDIS_URL.to_string()),
         ("REDIS_PREFIX", redis_prefix),
+        // Production mode needs a mail server for invitations; these processes never send.
+        ("SMTP_URL", "smtp://127.0.0.1:2525".to_string()),
         ("JWT_SECRET", "operator-test-secret".to_string()),
         ("ENCRYPTION_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_string()),
         ("BIND_ADDR", format!("127.0.0.1:{port}")),
@@ -141,5 +143,40 @@ async fn request_logs_and_embedded_files_keep_secrets() {
         for file in ["directory-sync.db", "directory-sync.db-wal", "queue.db", "jwt_secret", "encryption_key"] {
             assert_eq!(mode(file), 0o600, "{file}");
         }
+    }
+}
+
+/// Mail settings are checked before anything starts: a malformed `SMTP_URL` (whose password is
+/// never repeated) and a production deployment without one both stop `serve`, naming it.
+#[tokio::test]
+async fn mail_settings_are_checked_at_start_up() {
+    let data_dir = std::env::temp_dir().join(unique("directory-sync-operator"));
+    let _cleanup = Cleanup { data_dir: data_dir.clone(), postgres_database: None, redis_prefix: None };
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let common = [("DATA_DIR", data_dir.display().to_string()), ("BIND_ADDR", format!("127.0.0.1:{}", free_port()))];
+    let malformed = [("SMTP_URL", "smtp://mailer:hunter2@/nohost".to_string())];
+    let production = [
+        ("REDIS_URL", REDIS_URL.to_string()),
+        ("JWT_SECRET", "operator-test-secret".to_string()),
+        ("ENCRYPTION_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_string()),
+    ];
+    for (case, extra, expected) in [
+        ("malformed", &malformed[..], "SMTP_URL: "),
+        ("production", &production[..], "SMTP_URL must be set when REDIS_URL is set"),
+    ] {
+        let env: Vec<(String, String)> = common.iter().chain(extra).map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let log = data_dir.join(format!("{case}.log"));
+        let mut process = spawn(&["serve"], &env, &log);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = process.0.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "{case}: serve kept running");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let said = std::fs::read_to_string(&log).unwrap();
+        assert!(!status.success() && said.contains(expected), "{case}: {said}");
+        assert!(!said.contains("hunter2"), "{case}: the password stays out of the log: {said}");
     }
 }

@@ -15,6 +15,7 @@ use directory_sync::operations as ops;
 use sandbox::{Company, SampleCredentials, Sandbox};
 
 use crate::helpers::{fresh_postgres_database, unique, Cleanup, Process, REDIS_URL};
+use crate::mail_server::MailServer;
 
 const JWT_SECRET: &str = "production-test-secret";
 const ENCRYPTION_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
@@ -23,6 +24,7 @@ const ENCRYPTION_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 struct Deployment {
     env: Vec<(String, String)>,
     api_url: String,
+    smtp_port: u16,
     _cleanup: Cleanup,
 }
 
@@ -37,7 +39,12 @@ impl Deployment {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let data_dir = std::env::temp_dir().join(unique("directory-sync-prod"));
         let redis_prefix = unique("ds-prod");
+        // Nothing listens there until a test starts its mail server (`start_mail`): the tests
+        // that sync send no mail.
+        let smtp_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let env = [
+            ("SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}")),
+            ("SMTP_RETRY_SECONDS", "1".to_string()),
             ("DATABASE_URL", database_url),
             ("REDIS_URL", redis_url.to_string()),
             ("REDIS_PREFIX", redis_prefix.clone()),
@@ -56,7 +63,12 @@ impl Deployment {
         .chain(sandbox.settings())
         .collect();
         let cleanup = Cleanup { data_dir, postgres_database: Some(database), redis_prefix: Some(redis_prefix) };
-        Self { env, api_url: format!("http://127.0.0.1:{port}"), _cleanup: cleanup }
+        Self { env, api_url: format!("http://127.0.0.1:{port}"), smtp_port, _cleanup: cleanup }
+    }
+
+    /// Starts the deployment's mail server, at its `SMTP_URL`.
+    async fn start_mail(&self) -> MailServer {
+        MailServer::on_port(self.smtp_port).await
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -594,5 +606,50 @@ async fn provider_faults_never_cost_the_directory_a_row() {
     admin_flow::connect(&admin, &renewed).await.unwrap();
     assert_eq!(sync_to_the_end(&admin, &connection_id).await["status"], "SUCCEEDED");
     assert_eq!(directory_rows(&admin).await, expected_rows(&employees));
+    sandbox.stop().await;
+}
+
+/// The person's invitation fields, polled until `done` says so (30 s at most).
+async fn until_invitation(admin: &GraphqlClient, id: &Value, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let person = admin.execute(ops::INVITATION, json!({ "id": id })).await.unwrap().ok().unwrap()["user"].clone();
+        if done(&person) {
+            return person;
+        }
+        assert!(Instant::now() < deadline, "the invitation got there: {person}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The invitation is committed with the assignment; a worker killed before it could send it
+/// (its mail server was down) loses nothing: the next worker delivers it, once.
+#[tokio::test]
+async fn an_invitation_outlives_a_killed_worker_and_is_delivered_once() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let deployment = Deployment::new(&sandbox, 50).await;
+    let _api = deployment.start_api().await;
+    let admin = deployment.admin();
+    let input = json!({ "email": "kim@example.com", "firstName": "Kim" });
+    let created = admin.execute(&ops::create_user(), json!({ "input": input })).await.unwrap().ok().unwrap();
+    let kim = created["createUser"]["id"].clone();
+
+    let mut worker = deployment.spawn(&["worker"]);
+    let activity = json!({ "userIds": [kim], "title": "Onboarding" });
+    admin.execute(ops::ASSIGN_ACTIVITY, json!({ "input": activity })).await.unwrap().ok().unwrap();
+    let retrying = until_invitation(&admin, &kim, |p| p["invitationError"].is_string()).await;
+    assert_eq!(retrying["invitationStatus"], "PENDING", "an unreachable server is retried: {retrying}");
+    worker.kill();
+
+    let mail = deployment.start_mail().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(mail.received().is_empty(), "the API process sends nothing");
+    let _successor = deployment.spawn(&["worker"]);
+    let invited = until_invitation(&admin, &kim, |p| p["invitationStatus"] == "INVITED").await;
+    assert!(invited["invitationError"].is_null(), "{invited}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let received = mail.received();
+    assert_eq!(received.len(), 1, "delivered once");
+    assert_eq!(received[0].to, ["<kim@example.com>"]);
     sandbox.stop().await;
 }

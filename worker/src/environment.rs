@@ -1,8 +1,10 @@
 //! What every job and service call shares: the database, secrets, providers and the event bus.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::credentials::CredentialCipher;
@@ -52,4 +54,7 @@ pub struct Environment {
     /// Cancelled when the process is asked to stop (SIGTERM): runs in flight stop at once,
     /// keep their last checkpoint, and are handed to another worker.
     pub draining: CancellationToken,
+    /// Rung when an invitation is queued, so this process's delivery sends it at once (others
+    /// find it on their next look).
+    pub outbox_bell: Arc<Notify>,
 }

@@ -24,6 +24,12 @@ pub enum Error {
     MappingNotConfirmed,
     #[error("a sync is already running for this connection")]
     SyncAlreadyRunning { run_id: Uuid },
+    /// Another person of the workspace has this email.
+    #[error("another person in this workspace already has this email")]
+    EmailTaken { user_id: Uuid },
+    /// A synced person's field that the provider fills: edit it at the provider.
+    #[error("'{field}' comes from the connected HR system for this person; change it there")]
+    FieldManagedByProvider { field: &'static str },
     #[error("the connection is not connected ({0})")]
     NotConnected(String),
     #[error(transparent)]

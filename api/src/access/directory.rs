@@ -1,9 +1,9 @@
 //! The read-only directory of one workspace: what any signed-in member may see.
 
-use entity::{directory_user, user_source};
+use entity::{activity_assignment, directory_user, user_source};
 use worker::directory::{self, OrgNode, UserCursor, UserFilter, UserPage};
 
-use super::loaders::{ReportsKey, SourceKey, UserKey};
+use super::loaders::{ActivitiesKey, ReportsKey, SourceKey, UserKey};
 use super::{ApiContext, UserId, WorkspaceId};
 use crate::error::ApiError;
 
@@ -57,6 +57,25 @@ impl DirectoryAccess {
     /// The user's direct reports in display-name order, batched like [`Self::manager_of`].
     pub async fn reports_of(&self, user: &directory_user::Model) -> Result<Vec<directory_user::Model>, ApiError> {
         Ok(self.api.0.loaders.load_one(ReportsKey(self.user_key(user.id))).await?.unwrap_or_default())
+    }
+
+    /// The user's newest activities, batched like [`Self::manager_of`].
+    pub async fn activities_of(
+        &self,
+        user: &directory_user::Model,
+    ) -> Result<Vec<activity_assignment::Model>, ApiError> {
+        if user.workspace_id != self.workspace.as_str() {
+            return Ok(Vec::new());
+        }
+        Ok(self.api.0.loaders.load_one(ActivitiesKey(user.id)).await?.unwrap_or_default())
+    }
+
+    /// The user of an activity, batched.
+    pub async fn user_of(
+        &self,
+        activity: &activity_assignment::Model,
+    ) -> Result<Option<directory_user::Model>, ApiError> {
+        self.api.0.loaders.load_one(self.user_key(activity.user_id)).await
     }
 
     /// Where the user came from; `None` for people added by hand.

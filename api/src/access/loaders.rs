@@ -8,7 +8,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use entity::{connection, directory_user, user_source};
+use entity::{activity_assignment, connection, directory_user, user_source};
 use worker::directory;
 use worker::integrations::connections;
 
@@ -38,6 +38,10 @@ pub struct ReportsKey(pub UserKey);
 /// Where a user came from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SourceKey(pub Uuid);
+
+/// A user's newest activities (the user was already read through its workspace).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ActivitiesKey(pub Uuid);
 
 /// A connection of a workspace, by id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -94,6 +98,16 @@ impl Loader<SourceKey> for DirectoryLoader {
     async fn load(&self, keys: &[SourceKey]) -> Result<HashMap<SourceKey, Self::Value>, ApiError> {
         let sources = directory::sources_of(&self.db, keys.iter().map(|k| k.0).collect()).await?;
         Ok(sources.into_iter().map(|(user_id, source)| (SourceKey(user_id), source)).collect())
+    }
+}
+
+impl Loader<ActivitiesKey> for DirectoryLoader {
+    type Value = Vec<activity_assignment::Model>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[ActivitiesKey]) -> Result<HashMap<ActivitiesKey, Self::Value>, ApiError> {
+        let found = worker::activities::of_people(&self.db, keys.iter().map(|k| k.0).collect()).await?;
+        Ok(found.into_iter().map(|(user_id, activities)| (ActivitiesKey(user_id), activities)).collect())
     }
 }
 

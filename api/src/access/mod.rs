@@ -9,6 +9,7 @@ mod directory;
 mod ids;
 mod integrations;
 mod loaders;
+mod people;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -29,6 +30,7 @@ pub use directory::DirectoryAccess;
 pub use ids::{ConnectionId, RunId, UserId, WorkspaceId};
 pub use integrations::IntegrationsAccess;
 use loaders::Loaders;
+pub use people::PeopleAccess;
 
 /// Shared by every request: what handles are made from. Cheap to clone.
 #[derive(Clone)]
@@ -75,6 +77,15 @@ impl ApiContext {
     /// The read-only directory of the viewer's workspace.
     pub fn directory(&self, viewer: &Viewer) -> DirectoryAccess {
         DirectoryAccess::new(self.clone(), WorkspaceId::of(viewer))
+    }
+
+    /// Adding and editing the viewer's workspace's people: for admins, on any plan (the
+    /// directory is every plan's; the sync is what the paid plan adds).
+    pub fn people(&self, viewer: &Viewer) -> Result<PeopleAccess, ApiError> {
+        if viewer.role != Role::Admin {
+            return Err(ApiError::new(ErrorCode::Forbidden, "only workspace admins can add or edit people"));
+        }
+        Ok(PeopleAccess::new(self.directory(viewer), viewer.subject.clone()))
     }
 
     /// The integrations of the viewer's workspace: for admins on the paid plan alone.

@@ -2,7 +2,7 @@
 
 use async_graphql::Context;
 
-use crate::access::{ApiContext, DirectoryAccess, IntegrationsAccess, RequestMemo};
+use crate::access::{ApiContext, DirectoryAccess, IntegrationsAccess, PeopleAccess, RequestMemo};
 use crate::auth::{AuthError, Viewer};
 use crate::error::ApiError;
 
@@ -15,6 +15,8 @@ pub trait ContextExt {
     fn viewer(&self) -> Result<&Viewer, ApiError>;
     /// The caller's directory, read-only: any signed-in user.
     fn directory(&self) -> Result<DirectoryAccess, ApiError>;
+    /// Adding and editing the caller's people: an admin, on any plan.
+    fn people(&self) -> Result<PeopleAccess, ApiError>;
     /// The caller's integrations: an admin on the paid plan.
     fn integrations(&self) -> Result<IntegrationsAccess, ApiError>;
     /// What this HTTP request already asked providers; none for subscription events.
@@ -33,6 +35,11 @@ impl ContextExt for Context<'_> {
     fn directory(&self) -> Result<DirectoryAccess, ApiError> {
         let viewer = self.viewer()?;
         Ok(self.data_unchecked::<ApiContext>().directory(viewer))
+    }
+
+    fn people(&self) -> Result<PeopleAccess, ApiError> {
+        let viewer = self.viewer()?;
+        self.data_unchecked::<ApiContext>().people(viewer)
     }
 
     fn integrations(&self) -> Result<IntegrationsAccess, ApiError> {

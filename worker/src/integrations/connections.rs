@@ -541,8 +541,6 @@ async fn mark_failed(env: &Environment, connection_id: Uuid, message: &str) -> R
     Ok(())
 }
 
-/// The provider fields this connection can read, discovered live.
-
 /// A FULL sync with the latest confirmed mapping applied it: no re-sync is owed any more.
 pub async fn clear_resync_required(db: &DatabaseConnection, connection_id: Uuid, mapping_version: i32) -> Result<()> {
     let latest = field_mapping::Entity::find()

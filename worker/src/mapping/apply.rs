@@ -105,14 +105,8 @@ pub fn apply_mapping(mapping: &FieldMapping, record: &RemoteRecord) -> Result<Ma
     let Some(key) = email_key(&email) else { return Err(RecordProblem::InvalidEmail(email)) };
     let first_name = value("firstName");
     let last_name = value("lastName");
-    let display_name = value("displayName").unwrap_or_else(|| {
-        let full = [first_name.as_deref(), last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-        if full.is_empty() {
-            email.clone()
-        } else {
-            full
-        }
-    });
+    let display_name =
+        value("displayName").unwrap_or_else(|| display_name(first_name.as_deref(), last_name.as_deref(), &email));
     Ok(MappedUser {
         remote_id: record.remote_id.clone(),
         email_key: key,
@@ -128,6 +122,16 @@ pub fn apply_mapping(mapping: &FieldMapping, record: &RemoteRecord) -> Result<Ma
         remote_manager_id: value("managerId"),
         withheld,
     })
+}
+
+/// A person's name as the directory shows it when nobody gives one: the names, or the email.
+pub fn display_name(first_name: Option<&str>, last_name: Option<&str>, email: &str) -> String {
+    let full = [first_name, last_name].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    if full.is_empty() {
+        email.to_string()
+    } else {
+        full
+    }
 }
 
 /// ISO dates (and the date of ISO date-times) pass through; BambooHR's `0000-00-00` and

@@ -8,7 +8,7 @@ mod validate;
 
 use serde::{Deserialize, Serialize};
 
-pub use apply::{apply_mapping, MappedUser, RecordProblem};
+pub use apply::{apply_mapping, display_name, MappedUser, RecordProblem};
 pub use internal_fields::{InternalField, INTERNAL_FIELDS};
 pub use validate::{validate_mapping, MappingError};
 
@@ -49,6 +49,18 @@ impl FieldMapping {
         self.entries.iter().find(|e| e.internal_field == internal).and_then(|e| e.external_field.as_deref())
     }
 
+    /// Whether a sync with this mapping writes `internal`, so the provider owns it: the email
+    /// always, a display name when it or a name is mapped (it is made of the names), and every
+    /// other field when mapped. The employment status is the sync's in any case (a listed
+    /// person is active); admins change it only through deactivation.
+    pub fn manages(&self, internal: &str) -> bool {
+        match internal {
+            "email" | "employmentStatus" => true,
+            "displayName" => ["displayName", "firstName", "lastName"].iter().any(|f| self.source_of(f).is_some()),
+            other => self.source_of(other).is_some(),
+        }
+    }
+
     /// Every provider field the mapping reads, for the fetch request.
     pub fn external_fields(&self) -> Vec<String> {
         let mut fields: Vec<String> = self.entries.iter().filter_map(|e| e.external_field.clone()).collect();
@@ -87,4 +99,23 @@ pub fn suggest_mapping(provider: &ProviderInfo, available: &[ExternalField]) -> 
         .map(|(internal, external)| MappingEntry::new(internal, Some(external)))
         .collect();
     FieldMapping::normalized(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mapping_manages_its_mapped_fields_and_the_names_display_name() {
+        let mapping = FieldMapping::normalized(vec![
+            MappingEntry::new("email", Some("workEmail")),
+            MappingEntry::new("lastName", Some("lastName")),
+            MappingEntry::new("jobTitle", None),
+        ]);
+        assert!(mapping.manages("email") && mapping.manages("lastName"));
+        assert!(mapping.manages("displayName"), "made of a mapped name");
+        assert!(!mapping.manages("jobTitle") && !mapping.manages("managerId") && !mapping.manages("department"));
+        let email_only = FieldMapping::normalized(vec![MappingEntry::new("email", Some("workEmail"))]);
+        assert!(!email_only.manages("displayName") && email_only.manages("employmentStatus"));
+    }
 }

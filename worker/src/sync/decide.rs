@@ -13,6 +13,12 @@
 //!    person moves to the new record.
 //! 6. A person holding the email (added by hand, or from another connection) is adopted.
 //! 7. Anyone else is created.
+//!
+//! And for the status a written record gives its person ([`status_after_sync`]): a person an
+//! admin deactivated by hand stays inactive until the provider itself changes their employment
+//! (reports them as a leaver, or brings them back under a new record as a rehire). A record
+//! changed in other ways (a new title) does not undo the admin's decision; the provider
+//! agreeing they left ends it, so a later return reactivates them as any leaver's would.
 
 use uuid::Uuid;
 
@@ -97,6 +103,26 @@ pub fn decide(facts: &Facts<'_>, claimed_earlier_in_page: bool) -> Decision {
     }
 }
 
+/// What writing a record does to its person's employment status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusWrite {
+    /// Leave the status (and any hand deactivation) as it is.
+    Keep,
+    /// Set it, ending any hand deactivation.
+    Set { active: bool },
+}
+
+/// The status a written record gives its person. `record_active`: what the record says, `None`
+/// when the provider withheld it; `deactivated_by_hand`: an admin deactivated the person and
+/// the provider has not spoken since; `rehire`: rule 5.
+pub fn status_after_sync(record_active: Option<bool>, deactivated_by_hand: bool, rehire: bool) -> StatusWrite {
+    match record_active {
+        None => StatusWrite::Keep,
+        Some(true) if deactivated_by_hand && !rehire => StatusWrite::Keep,
+        Some(active) => StatusWrite::Set { active },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +157,15 @@ mod tests {
         );
         let gone = Source { person_active: None, ..source(1, "before") };
         assert_eq!(decide(&facts(Some(gone), None), false), Decision::PersonGone);
+    }
+
+    #[test]
+    fn a_hand_deactivation_stands_until_the_provider_changes_the_employment() {
+        assert_eq!(status_after_sync(Some(true), true, false), StatusWrite::Keep, "still listed as employed");
+        assert_eq!(status_after_sync(Some(false), true, false), StatusWrite::Set { active: false }, "agrees");
+        assert_eq!(status_after_sync(Some(true), true, true), StatusWrite::Set { active: true }, "rehired");
+        assert_eq!(status_after_sync(Some(true), false, false), StatusWrite::Set { active: true });
+        assert_eq!(status_after_sync(None, false, false), StatusWrite::Keep, "withheld");
     }
 
     #[test]

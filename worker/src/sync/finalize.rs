@@ -15,6 +15,7 @@ use super::issues::{record_issues, Issue};
 use super::Leavers;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
+use crate::integrations::mappings;
 
 pub async fn finalize(env: &Environment, run: &mut sync_run::Model, leavers: &Leavers) -> Result<()> {
     let mut active = run.clone().into_active_model();
@@ -22,8 +23,12 @@ pub async fn finalize(env: &Environment, run: &mut sync_run::Model, leavers: &Le
     *run = super::save(env, &env.db, active).await?;
     super::publish(env, run).await;
 
+    let mapping = mappings::confirmed_version(&env.db, run.connection_id, run.mapping_version).await?;
     let txn = super::begin_write(env).await?;
-    link_managers(&txn, run).await?;
+    // Without a mapped manager, the manager is an admin's to set by hand.
+    if mapping.manages("managerId") {
+        link_managers(&txn, run).await?;
+    }
     let mut issues = unknown_managers(&txn, run).await?;
     let leaving = leavers_apply(&txn, run, leavers, Apply::Count).await?;
     let active_people = active_people(&txn, run.connection_id).await?;
@@ -268,6 +273,13 @@ async fn deactivate_leavers<C: ConnectionTrait>(
     let sql = format!("UPDATE directory_user SET employment_status = 'INACTIVE', updated_at = ${now} {who}");
     let with_now = values.iter().cloned().chain([Utc::now().into()]);
     let result = db.execute_raw(Statement::from_sql_and_values(backend(db), sql, with_now)).await?;
+    // The provider agrees with an admin who deactivated one of them by hand: a return from
+    // here on is the provider's change, and reactivates them like any leaver.
+    let agreed = format!(
+        "UPDATE directory_user SET deactivated_by_hand_at = NULL \
+         WHERE deactivated_by_hand_at IS NOT NULL AND id IN (SELECT user_id FROM user_source WHERE {left})"
+    );
+    db.execute_raw(Statement::from_sql_and_values(backend(db), agreed, values.clone())).await?;
     let forget = format!("UPDATE user_source SET content_hash = '' WHERE {left}");
     db.execute_raw(Statement::from_sql_and_values(backend(db), forget, values)).await?;
     Ok(result.rows_affected())

@@ -171,19 +171,20 @@ pub async fn merge_page<C: ConnectionTrait>(
                 } else {
                     counts.updated += 1;
                 }
-                update_user(db, current.clone(), &user, now).await?;
+                update_user(db, mapping, current.clone(), &user, Written::Matched, now).await?;
                 update_source(db, source, &user, hash, run, now).await?;
             }
             Decision::Rehire => {
                 counts.updated += 1;
                 // `decide` answers Rehire only for an owner linked to a record that left.
-                update_user(db, owner.expect("a rehire has an owner").clone(), &user, now).await?;
+                let owner = owner.expect("a rehire has an owner").clone();
+                update_user(db, mapping, owner, &user, Written::Rehire, now).await?;
                 update_source(db, linked.expect("a rehire has a linked record"), &user, hash, run, now).await?;
             }
             Decision::Adopt => {
                 let owner = owner.expect("an adoption has an owner");
                 counts.updated += 1;
-                update_user(db, owner.clone(), &user, now).await?;
+                update_user(db, mapping, owner.clone(), &user, Written::Matched, now).await?;
                 new_sources.push(source_row(run.connection_id, run.id, &user, owner.id, hash, now));
             }
             Decision::Create => {
@@ -441,11 +442,13 @@ pub fn user_row(
         job_title: Set(user.job_title.clone()),
         department: Set(user.department.clone()),
         location: Set(user.location.clone()),
-        employment_status: Set(employment_status(user)),
+        employment_status: Set(employment_status(user.active)),
         start_date: Set(user.start_date.clone()),
         manager_id: Set(None),
         invitation_status: Set(InvitationStatus::NotInvited),
         invited_at: Set(None),
+        invitation_error: Set(None),
+        deactivated_by_hand_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -494,32 +497,51 @@ async fn update_source<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Writes the synced fields, except those the provider withheld; invitation state and the
-/// manager link (set in finalize) stay.
+/// How a record came to be written over a person.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Written {
+    /// Its person by remote id or by email.
+    Matched,
+    /// Rule 5 of [`decide`]: a leaver back under a new record.
+    Rehire,
+}
+
+/// Writes the fields the mapping manages, except those the provider withheld; unmapped fields
+/// (an admin's to edit), invitation state and the manager link (set in finalize) stay. The
+/// status follows [`decide::status_after_sync`].
 async fn update_user<C: ConnectionTrait>(
     db: &C,
+    mapping: &FieldMapping,
     current: directory_user::Model,
     user: &MappedUser,
+    written: Written,
     now: chrono::DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
-    fn set<T: Into<sea_orm::Value>>(user: &MappedUser, field: &str, value: T) -> sea_orm::ActiveValue<T> {
-        if user.is_withheld(field) {
-            sea_orm::ActiveValue::NotSet
-        } else {
+    let set = |field: &str| mapping.manages(field) && !user.is_withheld(field);
+    fn set_if<T: Into<sea_orm::Value>>(write: bool, value: T) -> sea_orm::ActiveValue<T> {
+        if write {
             Set(value)
+        } else {
+            sea_orm::ActiveValue::NotSet
         }
     }
+    let record_active = (!user.is_withheld("employmentStatus")).then_some(user.active);
+    let by_hand = current.deactivated_by_hand_at.is_some();
+    let status = decide::status_after_sync(record_active, by_hand, written == Written::Rehire);
     let mut active = current.into_active_model();
+    if let decide::StatusWrite::Set { active: now_active } = status {
+        active.employment_status = Set(employment_status(now_active));
+        active.deactivated_by_hand_at = Set(None);
+    }
     active.email = Set(user.email.clone());
     active.email_normalized = Set(user.email_key.clone());
-    active.first_name = set(user, "firstName", user.first_name.clone());
-    active.last_name = set(user, "lastName", user.last_name.clone());
-    active.display_name = set(user, "displayName", user.display_name.clone());
-    active.job_title = set(user, "jobTitle", user.job_title.clone());
-    active.department = set(user, "department", user.department.clone());
-    active.location = set(user, "location", user.location.clone());
-    active.employment_status = set(user, "employmentStatus", employment_status(user));
-    active.start_date = set(user, "startDate", user.start_date.clone());
+    active.first_name = set_if(set("firstName"), user.first_name.clone());
+    active.last_name = set_if(set("lastName"), user.last_name.clone());
+    active.display_name = set_if(set("displayName"), user.display_name.clone());
+    active.job_title = set_if(set("jobTitle"), user.job_title.clone());
+    active.department = set_if(set("department"), user.department.clone());
+    active.location = set_if(set("location"), user.location.clone());
+    active.start_date = set_if(set("startDate"), user.start_date.clone());
     active.updated_at = Set(now);
     active.update(db).await?;
     Ok(())
@@ -567,8 +589,8 @@ async fn withheld_field_issues<C: ConnectionTrait>(
 /// The issue kind of a mapped field the provider withheld.
 const FIELD_WITHHELD: &str = "FIELD_WITHHELD";
 
-fn employment_status(user: &MappedUser) -> EmploymentStatus {
-    if user.active {
+fn employment_status(active: bool) -> EmploymentStatus {
+    if active {
         EmploymentStatus::Active
     } else {
         EmploymentStatus::Inactive

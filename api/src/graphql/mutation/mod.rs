@@ -2,6 +2,7 @@
 
 mod connection;
 mod mapping;
+mod people;
 mod sync;
 
 use async_graphql::MergedObject;
@@ -10,7 +11,12 @@ use validator::ValidationErrors;
 use crate::error::ApiError;
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(connection::ConnectionMutation, mapping::MappingMutation, sync::SyncMutation);
+pub struct Mutation(
+    connection::ConnectionMutation,
+    mapping::MappingMutation,
+    sync::SyncMutation,
+    people::PeopleMutation,
+);
 
 /// The first failed rule of a `validator` check, as VALIDATION_FAILED naming the input field.
 fn validation_error(errors: ValidationErrors) -> ApiError {

@@ -12,6 +12,8 @@ use crate::graphql::list_cost;
 
 /// Most direct reports one `directReports` answers.
 const MAX_REPORTS: i32 = 500;
+/// Most activities `activities` answers.
+const MAX_ACTIVITIES: usize = worker::activities::MAX_LISTED as usize;
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum UserStatus {
@@ -28,10 +30,15 @@ impl From<UserStatus> for EmploymentStatus {
     }
 }
 
+/// NOT_INVITED until their first activity; PENDING while the invitation is on its way (retried
+/// when the mail server asks); INVITED once the server accepted it; FAILED when it refused it
+/// for good (see `invitationError`).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum InvitationStatus {
     NotInvited,
+    Pending,
     Invited,
+    Failed,
 }
 
 /// A person in the User Directory.
@@ -91,8 +98,23 @@ impl User {
     async fn invitation_status(&self) -> InvitationStatus {
         match self.0.invitation_status {
             StoredInvitation::NotInvited => InvitationStatus::NotInvited,
+            StoredInvitation::Pending => InvitationStatus::Pending,
             StoredInvitation::Invited => InvitationStatus::Invited,
+            StoredInvitation::Failed => InvitationStatus::Failed,
         }
+    }
+    /// When the mail server accepted their (latest) invitation.
+    async fn invited_at(&self) -> Option<DateTime<Utc>> {
+        self.0.invited_at
+    }
+    /// Why their invitation failed, or why a PENDING one is being retried.
+    async fn invitation_error(&self) -> Option<&str> {
+        self.0.invitation_error.as_deref()
+    }
+    /// Their newest activities (at most 50), newest first. Counted as 50 by the query cost limit.
+    #[graphql(complexity = "MAX_ACTIVITIES * child_complexity")]
+    async fn activities(&self, ctx: &Context<'_>) -> ApiResult<Vec<ActivityAssignment>> {
+        Ok(ctx.directory()?.activities_of(&self.0).await?.into_iter().map(ActivityAssignment).collect())
     }
     /// null for users added by hand
     async fn source(&self, ctx: &Context<'_>) -> ApiResult<Option<UserSource>> {
@@ -100,6 +122,30 @@ impl User {
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+}
+
+/// An activity assigned to a person.
+pub struct ActivityAssignment(pub entity::activity_assignment::Model);
+
+#[Object]
+impl ActivityAssignment {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn user(&self, ctx: &Context<'_>) -> ApiResult<User> {
+        let user = ctx.directory()?.user_of(&self.0).await?;
+        user.map(User).ok_or_else(|| ApiError::not_found("user"))
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// ISO date
+    async fn due_date(&self) -> Option<&str> {
+        self.0.due_date.as_deref()
+    }
+    async fn assigned_at(&self) -> DateTime<Utc> {
+        self.0.assigned_at
     }
 }
 
