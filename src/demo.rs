@@ -129,9 +129,54 @@ pub async fn run(provider_id: &str, employees: u32) -> anyhow::Result<()> {
             );
         }
     }
+    invite_three(&client, &data_dir).await?;
     println!("\nDone in {:.2?}.", started.elapsed());
     service.stop().await;
     sandbox.stop().await;
     let _ = std::fs::remove_dir_all(&data_dir);
+    Ok(())
+}
+
+/// Step 8, the seed's "What's next": a first activity for three people invites them. The demo
+/// sets no `SMTP_URL`, so the messages are written to the data directory's outbox.
+async fn invite_three(client: &GraphqlClient, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    let active = client.execute(ops::USERS, json!({ "first": 3, "filter": { "status": "ACTIVE" } })).await?.ok()?;
+    let ids: Vec<serde_json::Value> =
+        active["users"]["edges"].as_array().into_iter().flatten().map(|e| e["node"]["id"].clone()).collect();
+    let input = json!({ "userIds": ids, "title": "Security awareness training", "dueDate": "2027-01-15" });
+    client.execute(ops::ASSIGN_ACTIVITY, json!({ "input": input })).await?.ok()?;
+    println!("8.   First activity \"Security awareness training\" assigned to {} people:", ids.len());
+    for id in &ids {
+        let mut person = serde_json::Value::Null;
+        for _ in 0..100 {
+            person = client.execute(ops::INVITATION, json!({ "id": id })).await?.ok()?["user"].clone();
+            if person["invitationStatus"] != "PENDING" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        println!(
+            "       {:<28} {:<40} {}",
+            person["displayName"].as_str().unwrap_or(""),
+            person["email"].as_str().unwrap_or(""),
+            person["invitationStatus"].as_str().unwrap_or("")
+        );
+        anyhow::ensure!(person["invitationStatus"] == "INVITED", "the invitation was not delivered: {person}");
+    }
+    let outbox = data_dir.join("outbox");
+    let mut written: Vec<_> = std::fs::read_dir(&outbox)?.filter_map(|f| f.ok().map(|f| f.path())).collect();
+    written.sort();
+    println!(
+        "     No SMTP_URL is set, so the {} messages were written to {}/ (one .eml each; the demo's data \
+         directory is removed when it ends). One of them:",
+        written.len(),
+        outbox.display()
+    );
+    let first = std::fs::read_to_string(written.first().context("no message was written")?)?;
+    for header in
+        first.lines().take_while(|l| !l.is_empty()).filter(|l| l.starts_with("To:") || l.starts_with("Subject:"))
+    {
+        println!("       {header}");
+    }
     Ok(())
 }
