@@ -56,3 +56,28 @@ pub async fn follow_run(
     }
     Ok(last)
 }
+
+/// Adds a person by hand; answers their id.
+pub async fn add_person(client: &GraphqlClient, email: &str, first_name: &str) -> anyhow::Result<Value> {
+    let input = json!({ "email": email, "firstName": first_name });
+    let data = client.execute(&ops::create_user(), json!({ "input": input })).await?.ok()?;
+    Ok(data["createUser"]["id"].clone())
+}
+
+/// Reads the person's invitation and activities (`operations::INVITATION`) every 100 ms until
+/// `settled` holds of it, for up to `within`; answers the last read either way.
+pub async fn watch_invitation(
+    client: &GraphqlClient,
+    id: &Value,
+    within: std::time::Duration,
+    settled: impl Fn(&Value) -> bool,
+) -> anyhow::Result<Value> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let person = client.execute(ops::INVITATION, json!({ "id": id })).await?.ok()?["user"].clone();
+        if settled(&person) || std::time::Instant::now() >= deadline {
+            return Ok(person);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -67,6 +67,8 @@ pub struct Config {
     pub invite_url: Option<String>,
     /// Wait before an invitation's second attempt, doubling after (`SMTP_RETRY_SECONDS`).
     pub invitation_retry: Duration,
+    /// How long one SMTP command may take (`SMTP_TIMEOUT_SECONDS`).
+    pub smtp_timeout: Duration,
 }
 
 impl Config {
@@ -191,6 +193,7 @@ impl Config {
             smtp_from,
             invite_url,
             invitation_retry: Duration::from_secs(number("SMTP_RETRY_SECONDS", 30)?),
+            smtp_timeout: Duration::from_secs(number("SMTP_TIMEOUT_SECONDS", 30)?),
             api_limits,
             sync_page_size: match number("SYNC_PAGE_SIZE", 1000)? {
                 // Bulk inserts bind ~17 values a row; keep every statement under SQLite's limit.

@@ -147,14 +147,8 @@ async fn invite_three(client: &GraphqlClient, data_dir: &std::path::Path) -> any
     client.execute(ops::ASSIGN_ACTIVITY, json!({ "input": input })).await?.ok()?;
     println!("8.   First activity \"Security awareness training\" assigned to {} people:", ids.len());
     for id in &ids {
-        let mut person = serde_json::Value::Null;
-        for _ in 0..100 {
-            person = client.execute(ops::INVITATION, json!({ "id": id })).await?.ok()?["user"].clone();
-            if person["invitationStatus"] != "PENDING" {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        let settled = |p: &serde_json::Value| p["invitationStatus"] != "PENDING";
+        let person = admin_flow::watch_invitation(client, id, std::time::Duration::from_secs(10), settled).await?;
         println!(
             "       {:<28} {:<40} {}",
             person["displayName"].as_str().unwrap_or(""),

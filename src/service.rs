@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use actix_web::{dev::ServerHandle, App, HttpServer};
 use anyhow::Context as _;
+use futures::FutureExt as _;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use secrecy::ExposeSecret;
@@ -59,7 +60,10 @@ impl Tuning {
             queue: QueueSettings { concurrency: config.worker_concurrency, ..QueueSettings::default() },
             retry: RetryPolicy::default(),
             sweep_interval: config.sweep_interval,
-            invitations: InvitationSettings { retry_base: config.invitation_retry, ..InvitationSettings::default() },
+            invitations: InvitationSettings {
+                retry_base: config.invitation_retry,
+                ..InvitationSettings::with_timeout(config.smtp_timeout)
+            },
         }
     }
 }
@@ -215,11 +219,26 @@ async fn supervise_worker(
     }
 }
 
+/// Runs invitation delivery, and runs it again should it ever stop (a panic in a dependency):
+/// a queued invitation must not wait for the process to be replaced.
+async fn supervise_delivery(env: Environment, delivery: Delivery) {
+    loop {
+        let running = delivery::run(env.clone(), delivery.clone(), env.outbox_bell.clone());
+        // In this task, so that aborting it on shutdown stops delivery too.
+        if std::panic::AssertUnwindSafe(running).catch_unwind().await.is_err() {
+            tracing::error!("invitation delivery stopped; starting it again");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
 /// Where and how this worker delivers invitations: `SMTP_URL`, or files in the data directory.
 fn invitation_delivery(config: &Config, settings: InvitationSettings) -> anyhow::Result<Delivery> {
     let mailer = match &config.smtp_url {
-        Some(url) => Mailer::smtp(url.expose_secret()).map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?,
-        None => Mailer::files(config.data_dir.join("outbox")),
+        Some(url) => {
+            Mailer::smtp(url.expose_secret(), settings.timeout).map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?
+        }
+        None => Mailer::Files(config.data_dir.join("outbox")),
     };
     let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.bind_addr));
     let invite_url =
@@ -272,13 +291,13 @@ impl RunningService {
 
         let (fatal, fatal_rx) = watch::channel(None);
         if roles.worker {
+            let delivery = invitation_delivery(config, tuning.invitations.clone())?;
             let supervised =
                 supervise_worker(queue.clone(), env.clone(), tuning.queue.clone(), shutdown_rx.clone(), fatal);
             tasks.push(tokio::spawn(supervised));
             let sweep =
                 tokio::spawn(maintenance::run_maintenance(env.clone(), shared_queue.clone(), tuning.sweep_interval));
-            let delivery = invitation_delivery(config, tuning.invitations.clone())?;
-            let invitations = tokio::spawn(delivery::run(env.clone(), delivery, env.outbox_bell.clone()));
+            let invitations = tokio::spawn(supervise_delivery(env.clone(), delivery));
             let stop = wait_for(shutdown_rx.clone());
             tasks.push(tokio::spawn(async move {
                 stop.await;

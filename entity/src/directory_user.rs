@@ -59,3 +59,19 @@ pub enum InvitationStatus {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl ActiveModel {
+    /// What every person new to the directory starts with, at `now`: not invited, no hand
+    /// deactivation. The rest is who they are.
+    pub fn newcomer(now: DateTimeUtc) -> Self {
+        Self {
+            invitation_status: sea_orm::Set(InvitationStatus::NotInvited),
+            invited_at: sea_orm::Set(None),
+            invitation_error: sea_orm::Set(None),
+            deactivated_by_hand_at: sea_orm::Set(None),
+            created_at: sea_orm::Set(now),
+            updated_at: sea_orm::Set(now),
+            ..Default::default()
+        }
+    }
+}

@@ -2,12 +2,13 @@
 //! person invites them by email through a real SMTP server, once; a busy server is retried, a
 //! refusal ends FAILED and can be resent; inactive people and syncs never send anything.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use directory_sync::admin_flow;
 use directory_sync::client::GraphqlClient;
 use directory_sync::operations as ops;
 
@@ -20,23 +21,19 @@ async fn assign(client: &GraphqlClient, user_ids: &[&Value], title: &str) -> dir
 }
 
 async fn invitation(client: &GraphqlClient, id: &Value) -> Value {
-    client.execute(ops::INVITATION, json!({ "id": id })).await.unwrap().ok().unwrap()["user"].clone()
+    admin_flow::watch_invitation(client, id, Duration::ZERO, |_| true).await.unwrap()
 }
 
 /// The person once their invitation status is `status` (within 20 s).
 async fn until_status(client: &GraphqlClient, id: &Value, status: &str) -> Value {
-    for _ in 0..200 {
-        let person = invitation(client, id).await;
-        if person["invitationStatus"] == status {
-            return person;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{id} never became {status}: {}", invitation(client, id).await);
+    let reached = |p: &Value| p["invitationStatus"] == status;
+    let person = admin_flow::watch_invitation(client, id, Duration::from_secs(20), reached).await.unwrap();
+    assert!(reached(&person), "{id} became {status}: {person}");
+    person
 }
 
-/// Synced people: `count` active ones and one leaver.
-async fn synced_people(app: &TestApp, client: &GraphqlClient, count: usize) -> (Vec<Value>, Value) {
+/// Synced people (`count` active ones and one leaver), and their connection.
+async fn synced_people(app: &TestApp, client: &GraphqlClient, count: usize) -> (Vec<Value>, Value, String) {
     let connection_id = app.connect_and_map(client).await;
     app.sandbox.with_tenant("acme", |t| t.company.employee_mut(2).leave());
     app.sync(client, &connection_id).await;
@@ -44,7 +41,11 @@ async fn synced_people(app: &TestApp, client: &GraphqlClient, count: usize) -> (
     let with_email = |u: &&Value| u["email"].as_str().is_some_and(|e| e.contains('@'));
     let active = users.iter().filter(|u| u["employmentStatus"] == "ACTIVE").filter(with_email).take(count).cloned();
     let inactive = users.iter().find(|u| u["employmentStatus"] == "INACTIVE").expect("a leaver").clone();
-    (active.collect(), inactive)
+    (active.collect(), inactive, connection_id)
+}
+
+async fn person(client: &GraphqlClient, id: &Value) -> Value {
+    client.execute(ops::USER, json!({ "id": id })).await.unwrap().ok().unwrap()["user"].clone()
 }
 
 fn mail(app: &TestApp) -> &MailServer {
@@ -54,7 +55,7 @@ fn mail(app: &TestApp) -> &MailServer {
 async fn the_first_activity_invites_once_by_email(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin();
-    let (people, leaver) = synced_people(&app, &admin, 3).await;
+    let (people, leaver, connection_id) = synced_people(&app, &admin, 3).await;
     assert!(mail(&app).received().is_empty(), "a sync sends nothing");
     let ids: Vec<&Value> = people.iter().map(|p| &p["id"]).chain([&leaver["id"]]).collect();
 
@@ -100,6 +101,23 @@ async fn the_first_activity_invites_once_by_email(backend: Backend) {
         first["activities"].as_array().unwrap().iter().map(|a| a["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["Code of conduct", "Security & privacy training"], "newest first");
 
+    // A sync over invited people leaves their invitations be.
+    let remote_id = person(&admin, &people[1]["id"]).await["source"]["remoteId"].as_str().unwrap().parse().unwrap();
+    app.sandbox.with_tenant("acme", |t| t.company.employee_mut(remote_id).job_title = "Renamed".into());
+    app.sync(&admin, &connection_id).await;
+    let after_sync = invitation(&admin, &people[1]["id"]).await;
+    assert_eq!((&after_sync["invitationStatus"], mail(&app).received().len()), (&json!("INVITED"), 3));
+
+    // Two first activities at once invite once.
+    let dana = admin_flow::add_person(&admin, "dana@example.com", "Dana").await.unwrap();
+    let only_dana = [&dana];
+    let (one, two) = tokio::join!(assign(&admin, &only_dana, "A"), assign(&admin, &only_dana, "B"));
+    assert!(one.ok().is_ok() && two.ok().is_ok());
+    until_status(&admin, &dana, "INVITED").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let to_dana = mail(&app).received().iter().filter(|m| m.to == ["<dana@example.com>"]).count();
+    assert_eq!(to_dana, 1);
+
     let member = app.member();
     assert_eq!(assign(&member, &[&people[0]["id"]], "x").await.error_code(), Some("FORBIDDEN"));
     let unknown = assign(&admin, &[&json!(uuid::Uuid::now_v7().to_string())], "x").await;
@@ -111,15 +129,14 @@ async fn the_first_activity_invites_once_by_email(backend: Backend) {
     app.stop().await;
 }
 
-/// A server that asks the first message to `busy@` to wait (451) and refuses every message to
-/// `refused@` (550) until the test lets it in.
-fn fussy_server(refusing: Arc<AtomicUsize>) -> Policy {
-    let busy_once = Arc::new(AtomicUsize::new(0));
+/// A server that asks the first message to `busy@` to wait (451), counting its tries, and
+/// refuses every message to `refused@` (550) while `refusing`.
+fn fussy_server(busy_tries: Arc<AtomicUsize>, refusing: Arc<AtomicBool>) -> Policy {
     Arc::new(move |step, line| match step {
-        "RCPT" if line.contains("busy@") && busy_once.fetch_add(1, Ordering::SeqCst) == 0 => {
+        "RCPT" if line.contains("busy@") && busy_tries.fetch_add(1, Ordering::SeqCst) == 0 => {
             Some("451 4.3.2 try again later".into())
         }
-        "RCPT" if line.contains("refused@") && refusing.load(Ordering::SeqCst) > 0 => {
+        "RCPT" if line.contains("refused@") && refusing.load(Ordering::SeqCst) => {
             Some("550 5.1.1 no such mailbox here".into())
         }
         _ => None,
@@ -127,35 +144,31 @@ fn fussy_server(refusing: Arc<AtomicUsize>) -> Policy {
 }
 
 async fn a_busy_server_is_retried_and_a_refusal_fails_until_resent(backend: Backend) {
-    let refusing = Arc::new(AtomicUsize::new(1));
-    let options = TestOptions { mail: Some(fussy_server(refusing.clone())), ..TestOptions::on(backend) };
+    let (busy_tries, refusing) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(true)));
+    let options =
+        TestOptions { mail: Some(fussy_server(busy_tries.clone(), refusing.clone())), ..TestOptions::on(backend) };
     let app = TestApp::spawn_with(options).await;
     let admin = app.admin();
-    let create = |email: &'static str| {
-        let admin = admin.clone();
-        async move {
-            let input = json!({ "email": email, "firstName": "Pat" });
-            let data = admin.execute(&ops::create_user(), json!({ "input": input })).await.unwrap().ok().unwrap();
-            data["createUser"]["id"].clone()
-        }
-    };
-    let (busy, refused) = (create("busy@example.com").await, create("refused@example.com").await);
+    let busy = admin_flow::add_person(&admin, "busy@example.com", "Pat").await.unwrap();
+    let refused = admin_flow::add_person(&admin, "refused@example.com", "Pat").await.unwrap();
     assign(&admin, &[&busy, &refused], "Onboarding").await.ok().unwrap();
 
     let delivered = until_status(&admin, &busy, "INVITED").await;
     assert!(delivered["invitationError"].is_null(), "{delivered}");
+    assert_eq!(busy_tries.load(Ordering::SeqCst), 2, "asked to wait, tried again");
     let failed = until_status(&admin, &refused, "FAILED").await;
     assert!(failed["invitationError"].as_str().unwrap().contains("550"), "the server's reason: {failed}");
     let to = |m: &crate::mail_server::Received| m.to.join(",");
     assert_eq!(mail(&app).received().iter().map(to).collect::<Vec<_>>(), ["<busy@example.com>"], "once, after the 451");
 
-    refusing.store(0, Ordering::SeqCst);
+    refusing.store(false, Ordering::SeqCst);
     let resent = admin.execute(ops::RESEND_INVITATION, json!({ "id": refused })).await.unwrap().ok().unwrap();
     assert_eq!(resent["resendInvitation"]["invitationStatus"], "PENDING");
     until_status(&admin, &refused, "INVITED").await;
     assert_eq!(mail(&app).received().len(), 2);
-    let pending_twice = admin.execute(ops::RESEND_INVITATION, json!({ "id": create("new@example.com").await })).await;
-    assert_eq!(pending_twice.unwrap().error_code(), Some("VALIDATION_FAILED"), "never invited: assign first");
+    let never_invited = admin_flow::add_person(&admin, "new@example.com", "Pat").await.unwrap();
+    let resent = admin.execute(ops::RESEND_INVITATION, json!({ "id": never_invited })).await.unwrap();
+    assert_eq!(resent.error_code(), Some("VALIDATION_FAILED"), "never invited: assign first");
     app.stop().await;
 }
 
@@ -179,9 +192,7 @@ async fn a_large_sync_sends_no_mail(backend: Backend) {
 async fn without_a_mail_server_invitations_are_written_to_the_data_directory() {
     let app = TestApp::spawn_with(TestOptions { mail: None, ..TestOptions::on(Backend::Embedded) }).await;
     let admin = app.admin();
-    let input = json!({ "email": "eve@example.com", "firstName": "Eve" });
-    let eve = admin.execute(&ops::create_user(), json!({ "input": input })).await.unwrap().ok().unwrap();
-    let eve = eve["createUser"]["id"].clone();
+    let eve = admin_flow::add_person(&admin, "eve@example.com", "Eve").await.unwrap();
     assign(&admin, &[&eve], "Welcome").await.ok().unwrap();
     until_status(&admin, &eve, "INVITED").await;
     let outbox = app.data_dir.join("outbox");

@@ -2,14 +2,18 @@
 //! (EHLO, MAIL, RCPT, DATA with dot-unstuffing, RSET, NOOP, QUIT), keeps what it accepts, and
 //! answers MAIL, RCPT or the end of DATA as a test's policy says (a 451 once, a 550 always).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 /// The server's answer to a step, `None` for 250: called with "MAIL", "RCPT" or "EOM" and the
-/// command line (the recipient's for EOM).
+/// command line (the recipients for EOM). [`STALL`] never answers, as a server that hangs.
 pub type Policy = Arc<dyn Fn(&str, &str) -> Option<String> + Send + Sync>;
+
+/// The answer that is no answer: the session hangs there.
+pub const STALL: &str = "STALL";
 
 /// A message the server accepted.
 #[derive(Debug, Clone)]
@@ -31,29 +35,31 @@ impl Received {
 pub struct MailServer {
     pub url: String,
     received: Arc<Mutex<Vec<Received>>>,
+    /// Sessions hanging on a [`STALL`].
+    stalled: Arc<AtomicUsize>,
 }
 
 impl MailServer {
-    /// A server on `port` that accepts everything.
-    pub async fn on_port(port: u16) -> Self {
-        Self::listening(port, Arc::new(|_, _| None)).await
-    }
-
+    /// A server on a free port.
     pub async fn with_policy(policy: Policy) -> Self {
-        Self::listening(0, policy).await
+        Self::on_port(0, policy).await
     }
 
-    async fn listening(port: u16, policy: Policy) -> Self {
+    pub async fn on_port(port: u16, policy: Policy) -> Self {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("a loopback port");
         let url = format!("smtp://127.0.0.1:{}", listener.local_addr().unwrap().port());
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let kept = received.clone();
+        let server = Self { url, received: Arc::default(), stalled: Arc::default() };
+        let accepting = server.clone();
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                tokio::spawn(session(socket, policy.clone(), kept.clone()));
+                tokio::spawn(session(socket, policy.clone(), accepting.clone()));
             }
         });
-        Self { url, received }
+        server
+    }
+
+    pub fn stalled(&self) -> usize {
+        self.stalled.load(Ordering::SeqCst)
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -61,7 +67,7 @@ impl MailServer {
     }
 }
 
-async fn session(socket: TcpStream, policy: Policy, received: Arc<Mutex<Vec<Received>>>) -> std::io::Result<()> {
+async fn session(socket: TcpStream, policy: Policy, server: MailServer) -> std::io::Result<()> {
     let (reader, mut writer) = socket.into_split();
     let mut reader = BufReader::new(reader);
     let (mut from, mut to) = (String::new(), Vec::<String>::new());
@@ -110,8 +116,12 @@ async fn session(socket: TcpStream, policy: Policy, received: Arc<Mutex<Vec<Rece
                     );
                 }
                 let answer = policy("EOM", &to.join(",")).unwrap_or_else(|| "250 queued".to_string());
+                if answer == STALL {
+                    server.stalled.fetch_add(1, Ordering::SeqCst);
+                    std::future::pending::<()>().await;
+                }
                 if answer.starts_with('2') {
-                    received.lock().unwrap().push(Received { from: from.clone(), to: to.clone(), data });
+                    server.received.lock().unwrap().push(Received { from: from.clone(), to: to.clone(), data });
                 }
                 (from, to) = (String::new(), Vec::new());
                 answer

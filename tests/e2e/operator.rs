@@ -28,6 +28,18 @@ fn free_port() -> u16 {
 }
 
 /// Polls `/readyz` until it answers `status`, or 30 s pass.
+/// How `process` (`what`, for the failure message) exited, within 30 s.
+async fn exit_of(mut process: Process, what: &str) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = process.0.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "{what}: kept running");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn wait_for_readyz(url: &str, status: u16) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -72,15 +84,7 @@ async fn a_database_behind_the_binary_is_refused_with_the_command_that_fixes_it(
     // Not migrated: both roles refuse to start, and say what to run.
     for args in [&["serve"][..], &["worker"][..]] {
         let log = data_dir.join("refused.log");
-        let mut process = spawn(args, &env, &log);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            if let Some(status) = process.0.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "{args:?} kept running on an unmigrated database");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
+        let status = exit_of(spawn(args, &env, &log), &format!("{args:?} on an unmigrated database")).await;
         assert!(!status.success(), "{args:?} exits non-zero");
         let said = std::fs::read_to_string(&log).unwrap();
         assert!(said.contains("not migrated") && said.contains("directory-sync migrate"), "{args:?}: {said}");
@@ -166,15 +170,7 @@ async fn mail_settings_are_checked_at_start_up() {
     ] {
         let env: Vec<(String, String)> = common.iter().chain(extra).map(|(k, v)| (k.to_string(), v.clone())).collect();
         let log = data_dir.join(format!("{case}.log"));
-        let mut process = spawn(&["serve"], &env, &log);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            if let Some(status) = process.0.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "{case}: serve kept running");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
+        let status = exit_of(spawn(&["serve"], &env, &log), case).await;
         let said = std::fs::read_to_string(&log).unwrap();
         assert!(!status.success() && said.contains(expected), "{case}: {said}");
         assert!(!said.contains("hunter2"), "{case}: the password stays out of the log: {said}");

@@ -102,13 +102,16 @@ async fn a_sync_adopts_a_person_and_owns_the_fields_it_maps(backend: Backend) {
     let admin = app.admin();
     let employee = app.sandbox.with_tenant("acme", |t| t.company.employees[4].clone());
     let email = employee.work_email.clone().unwrap();
-    let added =
-        create(&admin, json!({ "email": email.to_uppercase(), "location": "Desk 7", "jobTitle": "Guess" })).await;
+    let input =
+        json!({ "email": email.to_uppercase(), "location": "Desk 7", "jobTitle": "Guess", "lastName": "Byron" });
+    let added = create(&admin, input).await;
 
     let connection_id = app.connect(&admin).await;
     let mut entries = directory_sync::admin_flow::current_mapping(&admin, &connection_id).await.unwrap();
-    let location = entries.as_array_mut().unwrap().iter_mut().find(|e| e["internalField"] == "location").unwrap();
-    location["externalField"] = Value::Null;
+    for unmapped in ["location", "lastName", "displayName"] {
+        let entry = entries.as_array_mut().unwrap().iter_mut().find(|e| e["internalField"] == unmapped).unwrap();
+        entry["externalField"] = Value::Null;
+    }
     app.confirm_mapping(&admin, &connection_id, Some(entries)).await;
     app.sync(&admin, &connection_id).await;
 
@@ -118,8 +121,11 @@ async fn a_sync_adopts_a_person_and_owns_the_fields_it_maps(backend: Backend) {
     let refused = update(&admin, &added["id"], json!({ "jobTitle": "Mine" })).await;
     assert_eq!(refused.error_code(), Some("FIELD_MANAGED_BY_PROVIDER"));
     assert_eq!(refused.error_extension("field"), Some(&json!("jobTitle")));
-    let moved = update(&admin, &added["id"], json!({ "location": "Desk 9" })).await.ok().unwrap();
+    let shown = format!("{} Byron", employee.first_name);
+    assert_eq!(adopted["displayName"], shown, "the provider's first name and the admin's last");
+    let moved = update(&admin, &added["id"], json!({ "location": "Desk 9", "lastName": "King" })).await.ok().unwrap();
     assert_eq!(moved["updateUser"]["location"], "Desk 9", "an unmapped field is the admin's");
+    assert_eq!(moved["updateUser"]["displayName"], format!("{} King", employee.first_name));
 
     app.sandbox.with_tenant("acme", |t| {
         let at_provider = t.company.employee_mut(employee.id);
@@ -129,6 +135,7 @@ async fn a_sync_adopts_a_person_and_owns_the_fields_it_maps(backend: Backend) {
     app.sync(&admin, &connection_id).await;
     let synced = person(&admin, &added["id"]).await;
     assert_eq!((&synced["jobTitle"], &synced["location"]), (&json!("Principal"), &json!("Desk 9")));
+    assert_eq!(synced["displayName"], format!("{} King", employee.first_name));
     assert_eq!(app.users(&admin).await.len(), 60);
     app.stop().await;
 }
@@ -172,9 +179,10 @@ async fn a_hand_deactivation_holds_until_the_provider_changes_the_employment(bac
     assert_eq!(refused.error_code(), Some("FIELD_MANAGED_BY_PROVIDER"));
     assert_eq!(refused.error_extension("field"), Some(&json!("employmentStatus")));
 
-    // A hand deactivation undone by hand stays undone.
+    // A hand deactivation undone by hand stays undone, through a changed record too.
     set_active(&admin, &id, false).await.ok().unwrap();
     set_active(&admin, &id, true).await.ok().unwrap();
+    app.sandbox.with_tenant("acme", |t| t.company.employee_mut(kept.id).job_title = "Promoted again".into());
     app.sync(&admin, &connection_id).await;
     assert_eq!(status(person(&admin, &id).await), "ACTIVE");
     app.stop().await;

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use sea_orm::{DatabaseConnection, EntityTrait, Statement, TransactionTrait};
 use uuid::Uuid;
 
@@ -13,7 +13,8 @@ use entity::directory_user::InvitationStatus;
 
 use crate::environment::Environment;
 use crate::error::{Error, Result};
-use crate::invitations::outbox::{self, Announced};
+use crate::input;
+use crate::invitations::outbox::{self, AnnouncedActivity};
 
 /// Most people one assignment names.
 pub const MAX_ASSIGNEES: usize = 100;
@@ -42,24 +43,11 @@ impl NewActivity {
         if user_ids.is_empty() || user_ids.len() > MAX_ASSIGNEES {
             return Err(invalid("input.userIds", format!("'input.userIds' must name 1 to {MAX_ASSIGNEES} people")));
         }
-        let title = self.title.trim().to_string();
-        if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
-            return Err(invalid("input.title", format!("'input.title' must be 1 to {MAX_TITLE_CHARS} characters")));
-        }
-        let due_date = match self.due_date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        let title = input::text("input.title", &self.title, MAX_TITLE_CHARS)?
+            .ok_or_else(|| invalid("input.title", "'input.title' must not be blank".into()))?;
+        let due_date = match &self.due_date {
+            Some(raw) => input::iso_date("input.dueDate", raw)?,
             None => None,
-            Some(raw) => match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-                Ok(date) => Some(date.format("%Y-%m-%d").to_string()),
-                Err(_) => {
-                    return Err(invalid(
-                        "input.dueDate",
-                        format!(
-                            "'input.dueDate' must be an ISO date such as 2026-03-01, not '{}'",
-                            crate::text::excerpt(raw, 64)
-                        ),
-                    ))
-                }
-            },
         };
         Ok(Self { user_ids, title, due_date })
     }
@@ -102,7 +90,7 @@ pub async fn assign(
     .await?;
     let mut queued = 0;
     for user_id in &user_ids {
-        let announced = Announced { title: &title, due_date: due_date.as_deref() };
+        let announced = AnnouncedActivity { title: &title, due_date: due_date.as_deref() };
         if outbox::invite(&txn, workspace_id, *user_id, &[InvitationStatus::NotInvited], announced).await? {
             queued += 1;
         }
@@ -119,20 +107,22 @@ pub async fn assign(
 /// never more rows than that per person, however many they have.
 pub async fn of_people(
     db: &DatabaseConnection,
+    workspace_id: &str,
     user_ids: Vec<Uuid>,
 ) -> Result<HashMap<Uuid, Vec<activity_assignment::Model>>> {
     if user_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let placeholders: Vec<String> = (1..=user_ids.len()).map(|i| format!("${i}")).collect();
+    let placeholders: Vec<String> = (2..=user_ids.len() + 1).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT * FROM (SELECT activity_assignment.*, ROW_NUMBER() OVER \
            (PARTITION BY user_id ORDER BY assigned_at DESC, id DESC) AS newest \
-         FROM activity_assignment WHERE user_id IN ({})) AS ranked \
+         FROM activity_assignment WHERE workspace_id = $1 AND user_id IN ({})) AS ranked \
          WHERE newest <= {MAX_LISTED} ORDER BY user_id, newest",
         placeholders.join(", ")
     );
-    let values = user_ids.into_iter().map(sea_orm::Value::from);
+    let values =
+        std::iter::once(sea_orm::Value::from(workspace_id)).chain(user_ids.into_iter().map(sea_orm::Value::from));
     let statement = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
     let mut by_person: HashMap<Uuid, Vec<activity_assignment::Model>> = HashMap::new();
     for assignment in activity_assignment::Entity::find().from_raw_sql(statement).all(db).await? {

@@ -135,6 +135,11 @@ pub async fn find_user(db: &DatabaseConnection, workspace_id: &str, id: Uuid) ->
         .await?)
 }
 
+/// A user of the workspace, or NOT_FOUND.
+pub async fn user_in(db: &DatabaseConnection, workspace_id: &str, id: Uuid) -> Result<directory_user::Model> {
+    find_user(db, workspace_id, id).await?.ok_or(Error::NotFound("user"))
+}
+
 /// The users of the workspace among `ids`; unknown ids are left out.
 pub async fn find_users(
     db: &DatabaseConnection,

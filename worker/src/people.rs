@@ -5,15 +5,17 @@
 //! the syncs that follow until the provider itself changes the person's employment (see
 //! `sync::decide::status_after_sync`).
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use uuid::Uuid;
 
-use entity::directory_user::{self, EmploymentStatus, InvitationStatus};
+use entity::directory_user::{self, EmploymentStatus};
 use entity::user_source;
 
+use crate::directory::user_in;
 use crate::error::{Error, Result};
+use crate::input;
 use crate::integrations::mappings;
 use crate::mapping::email::email_key;
 use crate::mapping::{display_name, FieldMapping};
@@ -42,6 +44,19 @@ impl<T> Change<T> {
             Self::Keep => current,
             Self::Clear => None,
             Self::Set(value) => Some(value),
+        }
+    }
+
+    /// The column write of this change: none when kept, so an edit never writes back what it
+    /// read (a sync may have changed it since).
+    fn write(self) -> sea_orm::ActiveValue<Option<T>>
+    where
+        Option<T>: Into<sea_orm::Value>,
+    {
+        match self {
+            Self::Keep => sea_orm::ActiveValue::NotSet,
+            Self::Clear => Set(None),
+            Self::Set(value) => Set(Some(value)),
         }
     }
 }
@@ -92,32 +107,12 @@ impl PersonEdit {
 
 fn text(change: Change<String>, field: &'static str) -> Result<Change<String>> {
     let Change::Set(value) = change else { return Ok(change) };
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(Change::Clear);
-    }
-    if value.chars().count() > MAX_DETAIL_CHARS {
-        return Err(Error::Validation {
-            field,
-            message: format!("'{field}' may be at most {MAX_DETAIL_CHARS} characters"),
-        });
-    }
-    Ok(Change::Set(value.to_string()))
+    Ok(input::text(field, &value, MAX_DETAIL_CHARS)?.map_or(Change::Clear, Change::Set))
 }
 
 fn date(change: Change<String>) -> Result<Change<String>> {
     let Change::Set(value) = change else { return Ok(change) };
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(Change::Clear);
-    }
-    match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        Ok(parsed) => Ok(Change::Set(parsed.format("%Y-%m-%d").to_string())),
-        Err(_) => Err(Error::Validation {
-            field: "input.startDate",
-            message: format!("'input.startDate' must be an ISO date such as 2026-03-01, not '{}'", excerpt(value)),
-        }),
-    }
+    Ok(input::iso_date("input.startDate", &value)?.map_or(Change::Clear, Change::Set))
 }
 
 fn excerpt(value: &str) -> String {
@@ -168,12 +163,7 @@ pub async fn create(
         employment_status: Set(EmploymentStatus::Active),
         start_date: Set(edit.start_date.apply(None)),
         manager_id: Set(edit.manager_id.apply(None)),
-        invitation_status: Set(InvitationStatus::NotInvited),
-        invited_at: Set(None),
-        invitation_error: Set(None),
-        deactivated_by_hand_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..directory_user::ActiveModel::newcomer(now)
     };
     // Two admins adding the same address at once: the unique index decides, and the second is
     // told who holds it.
@@ -186,10 +176,13 @@ pub async fn create(
         .exec_without_returning(db)
         .await?;
     if inserted == 0 {
-        let holder = holder_of(db, workspace_id, &email_normalized).await?;
-        return Err(Error::EmailTaken { user_id: holder.unwrap_or_default() });
+        return Err(match holder_of(db, workspace_id, &email_normalized).await? {
+            Some(holder) => Error::EmailTaken { user_id: holder },
+            // Taken and let go again in the meantime.
+            None => Error::Validation { field: "input.email", message: "this email was just in use; try again".into() },
+        });
     }
-    person_in(db, workspace_id, id).await
+    user_in(db, workspace_id, id).await
 }
 
 /// Edits a person's details. A synced person's provider-filled fields are refused with
@@ -200,28 +193,31 @@ pub async fn update(
     id: Uuid,
     edit: PersonEdit,
 ) -> Result<directory_user::Model> {
-    let person = person_in(db, workspace_id, id).await?;
+    let person = user_in(db, workspace_id, id).await?;
     let edit = edit.cleaned()?;
-    if let Some(field) = provider_managed(&edit, &syncing_mappings(db, id).await?) {
+    let mappings = syncing_mappings(db, id).await?;
+    if let Some(field) = provider_managed(&edit, &mappings) {
         return Err(Error::FieldManagedByProvider { field });
     }
     if let Change::Set(manager) = edit.manager_id {
         check_manager(db, workspace_id, id, manager).await?;
     }
-    let names_changed = edit.first_name.touches() || edit.last_name.touches();
-    let first_name = edit.first_name.apply(person.first_name.clone());
-    let last_name = edit.last_name.apply(person.last_name.clone());
     let mut active = person.clone().into_active_model();
-    if names_changed {
+    // A display name the provider gives stays the provider's; one made of the names follows
+    // them, as a sync makes it of its names and the admin's.
+    let display_given = mappings.iter().any(|m| m.source_of("displayName").is_some());
+    if (edit.first_name.touches() || edit.last_name.touches()) && !display_given {
+        let first_name = edit.first_name.clone().apply(person.first_name.clone());
+        let last_name = edit.last_name.clone().apply(person.last_name.clone());
         active.display_name = Set(display_name(first_name.as_deref(), last_name.as_deref(), &person.email));
     }
-    active.first_name = Set(first_name);
-    active.last_name = Set(last_name);
-    active.job_title = Set(edit.job_title.apply(person.job_title));
-    active.department = Set(edit.department.apply(person.department));
-    active.location = Set(edit.location.apply(person.location));
-    active.start_date = Set(edit.start_date.apply(person.start_date));
-    active.manager_id = Set(edit.manager_id.apply(person.manager_id));
+    active.first_name = edit.first_name.write();
+    active.last_name = edit.last_name.write();
+    active.job_title = edit.job_title.write();
+    active.department = edit.department.write();
+    active.location = edit.location.write();
+    active.start_date = edit.start_date.write();
+    active.manager_id = edit.manager_id.write();
     active.updated_at = Set(Utc::now());
     Ok(active.update(db).await?)
 }
@@ -229,7 +225,7 @@ pub async fn update(
 /// Deactivates a person by hand; the syncs that follow keep them inactive until the provider
 /// itself reports them as a leaver or a rehire. Deactivating an inactive person changes nothing.
 pub async fn deactivate(db: &DatabaseConnection, workspace_id: &str, id: Uuid) -> Result<directory_user::Model> {
-    let person = person_in(db, workspace_id, id).await?;
+    let person = user_in(db, workspace_id, id).await?;
     if person.employment_status == EmploymentStatus::Inactive {
         return Ok(person);
     }
@@ -245,12 +241,11 @@ pub async fn deactivate(db: &DatabaseConnection, workspace_id: &str, id: Uuid) -
 /// provider's to bring back: FIELD_MANAGED_BY_PROVIDER on `employmentStatus`, since the next
 /// sync would deactivate them again.
 pub async fn reactivate(db: &DatabaseConnection, workspace_id: &str, id: Uuid) -> Result<directory_user::Model> {
-    let person = person_in(db, workspace_id, id).await?;
+    let person = user_in(db, workspace_id, id).await?;
     if person.employment_status == EmploymentStatus::Active {
         return Ok(person);
     }
-    let synced = user_source::Entity::find().filter(user_source::Column::UserId.eq(id)).one(db).await?.is_some();
-    if synced && person.deactivated_by_hand_at.is_none() {
+    if !sources_of(db, id).await?.is_empty() && person.deactivated_by_hand_at.is_none() {
         return Err(Error::FieldManagedByProvider { field: "employmentStatus" });
     }
     let mut active = person.into_active_model();
@@ -260,8 +255,9 @@ pub async fn reactivate(db: &DatabaseConnection, workspace_id: &str, id: Uuid) -
     Ok(active.update(db).await?)
 }
 
-async fn person_in(db: &DatabaseConnection, workspace_id: &str, id: Uuid) -> Result<directory_user::Model> {
-    crate::directory::find_user(db, workspace_id, id).await?.ok_or(Error::NotFound("user"))
+/// The connections' records of person `id`.
+async fn sources_of(db: &DatabaseConnection, id: Uuid) -> Result<Vec<user_source::Model>> {
+    Ok(user_source::Entity::find().filter(user_source::Column::UserId.eq(id)).all(db).await?)
 }
 
 async fn holder_of(db: &DatabaseConnection, workspace_id: &str, email_normalized: &str) -> Result<Option<Uuid>> {
@@ -275,7 +271,7 @@ async fn holder_of(db: &DatabaseConnection, workspace_id: &str, email_normalized
 
 /// The confirmed mappings of the connections that sync person `id`.
 async fn syncing_mappings(db: &DatabaseConnection, id: Uuid) -> Result<Vec<FieldMapping>> {
-    let sources = user_source::Entity::find().filter(user_source::Column::UserId.eq(id)).all(db).await?;
+    let sources = sources_of(db, id).await?;
     let mut found = Vec::with_capacity(sources.len());
     for source in sources {
         if let Some(view) = mappings::confirmed(db, source.connection_id).await? {

@@ -64,10 +64,7 @@ impl DirectoryAccess {
         &self,
         user: &directory_user::Model,
     ) -> Result<Vec<activity_assignment::Model>, ApiError> {
-        if user.workspace_id != self.workspace.as_str() {
-            return Ok(Vec::new());
-        }
-        Ok(self.api.0.loaders.load_one(ActivitiesKey(user.id)).await?.unwrap_or_default())
+        Ok(self.api.0.loaders.load_one(ActivitiesKey(self.user_key(user.id))).await?.unwrap_or_default())
     }
 
     /// The user of an activity, batched.

@@ -39,9 +39,9 @@ pub struct ReportsKey(pub UserKey);
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SourceKey(pub Uuid);
 
-/// A user's newest activities (the user was already read through its workspace).
+/// The newest activities of a user of a workspace.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ActivitiesKey(pub Uuid);
+pub struct ActivitiesKey(pub UserKey);
 
 /// A connection of a workspace, by id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -106,8 +106,13 @@ impl Loader<ActivitiesKey> for DirectoryLoader {
     type Error = ApiError;
 
     async fn load(&self, keys: &[ActivitiesKey]) -> Result<HashMap<ActivitiesKey, Self::Value>, ApiError> {
-        let found = worker::activities::of_people(&self.db, keys.iter().map(|k| k.0).collect()).await?;
-        Ok(found.into_iter().map(|(user_id, activities)| (ActivitiesKey(user_id), activities)).collect())
+        let mut found = HashMap::new();
+        for (workspace_id, ids) in by_workspace(keys.iter().map(|k| (k.0.workspace_id.as_str(), k.0.id))) {
+            for (id, activities) in worker::activities::of_people(&self.db, workspace_id, ids).await? {
+                found.insert(ActivitiesKey(UserKey { workspace_id: workspace_id.to_string(), id }), activities);
+            }
+        }
+        Ok(found)
     }
 }
 

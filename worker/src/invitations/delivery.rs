@@ -45,26 +45,26 @@ pub async fn run(env: Environment, delivery: Delivery, bell: Arc<Notify>) {
 
 /// One look at the outbox; answers how many invitations were attempted.
 pub async fn deliver_due(env: &Environment, delivery: &Delivery) -> Result<usize> {
-    let now = Utc::now();
-    let due = outbox::due(&env.db, now, BATCH).await?;
+    let due = outbox::due(&env.db, Utc::now(), BATCH).await?;
     let mut attempted = 0;
     for invitation in due {
-        let claim_until = now + delivery.settings.claim;
-        if !outbox::take(&env.db, &invitation, claim_until).await? {
+        // Claimed from when it is taken: the batch's earlier sends do not eat into it.
+        if !outbox::take(&env.db, &invitation, Utc::now() + delivery.settings.claim).await? {
             continue;
         }
         attempted += 1;
         let attempts = invitation.attempts + 1;
         let outcome = match attempt(env, delivery, &invitation).await? {
-            Ok(sent_to) => {
-                tracing::info!(invitation = %invitation.id, user = %invitation.user_id, %sent_to, "invitation sent");
+            Attempt::Sent(to) => {
+                tracing::info!(invitation = %invitation.id, user = %invitation.user_id, %to, "invitation sent");
                 Outcome::Sent
             }
-            Err(MailerError::Permanent(error)) => {
+            Attempt::Withdrawn(reason) => Outcome::Withdrawn { reason },
+            Attempt::Refused(MailerError::Permanent(error)) => {
                 tracing::warn!(invitation = %invitation.id, %error, "invitation refused for good");
                 Outcome::Failed { error }
             }
-            Err(MailerError::Transient(error)) => match next_attempt(attempts, &delivery.settings) {
+            Attempt::Refused(MailerError::Transient(error)) => match next_attempt(attempts, &delivery.settings) {
                 Some(wait) => {
                     tracing::info!(invitation = %invitation.id, %error, retry_in = ?wait, "invitation not sent yet");
                     Outcome::Retry { error, at: Utc::now() + wait }
@@ -77,18 +77,22 @@ pub async fn deliver_due(env: &Environment, delivery: &Delivery) -> Result<usize
     Ok(attempted)
 }
 
-/// Composes and sends one invitation to the person's current address. The outer error is ours
-/// (the database); the inner one the mail's.
-async fn attempt(
-    env: &Environment,
-    delivery: &Delivery,
-    invitation: &invitation::Model,
-) -> Result<Result<String, MailerError>> {
+/// What one attempt came to.
+enum Attempt {
+    /// Where it went.
+    Sent(String),
+    Refused(MailerError),
+    /// Not sent, and not to be: why.
+    Withdrawn(String),
+}
+
+/// Composes and sends one invitation to the person's current address.
+async fn attempt(env: &Environment, delivery: &Delivery, invitation: &invitation::Model) -> Result<Attempt> {
     let Some(person) = directory_user::Entity::find_by_id(invitation.user_id).one(&env.db).await? else {
-        return Ok(Err(MailerError::Permanent("the person is no longer in the directory".into())));
+        return Ok(Attempt::Withdrawn("the person is no longer in the directory".into()));
     };
     if person.employment_status != directory_user::EmploymentStatus::Active {
-        return Ok(Err(MailerError::Permanent("the person was deactivated before it could be sent".into())));
+        return Ok(Attempt::Withdrawn("the person was deactivated before it was sent".into()));
     }
     let workspace = workspace::Entity::find_by_id(invitation.workspace_id.clone()).one(&env.db).await?;
     let workspace = workspace.map_or_else(|| invitation.workspace_id.clone(), |w| w.name);
@@ -100,9 +104,9 @@ async fn attempt(
         activity: &invitation.activity_title,
         due_date: invitation.activity_due_date.as_deref(),
     };
-    let message = match delivery.template.compose(&facts) {
-        Ok(message) => message,
-        Err(err) => return Ok(Err(err)),
+    let sent = match delivery.template.compose(&facts) {
+        Ok(message) => delivery.mailer.send(invitation.id, message).await,
+        Err(err) => Err(err),
     };
-    Ok(delivery.mailer.send(invitation.id, message).await)
+    Ok(sent.map_or_else(Attempt::Refused, Attempt::Sent))
 }

@@ -19,6 +19,17 @@ pub mod outbox;
 
 use std::time::Duration;
 
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use uuid::Uuid;
+
+use entity::activity_assignment;
+use entity::directory_user::{self, EmploymentStatus, InvitationStatus};
+
+use crate::directory::user_in;
+use crate::environment::Environment;
+use crate::error::{Error, Result};
+use outbox::AnnouncedActivity;
+
 pub use lettre::message::Mailbox;
 pub use mailer::{Mailer, MailerError};
 pub use message::InvitationTemplate;
@@ -31,8 +42,11 @@ pub struct InvitationSettings {
     pub retry_base: Duration,
     /// Attempts before an invitation that keeps failing transiently is FAILED.
     pub max_attempts: i32,
+    /// How long one SMTP command may take.
+    pub timeout: Duration,
     /// How long a worker's claim on an invitation lasts: one that crashes mid-send leaves it
-    /// due again after this.
+    /// due again after this. Longer than a whole send can take (see [`Self::with_timeout`]), so
+    /// a slow server never has two workers sending one message.
     pub claim: Duration,
     /// How often workers look for due invitations (they are also woken by new ones in this
     /// process).
@@ -41,10 +55,19 @@ pub struct InvitationSettings {
 
 impl Default for InvitationSettings {
     fn default() -> Self {
+        Self::with_timeout(Duration::from_secs(30))
+    }
+}
+
+impl InvitationSettings {
+    /// SMTP commands given `timeout` each, and a claim that outlasts the ten a send takes at
+    /// most (connect, greeting, EHLO, STARTTLS, EHLO, AUTH, MAIL, RCPT, DATA, the message).
+    pub fn with_timeout(timeout: Duration) -> Self {
         Self {
+            timeout,
+            claim: timeout * 10,
             retry_base: Duration::from_secs(30),
             max_attempts: 10,
-            claim: Duration::from_secs(120),
             poll: Duration::from_secs(1),
         }
     }
@@ -65,17 +88,9 @@ pub fn next_attempt(attempts: i32, settings: &InvitationSettings) -> Option<Dura
 
 /// Queues a new invitation for an active person whose last one FAILED or was delivered,
 /// announcing their newest activity.
-pub async fn resend(
-    env: &crate::Environment,
-    workspace_id: &str,
-    user_id: uuid::Uuid,
-) -> crate::Result<entity::directory_user::Model> {
-    use entity::directory_user::{EmploymentStatus, InvitationStatus};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
-
-    let refuse = |message: &str| crate::Error::Validation { field: "userId", message: message.to_string() };
-    let person =
-        crate::directory::find_user(&env.db, workspace_id, user_id).await?.ok_or(crate::Error::NotFound("user"))?;
+pub async fn resend(env: &Environment, workspace_id: &str, user_id: Uuid) -> Result<directory_user::Model> {
+    let refuse = |message: &str| Error::Validation { field: "userId", message: message.to_string() };
+    let person = user_in(&env.db, workspace_id, user_id).await?;
     if person.employment_status != EmploymentStatus::Active {
         return Err(refuse("inactive people are never invited; reactivate them first"));
     }
@@ -84,23 +99,23 @@ pub async fn resend(
         InvitationStatus::NotInvited => return Err(refuse("not invited yet: assign them a first activity")),
         InvitationStatus::Pending => return Err(refuse("an invitation is already on its way")),
     }
-    let Some(newest) = entity::activity_assignment::Entity::find()
-        .filter(entity::activity_assignment::Column::UserId.eq(user_id))
-        .order_by_desc(entity::activity_assignment::Column::AssignedAt)
+    let Some(newest) = activity_assignment::Entity::find()
+        .filter(activity_assignment::Column::UserId.eq(user_id))
+        .order_by_desc(activity_assignment::Column::AssignedAt)
         .one(&env.db)
         .await?
     else {
         return Err(refuse("they have no activity to be invited to; assign one"));
     };
     let txn = env.db.begin().await?;
-    let announced = outbox::Announced { title: &newest.title, due_date: newest.due_date.as_deref() };
+    let announced = AnnouncedActivity { title: &newest.title, due_date: newest.due_date.as_deref() };
     let from = [InvitationStatus::Failed, InvitationStatus::Invited];
     if !outbox::invite(&txn, workspace_id, user_id, &from, announced).await? {
         return Err(refuse("their invitation changed meanwhile; look again"));
     }
     txn.commit().await?;
     env.outbox_bell.notify_one();
-    crate::directory::find_user(&env.db, workspace_id, user_id).await?.ok_or(crate::Error::NotFound("user"))
+    user_in(&env.db, workspace_id, user_id).await
 }
 
 #[cfg(test)]

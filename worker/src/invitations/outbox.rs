@@ -15,7 +15,7 @@ use entity::invitation::{self, DeliveryStatus};
 use crate::error::Result;
 
 /// The activity an invitation announces.
-pub struct Announced<'a> {
+pub struct AnnouncedActivity<'a> {
     pub title: &'a str,
     pub due_date: Option<&'a str>,
 }
@@ -28,7 +28,7 @@ pub async fn invite<C: ConnectionTrait>(
     workspace_id: &str,
     user_id: Uuid,
     from: &[InvitationStatus],
-    activity: Announced<'_>,
+    activity: AnnouncedActivity<'_>,
 ) -> Result<bool> {
     let now = Utc::now();
     let marked = directory_user::Entity::update_many()
@@ -97,51 +97,66 @@ pub enum Outcome {
     Failed {
         error: String,
     },
+    /// Not to be sent after all (the person was deactivated meanwhile): they were never
+    /// invited, and their first activity after a reactivation invites them.
+    Withdrawn {
+        reason: String,
+    },
 }
 
-/// Records `outcome` for the invitation and its person, together.
-pub async fn record(db: &DatabaseConnection, sent: &invitation::Model, outcome: Outcome) -> Result<()> {
+/// Records `outcome` of the attempt that took `taken`, for the invitation and its person
+/// together; nothing when the attempt's claim had lapsed and another worker took it since.
+pub async fn record(db: &DatabaseConnection, taken: &invitation::Model, outcome: Outcome) -> Result<()> {
     let txn = db.begin().await?;
     let now = Utc::now();
-    let invitation = invitation::Entity::update_many().filter(invitation::Column::Id.eq(sent.id));
-    let person = directory_user::Entity::update_many().filter(directory_user::Column::Id.eq(sent.user_id));
-    match outcome {
-        Outcome::Sent => {
+    // `taken` is the row as this worker found it due; its claim raised `attempts` by one.
+    let invitation = invitation::Entity::update_many()
+        .filter(invitation::Column::Id.eq(taken.id))
+        .filter(invitation::Column::Status.eq(DeliveryStatus::Pending))
+        .filter(invitation::Column::Attempts.eq(taken.attempts + 1));
+    let person = directory_user::Entity::update_many()
+        .filter(directory_user::Column::Id.eq(taken.user_id))
+        .filter(directory_user::Column::InvitationStatus.eq(InvitationStatus::Pending));
+    let (invitation, person) = match outcome {
+        Outcome::Sent => (
             invitation
                 .col_expr(invitation::Column::Status, Expr::value(DeliveryStatus::Sent))
                 .col_expr(invitation::Column::SentAt, Expr::value(now))
-                .col_expr(invitation::Column::LastError, Expr::value(Option::<String>::None))
-                .exec(&txn)
-                .await?;
+                .col_expr(invitation::Column::LastError, Expr::value(Option::<String>::None)),
             person
                 .col_expr(directory_user::Column::InvitationStatus, Expr::value(InvitationStatus::Invited))
                 .col_expr(directory_user::Column::InvitedAt, Expr::value(now))
-                .col_expr(directory_user::Column::InvitationError, Expr::value(Option::<String>::None))
-                .exec(&txn)
-                .await?;
-        }
-        Outcome::Retry { error, at } => {
+                .col_expr(directory_user::Column::InvitationError, Expr::value(Option::<String>::None)),
+        ),
+        // Still PENDING; the admin sees why it is taking a while.
+        Outcome::Retry { error, at } => (
             invitation
                 .col_expr(invitation::Column::NextAttemptAt, Expr::value(at))
-                .col_expr(invitation::Column::LastError, Expr::value(error.clone()))
-                .exec(&txn)
-                .await?;
-            // Still PENDING; the admin sees why it is taking a while.
-            person.col_expr(directory_user::Column::InvitationError, Expr::value(error)).exec(&txn).await?;
-        }
-        Outcome::Failed { error } => {
+                .col_expr(invitation::Column::LastError, Expr::value(error.clone())),
+            person.col_expr(directory_user::Column::InvitationError, Expr::value(error)),
+        ),
+        Outcome::Failed { error } => (
             invitation
                 .col_expr(invitation::Column::Status, Expr::value(DeliveryStatus::Failed))
-                .col_expr(invitation::Column::LastError, Expr::value(error.clone()))
-                .exec(&txn)
-                .await?;
+                .col_expr(invitation::Column::LastError, Expr::value(error.clone())),
             person
                 .col_expr(directory_user::Column::InvitationStatus, Expr::value(InvitationStatus::Failed))
-                .col_expr(directory_user::Column::InvitationError, Expr::value(error))
-                .exec(&txn)
-                .await?;
-        }
+                .col_expr(directory_user::Column::InvitationError, Expr::value(error)),
+        ),
+        Outcome::Withdrawn { reason } => (
+            invitation
+                .col_expr(invitation::Column::Status, Expr::value(DeliveryStatus::Failed))
+                .col_expr(invitation::Column::LastError, Expr::value(reason)),
+            person
+                .col_expr(directory_user::Column::InvitationStatus, Expr::value(InvitationStatus::NotInvited))
+                .col_expr(directory_user::Column::InvitationError, Expr::value(Option::<String>::None)),
+        ),
+    };
+    if invitation.exec(&txn).await?.rows_affected == 1 {
+        person.exec(&txn).await?;
+        txn.commit().await?;
+    } else {
+        tracing::warn!(invitation = %taken.id, "another worker took this invitation over; its outcome stands");
     }
-    txn.commit().await?;
     Ok(())
 }

@@ -263,9 +263,7 @@ async fn deactivate_leavers<C: ConnectionTrait>(
         r#"
         WHERE employment_status = 'ACTIVE'
           AND id IN (SELECT user_id FROM user_source WHERE {left})
-          AND NOT EXISTS (SELECT 1 FROM user_source AS other
-                          WHERE other.user_id = directory_user.id
-                            AND other.connection_id <> $1 AND other.content_hash <> '')"#
+          AND NOT {LISTED_ELSEWHERE}"#
     );
     if let Apply::Count = apply {
         return count(db, &format!("SELECT COUNT(*) AS count FROM directory_user {who}"), values).await;
@@ -273,17 +271,26 @@ async fn deactivate_leavers<C: ConnectionTrait>(
     let sql = format!("UPDATE directory_user SET employment_status = 'INACTIVE', updated_at = ${now} {who}");
     let with_now = values.iter().cloned().chain([Utc::now().into()]);
     let result = db.execute_raw(Statement::from_sql_and_values(backend(db), sql, with_now)).await?;
-    // The provider agrees with an admin who deactivated one of them by hand: a return from
-    // here on is the provider's change, and reactivates them like any leaver.
+    // The provider agrees with an admin who deactivated one of them by hand (and no other
+    // connection still lists them): a return from here on is the provider's change, and
+    // reactivates them like any leaver.
     let agreed = format!(
-        "UPDATE directory_user SET deactivated_by_hand_at = NULL \
-         WHERE deactivated_by_hand_at IS NOT NULL AND id IN (SELECT user_id FROM user_source WHERE {left})"
+        r#"
+        UPDATE directory_user SET deactivated_by_hand_at = NULL
+        WHERE deactivated_by_hand_at IS NOT NULL
+          AND id IN (SELECT user_id FROM user_source WHERE {left})
+          AND NOT {LISTED_ELSEWHERE}"#
     );
     db.execute_raw(Statement::from_sql_and_values(backend(db), agreed, values.clone())).await?;
     let forget = format!("UPDATE user_source SET content_hash = '' WHERE {left}");
     db.execute_raw(Statement::from_sql_and_values(backend(db), forget, values)).await?;
     Ok(result.rows_affected())
 }
+
+/// A person another connection ($1 being this one) still lists: its record there has not left,
+/// so its hash is kept.
+const LISTED_ELSEWHERE: &str = "EXISTS (SELECT 1 FROM user_source AS other \
+     WHERE other.user_id = directory_user.id AND other.connection_id <> $1 AND other.content_hash <> '')";
 
 fn backend<C: ConnectionTrait>(db: &C) -> DbBackend {
     db.get_database_backend()

@@ -19,10 +19,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use entity::directory_user::{self, EmploymentStatus, InvitationStatus};
+use entity::directory_user::{self, EmploymentStatus};
 use entity::{sync_issue, sync_run, user_source};
 
-use crate::mapping::{apply_mapping, FieldMapping, MappedUser, INTERNAL_FIELDS};
+use crate::mapping::{apply_mapping, display_name, FieldMapping, MappedUser, INTERNAL_FIELDS};
 use crate::providers::RemoteRecord;
 
 use super::decide::{self, Decision};
@@ -171,20 +171,20 @@ pub async fn merge_page<C: ConnectionTrait>(
                 } else {
                     counts.updated += 1;
                 }
-                update_user(db, mapping, current.clone(), &user, Written::Matched, now).await?;
+                update_user(db, mapping, current.clone(), &user, RecordMatch::Known, now).await?;
                 update_source(db, source, &user, hash, run, now).await?;
             }
             Decision::Rehire => {
                 counts.updated += 1;
                 // `decide` answers Rehire only for an owner linked to a record that left.
                 let owner = owner.expect("a rehire has an owner").clone();
-                update_user(db, mapping, owner, &user, Written::Rehire, now).await?;
+                update_user(db, mapping, owner, &user, RecordMatch::Rehire, now).await?;
                 update_source(db, linked.expect("a rehire has a linked record"), &user, hash, run, now).await?;
             }
             Decision::Adopt => {
                 let owner = owner.expect("an adoption has an owner");
                 counts.updated += 1;
-                update_user(db, mapping, owner.clone(), &user, Written::Matched, now).await?;
+                update_user(db, mapping, owner.clone(), &user, RecordMatch::Known, now).await?;
                 new_sources.push(source_row(run.connection_id, run.id, &user, owner.id, hash, now));
             }
             Decision::Create => {
@@ -445,12 +445,7 @@ pub fn user_row(
         employment_status: Set(employment_status(user.active)),
         start_date: Set(user.start_date.clone()),
         manager_id: Set(None),
-        invitation_status: Set(InvitationStatus::NotInvited),
-        invited_at: Set(None),
-        invitation_error: Set(None),
-        deactivated_by_hand_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..directory_user::ActiveModel::newcomer(now)
     }
 }
 
@@ -497,28 +492,30 @@ async fn update_source<C: ConnectionTrait>(
     Ok(())
 }
 
-/// How a record came to be written over a person.
+/// How a record found the person it is written over.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Written {
-    /// Its person by remote id or by email.
-    Matched,
+enum RecordMatch {
+    /// By remote id or by email.
+    Known,
     /// Rule 5 of [`decide`]: a leaver back under a new record.
     Rehire,
 }
 
 /// Writes the fields the mapping manages, except those the provider withheld; unmapped fields
-/// (an admin's to edit), invitation state and the manager link (set in finalize) stay. The
-/// status follows [`decide::status_after_sync`].
+/// (an admin's to edit), invitation state and the manager link (set in finalize) stay. A
+/// display name made of the names takes the admin's for a name the mapping leaves out. The
+/// status follows [`decide::status_after_sync`], and is written only when it changes, so an
+/// admin's deactivation committed meanwhile is not overwritten with the same old value.
 async fn update_user<C: ConnectionTrait>(
     db: &C,
     mapping: &FieldMapping,
     current: directory_user::Model,
     user: &MappedUser,
-    written: Written,
+    matched: RecordMatch,
     now: chrono::DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
-    let set = |field: &str| mapping.manages(field) && !user.is_withheld(field);
-    fn set_if<T: Into<sea_orm::Value>>(write: bool, value: T) -> sea_orm::ActiveValue<T> {
+    let writes = |field: &str| mapping.manages(field) && !user.is_withheld(field);
+    fn written<T: Into<sea_orm::Value>>(write: bool, value: T) -> sea_orm::ActiveValue<T> {
         if write {
             Set(value)
         } else {
@@ -527,21 +524,30 @@ async fn update_user<C: ConnectionTrait>(
     }
     let record_active = (!user.is_withheld("employmentStatus")).then_some(user.active);
     let by_hand = current.deactivated_by_hand_at.is_some();
-    let status = decide::status_after_sync(record_active, by_hand, written == Written::Rehire);
-    let mut active = current.into_active_model();
+    let status = decide::status_after_sync(record_active, by_hand, matched == RecordMatch::Rehire);
+    let names_in_display = mapping.source_of("displayName").is_none();
+    let first_name = if writes("firstName") { user.first_name.clone() } else { current.first_name.clone() };
+    let last_name = if writes("lastName") { user.last_name.clone() } else { current.last_name.clone() };
+    let display_name = if names_in_display {
+        display_name(first_name.as_deref(), last_name.as_deref(), &user.email)
+    } else {
+        user.display_name.clone()
+    };
+    let mut active = current.clone().into_active_model();
     if let decide::StatusWrite::Set { active: now_active } = status {
-        active.employment_status = Set(employment_status(now_active));
-        active.deactivated_by_hand_at = Set(None);
+        let status = employment_status(now_active);
+        active.employment_status = written(status != current.employment_status, status);
+        active.deactivated_by_hand_at = written(by_hand, None);
     }
     active.email = Set(user.email.clone());
     active.email_normalized = Set(user.email_key.clone());
-    active.first_name = set_if(set("firstName"), user.first_name.clone());
-    active.last_name = set_if(set("lastName"), user.last_name.clone());
-    active.display_name = set_if(set("displayName"), user.display_name.clone());
-    active.job_title = set_if(set("jobTitle"), user.job_title.clone());
-    active.department = set_if(set("department"), user.department.clone());
-    active.location = set_if(set("location"), user.location.clone());
-    active.start_date = set_if(set("startDate"), user.start_date.clone());
+    active.first_name = written(writes("firstName"), first_name);
+    active.last_name = written(writes("lastName"), last_name);
+    active.display_name = written(writes("displayName"), display_name);
+    active.job_title = written(writes("jobTitle"), user.job_title.clone());
+    active.department = written(writes("department"), user.department.clone());
+    active.location = written(writes("location"), user.location.clone());
+    active.start_date = written(writes("startDate"), user.start_date.clone());
     active.updated_at = Set(now);
     active.update(db).await?;
     Ok(())
