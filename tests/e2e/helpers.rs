@@ -217,7 +217,9 @@ impl TestApp {
             None => None,
         };
         let mut settings = options.settings.to_vec();
-        settings.extend(mail.as_ref().map(|server| ("SMTP_URL", server.url.as_str())));
+        // Credentials in the URL, as a deployment gives them (the password's `@` escaped).
+        let smtp_url = mail.as_ref().map(|server| server.url.replace("smtp://", "smtp://directory-sync:p%40ss@"));
+        settings.extend(smtp_url.as_deref().map(|url| ("SMTP_URL", url)));
         settings.push(("INVITE_URL", INVITE_URL));
         let config = test_config(&data_dir, &sandbox, database_url, redis_prefix, options.unset, &settings);
         if !config.is_embedded_database() {

@@ -74,6 +74,7 @@ async fn the_first_activity_invites_once_by_email(backend: Backend) {
         let email = person["email"].as_str().unwrap();
         let message = received.iter().find(|m| m.to == [format!("<{email}>")]).expect("a message to each person");
         assert_eq!(message.from, "<no-reply@localhost>", "the envelope sender is SMTP_FROM");
+        assert_eq!(message.login, Some(("directory-sync".into(), "p@ss".into())), "signed in as SMTP_URL says");
         let parsed = message.parsed();
         let to = parsed.to().and_then(|to| to.first()).expect("a To header");
         assert_eq!((to.name(), to.address()), (person["displayName"].as_str(), Some(email)));

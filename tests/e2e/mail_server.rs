@@ -1,6 +1,7 @@
 //! A real SMTP server on loopback for the tests: it speaks enough of RFC 5321 for a client
-//! (EHLO, MAIL, RCPT, DATA with dot-unstuffing, RSET, NOOP, QUIT), keeps what it accepts, and
-//! answers MAIL, RCPT or the end of DATA as a test's policy says (a 451 once, a 550 always).
+//! (EHLO, AUTH PLAIN, MAIL, RCPT, DATA with dot-unstuffing, RSET, NOOP, QUIT), keeps what it
+//! accepts with the login it came under, and answers MAIL, RCPT or the end of DATA as a test's
+//! policy says (a 451 once, a 550 always, or no answer at all).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,6 +19,8 @@ pub const STALL: &str = "STALL";
 /// A message the server accepted.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// The user and password the client signed in with (`AUTH PLAIN`), if it did.
+    pub login: Option<(String, String)>,
     /// The envelope: `MAIL FROM` and `RCPT TO` paths.
     pub from: String,
     pub to: Vec<String>,
@@ -71,6 +74,7 @@ async fn session(socket: TcpStream, policy: Policy, server: MailServer) -> std::
     let (reader, mut writer) = socket.into_split();
     let mut reader = BufReader::new(reader);
     let (mut from, mut to) = (String::new(), Vec::<String>::new());
+    let mut login = None;
     writer.write_all(b"220 localhost ESMTP test server\r\n").await?;
     let mut line = String::new();
     loop {
@@ -82,7 +86,14 @@ async fn session(socket: TcpStream, policy: Policy, server: MailServer) -> std::
         let verb = command.split(' ').next().unwrap_or_default().to_ascii_uppercase();
         let argument = |prefix: usize| command.get(prefix..).unwrap_or_default().trim().to_string();
         let answer = match verb.as_str() {
-            "EHLO" => "250-localhost\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 PIPELINING".to_string(),
+            "EHLO" => "250-localhost\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-AUTH PLAIN\r\n250 PIPELINING".to_string(),
+            "AUTH" => match plain_login(&command) {
+                Some(signed_in) => {
+                    login = Some(signed_in);
+                    "235 2.7.0 signed in".to_string()
+                }
+                None => "535 5.7.8 bad credentials".to_string(),
+            },
             "HELO" | "NOOP" => "250 OK".to_string(),
             "RSET" => {
                 (from, to) = (String::new(), Vec::new());
@@ -121,7 +132,8 @@ async fn session(socket: TcpStream, policy: Policy, server: MailServer) -> std::
                     std::future::pending::<()>().await;
                 }
                 if answer.starts_with('2') {
-                    server.received.lock().unwrap().push(Received { from: from.clone(), to: to.clone(), data });
+                    let received = Received { login: login.clone(), from: from.clone(), to: to.clone(), data };
+                    server.received.lock().unwrap().push(received);
                 }
                 (from, to) = (String::new(), Vec::new());
                 answer
@@ -130,4 +142,13 @@ async fn session(socket: TcpStream, policy: Policy, server: MailServer) -> std::
         };
         writer.write_all(format!("{answer}\r\n").as_bytes()).await?;
     }
+}
+
+/// The user and password of `AUTH PLAIN <base64 of "\0user\0password">`.
+fn plain_login(command: &str) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let encoded = command.strip_prefix("AUTH PLAIN ")?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let mut parts = std::str::from_utf8(&decoded).ok()?.split('\0').skip(1);
+    Some((parts.next()?.to_string(), parts.next()?.to_string()))
 }
