@@ -123,3 +123,11 @@ pub const INVITATION: &str = r#"query($id: ID!) {
     activities { id title dueDate }
   }
 }"#;
+
+pub const HISTORY: &str = r#"query($id: ID!, $first: Int, $after: String) {
+  user(id: $id) { history(first: $first, after: $after) { id at field oldValue newValue by user { id } } }
+}"#;
+
+pub const RUN_CHANGES: &str = r#"query($id: ID!, $first: Int, $after: String) {
+  syncRun(id: $id) { changes(first: $first, after: $after) { id field oldValue newValue by user { id email } } }
+}"#;

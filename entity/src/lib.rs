@@ -8,5 +8,6 @@ pub mod field_mapping;
 pub mod invitation;
 pub mod sync_issue;
 pub mod sync_run;
+pub mod user_change;
 pub mod user_source;
 pub mod workspace;

@@ -15,6 +15,7 @@ mod m20261201_000010_add_sync_run_held_deactivations;
 mod m20261201_000011_add_sync_run_expected_total;
 mod m20261201_000012_add_directory_user_deactivated_by_hand;
 mod m20261201_000013_create_activity_and_invitation;
+mod m20261201_000014_create_user_change;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_add_sync_run_expected_total::Migration),
             Box::new(m20261201_000012_add_directory_user_deactivated_by_hand::Migration),
             Box::new(m20261201_000013_create_activity_and_invitation::Migration),
+            Box::new(m20261201_000014_create_user_change::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ mod connect;
 mod credentials;
 mod directory;
 mod hardening;
+mod history;
 mod invitations;
 mod mapping;
 mod operator;

@@ -7,6 +7,7 @@ pub mod directory;
 pub mod environment;
 pub mod error;
 pub mod events;
+pub mod history;
 pub mod input;
 pub mod integrations;
 pub mod invitations;

@@ -7,7 +7,9 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+};
 use uuid::Uuid;
 
 use entity::directory_user::{self, EmploymentStatus};
@@ -15,6 +17,7 @@ use entity::user_source;
 
 use crate::directory::user_in;
 use crate::error::{Error, Result};
+use crate::history::{self, Author};
 use crate::input;
 use crate::integrations::mappings;
 use crate::mapping::email::email_key;
@@ -129,6 +132,7 @@ fn provider_managed(edit: &PersonEdit, mappings: &[FieldMapping]) -> Option<&'st
 pub async fn create(
     db: &DatabaseConnection,
     workspace_id: &str,
+    author: &Author,
     email: &str,
     edit: PersonEdit,
 ) -> Result<directory_user::Model> {
@@ -167,22 +171,42 @@ pub async fn create(
     };
     // Two admins adding the same address at once: the unique index decides, and the second is
     // told who holds it.
+    let txn = db.begin().await?;
     let inserted = directory_user::Entity::insert(person)
         .on_conflict(
             OnConflict::columns([directory_user::Column::WorkspaceId, directory_user::Column::EmailNormalized])
                 .do_nothing()
                 .to_owned(),
         )
-        .exec_without_returning(db)
+        .exec_without_returning(&txn)
         .await?;
     if inserted == 0 {
+        drop(txn);
         return Err(match holder_of(db, workspace_id, &email_normalized).await? {
             Some(holder) => Error::EmailTaken { user_id: holder },
             // Taken and let go again in the meantime.
             None => Error::Validation { field: "input.email", message: "this email was just in use; try again".into() },
         });
     }
+    history::record(&txn, history::rows(workspace_id, id, author, now, vec![history::created(email)]).collect())
+        .await?;
+    txn.commit().await?;
     user_in(db, workspace_id, id).await
+}
+
+/// Writes `active` over `before` with its history entries, in one transaction.
+async fn save(
+    db: &DatabaseConnection,
+    author: &Author,
+    before: &directory_user::Model,
+    active: directory_user::ActiveModel,
+) -> Result<directory_user::Model> {
+    let txn = db.begin().await?;
+    let after = active.update(&txn).await?;
+    let rows = history::rows(&before.workspace_id, before.id, author, after.updated_at, history::diff(before, &after));
+    history::record(&txn, rows.collect()).await?;
+    txn.commit().await?;
+    Ok(after)
 }
 
 /// Edits a person's details. A synced person's provider-filled fields are refused with
@@ -190,6 +214,7 @@ pub async fn create(
 pub async fn update(
     db: &DatabaseConnection,
     workspace_id: &str,
+    author: &Author,
     id: Uuid,
     edit: PersonEdit,
 ) -> Result<directory_user::Model> {
@@ -219,28 +244,38 @@ pub async fn update(
     active.start_date = edit.start_date.write();
     active.manager_id = edit.manager_id.write();
     active.updated_at = Set(Utc::now());
-    Ok(active.update(db).await?)
+    save(db, author, &person, active).await
 }
 
 /// Deactivates a person by hand; the syncs that follow keep them inactive until the provider
 /// itself reports them as a leaver or a rehire. Deactivating an inactive person changes nothing.
-pub async fn deactivate(db: &DatabaseConnection, workspace_id: &str, id: Uuid) -> Result<directory_user::Model> {
+pub async fn deactivate(
+    db: &DatabaseConnection,
+    workspace_id: &str,
+    author: &Author,
+    id: Uuid,
+) -> Result<directory_user::Model> {
     let person = user_in(db, workspace_id, id).await?;
     if person.employment_status == EmploymentStatus::Inactive {
         return Ok(person);
     }
     let now = Utc::now();
-    let mut active = person.into_active_model();
+    let mut active = person.clone().into_active_model();
     active.employment_status = Set(EmploymentStatus::Inactive);
     active.deactivated_by_hand_at = Set(Some(now));
     active.updated_at = Set(now);
-    Ok(active.update(db).await?)
+    save(db, author, &person, active).await
 }
 
 /// Undoes a hand deactivation. A person the provider itself reports as a leaver is the
 /// provider's to bring back: FIELD_MANAGED_BY_PROVIDER on `employmentStatus`, since the next
 /// sync would deactivate them again.
-pub async fn reactivate(db: &DatabaseConnection, workspace_id: &str, id: Uuid) -> Result<directory_user::Model> {
+pub async fn reactivate(
+    db: &DatabaseConnection,
+    workspace_id: &str,
+    author: &Author,
+    id: Uuid,
+) -> Result<directory_user::Model> {
     let person = user_in(db, workspace_id, id).await?;
     if person.employment_status == EmploymentStatus::Active {
         return Ok(person);
@@ -248,11 +283,11 @@ pub async fn reactivate(db: &DatabaseConnection, workspace_id: &str, id: Uuid) -
     if !sources_of(db, id).await?.is_empty() && person.deactivated_by_hand_at.is_none() {
         return Err(Error::FieldManagedByProvider { field: "employmentStatus" });
     }
-    let mut active = person.into_active_model();
+    let mut active = person.clone().into_active_model();
     active.employment_status = Set(EmploymentStatus::Active);
     active.deactivated_by_hand_at = Set(None);
     active.updated_at = Set(Utc::now());
-    Ok(active.update(db).await?)
+    save(db, author, &person, active).await
 }
 
 /// The connections' records of person `id`.

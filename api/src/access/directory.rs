@@ -1,7 +1,8 @@
 //! The read-only directory of one workspace: what any signed-in member may see.
 
-use entity::{activity_assignment, directory_user, user_source};
+use entity::{activity_assignment, directory_user, user_change, user_source};
 use worker::directory::{self, OrgNode, UserCursor, UserFilter, UserPage};
+use worker::history;
 
 use super::loaders::{ActivitiesKey, ReportsKey, SourceKey, UserKey};
 use super::{ApiContext, UserId, WorkspaceId};
@@ -65,6 +66,22 @@ impl DirectoryAccess {
         user: &directory_user::Model,
     ) -> Result<Vec<activity_assignment::Model>, ApiError> {
         Ok(self.api.0.loaders.load_one(ActivitiesKey(self.user_key(user.id))).await?.unwrap_or_default())
+    }
+
+    /// The user's history, newest first: up to `first` entries after the entry `after`.
+    pub async fn history_of(
+        &self,
+        user: &directory_user::Model,
+        first: usize,
+        after: Option<uuid::Uuid>,
+    ) -> Result<Vec<user_change::Model>, ApiError> {
+        let scope = history::Scope::Person(user.id);
+        Ok(history::page(&self.api.0.env.db, self.workspace.as_str(), scope, first as u64, after).await?)
+    }
+
+    /// The person a history entry is about, batched.
+    pub async fn user_of_change(&self, change: &user_change::Model) -> Result<Option<directory_user::Model>, ApiError> {
+        self.api.0.loaders.load_one(self.user_key(change.user_id)).await
     }
 
     /// The user of an activity, batched.

@@ -1,9 +1,10 @@
 //! The integrations of one workspace: what an admin on the paid plan may do. Every use case the
 //! API offers for connections, mappings and syncs is a method here.
 
-use entity::{connection, sync_issue, sync_run, user_source};
+use entity::{connection, sync_issue, sync_run, user_change, user_source};
 use tokio::sync::broadcast;
 use worker::events::{Event, RunSnapshot};
+use worker::history;
 use worker::integrations::connections::{self, ApiKeyInput, SignInStarted};
 use worker::integrations::mappings::{self, MappingView, PreviewRow};
 use worker::integrations::{runs, schedule};
@@ -169,6 +170,20 @@ impl IntegrationsAccess {
             return Err(ApiError::not_found("sync run"));
         }
         Ok(runs::issues(&self.env().db, run.id, limit as u64).await?)
+    }
+
+    /// What `run` changed, in order: up to `first` entries after the entry `after`.
+    pub async fn changes_of(
+        &self,
+        run: &RunSnapshot,
+        first: usize,
+        after: Option<uuid::Uuid>,
+    ) -> Result<Vec<user_change::Model>, ApiError> {
+        if run.workspace_id != self.workspace() {
+            return Err(ApiError::not_found("sync run"));
+        }
+        let scope = history::Scope::Run(run.id);
+        Ok(history::page(&self.env().db, self.workspace(), scope, first as u64, after).await?)
     }
 
     /// The run, or NOT_FOUND.

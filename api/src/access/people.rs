@@ -3,6 +3,7 @@
 
 use entity::{activity_assignment, directory_user};
 use worker::activities::{self, NewActivity};
+use worker::history::Author;
 use worker::invitations;
 use worker::people::{self, PersonEdit};
 
@@ -29,29 +30,32 @@ impl PeopleAccess {
         &self.env().db
     }
 
+    fn author(&self) -> Author {
+        Author::admin(&self.subject)
+    }
+
     fn workspace(&self) -> &str {
         self.directory.workspace().as_str()
     }
 
     pub async fn create(&self, email: &str, edit: PersonEdit) -> Result<directory_user::Model, ApiError> {
-        Ok(people::create(self.db(), self.workspace(), email, edit).await?)
+        Ok(people::create(self.db(), self.workspace(), &self.author(), email, edit).await?)
     }
 
     pub async fn update(&self, id: UserId, edit: PersonEdit) -> Result<directory_user::Model, ApiError> {
-        Ok(people::update(self.db(), self.workspace(), id.0, edit).await?)
+        Ok(people::update(self.db(), self.workspace(), &self.author(), id.0, edit).await?)
     }
 
     pub async fn deactivate(&self, id: UserId) -> Result<directory_user::Model, ApiError> {
-        Ok(people::deactivate(self.db(), self.workspace(), id.0).await?)
+        Ok(people::deactivate(self.db(), self.workspace(), &self.author(), id.0).await?)
     }
 
     pub async fn reactivate(&self, id: UserId) -> Result<directory_user::Model, ApiError> {
-        Ok(people::reactivate(self.db(), self.workspace(), id.0).await?)
+        Ok(people::reactivate(self.db(), self.workspace(), &self.author(), id.0).await?)
     }
 
     pub async fn assign_activity(&self, activity: NewActivity) -> Result<Vec<activity_assignment::Model>, ApiError> {
-        let assigned_by = format!("admin:{}", self.subject);
-        Ok(activities::assign(self.env(), self.workspace(), &assigned_by, activity).await?)
+        Ok(activities::assign(self.env(), self.workspace(), &self.author().by, activity).await?)
     }
 
     pub async fn resend_invitation(&self, id: UserId) -> Result<directory_user::Model, ApiError> {

@@ -15,6 +15,7 @@ use super::issues::{record_issues, Issue};
 use super::Leavers;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
+use crate::history;
 use crate::integrations::mappings;
 
 pub async fn finalize(env: &Environment, run: &mut sync_run::Model, leavers: &Leavers) -> Result<()> {
@@ -166,20 +167,44 @@ pub async fn confirm_deactivations(env: &Environment, run: sync_run::Model) -> R
 /// whose manager actually changed. One set-based join (UPDATE … FROM reads the same in SQLite
 /// and PostgreSQL), not a correlated lookup per person.
 async fn link_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Result<()> {
-    let sql = r#"
-        UPDATE directory_user SET manager_id = links.manager_user_id, updated_at = $2
-        FROM (
+    const LINKS: &str = r#"(
             SELECT report.user_id, manager.user_id AS manager_user_id
             FROM user_source AS report
             LEFT JOIN user_source AS manager
               ON manager.connection_id = report.connection_id
              AND manager.remote_id = report.remote_manager_id
             WHERE report.connection_id = $1
-        ) AS links
-        WHERE directory_user.id = links.user_id
-          AND directory_user.manager_id IS DISTINCT FROM links.manager_user_id"#;
-    db.execute_raw(Statement::from_sql_and_values(backend(db), sql, [run.connection_id.into(), Utc::now().into()]))
-        .await?;
+        ) AS links"#;
+    const CHANGED: &str = "directory_user.id = links.user_id \
+         AND directory_user.manager_id IS DISTINCT FROM links.manager_user_id";
+    let relinked = Relinked::find_by_statement(Statement::from_sql_and_values(
+        backend(db),
+        format!(
+            "SELECT directory_user.id, directory_user.workspace_id, directory_user.manager_id AS old_manager, \
+             links.manager_user_id AS new_manager FROM directory_user, {LINKS} WHERE {CHANGED}"
+        ),
+        [run.connection_id.into()],
+    ))
+    .all(db)
+    .await?;
+    if relinked.is_empty() {
+        return Ok(());
+    }
+    let at = Utc::now();
+    let sql = format!(
+        "UPDATE directory_user SET manager_id = links.manager_user_id, updated_at = $2 FROM {LINKS} WHERE {CHANGED}"
+    );
+    db.execute_raw(Statement::from_sql_and_values(backend(db), sql, [run.connection_id.into(), at.into()])).await?;
+    let author = history::Author::sync(run.id);
+    let rows = relinked.iter().flat_map(|r| {
+        let change = history::FieldChange {
+            field: "managerId",
+            old: r.old_manager.map(|m| m.to_string()),
+            new: r.new_manager.map(|m| m.to_string()),
+        };
+        history::rows(&r.workspace_id, r.id, &author, at, vec![change])
+    });
+    history::record(db, rows.collect()).await?;
     Ok(())
 }
 
@@ -268,9 +293,27 @@ async fn deactivate_leavers<C: ConnectionTrait>(
     if let Apply::Count = apply {
         return count(db, &format!("SELECT COUNT(*) AS count FROM directory_user {who}"), values).await;
     }
-    let sql = format!("UPDATE directory_user SET employment_status = 'INACTIVE', updated_at = ${now} {who}");
-    let with_now = values.iter().cloned().chain([Utc::now().into()]);
-    let result = db.execute_raw(Statement::from_sql_and_values(backend(db), sql, with_now)).await?;
+    let leaving = Person::find_by_statement(Statement::from_sql_and_values(
+        backend(db),
+        format!("SELECT id, workspace_id FROM directory_user {who}"),
+        values.clone(),
+    ))
+    .all(db)
+    .await?;
+    let at = Utc::now();
+    if !leaving.is_empty() {
+        let sql = format!("UPDATE directory_user SET employment_status = 'INACTIVE', updated_at = ${now} {who}");
+        let with_now = values.iter().cloned().chain([at.into()]);
+        db.execute_raw(Statement::from_sql_and_values(backend(db), sql, with_now)).await?;
+        let author = history::Author::sync(run.id);
+        let deactivated = || history::FieldChange {
+            field: "employmentStatus",
+            old: Some("ACTIVE".into()),
+            new: Some("INACTIVE".into()),
+        };
+        let rows = leaving.iter().flat_map(|p| history::rows(&p.workspace_id, p.id, &author, at, vec![deactivated()]));
+        history::record(db, rows.collect()).await?;
+    }
     // The provider agrees with an admin who deactivated one of them by hand (and no other
     // connection still lists them): a return from here on is the provider's change, and
     // reactivates them like any leaver.
@@ -284,7 +327,23 @@ async fn deactivate_leavers<C: ConnectionTrait>(
     db.execute_raw(Statement::from_sql_and_values(backend(db), agreed, values.clone())).await?;
     let forget = format!("UPDATE user_source SET content_hash = '' WHERE {left}");
     db.execute_raw(Statement::from_sql_and_values(backend(db), forget, values)).await?;
-    Ok(result.rows_affected())
+    Ok(leaving.len() as u64)
+}
+
+/// A person, as a history entry needs them.
+#[derive(FromQueryResult)]
+struct Person {
+    id: uuid::Uuid,
+    workspace_id: String,
+}
+
+/// A report whose manager link changes.
+#[derive(FromQueryResult)]
+struct Relinked {
+    id: uuid::Uuid,
+    workspace_id: String,
+    old_manager: Option<uuid::Uuid>,
+    new_manager: Option<uuid::Uuid>,
 }
 
 /// A person another connection ($1 being this one) still lists: its record there has not left,

@@ -20,8 +20,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use entity::directory_user::{self, EmploymentStatus};
-use entity::{sync_issue, sync_run, user_source};
+use entity::{sync_issue, sync_run, user_change, user_source};
 
+use crate::history;
 use crate::mapping::{apply_mapping, display_name, FieldMapping, MappedUser, INTERNAL_FIELDS};
 use crate::providers::RemoteRecord;
 
@@ -86,11 +87,14 @@ pub async fn merge_page<C: ConnectionTrait>(
     }
 
     let now = Utc::now();
+    let mut changes = PageHistory { author: history::Author::sync(run.id), rows: Vec::new() };
     // Where this page's records live, by remote id.
     let mut page_user_ids: HashMap<String, Uuid> = HashMap::new();
     if !known_records {
-        mapped = insert_new_people(db, run, mapped, now, &mut counts, &mut page_user_ids).await?;
+        let new = NewPeople { now, counts: &mut counts, page_user_ids: &mut page_user_ids, changes: &mut changes };
+        mapped = insert_new_people(db, run, mapped, new).await?;
         if mapped.is_empty() {
+            history::record(db, changes.rows).await?;
             record_issues(db, run.id, issues).await?;
             return Ok(counts);
         }
@@ -171,20 +175,24 @@ pub async fn merge_page<C: ConnectionTrait>(
                 } else {
                     counts.updated += 1;
                 }
-                update_user(db, mapping, current.clone(), &user, RecordMatch::Known, now).await?;
+                let changed = update_user(db, mapping, current.clone(), &user, RecordMatch::Known, now).await?;
+                changes.add(&run.workspace_id, current.id, now, changed);
                 update_source(db, source, &user, hash, run, now).await?;
             }
             Decision::Rehire => {
                 counts.updated += 1;
                 // `decide` answers Rehire only for an owner linked to a record that left.
                 let owner = owner.expect("a rehire has an owner").clone();
-                update_user(db, mapping, owner, &user, RecordMatch::Rehire, now).await?;
+                let id = owner.id;
+                let changed = update_user(db, mapping, owner, &user, RecordMatch::Rehire, now).await?;
+                changes.add(&run.workspace_id, id, now, changed);
                 update_source(db, linked.expect("a rehire has a linked record"), &user, hash, run, now).await?;
             }
             Decision::Adopt => {
                 let owner = owner.expect("an adoption has an owner");
                 counts.updated += 1;
-                update_user(db, mapping, owner.clone(), &user, RecordMatch::Known, now).await?;
+                let changed = update_user(db, mapping, owner.clone(), &user, RecordMatch::Known, now).await?;
+                changes.add(&run.workspace_id, owner.id, now, changed);
                 new_sources.push(source_row(run.connection_id, run.id, &user, owner.id, hash, now));
             }
             Decision::Create => {
@@ -195,6 +203,7 @@ pub async fn merge_page<C: ConnectionTrait>(
                     awaiting_manager.push((new_users.len(), manager.clone()));
                 }
                 new_users.push(user_row(&run.workspace_id, &user, id, now));
+                changes.add(&run.workspace_id, id, now, vec![history::created(&user.email)]);
                 new_sources.push(source_row(run.connection_id, run.id, &user, id, hash, now));
             }
         }
@@ -216,8 +225,35 @@ pub async fn merge_page<C: ConnectionTrait>(
     if !new_sources.is_empty() {
         user_source::Entity::insert_many(new_sources).exec(db).await?;
     }
+    history::record(db, changes.rows).await?;
     record_issues(db, run.id, issues).await?;
     Ok(counts)
+}
+
+/// The history entries a page writes, together at its end.
+struct PageHistory {
+    author: history::Author,
+    rows: Vec<user_change::ActiveModel>,
+}
+
+impl PageHistory {
+    fn add(
+        &mut self,
+        workspace_id: &str,
+        user_id: Uuid,
+        at: chrono::DateTime<Utc>,
+        changes: Vec<history::FieldChange>,
+    ) {
+        self.rows.extend(history::rows(workspace_id, user_id, &self.author, at, changes));
+    }
+}
+
+/// What inserting a first sync's new people updates besides the tables.
+struct NewPeople<'p> {
+    now: chrono::DateTime<Utc>,
+    counts: &'p mut PageCounts,
+    page_user_ids: &'p mut HashMap<String, Uuid>,
+    changes: &'p mut PageHistory,
 }
 
 /// `records` less those this run already reported as issues.
@@ -248,10 +284,9 @@ async fn insert_new_people<C: ConnectionTrait>(
     db: &C,
     run: &sync_run::Model,
     mapped: Vec<MappedUser>,
-    now: chrono::DateTime<Utc>,
-    counts: &mut PageCounts,
-    page_user_ids: &mut HashMap<String, Uuid>,
+    new: NewPeople<'_>,
 ) -> Result<Vec<MappedUser>, sea_orm::DbErr> {
+    let NewPeople { now, counts, page_user_ids, changes } = new;
     let ids: Vec<Uuid> = mapped.iter().map(|_| Uuid::now_v7()).collect();
     page_user_ids.extend(mapped.iter().zip(&ids).map(|(user, id)| (user.remote_id.clone(), *id)));
     let mut rows: Vec<directory_user::ActiveModel> =
@@ -280,6 +315,7 @@ async fn insert_new_people<C: ConnectionTrait>(
     let (mut taken, mut taken_ids) = (Vec::new(), Vec::new());
     for (user, id) in mapped.into_iter().zip(ids) {
         if inserted.contains(&id) {
+            changes.add(&run.workspace_id, id, now, vec![history::created(&user.email)]);
             sources.push(source_row(run.connection_id, run.id, &user, id, user.content_hash(), now));
         } else {
             page_user_ids.remove(&user.remote_id);
@@ -513,7 +549,7 @@ async fn update_user<C: ConnectionTrait>(
     user: &MappedUser,
     matched: RecordMatch,
     now: chrono::DateTime<Utc>,
-) -> Result<(), sea_orm::DbErr> {
+) -> Result<Vec<history::FieldChange>, sea_orm::DbErr> {
     let writes = |field: &str| mapping.manages(field) && !user.is_withheld(field);
     fn written<T: Into<sea_orm::Value>>(write: bool, value: T) -> sea_orm::ActiveValue<T> {
         if write {
@@ -549,8 +585,8 @@ async fn update_user<C: ConnectionTrait>(
     active.location = written(writes("location"), user.location.clone());
     active.start_date = written(writes("startDate"), user.start_date.clone());
     active.updated_at = Set(now);
-    active.update(db).await?;
-    Ok(())
+    let after = active.update(db).await?;
+    Ok(history::diff(&current, &after))
 }
 
 /// Whether writing `user` makes an active person a leaver: not when their status is unknown.

@@ -5,6 +5,7 @@ use entity::sync_run as stored;
 use worker::events::RunSnapshot;
 
 use super::connection::Connection;
+use super::user::{change_cursor, UserChange};
 use crate::access::ConnectionId;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{page_size, ContextExt};
@@ -12,6 +13,8 @@ use crate::graphql::list_cost;
 
 /// Most issues one `issues` answers.
 const MAX_ISSUES: i32 = 1000;
+/// Most changes one `changes` page answers.
+const MAX_CHANGES: i32 = 500;
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum SyncMode {
@@ -144,6 +147,20 @@ impl SyncRun {
         let first = page_size(first, 50, MAX_ISSUES, "first")?;
         let issues = ctx.integrations()?.issues_of(&self.0, first).await?;
         Ok(issues.into_iter().map(|i| SyncIssue { remote_id: i.remote_id, kind: i.kind, message: i.message }).collect())
+    }
+
+    /// What this run changed, in order: at most `first` (1 to 500) entries after the entry
+    /// `after` (a `UserChange.id`).
+    #[graphql(complexity = "list_cost(first, MAX_CHANGES, child_complexity)")]
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Vec<UserChange>> {
+        let first = page_size(first, 50, MAX_CHANGES, "first")?;
+        let after = change_cursor(after)?;
+        Ok(ctx.integrations()?.changes_of(&self.0, first, after).await?.into_iter().map(UserChange).collect())
     }
 
     async fn error(&self) -> Option<&str> {

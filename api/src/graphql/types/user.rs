@@ -111,6 +111,19 @@ impl User {
     async fn invitation_error(&self) -> Option<&str> {
         self.0.invitation_error.as_deref()
     }
+    /// What syncs and admins changed about them, newest first: at most `first` (1 to 100)
+    /// entries after the entry `after` (a `UserChange.id`).
+    #[graphql(complexity = "list_cost(first, MAX_HISTORY, child_complexity)")]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Vec<UserChange>> {
+        let first = page_size(first, 20, MAX_HISTORY, "first")?;
+        let after = change_cursor(after)?;
+        Ok(ctx.directory()?.history_of(&self.0, first, after).await?.into_iter().map(UserChange).collect())
+    }
     /// Their newest activities (at most 50), newest first. Counted as 50 by the query cost limit.
     #[graphql(complexity = "MAX_ACTIVITIES * child_complexity")]
     async fn activities(&self, ctx: &Context<'_>) -> ApiResult<Vec<ActivityAssignment>> {
@@ -122,6 +135,51 @@ impl User {
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+}
+
+/// Most history entries one page answers.
+const MAX_HISTORY: i32 = 100;
+
+/// An `after` argument of a history list: the id of the last entry seen.
+pub fn change_cursor(after: Option<String>) -> ApiResult<Option<uuid::Uuid>> {
+    after
+        .map(|raw| {
+            uuid::Uuid::parse_str(&raw)
+                .map_err(|_| ApiError::validation("after", "'after' is not an entry of this list"))
+        })
+        .transpose()
+}
+
+/// One change to a person: a field's old and new value (`field` = `created` for the entry of
+/// their creation, its new value their email), when, and by what.
+pub struct UserChange(pub entity::user_change::Model);
+
+#[Object]
+impl UserChange {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn user(&self, ctx: &Context<'_>) -> ApiResult<User> {
+        let user = ctx.directory()?.user_of_change(&self.0).await?;
+        user.map(User).ok_or_else(|| ApiError::not_found("user"))
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// The directory field, as `internalFields` names it, or `created`.
+    async fn field(&self) -> &str {
+        &self.0.field
+    }
+    async fn old_value(&self) -> Option<&str> {
+        self.0.old_value.as_deref()
+    }
+    async fn new_value(&self) -> Option<&str> {
+        self.0.new_value.as_deref()
+    }
+    /// `sync:<runId>` or `admin:<subject>`.
+    async fn by(&self) -> &str {
+        &self.0.changed_by
     }
 }
 
