@@ -109,6 +109,27 @@ pub async fn record<C: ConnectionTrait>(db: &C, rows: Vec<user_change::ActiveMod
     Ok(())
 }
 
+/// The "created" entries of people a sync has just inserted, made from their rows in one
+/// statement rather than built one by one (a first sync creates everyone). Each entry takes its
+/// person's id, a UUIDv7 of the same moment, so its place in the history is that moment.
+pub async fn record_created<C: ConnectionTrait>(db: &C, author: &Author, ids: &[Uuid]) -> Result<(), sea_orm::DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (3..ids.len() + 3).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "INSERT INTO user_change (id, workspace_id, user_id, sync_run_id, at, field, old_value, new_value, changed_by) \
+         SELECT id, workspace_id, id, $1, created_at, '{CREATED}', NULL, email, $2 FROM directory_user \
+         WHERE id IN ({})",
+        placeholders.join(", ")
+    );
+    let values = [sea_orm::Value::from(author.run_id), author.by.clone().into()]
+        .into_iter()
+        .chain(ids.iter().map(|id| sea_orm::Value::from(*id)));
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(db.get_database_backend(), sql, values)).await?;
+    Ok(())
+}
+
 /// Where a page of history starts.
 pub enum Scope {
     /// A person's history, newest first.

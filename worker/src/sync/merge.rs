@@ -315,7 +315,6 @@ async fn insert_new_people<C: ConnectionTrait>(
     let (mut taken, mut taken_ids) = (Vec::new(), Vec::new());
     for (user, id) in mapped.into_iter().zip(ids) {
         if inserted.contains(&id) {
-            changes.add(&run.workspace_id, id, now, vec![history::created(&user.email)]);
             sources.push(source_row(run.connection_id, run.id, &user, id, user.content_hash(), now));
         } else {
             page_user_ids.remove(&user.remote_id);
@@ -327,6 +326,8 @@ async fn insert_new_people<C: ConnectionTrait>(
     if !sources.is_empty() {
         user_source::Entity::insert_many(sources).exec(db).await?;
     }
+    let created: Vec<Uuid> = inserted.into_iter().collect();
+    history::record_created(db, &changes.author, &created).await?;
     if !taken_ids.is_empty() {
         // Reports linked to a person who was not inserted wait for finalize to link them.
         directory_user::Entity::update_many()
