@@ -76,6 +76,9 @@ struct Case {
     resync: Duration,
     resync_user_writes: u64,
     resync_unchanged: i64,
+    /// History entries each sync wrote (`user_change` rows of its run).
+    sync_history: u64,
+    resync_history: u64,
     peak_rss_mib: f64,
     /// Peak during the syncs above the resident memory of the service and its sandbox before.
     sync_rss_growth_mib: f64,
@@ -146,7 +149,7 @@ impl Case {
 fn print_case(label: &str, c: &Case) {
     let baseline = c.baseline_fetch + c.baseline_insert;
     println!(
-        "{label:<7}{:<8} {:>7} employees | sync {:>8.2?} ({:>7.0} rows/s) | baseline {:>8.2?} (fetch {:.2?} + insert {:.2?}) | ratio {:.2} | no-change re-sync {:>8.2?}: {} unchanged, {} user rows written | peak RSS {:.0} MiB (+{:.0})",
+        "{label:<7}{:<8} {:>7} employees | sync {:>8.2?} ({:>7.0} rows/s) | baseline {:>8.2?} (fetch {:.2?} + insert {:.2?}) | ratio {:.2} | no-change re-sync {:>8.2?}: {} unchanged, {} user rows written | history entries: sync {}, re-sync {} | peak RSS {:.0} MiB (+{:.0})",
         format!("{:?}", c.store),
         c.employees,
         c.sync,
@@ -158,6 +161,8 @@ fn print_case(label: &str, c: &Case) {
         c.resync,
         c.resync_unchanged,
         c.resync_user_writes,
+        c.sync_history,
+        c.resync_history,
         c.peak_rss_mib,
         c.sync_rss_growth_mib,
     );
@@ -265,13 +270,14 @@ async fn run_case(store: Store, employees: u32, servers: &Servers) -> anyhow::Re
     let (client, db) = (&bench.client, &bench.service.db);
     reset_peak_rss();
     let rss_before = memory_mib("VmRSS:");
-    let (sync, _) = timed_sync(client, &bench.connection_id).await?;
+    let (sync, first) = timed_sync(client, &bench.connection_id).await?;
     let written_before = latest_user_write(db).await?;
     let (resync, run) = timed_sync(client, &bench.connection_id).await?;
     // Before the baseline, which holds the whole company in memory by design.
     let peak_rss_mib = memory_mib("VmHWM:");
     let resync_user_writes =
         directory_user::Entity::find().filter(directory_user::Column::UpdatedAt.gt(written_before)).count(db).await?;
+    let (sync_history, resync_history) = (history_of(db, &first).await?, history_of(db, &run).await?);
     let connection_uuid = uuid::Uuid::parse_str(&bench.connection_id)?;
     let (baseline_fetch, baseline_insert) = baseline(&bench.config, db, &bench.credentials, connection_uuid).await?;
     let case = Case {
@@ -283,11 +289,19 @@ async fn run_case(store: Store, employees: u32, servers: &Servers) -> anyhow::Re
         resync,
         resync_user_writes,
         resync_unchanged: run["unchanged"].as_i64().unwrap_or(-1),
+        sync_history,
+        resync_history,
         peak_rss_mib,
         sync_rss_growth_mib: peak_rss_mib - rss_before,
     };
     bench.stop().await?;
     Ok(case)
+}
+
+/// The history entries `run` (a `SyncRun` as the API answers it) wrote.
+async fn history_of(db: &sea_orm::DatabaseConnection, run: &Value) -> anyhow::Result<u64> {
+    let run_id = uuid::Uuid::parse_str(run["id"].as_str().context("the run's id")?)?;
+    Ok(entity::user_change::Entity::find().filter(entity::user_change::Column::SyncRunId.eq(run_id)).count(db).await?)
 }
 
 /// startSync → SUCCEEDED, followed over the subscription as the admin portal does.
