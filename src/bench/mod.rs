@@ -278,6 +278,12 @@ async fn run_case(store: Store, employees: u32, servers: &Servers) -> anyhow::Re
     let resync_user_writes =
         directory_user::Entity::find().filter(directory_user::Column::UpdatedAt.gt(written_before)).count(db).await?;
     let (sync_history, resync_history) = (history_of(db, &first).await?, history_of(db, &run).await?);
+    anyhow::ensure!(resync_history == 0, "the no-change re-sync wrote {resync_history} history entries");
+    let created = first["created"].as_u64().unwrap_or_default();
+    anyhow::ensure!(
+        sync_history >= created,
+        "the first sync wrote {sync_history} history entries for {created} people"
+    );
     let connection_uuid = uuid::Uuid::parse_str(&bench.connection_id)?;
     let (baseline_fetch, baseline_insert) = baseline(&bench.config, db, &bench.credentials, connection_uuid).await?;
     let case = Case {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions, TransactionTrait};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -57,4 +57,15 @@ pub struct Environment {
     /// Rung when an invitation is queued, so this process's delivery sends it at once (others
     /// find it on their next look).
     pub outbox_bell: Arc<Notify>,
+}
+
+/// A transaction that writes: on SQLite it takes the write lock up front (BEGIN IMMEDIATE), so
+/// a concurrent commit (the lease heartbeat, the API) makes it wait instead of failing its
+/// first write after its reads, and what it read stays true until it commits.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, sea_orm::DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }

@@ -8,7 +8,8 @@
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -16,6 +17,7 @@ use entity::directory_user::{self, EmploymentStatus};
 use entity::user_source;
 
 use crate::directory::user_in;
+use crate::environment::begin_write;
 use crate::error::{Error, Result};
 use crate::history::{self, Author};
 use crate::input;
@@ -171,7 +173,7 @@ pub async fn create(
     };
     // Two admins adding the same address at once: the unique index decides, and the second is
     // told who holds it.
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let inserted = directory_user::Entity::insert(person)
         .on_conflict(
             OnConflict::columns([directory_user::Column::WorkspaceId, directory_user::Column::EmailNormalized])
@@ -181,7 +183,7 @@ pub async fn create(
         .exec_without_returning(&txn)
         .await?;
     if inserted == 0 {
-        drop(txn);
+        txn.rollback().await?;
         return Err(match holder_of(db, workspace_id, &email_normalized).await? {
             Some(holder) => Error::EmailTaken { user_id: holder },
             // Taken and let go again in the meantime.
@@ -194,16 +196,25 @@ pub async fn create(
     user_in(db, workspace_id, id).await
 }
 
-/// Writes `active` over `before` with its history entries, in one transaction.
+/// Changes person `id` as `change` says of the row as it stands (`None`: nothing to do), with
+/// its history entries, in one transaction that holds the row, so a sync committing meanwhile
+/// is neither overwritten nor recorded as this change.
 async fn save(
     db: &DatabaseConnection,
+    workspace_id: &str,
     author: &Author,
-    before: &directory_user::Model,
-    active: directory_user::ActiveModel,
+    id: Uuid,
+    change: impl FnOnce(&directory_user::Model) -> Option<directory_user::ActiveModel>,
 ) -> Result<directory_user::Model> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
+    let mut query = directory_user::Entity::find_by_id(id).filter(directory_user::Column::WorkspaceId.eq(workspace_id));
+    if db.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    let before = query.one(&txn).await?.ok_or(Error::NotFound("user"))?;
+    let Some(active) = change(&before) else { return Ok(before) };
     let after = active.update(&txn).await?;
-    let rows = history::rows(&before.workspace_id, before.id, author, after.updated_at, history::diff(before, &after));
+    let rows = history::rows(workspace_id, id, author, after.updated_at, history::diff(&before, &after));
     history::record(&txn, rows.collect()).await?;
     txn.commit().await?;
     Ok(after)
@@ -227,24 +238,27 @@ pub async fn update(
     if let Change::Set(manager) = edit.manager_id {
         check_manager(db, workspace_id, id, manager).await?;
     }
-    let mut active = person.clone().into_active_model();
     // A display name the provider gives stays the provider's; one made of the names follows
     // them, as a sync makes it of its names and the admin's.
     let display_given = mappings.iter().any(|m| m.source_of("displayName").is_some());
-    if (edit.first_name.touches() || edit.last_name.touches()) && !display_given {
-        let first_name = edit.first_name.clone().apply(person.first_name.clone());
-        let last_name = edit.last_name.clone().apply(person.last_name.clone());
-        active.display_name = Set(display_name(first_name.as_deref(), last_name.as_deref(), &person.email));
-    }
-    active.first_name = edit.first_name.write();
-    active.last_name = edit.last_name.write();
-    active.job_title = edit.job_title.write();
-    active.department = edit.department.write();
-    active.location = edit.location.write();
-    active.start_date = edit.start_date.write();
-    active.manager_id = edit.manager_id.write();
-    active.updated_at = Set(Utc::now());
-    save(db, author, &person, active).await
+    save(db, workspace_id, author, person.id, |person| {
+        let mut active = person.clone().into_active_model();
+        if (edit.first_name.touches() || edit.last_name.touches()) && !display_given {
+            let first_name = edit.first_name.clone().apply(person.first_name.clone());
+            let last_name = edit.last_name.clone().apply(person.last_name.clone());
+            active.display_name = Set(display_name(first_name.as_deref(), last_name.as_deref(), &person.email));
+        }
+        active.first_name = edit.first_name.write();
+        active.last_name = edit.last_name.write();
+        active.job_title = edit.job_title.write();
+        active.department = edit.department.write();
+        active.location = edit.location.write();
+        active.start_date = edit.start_date.write();
+        active.manager_id = edit.manager_id.write();
+        active.updated_at = Set(Utc::now());
+        Some(active)
+    })
+    .await
 }
 
 /// Deactivates a person by hand; the syncs that follow keep them inactive until the provider
@@ -255,16 +269,18 @@ pub async fn deactivate(
     author: &Author,
     id: Uuid,
 ) -> Result<directory_user::Model> {
-    let person = user_in(db, workspace_id, id).await?;
-    if person.employment_status == EmploymentStatus::Inactive {
-        return Ok(person);
-    }
-    let now = Utc::now();
-    let mut active = person.clone().into_active_model();
-    active.employment_status = Set(EmploymentStatus::Inactive);
-    active.deactivated_by_hand_at = Set(Some(now));
-    active.updated_at = Set(now);
-    save(db, author, &person, active).await
+    save(db, workspace_id, author, id, |person| {
+        if person.employment_status == EmploymentStatus::Inactive {
+            return None;
+        }
+        let now = Utc::now();
+        let mut active = person.clone().into_active_model();
+        active.employment_status = Set(EmploymentStatus::Inactive);
+        active.deactivated_by_hand_at = Set(Some(now));
+        active.updated_at = Set(now);
+        Some(active)
+    })
+    .await
 }
 
 /// Undoes a hand deactivation. A person the provider itself reports as a leaver is the
@@ -283,11 +299,17 @@ pub async fn reactivate(
     if !sources_of(db, id).await?.is_empty() && person.deactivated_by_hand_at.is_none() {
         return Err(Error::FieldManagedByProvider { field: "employmentStatus" });
     }
-    let mut active = person.clone().into_active_model();
-    active.employment_status = Set(EmploymentStatus::Active);
-    active.deactivated_by_hand_at = Set(None);
-    active.updated_at = Set(Utc::now());
-    save(db, author, &person, active).await
+    save(db, workspace_id, author, id, |person| {
+        if person.employment_status == EmploymentStatus::Active {
+            return None;
+        }
+        let mut active = person.clone().into_active_model();
+        active.employment_status = Set(EmploymentStatus::Active);
+        active.deactivated_by_hand_at = Set(None);
+        active.updated_at = Set(Utc::now());
+        Some(active)
+    })
+    .await
 }
 
 /// The connections' records of person `id`.

@@ -210,7 +210,9 @@ impl IntegrationsAccess {
     /// Applies the deactivations the guard held in the run.
     pub async fn confirm_deactivations(&self, id: RunId) -> Result<sync_run::Model, ApiError> {
         let run = self.run(id).await?;
-        Ok(worker::sync::confirm_deactivations(self.env(), run).await?)
+        // The admin's decision, listed among the changes of the run that held them.
+        let author = history::Author { run_id: Some(run.id), ..history::Author::admin(&self.subject) };
+        Ok(worker::sync::confirm_deactivations(self.env(), run, &author).await?)
     }
 
     pub async fn set_schedule(

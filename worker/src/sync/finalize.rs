@@ -13,7 +13,7 @@ use entity::sync_run::{self, SyncPhase, SyncStatus};
 use super::guard::{self, Deactivations};
 use super::issues::{record_issues, Issue};
 use super::Leavers;
-use crate::environment::Environment;
+use crate::environment::{begin_write, Environment};
 use crate::error::{Error, Result};
 use crate::history;
 use crate::integrations::mappings;
@@ -25,7 +25,7 @@ pub async fn finalize(env: &Environment, run: &mut sync_run::Model, leavers: &Le
     super::publish(env, run).await;
 
     let mapping = mappings::confirmed_version(&env.db, run.connection_id, run.mapping_version).await?;
-    let txn = super::begin_write(env).await?;
+    let txn = begin_write(&env.db).await?;
     // Without a mapped manager, the manager is an admin's to set by hand.
     if mapping.manages("managerId") {
         link_managers(&txn, run).await?;
@@ -38,7 +38,8 @@ pub async fn finalize(env: &Environment, run: &mut sync_run::Model, leavers: &Le
     let mut active = run.clone().into_active_model();
     match guard::judge(active_people, leaving, percent, previous_held) {
         Deactivations::Apply => {
-            let deactivated = leavers_apply(&txn, run, leavers, Apply::Deactivate).await?;
+            let author = history::Author::sync(run.id);
+            let deactivated = leavers_apply(&txn, run, leavers, Apply::Deactivate(&author)).await?;
             active.deactivated = Set(run.deactivated + deactivated as i32);
         }
         Deactivations::Hold => {
@@ -64,10 +65,11 @@ pub async fn finalize(env: &Environment, run: &mut sync_run::Model, leavers: &Le
 
 /// What to do with a pass's leavers.
 #[derive(Clone, Copy)]
-enum Apply {
+enum Apply<'a> {
     /// Count the active people it would deactivate.
     Count,
-    Deactivate,
+    /// Deactivate them, recording it as `author`'s.
+    Deactivate(&'a history::Author),
 }
 
 /// Counts or deactivates `leavers`; answers how many.
@@ -75,7 +77,7 @@ async fn leavers_apply<C: ConnectionTrait>(
     db: &C,
     run: &sync_run::Model,
     leavers: &Leavers,
-    apply: Apply,
+    apply: Apply<'_>,
 ) -> Result<u64> {
     match leavers {
         Leavers::Unseen => deactivate_leavers(db, run, Left::Unseen, apply).await,
@@ -124,7 +126,11 @@ async fn previous_pass_held<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -
 
 /// An admin confirms what the guard held in `run`: the deactivations are applied as the run
 /// found them. Only for the connection's latest finished run: a later pass decided afresh.
-pub async fn confirm_deactivations(env: &Environment, run: sync_run::Model) -> Result<sync_run::Model> {
+pub async fn confirm_deactivations(
+    env: &Environment,
+    run: sync_run::Model,
+    author: &history::Author,
+) -> Result<sync_run::Model> {
     if run.held_deactivations == 0 {
         return Err(Error::Validation { field: "runId", message: "this run held no deactivations".into() });
     }
@@ -142,8 +148,8 @@ pub async fn confirm_deactivations(env: &Environment, run: sync_run::Model) -> R
         });
     }
     let leavers = super::checkpoint_of(&run).leavers;
-    let txn = super::begin_write(env).await?;
-    let deactivated = leavers_apply(&txn, &run, &leavers, Apply::Deactivate).await?;
+    let txn = begin_write(&env.db).await?;
+    let deactivated = leavers_apply(&txn, &run, &leavers, Apply::Deactivate(author)).await?;
     // The run is finished, so no worker holds it; the held count is the guard against a
     // second confirmation racing this one.
     let confirmed = sync_run::Entity::update_many()
@@ -177,11 +183,14 @@ async fn link_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Res
         ) AS links"#;
     const CHANGED: &str = "directory_user.id = links.user_id \
          AND directory_user.manager_id IS DISTINCT FROM links.manager_user_id";
+    // What changes is read with the rows locked (SQLite's write transaction already holds them),
+    // so the history says what the UPDATE below writes over.
+    let lock = if backend(db) == DbBackend::Postgres { " FOR UPDATE OF directory_user" } else { "" };
     let relinked = Relinked::find_by_statement(Statement::from_sql_and_values(
         backend(db),
         format!(
             "SELECT directory_user.id, directory_user.workspace_id, directory_user.manager_id AS old_manager, \
-             links.manager_user_id AS new_manager FROM directory_user, {LINKS} WHERE {CHANGED}"
+             links.manager_user_id AS new_manager FROM directory_user, {LINKS} WHERE {CHANGED}{lock}"
         ),
         [run.connection_id.into()],
     ))
@@ -268,7 +277,7 @@ async fn deactivate_leavers<C: ConnectionTrait>(
     db: &C,
     run: &sync_run::Model,
     left: Left<'_>,
-    apply: Apply,
+    apply: Apply<'_>,
 ) -> Result<u64> {
     let mut values: Vec<Value> = vec![run.connection_id.into()];
     let left = match left {
@@ -290,28 +299,24 @@ async fn deactivate_leavers<C: ConnectionTrait>(
           AND id IN (SELECT user_id FROM user_source WHERE {left})
           AND NOT {LISTED_ELSEWHERE}"#
     );
-    if let Apply::Count = apply {
-        return count(db, &format!("SELECT COUNT(*) AS count FROM directory_user {who}"), values).await;
-    }
-    let leaving = Person::find_by_statement(Statement::from_sql_and_values(
-        backend(db),
-        format!("SELECT id, workspace_id FROM directory_user {who}"),
-        values.clone(),
-    ))
-    .all(db)
-    .await?;
+    let author = match apply {
+        Apply::Count => return count(db, &format!("SELECT COUNT(*) AS count FROM directory_user {who}"), values).await,
+        Apply::Deactivate(author) => author,
+    };
+    // The history is of exactly the rows this statement changed.
+    let sql = format!(
+        "UPDATE directory_user SET employment_status = 'INACTIVE', updated_at = ${now} {who} RETURNING id, workspace_id"
+    );
     let at = Utc::now();
+    let with_now = values.iter().cloned().chain([at.into()]);
+    let leaving = Person::find_by_statement(Statement::from_sql_and_values(backend(db), sql, with_now)).all(db).await?;
     if !leaving.is_empty() {
-        let sql = format!("UPDATE directory_user SET employment_status = 'INACTIVE', updated_at = ${now} {who}");
-        let with_now = values.iter().cloned().chain([at.into()]);
-        db.execute_raw(Statement::from_sql_and_values(backend(db), sql, with_now)).await?;
-        let author = history::Author::sync(run.id);
         let deactivated = || history::FieldChange {
             field: "employmentStatus",
             old: Some("ACTIVE".into()),
             new: Some("INACTIVE".into()),
         };
-        let rows = leaving.iter().flat_map(|p| history::rows(&p.workspace_id, p.id, &author, at, vec![deactivated()]));
+        let rows = leaving.iter().flat_map(|p| history::rows(&p.workspace_id, p.id, author, at, vec![deactivated()]));
         history::record(db, rows.collect()).await?;
     }
     // The provider agrees with an admin who deactivated one of them by hand (and no other

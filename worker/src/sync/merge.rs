@@ -571,9 +571,11 @@ async fn update_user<C: ConnectionTrait>(
         user.display_name.clone()
     };
     let mut active = current.clone().into_active_model();
+    let mut status_written = false;
     if let decide::StatusWrite::Set { active: now_active } = status {
         let status = employment_status(now_active);
-        active.employment_status = written(status != current.employment_status, status);
+        status_written = status != current.employment_status;
+        active.employment_status = written(status_written, status);
         active.deactivated_by_hand_at = written(by_hand, None);
     }
     active.email = Set(user.email.clone());
@@ -587,7 +589,14 @@ async fn update_user<C: ConnectionTrait>(
     active.start_date = written(writes("startDate"), user.start_date.clone());
     active.updated_at = Set(now);
     let after = active.update(db).await?;
-    Ok(history::diff(&current, &after))
+    // Only what this write wrote: the row comes back whole, an admin's edit meanwhile included.
+    let wrote = |field: &str| match field {
+        "email" => true,
+        "employmentStatus" => status_written,
+        "managerId" => false,
+        other => writes(other),
+    };
+    Ok(history::diff(&current, &after).into_iter().filter(|change| wrote(change.field)).collect())
 }
 
 /// Whether writing `user` makes an active person a leaver: not when their status is unknown.

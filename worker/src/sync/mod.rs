@@ -23,8 +23,7 @@ use chrono::Utc;
 use futures::StreamExt;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, ExprTrait, IntoActiveModel,
-    QueryFilter, Set, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, ExprTrait, IntoActiveModel, QueryFilter, Set,
 };
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
@@ -33,7 +32,7 @@ use uuid::Uuid;
 use entity::sync_run::{self, SyncMode, SyncPhase, SyncStatus};
 use entity::{connection, user_source};
 
-use crate::environment::Environment;
+use crate::environment::{begin_write, Environment};
 use crate::error::{Error, Result};
 use crate::events::{Event, RunSnapshot};
 use crate::integrations::{connections, mappings, runs};
@@ -329,7 +328,7 @@ async fn merge_and_checkpoint(
     attempt: merge::Attempt<'_>,
     checkpoint: &Checkpoint,
 ) -> Result<sync_run::Model> {
-    let txn = begin_write(env).await?;
+    let txn = begin_write(&env.db).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
         // A page and its checkpoint commit together, so a page lost to a crash before it
         // reached disk is merged again on resume: no need to wait for the flush. The page's
@@ -354,19 +353,6 @@ async fn merge_and_checkpoint(
     let saved = save(env, &txn, active).await?;
     txn.commit().await?;
     Ok(saved)
-}
-
-/// A transaction that writes: on SQLite it takes the write lock up front (BEGIN IMMEDIATE), so
-/// a concurrent commit (the lease heartbeat, the API) makes it wait instead of failing its
-/// first write after its reads.
-pub(super) async fn begin_write(env: &Environment) -> Result<DatabaseTransaction> {
-    Ok(env
-        .db
-        .begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..TransactionOptions::default()
-        })
-        .await?)
 }
 
 /// A first sync grows the tables faster than PostgreSQL's autovacuum re-reads them; plans made
