@@ -15,9 +15,14 @@ async fn history(client: &GraphqlClient, id: &Value, first: i64, after: Option<&
     data["user"]["history"].as_array().unwrap().clone()
 }
 
-async fn run_changes(client: &GraphqlClient, run: &Value) -> Vec<Value> {
-    let data = client.execute(ops::RUN_CHANGES, json!({ "id": run["id"], "first": 500 })).await.unwrap();
+async fn run_changes_page(client: &GraphqlClient, run: &Value, first: i64, after: Option<&Value>) -> Vec<Value> {
+    let variables = json!({ "id": run["id"], "first": first, "after": after });
+    let data = client.execute(ops::RUN_CHANGES, variables).await.unwrap();
     data.ok().unwrap()["syncRun"]["changes"].as_array().unwrap().clone()
+}
+
+async fn run_changes(client: &GraphqlClient, run: &Value) -> Vec<Value> {
+    run_changes_page(client, run, 500, None).await
 }
 
 fn summary(entry: &Value) -> (String, Value, Value, String) {
@@ -38,6 +43,17 @@ async fn syncs_and_admins_leave_a_history(backend: Backend) {
     // Besides: managers linked at the end, for reports read before their manager.
     assert!(changes.iter().all(|c| ["created", "managerId"].contains(&c["field"].as_str().unwrap())));
     assert!(changes.iter().all(|c| c["by"] == by_first.as_str()));
+    // The same changes, a page of 7 at a time.
+    let mut paged: Vec<Value> = Vec::new();
+    loop {
+        let page = run_changes_page(&admin, &first, 7, paged.last().map(|c| &c["id"])).await;
+        if page.is_empty() {
+            break;
+        }
+        paged.extend(page);
+    }
+    let ids = |entries: &[Value]| entries.iter().map(|c| c["id"].clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&paged), ids(&changes), "pages follow on in order, none twice");
 
     let unchanged = app.sync(&admin, &connection_id).await;
     assert_eq!(run_changes(&admin, &unchanged).await.len(), 0, "a sync that changes nobody records nothing");
