@@ -106,6 +106,12 @@ pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
                 .pragma("wal_autocheckpoint", "16384")
         });
     }
+    if url.starts_with("postgres") {
+        // A transaction abandoned mid-way (its task dropped while a connection held it open) must
+        // not keep its row locks: the server ends such a session, and the run's next attempt is
+        // not left waiting on the run's row. No transaction here waits between its statements.
+        options.map_sqlx_postgres_opts(|opts| opts.options([("idle_in_transaction_session_timeout", "15s")]));
+    }
     Database::connect(options).await.with_context(|| "DATABASE_URL: could not connect to the database")
 }
 

@@ -651,3 +651,23 @@ async fn an_invitation_outlives_a_worker_killed_mid_send_and_arrives_once() {
     assert_eq!(received[0].to, ["<kim@example.com>"]);
     sandbox.stop().await;
 }
+
+/// A transaction abandoned mid-way cannot hold its locks for long: PostgreSQL ends the session.
+#[tokio::test]
+async fn an_abandoned_transaction_is_ended_by_the_database() {
+    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+    let app = crate::helpers::TestApp::spawn(crate::helpers::Backend::PostgresRedis).await;
+    let db = &app.service.db;
+    let shown = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), "SHOW idle_in_transaction_session_timeout"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(shown.try_get::<String>("", "idle_in_transaction_session_timeout").unwrap(), "15s");
+    // A transaction left open is gone after the timeout: its next statement fails.
+    let txn = db.begin().await.unwrap();
+    txn.execute_unprepared("SELECT 1").await.unwrap();
+    tokio::time::sleep(Duration::from_secs(16)).await;
+    assert!(txn.execute_unprepared("SELECT 1").await.is_err(), "the server ended the idle transaction");
+    app.stop().await;
+}
