@@ -64,6 +64,11 @@ pub async fn add_person(client: &GraphqlClient, email: &str, first_name: &str) -
     Ok(data["createUser"]["id"].clone())
 }
 
+/// The person's invitation and activities (`operations::INVITATION`).
+pub async fn invitation(client: &GraphqlClient, id: &Value) -> anyhow::Result<Value> {
+    Ok(client.execute(ops::INVITATION, json!({ "id": id })).await?.ok()?["user"].clone())
+}
+
 /// Reads the person's invitation and activities (`operations::INVITATION`) every 100 ms until
 /// `settled` holds of it, for up to `within`; answers the last read either way.
 pub async fn watch_invitation(
@@ -74,7 +79,7 @@ pub async fn watch_invitation(
 ) -> anyhow::Result<Value> {
     let deadline = std::time::Instant::now() + within;
     loop {
-        let person = client.execute(ops::INVITATION, json!({ "id": id })).await?.ok()?["user"].clone();
+        let person = invitation(client, id).await?;
         if settled(&person) || std::time::Instant::now() >= deadline {
             return Ok(person);
         }

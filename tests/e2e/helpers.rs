@@ -82,6 +82,11 @@ impl TestOptions {
     }
 }
 
+/// The person, as a profile (`operations::USER`) shows them.
+pub async fn person(client: &GraphqlClient, id: &Value) -> Value {
+    client.execute(ops::USER, json!({ "id": id })).await.unwrap().ok().unwrap()["user"].clone()
+}
+
 /// A unique, short name for databases, workspaces and key prefixes.
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())

@@ -12,7 +12,7 @@ use directory_sync::admin_flow;
 use directory_sync::client::GraphqlClient;
 use directory_sync::operations as ops;
 
-use crate::helpers::{Backend, TestApp, TestOptions};
+use crate::helpers::{person, Backend, TestApp, TestOptions};
 use crate::mail_server::{MailServer, Policy};
 
 async fn assign(client: &GraphqlClient, user_ids: &[&Value], title: &str) -> directory_sync::client::GraphqlResponse {
@@ -21,7 +21,7 @@ async fn assign(client: &GraphqlClient, user_ids: &[&Value], title: &str) -> dir
 }
 
 async fn invitation(client: &GraphqlClient, id: &Value) -> Value {
-    admin_flow::watch_invitation(client, id, Duration::ZERO, |_| true).await.unwrap()
+    admin_flow::invitation(client, id).await.unwrap()
 }
 
 /// The person once their invitation status is `status` (within 20 s).
@@ -42,10 +42,6 @@ async fn synced_people(app: &TestApp, client: &GraphqlClient, count: usize) -> (
     let active = users.iter().filter(|u| u["employmentStatus"] == "ACTIVE").filter(with_email).take(count).cloned();
     let inactive = users.iter().find(|u| u["employmentStatus"] == "INACTIVE").expect("a leaver").clone();
     (active.collect(), inactive, connection_id)
-}
-
-async fn person(client: &GraphqlClient, id: &Value) -> Value {
-    client.execute(ops::USER, json!({ "id": id })).await.unwrap().ok().unwrap()["user"].clone()
 }
 
 fn mail(app: &TestApp) -> &MailServer {

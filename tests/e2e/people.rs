@@ -9,7 +9,7 @@ use directory_sync::client::GraphqlClient;
 use directory_sync::operations as ops;
 use sandbox::company::Employment;
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{person, Backend, TestApp};
 
 async fn create(client: &GraphqlClient, input: Value) -> Value {
     let data = client.execute(&ops::create_user(), json!({ "input": input })).await.unwrap().ok().unwrap();
@@ -23,10 +23,6 @@ async fn update(client: &GraphqlClient, id: &Value, input: Value) -> directory_s
 async fn set_active(client: &GraphqlClient, id: &Value, active: bool) -> directory_sync::client::GraphqlResponse {
     let operation = if active { ops::reactivate_user() } else { ops::deactivate_user() };
     client.execute(&operation, json!({ "id": id })).await.unwrap()
-}
-
-async fn person(client: &GraphqlClient, id: &Value) -> Value {
-    client.execute(ops::USER, json!({ "id": id })).await.unwrap().ok().unwrap()["user"].clone()
 }
 
 /// The directory id of the person synced with `email`.

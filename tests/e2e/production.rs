@@ -638,8 +638,8 @@ async fn an_invitation_outlives_a_worker_killed_mid_send_and_arrives_once() {
     }
     worker.kill();
     hanging.store(false, Ordering::SeqCst);
-    let person = admin.execute(ops::INVITATION, json!({ "id": kim })).await.unwrap().ok().unwrap();
-    assert_eq!(person["user"]["invitationStatus"], "PENDING", "not sent, not lost");
+    let person = admin_flow::invitation(&admin, &kim).await.unwrap();
+    assert_eq!(person["invitationStatus"], "PENDING", "not sent, not lost");
 
     let _successor = deployment.spawn(&["worker"]);
     let invited = |p: &Value| p["invitationStatus"] == "INVITED";

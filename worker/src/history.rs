@@ -72,11 +72,6 @@ pub fn diff(before: &directory_user::Model, after: &directory_user::Model) -> Ve
         .collect()
 }
 
-/// The entry of a person's creation: their email as its new value.
-pub fn created(email: &str) -> FieldChange {
-    FieldChange { field: CREATED, old: None, new: Some(email.to_string()) }
-}
-
 /// History rows for `changes` to person `user_id` of `workspace_id`.
 pub fn rows<'a>(
     workspace_id: &str,
@@ -109,9 +104,10 @@ pub async fn record<C: ConnectionTrait>(db: &C, rows: Vec<user_change::ActiveMod
     Ok(())
 }
 
-/// The "created" entries of people a sync has just inserted, made from their rows in one
-/// statement rather than built one by one (a first sync creates everyone). Each entry takes its
-/// person's id, a UUIDv7 of the same moment, so its place in the history is that moment.
+/// The "created" entries of people just inserted (by a sync, or an admin), made from their rows
+/// in one statement rather than built one by one (a first sync creates everyone): their email
+/// is the entry's new value. Each entry takes its person's id, a UUIDv7 of the same moment, so
+/// its place in the history is that moment.
 pub async fn record_created<C: ConnectionTrait>(db: &C, author: &Author, ids: &[Uuid]) -> Result<(), sea_orm::DbErr> {
     if ids.is_empty() {
         return Ok(());

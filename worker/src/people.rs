@@ -120,10 +120,6 @@ fn date(change: Change<String>) -> Result<Change<String>> {
     Ok(input::iso_date("input.startDate", &value)?.map_or(Change::Clear, Change::Set))
 }
 
-fn excerpt(value: &str) -> String {
-    crate::text::excerpt(value, 64)
-}
-
 /// The first field `edit` changes that one of `mappings` (those of the connections that sync
 /// the person) fills: it is the provider's.
 fn provider_managed(edit: &PersonEdit, mappings: &[FieldMapping]) -> Option<&'static str> {
@@ -142,7 +138,7 @@ pub async fn create(
     let Some(email_normalized) = email_key(email) else {
         return Err(Error::Validation {
             field: "input.email",
-            message: format!("'input.email' is not a valid email address: '{}'", excerpt(email)),
+            message: format!("'input.email' is not a valid email address: '{}'", crate::text::excerpt(email, 64)),
         });
     };
     let edit = edit.cleaned()?;
@@ -190,8 +186,7 @@ pub async fn create(
             None => Error::Validation { field: "input.email", message: "this email was just in use; try again".into() },
         });
     }
-    history::record(&txn, history::rows(workspace_id, id, author, now, vec![history::created(email)]).collect())
-        .await?;
+    history::record_created(&txn, author, &[id]).await?;
     txn.commit().await?;
     user_in(db, workspace_id, id).await
 }

@@ -113,6 +113,7 @@ pub async fn merge_page<C: ConnectionTrait>(
         .filter(|id| existing.sources.contains_key(id))
         .collect();
     let mut new_users = Vec::new();
+    let mut created_ids = Vec::new();
     let mut new_sources = Vec::new();
     // Which new user waits for which manager.
     let mut awaiting_manager: Vec<(usize, String)> = Vec::new();
@@ -203,7 +204,7 @@ pub async fn merge_page<C: ConnectionTrait>(
                     awaiting_manager.push((new_users.len(), manager.clone()));
                 }
                 new_users.push(user_row(&run.workspace_id, &user, id, now));
-                changes.add(&run.workspace_id, id, now, vec![history::created(&user.email)]);
+                created_ids.push(id);
                 new_sources.push(source_row(run.connection_id, run.id, &user, id, hash, now));
             }
         }
@@ -222,6 +223,7 @@ pub async fn merge_page<C: ConnectionTrait>(
     if !new_users.is_empty() {
         directory_user::Entity::insert_many(new_users).exec(db).await?;
     }
+    history::record_created(db, &changes.author, &created_ids).await?;
     if !new_sources.is_empty() {
         user_source::Entity::insert_many(new_sources).exec(db).await?;
     }
