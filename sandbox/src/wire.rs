@@ -98,7 +98,7 @@ pub(crate) fn stream_records(
     let length = (count <= BUFFERED_ROWS).then(|| {
         let rows: usize = (0..count)
             .step_by(ROWS_PER_CHUNK)
-            .map(|next| rendered_length(next, &render(next..(next + ROWS_PER_CHUNK).min(count))))
+            .map(|next| render_rows(next, &render(next..(next + ROWS_PER_CHUNK).min(count))).len())
             .sum();
         (head.len() + rows + tail.len()) as u64
     });
@@ -147,8 +147,4 @@ fn render_rows(first: usize, rows: &[Value]) -> Vec<u8> {
         serde_json::to_writer(&mut chunk, row).expect("JSON");
     }
     chunk
-}
-
-fn rendered_length(first: usize, rows: &[Value]) -> usize {
-    render_rows(first, rows).len()
 }
