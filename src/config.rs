@@ -69,6 +69,14 @@ pub struct Config {
     pub invitation_retry: Duration,
     /// How long one SMTP command may take (`SMTP_TIMEOUT_SECONDS`).
     pub smtp_timeout: Duration,
+    /// Lets webhook endpoints be `http://` and private or loopback addresses
+    /// (`WEBHOOK_ALLOW_PRIVATE=true`); never in an internet-facing deployment.
+    pub webhook_allow_private: bool,
+    /// How long an endpoint has to answer (`WEBHOOK_TIMEOUT_SECONDS`).
+    pub webhook_timeout: Duration,
+    /// Wait before a webhook's second attempt, each later one four times longer
+    /// (`WEBHOOK_RETRY_SECONDS`, fractions allowed).
+    pub webhook_retry: Duration,
 }
 
 impl Config {
@@ -156,6 +164,19 @@ impl Config {
             u32::try_from(n).ok().and_then(NonZeroU32::new).ok_or_else(too_large)
         };
         let seconds = |name: &'static str, default: Duration| number(name, default.as_secs()).map(Duration::from_secs);
+        let fractional_seconds = |name: &'static str, default: f64| -> Result<Duration, ConfigError> {
+            let raw = lookup(name).unwrap_or_else(|| default.to_string());
+            let parsed = raw.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0);
+            let message = || format!("'{raw}' is not a number of seconds between 0 and 86400");
+            parsed.map(Duration::from_secs_f64).ok_or_else(|| ConfigError::Invalid { name, message: message() })
+        };
+        let flag = |name: &'static str| -> Result<bool, ConfigError> {
+            match lookup(name).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+                None | Some("false" | "0" | "no") => Ok(false),
+                Some("true" | "1" | "yes") => Ok(true),
+                Some(other) => Err(ConfigError::Invalid { name, message: format!("'{other}' is not true or false") }),
+            }
+        };
         let api_limits = ApiLimits {
             requests_per_minute: per_minute("API_REQUESTS_PER_MINUTE", defaults.requests_per_minute)?,
             workspace_requests_per_minute: per_minute(
@@ -194,6 +215,9 @@ impl Config {
             invite_url,
             invitation_retry: Duration::from_secs(number("SMTP_RETRY_SECONDS", 30)?),
             smtp_timeout: Duration::from_secs(number("SMTP_TIMEOUT_SECONDS", 30)?),
+            webhook_allow_private: flag("WEBHOOK_ALLOW_PRIVATE")?,
+            webhook_timeout: Duration::from_secs(number("WEBHOOK_TIMEOUT_SECONDS", 15)?),
+            webhook_retry: fractional_seconds("WEBHOOK_RETRY_SECONDS", 5.0)?,
             api_limits,
             sync_page_size: match number("SYNC_PAGE_SIZE", 1000)? {
                 // Bulk inserts bind ~17 values a row; keep every statement under SQLite's limit.

@@ -131,3 +131,39 @@ pub const HISTORY: &str = r#"query($id: ID!, $first: Int, $after: String) {
 pub const RUN_CHANGES: &str = r#"query($id: ID!, $first: Int, $after: String) {
   syncRun(id: $id) { changes(first: $first, after: $after) { id field oldValue newValue by user { id email } } }
 }"#;
+
+const WEBHOOK_ENDPOINT: &str = "id url events description failing createdAt";
+
+pub fn create_webhook_endpoint() -> String {
+    format!(
+        "mutation($input: CreateWebhookEndpointInput!) {{ createWebhookEndpoint(input: $input) {{ secret endpoint {{ {WEBHOOK_ENDPOINT} }} }} }}"
+    )
+}
+
+pub fn update_webhook_endpoint() -> String {
+    format!(
+        "mutation($id: ID!, $input: UpdateWebhookEndpointInput!) {{ updateWebhookEndpoint(id: $id, input: $input) {{ {WEBHOOK_ENDPOINT} }} }}"
+    )
+}
+
+pub fn rotate_webhook_secret() -> String {
+    format!("mutation($id: ID!) {{ rotateWebhookSecret(id: $id) {{ secret endpoint {{ {WEBHOOK_ENDPOINT} }} }} }}")
+}
+
+pub fn webhook_endpoints() -> String {
+    format!("{{ webhookEndpoints {{ {WEBHOOK_ENDPOINT} }} }}")
+}
+
+pub const DELETE_WEBHOOK_ENDPOINT: &str = r#"mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }"#;
+
+const WEBHOOK_DELIVERY: &str = "id eventId eventType status attempts responseStatus nextAttemptAt lastError createdAt";
+
+pub fn send_test_webhook() -> String {
+    format!("mutation($id: ID!) {{ sendTestWebhook(endpointId: $id) {{ {WEBHOOK_DELIVERY} }} }}")
+}
+
+pub fn webhook_deliveries() -> String {
+    format!(
+        "query($id: ID!, $first: Int, $after: String) {{ webhookDeliveries(endpointId: $id, first: $first, after: $after) {{ {WEBHOOK_DELIVERY} }} }}"
+    )
+}

@@ -20,11 +20,12 @@ use api::{ApiContext, ApiState, JwtKeys};
 use migration::{Migrator, MigratorTrait};
 use worker::credentials::CredentialCipher;
 use worker::events::EventBus;
-use worker::invitations::delivery::{self, Delivery};
-use worker::invitations::{InvitationSettings, InvitationTemplate, Mailer};
+use worker::invitations::delivery::Delivery;
+use worker::invitations::{self, InvitationSettings, InvitationTemplate, Mailer};
 use worker::jobs::{maintenance, JobBackend, QueueSettings, SyncQueue};
 use worker::providers::catalogue::ProviderRegistry;
 use worker::providers::http::{ProviderHttp, RetryPolicy};
+use worker::webhooks::{self, WebhookSettings};
 use worker::{Environment, SyncSettings};
 
 use crate::config::Config;
@@ -45,6 +46,7 @@ pub struct Tuning {
     /// How often workers sweep for abandoned runs and due schedules.
     pub sweep_interval: Duration,
     pub invitations: InvitationSettings,
+    pub webhooks: WebhookSettings,
 }
 
 impl Tuning {
@@ -63,6 +65,12 @@ impl Tuning {
             invitations: InvitationSettings {
                 retry_base: config.invitation_retry,
                 ..InvitationSettings::with_timeout(config.smtp_timeout)
+            },
+            webhooks: WebhookSettings {
+                timeout: config.webhook_timeout,
+                retry_base: config.webhook_retry,
+                allow_private: config.webhook_allow_private,
+                ..WebhookSettings::default()
             },
         }
     }
@@ -225,14 +233,13 @@ async fn supervise_worker(
     }
 }
 
-/// Runs invitation delivery, and runs it again should it ever stop (a panic in a dependency):
-/// a queued invitation must not wait for the process to be replaced.
-async fn supervise_delivery(env: Environment, delivery: Delivery) {
+/// Runs an outbox's delivery (`what`), and runs it again should it ever stop (a panic in a
+/// dependency): what is queued must not wait for the process to be replaced.
+async fn keep_delivering<F: std::future::Future<Output = ()>>(what: &'static str, deliver: impl Fn() -> F) {
     loop {
-        let running = delivery::run(env.clone(), delivery.clone(), env.outbox_bell.clone());
         // In this task, so that aborting it on shutdown stops delivery too.
-        if std::panic::AssertUnwindSafe(running).catch_unwind().await.is_err() {
-            tracing::error!("invitation delivery stopped; starting it again");
+        if std::panic::AssertUnwindSafe(deliver()).catch_unwind().await.is_err() {
+            tracing::error!("{what} delivery stopped; starting it again");
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
@@ -288,6 +295,8 @@ impl RunningService {
             settings: tuning.sync.clone(),
             draining: CancellationToken::new(),
             outbox_bell: Arc::default(),
+            webhooks: tuning.webhooks.clone(),
+            webhook_bell: Arc::default(),
         };
         let closing = CancellationToken::new();
         let keys = JwtKeys::from_secret(config.jwt_secret.expose_secret().as_bytes());
@@ -303,12 +312,24 @@ impl RunningService {
             tasks.push(tokio::spawn(supervised));
             let sweep =
                 tokio::spawn(maintenance::run_maintenance(env.clone(), shared_queue.clone(), tuning.sweep_interval));
-            let invitations = tokio::spawn(supervise_delivery(env.clone(), delivery));
+            let invitations = tokio::spawn({
+                let env = env.clone();
+                keep_delivering("invitation", move || {
+                    invitations::delivery::run(env.clone(), delivery.clone(), env.outbox_bell.clone())
+                })
+            });
+            let webhooks = tokio::spawn({
+                let (env, delivery) = (env.clone(), webhooks::delivery::Delivery::new(tuning.webhooks.clone()));
+                keep_delivering("webhook", move || {
+                    webhooks::delivery::run(env.clone(), delivery.clone(), env.webhook_bell.clone())
+                })
+            });
             let stop = wait_for(shutdown_rx.clone());
             tasks.push(tokio::spawn(async move {
                 stop.await;
                 sweep.abort();
                 invitations.abort();
+                webhooks.abort();
             }));
         }
 

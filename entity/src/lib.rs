@@ -10,4 +10,7 @@ pub mod sync_issue;
 pub mod sync_run;
 pub mod user_change;
 pub mod user_source;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
+pub mod webhook_event;
 pub mod workspace;

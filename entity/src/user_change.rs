@@ -17,6 +17,9 @@ pub struct Model {
     pub old_value: Option<String>,
     pub new_value: Option<String>,
     pub changed_by: String,
+    /// Still to be published to the workspace's webhook endpoints (set only when one
+    /// subscribes to people's changes).
+    pub webhook_pending: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,7 @@ mod m20261201_000011_add_sync_run_expected_total;
 mod m20261201_000012_add_directory_user_deactivated_by_hand;
 mod m20261201_000013_create_activity_and_invitation;
 mod m20261201_000014_create_user_change;
+mod m20261201_000015_create_webhooks;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_add_directory_user_deactivated_by_hand::Migration),
             Box::new(m20261201_000013_create_activity_and_invitation::Migration),
             Box::new(m20261201_000014_create_user_change::Migration),
+            Box::new(m20261201_000015_create_webhooks::Migration),
         ]
     }
 }

@@ -19,6 +19,7 @@ use directory_sync::service::{self, Roles, RunningService, Tuning};
 use sandbox::{Company, SampleCredentials, Sandbox};
 use worker::invitations::InvitationSettings;
 use worker::providers::http::RetryPolicy;
+use worker::webhooks::WebhookSettings;
 use worker::SyncSettings;
 
 use crate::mail_server::{MailServer, Policy};
@@ -195,6 +196,14 @@ pub fn test_tuning(config: &Config, page_size: usize) -> Tuning {
             poll: Duration::from_millis(100),
             ..InvitationSettings::default()
         },
+        webhooks: WebhookSettings {
+            timeout: Duration::from_secs(1),
+            retry_base: Duration::from_millis(200),
+            failing_after: 2,
+            poll: Duration::from_millis(100),
+            allow_private: config.webhook_allow_private,
+            ..WebhookSettings::default()
+        },
         ..Tuning::from_config(config)
     }
 }
@@ -226,6 +235,10 @@ impl TestApp {
         let smtp_url = mail.as_ref().map(|server| server.url.replace("smtp://", "smtp://directory-sync:p%40ss@"));
         settings.extend(smtp_url.as_deref().map(|url| ("SMTP_URL", url)));
         settings.push(("INVITE_URL", INVITE_URL));
+        // Receivers listen on loopback, over plain HTTP.
+        if !options.unset.contains(&"WEBHOOK_ALLOW_PRIVATE") {
+            settings.push(("WEBHOOK_ALLOW_PRIVATE", "true"));
+        }
         let config = test_config(&data_dir, &sandbox, database_url, redis_prefix, options.unset, &settings);
         if !config.is_embedded_database() {
             let db = service::connect_database(&config.database_url).await.expect("database");

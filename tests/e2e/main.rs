@@ -5,6 +5,7 @@
 
 mod helpers;
 mod mail_server;
+mod webhook_receiver;
 
 mod bridge;
 mod catalogue;
@@ -24,3 +25,4 @@ mod sandbox_cli;
 mod schedule;
 mod schema;
 mod sync;
+mod webhooks;

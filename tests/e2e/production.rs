@@ -18,6 +18,7 @@ use sandbox::{Company, SampleCredentials, Sandbox};
 
 use crate::helpers::{fresh_postgres_database, unique, Cleanup, Process, REDIS_URL};
 use crate::mail_server::{MailServer, Policy, STALL};
+use crate::webhook_receiver::{Receiver, Reply};
 
 const JWT_SECRET: &str = "production-test-secret";
 const ENCRYPTION_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
@@ -49,6 +50,10 @@ impl Deployment {
             ("SMTP_RETRY_SECONDS", "1".to_string()),
             // A claim on an invitation lasts ten of these.
             ("SMTP_TIMEOUT_SECONDS", "1".to_string()),
+            // Receivers listen on loopback; a claim on a delivery lasts twice this, plus 5 s.
+            ("WEBHOOK_ALLOW_PRIVATE", "true".to_string()),
+            ("WEBHOOK_TIMEOUT_SECONDS", "2".to_string()),
+            ("WEBHOOK_RETRY_SECONDS", "0.5".to_string()),
             ("DATABASE_URL", database_url),
             ("REDIS_URL", redis_url.to_string()),
             ("REDIS_PREFIX", redis_prefix.clone()),
@@ -670,4 +675,94 @@ async fn an_abandoned_transaction_is_ended_by_the_database() {
     tokio::time::sleep(Duration::from_secs(16)).await;
     assert!(txn.execute_unprepared("SELECT 1").await.is_err(), "the server ended the idle transaction");
     app.stop().await;
+}
+
+/// Subscribes an endpoint at `url` to people's creation; answers its id and secret.
+async fn subscribe_to_new_people(admin: &GraphqlClient, url: &str) -> (Value, String) {
+    let input = json!({ "url": url, "events": ["user.created"] });
+    let data = admin.execute(&ops::create_webhook_endpoint(), json!({ "input": input })).await.unwrap().ok().unwrap();
+    let created = &data["createWebhookEndpoint"];
+    (created["endpoint"]["id"].clone(), created["secret"].as_str().unwrap().to_string())
+}
+
+async fn deliveries(admin: &GraphqlClient, endpoint_id: &Value) -> Vec<Value> {
+    let data = admin.execute(&ops::webhook_deliveries(), json!({ "id": endpoint_id })).await.unwrap().ok().unwrap();
+    data["webhookDeliveries"].as_array().unwrap().clone()
+}
+
+/// A worker killed while the receiver holds its request loses nothing: once the claim lapses
+/// another worker delivers the event again, under the same `webhook-id`.
+#[tokio::test]
+async fn a_webhook_outlives_a_worker_killed_mid_delivery_with_the_same_id() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let deployment = Deployment::new(&sandbox, 50).await;
+    let _api = deployment.start_api().await;
+    let admin = deployment.admin();
+    let receiver = Receiver::with_policy(Arc::new(|_, nth| {
+        if nth == 1 {
+            Reply::Hang(Duration::from_secs(60))
+        } else {
+            Reply::Status(200)
+        }
+    }))
+    .await;
+    let (endpoint, secret) = subscribe_to_new_people(&admin, &receiver.url).await;
+    let mut worker = deployment.spawn(&["worker"]);
+    admin_flow::add_person(&admin, "kim@example.com", "Kim").await.unwrap();
+    receiver.until(Duration::from_secs(30), |r| !r.is_empty()).await;
+    worker.kill();
+    let held = deliveries(&admin, &endpoint).await;
+    assert_eq!((held.len(), held[0]["status"].clone()), (1, json!("PENDING")), "not delivered, not lost");
+
+    let killed_at = Instant::now();
+    let _successor = deployment.spawn(&["worker"]);
+    let received = receiver.until(Duration::from_secs(60), |r| r.len() == 2).await;
+    let taken_over = killed_at.elapsed();
+    assert_eq!(received[1].header("webhook-id"), received[0].header("webhook-id"), "the same event, again");
+    assert!(received.iter().all(|r| r.verifies_with(&secret)));
+    let delivered = |d: &[Value]| d.len() == 1 && d[0]["status"] == "SUCCEEDED";
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = deliveries(&admin, &endpoint).await;
+    while !delivered(&seen) {
+        assert!(Instant::now() < deadline, "{seen:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        seen = deliveries(&admin, &endpoint).await;
+    }
+    assert_eq!(seen[0]["attempts"], 2, "{seen:?}");
+    eprintln!("webhook delivery taken over {taken_over:?} after the worker was killed");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(receiver.received().len(), 2, "once more, not more");
+    receiver.stop().await;
+    sandbox.stop().await;
+}
+
+/// The address rule is the delivering worker's too: a name saved while private addresses were
+/// allowed (or that resolved elsewhere then) is refused when it resolves to loopback now.
+#[tokio::test]
+async fn a_worker_delivers_to_public_addresses_only() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let deployment = Deployment::new(&sandbox, 50).await;
+    let _api = deployment.start_api().await;
+    let admin = deployment.admin();
+    let receiver = Receiver::accepting().await;
+    let port = receiver.url.rsplit_once(':').unwrap().1.trim_end_matches("/hooks").to_string();
+    let (endpoint, _) = subscribe_to_new_people(&admin, &format!("https://localhost:{port}/hooks")).await;
+    let mut worker = deployment.command(&["worker"]);
+    worker.env_remove("WEBHOOK_ALLOW_PRIVATE");
+    let _worker = Process(worker.spawn().unwrap());
+    admin_flow::add_person(&admin, "kim@example.com", "Kim").await.unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let refused = loop {
+        let seen = deliveries(&admin, &endpoint).await;
+        if let Some(error) = seen.first().and_then(|d| d["lastError"].as_str()) {
+            break error.to_string();
+        }
+        assert!(Instant::now() < deadline, "{seen:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(refused.contains("loopback") && refused.contains("public addresses only"), "{refused}");
+    assert!(receiver.received().is_empty(), "nothing reached the loopback address");
+    receiver.stop().await;
+    sandbox.stop().await;
 }

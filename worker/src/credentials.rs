@@ -108,7 +108,6 @@ impl CredentialCipher {
         base64::engine::general_purpose::STANDARD.encode(Aes256Gcm::generate_key(OsRng))
     }
 
-    /// nonce ‖ ciphertext.
     pub fn seal(&self, credentials: &Credentials) -> Vec<u8> {
         let stored = match credentials {
             Credentials::ApiKey { key, secret } => Stored::ApiKey {
@@ -121,22 +120,11 @@ impl CredentialCipher {
                 expires_at: t.expires_at,
             },
         };
-        let plaintext = serde_json::to_vec(&stored).expect("credentials serialise");
-        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-        let ciphertext = self.cipher.encrypt(&nonce, plaintext.as_ref()).expect("AES-GCM seals any length");
-        let mut sealed = nonce.to_vec();
-        sealed.extend_from_slice(&ciphertext);
-        sealed
+        self.encrypt(&serde_json::to_vec(&stored).expect("credentials serialise"))
     }
 
     pub fn open(&self, sealed: &[u8]) -> Result<Credentials, CipherError> {
-        if sealed.len() <= NONCE_LEN {
-            return Err(CipherError::Undecryptable);
-        }
-        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-        let plaintext =
-            self.cipher.decrypt(Nonce::from_slice(nonce), ciphertext).map_err(|_| CipherError::Undecryptable)?;
-        let stored: Stored = serde_json::from_slice(&plaintext).map_err(|_| CipherError::Undecryptable)?;
+        let stored: Stored = serde_json::from_slice(&self.decrypt(sealed)?).map_err(|_| CipherError::Undecryptable)?;
         Ok(match stored {
             Stored::ApiKey { key, secret } => Credentials::ApiKey { key: key.into(), secret: secret.map(Into::into) },
             Stored::Oauth { access_token, refresh_token, expires_at } => Credentials::OAuth(OAuthTokens {
@@ -145,6 +133,33 @@ impl CredentialCipher {
                 expires_at,
             }),
         })
+    }
+
+    /// Seals a secret of our own (a webhook endpoint's signing secret).
+    pub fn seal_secret(&self, secret: &SecretString) -> Vec<u8> {
+        self.encrypt(secret.expose_secret().as_bytes())
+    }
+
+    pub fn open_secret(&self, sealed: &[u8]) -> Result<SecretString, CipherError> {
+        let plaintext = String::from_utf8(self.decrypt(sealed)?).map_err(|_| CipherError::Undecryptable)?;
+        Ok(plaintext.into())
+    }
+
+    /// nonce ‖ ciphertext.
+    fn encrypt(&self, plaintext: &[u8]) -> Vec<u8> {
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let ciphertext = self.cipher.encrypt(&nonce, plaintext).expect("AES-GCM seals any length");
+        let mut sealed = nonce.to_vec();
+        sealed.extend_from_slice(&ciphertext);
+        sealed
+    }
+
+    fn decrypt(&self, sealed: &[u8]) -> Result<Vec<u8>, CipherError> {
+        if sealed.len() <= NONCE_LEN {
+            return Err(CipherError::Undecryptable);
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        self.cipher.decrypt(Nonce::from_slice(nonce), ciphertext).map_err(|_| CipherError::Undecryptable)
     }
 }
 

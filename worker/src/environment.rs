@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::credentials::CredentialCipher;
 use crate::events::EventBus;
 use crate::providers::catalogue::ProviderRegistry;
+use crate::webhooks::WebhookSettings;
 
 /// Tunables of the sync pipeline.
 #[derive(Debug, Clone)]
@@ -57,6 +58,9 @@ pub struct Environment {
     /// Rung when an invitation is queued, so this process's delivery sends it at once (others
     /// find it on their next look).
     pub outbox_bell: Arc<Notify>,
+    pub webhooks: WebhookSettings,
+    /// Rung when a webhook is queued in this process (a test event), so it goes out at once.
+    pub webhook_bell: Arc<Notify>,
 }
 
 /// A transaction that writes: on SQLite it takes the write lock up front (BEGIN IMMEDIATE), so

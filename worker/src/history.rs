@@ -10,6 +10,7 @@ use entity::directory_user::{self, EmploymentStatus};
 use entity::user_change;
 
 use crate::error::Result;
+use crate::webhooks;
 
 /// The field of a person's creation entry.
 pub const CREATED: &str = "created";
@@ -91,12 +92,19 @@ pub fn rows<'a>(
         old_value: Set(change.old),
         new_value: Set(change.new),
         changed_by: Set(author.by.clone()),
+        webhook_pending: Set(false),
     })
 }
 
-/// Writes `rows` in the caller's transaction, in bulk.
+/// Writes `rows` (of one workspace) in the caller's transaction, in bulk; marked for
+/// publication when an endpoint of the workspace hears of people's changes.
 pub async fn record<C: ConnectionTrait>(db: &C, rows: Vec<user_change::ActiveModel>) -> Result<(), sea_orm::DbErr> {
-    let mut rows = rows.into_iter().peekable();
+    let Some(workspace_id) = rows.first().and_then(|r| r.workspace_id.try_as_ref().cloned()) else {
+        return Ok(());
+    };
+    let announce = webhooks::announces_people(db, &workspace_id).await?;
+    let mut rows =
+        rows.into_iter().map(|row| user_change::ActiveModel { webhook_pending: Set(announce), ..row }).peekable();
     while rows.peek().is_some() {
         let chunk: Vec<_> = rows.by_ref().take(ROWS_PER_INSERT).collect();
         user_change::Entity::insert_many(chunk).exec_without_returning(db).await?;
@@ -104,22 +112,29 @@ pub async fn record<C: ConnectionTrait>(db: &C, rows: Vec<user_change::ActiveMod
     Ok(())
 }
 
-/// The "created" entries of people just inserted (by a sync, or an admin), made from their rows
-/// in one statement rather than built one by one (a first sync creates everyone): their email
-/// is the entry's new value. Each entry takes its person's id, a UUIDv7 of the same moment, so
-/// its place in the history is that moment.
-pub async fn record_created<C: ConnectionTrait>(db: &C, author: &Author, ids: &[Uuid]) -> Result<(), sea_orm::DbErr> {
+/// The "created" entries of people of `workspace_id` just inserted (by a sync, or an admin),
+/// made from their rows in one statement rather than built one by one (a first sync creates
+/// everyone): their email is the entry's new value. Each entry takes its person's id, a UUIDv7
+/// of the same moment, so its place in the history is that moment.
+pub async fn record_created<C: ConnectionTrait>(
+    db: &C,
+    workspace_id: &str,
+    author: &Author,
+    ids: &[Uuid],
+) -> Result<(), sea_orm::DbErr> {
     if ids.is_empty() {
         return Ok(());
     }
-    let placeholders: Vec<String> = (3..ids.len() + 3).map(|i| format!("${i}")).collect();
+    let announce = webhooks::announces_people(db, workspace_id).await?;
+    let placeholders: Vec<String> = (4..ids.len() + 4).map(|i| format!("${i}")).collect();
     let sql = format!(
-        "INSERT INTO user_change (id, workspace_id, user_id, sync_run_id, at, field, old_value, new_value, changed_by) \
-         SELECT id, workspace_id, id, $1, created_at, '{CREATED}', NULL, email, $2 FROM directory_user \
+        "INSERT INTO user_change \
+         (id, workspace_id, user_id, sync_run_id, at, field, old_value, new_value, changed_by, webhook_pending) \
+         SELECT id, workspace_id, id, $1, created_at, '{CREATED}', NULL, email, $2, $3 FROM directory_user \
          WHERE id IN ({})",
         placeholders.join(", ")
     );
-    let values = [sea_orm::Value::from(author.run_id), author.by.clone().into()]
+    let values = [sea_orm::Value::from(author.run_id), author.by.clone().into(), announce.into()]
         .into_iter()
         .chain(ids.iter().map(|id| sea_orm::Value::from(*id)));
     db.execute_raw(sea_orm::Statement::from_sql_and_values(db.get_database_backend(), sql, values)).await?;

@@ -18,6 +18,7 @@ pub mod providers;
 pub mod sync;
 mod task;
 pub mod text;
+pub mod webhooks;
 pub mod workspaces;
 
 pub use environment::{Environment, SyncSettings};

@@ -186,7 +186,7 @@ pub async fn create(
             None => Error::Validation { field: "input.email", message: "this email was just in use; try again".into() },
         });
     }
-    history::record_created(&txn, author, &[id]).await?;
+    history::record_created(&txn, workspace_id, author, &[id]).await?;
     txn.commit().await?;
     user_in(db, workspace_id, id).await
 }

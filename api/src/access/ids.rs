@@ -45,4 +45,6 @@ uuid_id!(
     RunId,
     /// A person in the directory.
     UserId,
+    /// A webhook endpoint of a workspace.
+    WebhookEndpointId,
 );

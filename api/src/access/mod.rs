@@ -10,6 +10,7 @@ mod ids;
 mod integrations;
 mod loaders;
 mod people;
+mod webhooks;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -27,10 +28,11 @@ use crate::auth::{Plan, Role, Viewer};
 use crate::error::{ApiError, ErrorCode};
 
 pub use directory::DirectoryAccess;
-pub use ids::{ConnectionId, RunId, UserId, WorkspaceId};
+pub use ids::{ConnectionId, RunId, UserId, WebhookEndpointId, WorkspaceId};
 pub use integrations::IntegrationsAccess;
 use loaders::Loaders;
 pub use people::PeopleAccess;
+pub use webhooks::WebhooksAccess;
 
 /// Shared by every request: what handles are made from. Cheap to clone.
 #[derive(Clone)]
@@ -90,16 +92,15 @@ impl ApiContext {
 
     /// The integrations of the viewer's workspace: for admins on the paid plan alone.
     pub fn integrations(&self, viewer: &Viewer) -> Result<IntegrationsAccess, ApiError> {
-        if viewer.role != Role::Admin {
-            return Err(ApiError::new(ErrorCode::Forbidden, "only workspace admins can manage integrations"));
-        }
-        if viewer.plan != Plan::Paid {
-            return Err(ApiError::new(
-                ErrorCode::PaidPlanRequired,
-                "integrations need a paid plan; upgrade the workspace to connect an HR system",
-            ));
-        }
+        paid_admin(viewer, "integrations")?;
         Ok(IntegrationsAccess::new(self.directory(viewer), viewer.subject.clone()))
+    }
+
+    /// The webhook endpoints of the viewer's workspace: for admins of a plan that can connect
+    /// an HR system (the paid plan), whose changes they announce.
+    pub fn webhooks(&self, viewer: &Viewer) -> Result<WebhooksAccess, ApiError> {
+        paid_admin(viewer, "webhooks")?;
+        Ok(WebhooksAccess::new(self.directory(viewer)))
     }
 
     /// The provider sent the browser back from an "Open Window" sign-in. No token comes with
@@ -113,6 +114,20 @@ impl ApiContext {
         let redirect_uri = self.redirect_uri();
         connections::complete_credential_connection(&self.0.env, state, browser_bindings, outcome, &redirect_uri).await
     }
+}
+
+/// Admins on the paid plan pass; anyone else is told why `what` is not theirs.
+fn paid_admin(viewer: &Viewer, what: &str) -> Result<(), ApiError> {
+    if viewer.role != Role::Admin {
+        return Err(ApiError::new(ErrorCode::Forbidden, format!("only workspace admins can manage {what}")));
+    }
+    if viewer.plan != Plan::Paid {
+        return Err(ApiError::new(
+            ErrorCode::PaidPlanRequired,
+            format!("{what} need a paid plan; upgrade the workspace to connect an HR system"),
+        ));
+    }
+    Ok(())
 }
 
 /// What one HTTP request (a batch included) has already asked a provider, so aliases and batched

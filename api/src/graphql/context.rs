@@ -2,7 +2,7 @@
 
 use async_graphql::Context;
 
-use crate::access::{ApiContext, DirectoryAccess, IntegrationsAccess, PeopleAccess, RequestMemo};
+use crate::access::{ApiContext, DirectoryAccess, IntegrationsAccess, PeopleAccess, RequestMemo, WebhooksAccess};
 use crate::auth::{AuthError, Viewer};
 use crate::error::ApiError;
 
@@ -19,6 +19,8 @@ pub trait ContextExt {
     fn people(&self) -> Result<PeopleAccess, ApiError>;
     /// The caller's integrations: an admin on the paid plan.
     fn integrations(&self) -> Result<IntegrationsAccess, ApiError>;
+    /// The caller's webhook endpoints: an admin on the paid plan.
+    fn webhooks(&self) -> Result<WebhooksAccess, ApiError>;
     /// What this HTTP request already asked providers; none for subscription events.
     fn memo(&self) -> Option<&RequestMemo>;
 }
@@ -45,6 +47,11 @@ impl ContextExt for Context<'_> {
     fn integrations(&self) -> Result<IntegrationsAccess, ApiError> {
         let viewer = self.viewer()?;
         self.data_unchecked::<ApiContext>().integrations(viewer)
+    }
+
+    fn webhooks(&self) -> Result<WebhooksAccess, ApiError> {
+        let viewer = self.viewer()?;
+        self.data_unchecked::<ApiContext>().webhooks(viewer)
     }
 
     fn memo(&self) -> Option<&RequestMemo> {

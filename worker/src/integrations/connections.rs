@@ -18,12 +18,13 @@ use entity::connection::{self, AuthMethod as StoredAuthMethod, ConnectionStatus}
 use entity::field_mapping::{self, MappingStatus};
 
 use crate::credentials::Credentials;
-use crate::environment::Environment;
+use crate::environment::{begin_write, Environment};
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::providers::catalogue::{self, AuthMethod, CredentialKey, Provider, SignInProof, SignInRequest};
 use crate::providers::{AccountInfo, Connector, ProviderError};
 use crate::text::excerpt;
+use crate::webhooks::{self, outbox, EventType};
 
 /// Default scheduled sync interval: daily.
 pub const DEFAULT_INTERVAL_MINUTES: i32 = 1440;
@@ -530,13 +531,23 @@ pub async fn fail_if_refused(env: &Environment, connection_id: Uuid, err: &Error
 }
 
 async fn mark_failed(env: &Environment, connection_id: Uuid, message: &str) -> Result<()> {
-    connection::Entity::update_many()
+    let txn = begin_write(&env.db).await?;
+    let before = connection::Entity::find_by_id(connection_id).one(&txn).await?;
+    let failed = connection::Entity::update_many()
         .col_expr(connection::Column::Status, Expr::value(ConnectionStatus::Failed))
         .col_expr(connection::Column::StatusMessage, Expr::value(message))
         .col_expr(connection::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(connection::Column::Id.eq(connection_id))
-        .exec(&env.db)
+        .exec_with_returning(&txn)
         .await?;
+    // Announced when it fails, not again for each refused call after.
+    if before.is_some_and(|c| c.status != ConnectionStatus::Failed) {
+        for connection in &failed {
+            let data = webhooks::payload::connection(connection);
+            outbox::emit(&txn, &connection.workspace_id, EventType::ConnectionFailed, None, data).await?;
+        }
+    }
+    txn.commit().await?;
     env.events.publish(Event::ConnectionChanged { connection_id }).await;
     Ok(())
 }

@@ -13,6 +13,7 @@ use entity::directory_user::{self, EmploymentStatus, InvitationStatus};
 use entity::invitation::{self, DeliveryStatus};
 
 use crate::error::Result;
+use crate::webhooks::{self, outbox, EventType};
 
 /// The activity an invitation announces.
 pub struct AnnouncedActivity<'a> {
@@ -117,6 +118,11 @@ pub async fn record(db: &DatabaseConnection, taken: &invitation::Model, outcome:
     let person = directory_user::Entity::update_many()
         .filter(directory_user::Column::Id.eq(taken.user_id))
         .filter(directory_user::Column::InvitationStatus.eq(InvitationStatus::Pending));
+    let announced = match &outcome {
+        Outcome::Sent => Some((EventType::InvitationSent, None)),
+        Outcome::Failed { error } => Some((EventType::InvitationFailed, Some(error.clone()))),
+        Outcome::Retry { .. } | Outcome::Withdrawn { .. } => None,
+    };
     let (invitation, person) = match outcome {
         Outcome::Sent => (
             invitation
@@ -154,6 +160,12 @@ pub async fn record(db: &DatabaseConnection, taken: &invitation::Model, outcome:
     };
     if invitation.exec(&txn).await?.rows_affected == 1 {
         person.exec(&txn).await?;
+        if let Some((event, error)) = announced {
+            if let Some(person) = directory_user::Entity::find_by_id(taken.user_id).one(&txn).await? {
+                let data = webhooks::payload::invitation(taken.id, &person, error.as_deref());
+                outbox::emit(&txn, &taken.workspace_id, event, Some(person.id), data).await?;
+            }
+        }
         txn.commit().await?;
     } else {
         tracing::warn!(invitation = %taken.id, "another worker took this invitation over; its outcome stands");

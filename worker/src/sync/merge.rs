@@ -223,7 +223,7 @@ pub async fn merge_page<C: ConnectionTrait>(
     if !new_users.is_empty() {
         directory_user::Entity::insert_many(new_users).exec(db).await?;
     }
-    history::record_created(db, &changes.author, &created_ids).await?;
+    history::record_created(db, &run.workspace_id, &changes.author, &created_ids).await?;
     if !new_sources.is_empty() {
         user_source::Entity::insert_many(new_sources).exec(db).await?;
     }
@@ -329,7 +329,7 @@ async fn insert_new_people<C: ConnectionTrait>(
         user_source::Entity::insert_many(sources).exec(db).await?;
     }
     let created: Vec<Uuid> = inserted.into_iter().collect();
-    history::record_created(db, &changes.author, &created).await?;
+    history::record_created(db, &run.workspace_id, &changes.author, &created).await?;
     if !taken_ids.is_empty() {
         // Reports linked to a person who was not inserted wait for finalize to link them.
         directory_user::Entity::update_many()

@@ -39,6 +39,7 @@ use crate::integrations::{connections, mappings, runs};
 use crate::mapping::FieldMapping;
 use crate::providers::{FetchRequest, RemotePage};
 use crate::task::AbortOnDrop;
+use crate::webhooks::{self, outbox, EventType};
 
 pub use merge::{source_row, user_row, PageCounts};
 
@@ -386,7 +387,17 @@ async fn finish(
     active.finished_at = Set(Some(Utc::now()));
     active.lease_owner = Set(None);
     active.lease_expires_at = Set(None);
-    *run = save(env, &env.db, active).await?;
+    let txn = begin_write(&env.db).await?;
+    *run = save(env, &txn, active).await?;
+    let event = match status {
+        SyncStatus::Succeeded => Some(EventType::SyncSucceeded),
+        SyncStatus::Failed => Some(EventType::SyncFailed),
+        _ => None,
+    };
+    if let Some(event) = event {
+        outbox::emit(&txn, &run.workspace_id, event, None, webhooks::payload::sync_run(run)).await?;
+    }
+    txn.commit().await?;
     if status == SyncStatus::Succeeded && run.mode == SyncMode::Full {
         connections::clear_resync_required(&env.db, run.connection_id, run.mapping_version).await?;
     }

@@ -4,6 +4,7 @@ mod connection;
 mod mapping;
 mod people;
 mod sync;
+mod webhooks;
 
 use async_graphql::MergedObject;
 use validator::ValidationErrors;
@@ -16,6 +17,7 @@ pub struct Mutation(
     mapping::MappingMutation,
     sync::SyncMutation,
     people::PeopleMutation,
+    webhooks::WebhooksMutation,
 );
 
 /// The first failed rule of a `validator` check, as VALIDATION_FAILED naming the input field.

@@ -3,8 +3,14 @@
 mod directory;
 mod integrations;
 mod viewer;
+mod webhooks;
 
 use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]
-pub struct Query(viewer::ViewerQuery, integrations::IntegrationsQuery, directory::DirectoryQuery);
+pub struct Query(
+    viewer::ViewerQuery,
+    integrations::IntegrationsQuery,
+    directory::DirectoryQuery,
+    webhooks::WebhooksQuery,
+);

@@ -6,3 +6,4 @@ pub mod mapping;
 pub mod provider;
 pub mod sync_run;
 pub mod user;
+pub mod webhook;
