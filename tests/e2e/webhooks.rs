@@ -284,7 +284,53 @@ async fn a_test_webhook_reaches_its_endpoint_alone(backend: Backend) {
     app.stop().await;
 }
 
+async fn failures_and_invitations_are_announced(backend: Backend) {
+    let refuse: crate::mail_server::Policy = Arc::new(|step, line| {
+        (step == "RCPT" && line.contains("refused@")).then(|| "550 5.1.1 no such mailbox here".to_string())
+    });
+    let app = TestApp::spawn_with(TestOptions { mail: Some(refuse), ..TestOptions::on(backend) }).await;
+    let admin = app.admin();
+    let receiver = Receiver::accepting().await;
+    let events = ["sync.failed", "connection.failed", "invitation.sent", "invitation.failed"];
+    let (_, secret) = subscribe(&admin, &receiver.url, &events).await;
+    let connection_id = app.connect_and_map(&admin).await;
+    assert_eq!(app.sync(&admin, &connection_id).await["status"], "SUCCEEDED");
+    app.sandbox.with_tenant("acme", |t| t.key = "a-new-key".into());
+    let failed = app.sync(&admin, &connection_id).await;
+    assert_eq!(failed["status"], "FAILED");
+
+    let welcome = admin_flow::add_person(&admin, "welcome@example.com", "Wendy").await.unwrap();
+    let refused = admin_flow::add_person(&admin, "refused@example.com", "Rufus").await.unwrap();
+    let activity = json!({ "userIds": [welcome, refused], "title": "Onboarding" });
+    admin.execute(ops::ASSIGN_ACTIVITY, json!({ "input": activity })).await.unwrap().ok().unwrap();
+
+    let received = receiver.until(Duration::from_secs(20), |r| r.len() >= 4).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.received().len(), 4, "{:#?}", receiver.received());
+    assert!(received.iter().all(|r| r.verifies_with(&secret)));
+    let of = |kind: &str| {
+        received.iter().find(|r| r.event_type() == kind).unwrap_or_else(|| panic!("{kind}")).event["data"].clone()
+    };
+    assert_eq!(of("sync.failed")["run"]["id"], failed["id"]);
+    assert_eq!(of("sync.failed")["run"]["status"], "FAILED");
+    assert!(of("sync.failed")["run"]["error"].as_str().is_some());
+    let connection = of("connection.failed")["connection"].clone();
+    assert_eq!(
+        (connection["id"].as_str(), connection["status"].as_str()),
+        (Some(connection_id.as_str()), Some("FAILED"))
+    );
+    assert!(connection["statusMessage"].as_str().unwrap().contains("reconnect"), "{connection}");
+    assert_eq!(of("invitation.sent")["invitation"]["userId"], welcome);
+    assert_eq!(of("invitation.sent")["invitation"]["email"], "welcome@example.com");
+    let refusal = of("invitation.failed")["invitation"].clone();
+    assert_eq!(refusal["userId"], refused);
+    assert!(refusal["error"].as_str().unwrap().contains("550"), "{refusal}");
+    receiver.stop().await;
+    app.stop().await;
+}
+
 crate::on_both_backends!(
+    failures_and_invitations_are_announced,
     endpoints_are_managed_and_their_secrets_shown_once,
     a_sync_announces_each_new_person_signed_per_the_specification,
     a_persons_changes_are_announced_in_order_even_through_retries,
