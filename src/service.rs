@@ -118,7 +118,11 @@ pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
         // A transaction abandoned mid-way (its task dropped while a connection held it open) must
         // not keep its row locks: the server ends such a session, and the run's next attempt is
         // not left waiting on the run's row. No transaction here waits between its statements.
-        options.map_sqlx_postgres_opts(|opts| opts.options([("idle_in_transaction_session_timeout", "15s")]));
+        // Nor does any statement wait long for a lock: past 30 s it fails, as a transient error
+        // the attempt is retried for, instead of stalling the run.
+        options.map_sqlx_postgres_opts(|opts| {
+            opts.options([("idle_in_transaction_session_timeout", "15s"), ("lock_timeout", "30s")])
+        });
     }
     Database::connect(options).await.with_context(|| "DATABASE_URL: could not connect to the database")
 }
@@ -202,8 +206,7 @@ async fn supervise_worker(
     shutdown: watch::Receiver<bool>,
     fatal: watch::Sender<Option<String>>,
 ) {
-    let mut failing_since: Option<std::time::Instant> = None;
-    let mut backoff = Duration::from_secs(1);
+    let mut streak = FailureStreak::default();
     loop {
         let started = std::time::Instant::now();
         let stop: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
@@ -216,30 +219,59 @@ async fn supervise_worker(
             Ok(()) => "the job loop ended".to_string(),
             Err(err) => err.to_string(),
         };
-        if started.elapsed() > Duration::from_secs(60) {
-            (failing_since, backoff) = (None, Duration::from_secs(1));
-        }
-        let since = *failing_since.get_or_insert(started);
-        if since.elapsed() > WORKER_GIVE_UP {
+        let Some(backoff) = streak.stopped(started, std::time::Instant::now()) else {
             let _ = fatal.send(Some(format!("the job loop kept failing for {WORKER_GIVE_UP:?}: {why}")));
             return;
-        }
+        };
         tracing::error!(error = %why, retry_in = ?backoff, "the sync worker's job loop stopped; starting it again");
         tokio::select! {
             () = tokio::time::sleep(backoff) => {}
             () = wait_for(shutdown.clone()) => return,
         }
-        backoff = (backoff * 2).min(Duration::from_secs(30));
     }
 }
 
-/// Runs an outbox's delivery (`what`), and runs it again should it ever stop (a panic in a
-/// dependency): what is queued must not wait for the process to be replaced.
-async fn keep_delivering<F: std::future::Future<Output = ()>>(what: &'static str, deliver: impl Fn() -> F) {
+/// The job loop's failures in a row: when they began, and the wait before the next start.
+#[derive(Debug)]
+struct FailureStreak {
+    since: Option<std::time::Instant>,
+    backoff: Duration,
+}
+
+impl Default for FailureStreak {
+    fn default() -> Self {
+        Self { since: None, backoff: Duration::from_secs(1) }
+    }
+}
+
+impl FailureStreak {
+    /// The loop, started at `started`, stopped at `now`: the wait before starting it again, or
+    /// `None` when it has been failing for [`WORKER_GIVE_UP`]. A loop that stayed up a minute
+    /// was healthy: its failure begins a new streak, which begins when it stopped (not when it
+    /// started: a loop that ran for hours and then met one Redis blip has been failing for no
+    /// time at all).
+    fn stopped(&mut self, started: std::time::Instant, now: std::time::Instant) -> Option<Duration> {
+        if now.duration_since(started) > Duration::from_secs(60) {
+            *self = Self::default();
+        }
+        let since = *self.since.get_or_insert(now);
+        if now.duration_since(since) > WORKER_GIVE_UP {
+            return None;
+        }
+        let wait = self.backoff;
+        self.backoff = (self.backoff * 2).min(Duration::from_secs(30));
+        Some(wait)
+    }
+}
+
+/// Runs a background loop (`what`: an outbox's delivery, the maintenance sweep), and runs it
+/// again should it ever stop (a panic in a dependency): what is queued, or abandoned, must not
+/// wait for the process to be replaced.
+async fn keep_running<F: std::future::Future<Output = ()>>(what: &'static str, run: impl Fn() -> F) {
     loop {
-        // In this task, so that aborting it on shutdown stops delivery too.
-        if std::panic::AssertUnwindSafe(deliver()).catch_unwind().await.is_err() {
-            tracing::error!("{what} delivery stopped; starting it again");
+        // In this task, so that aborting it on shutdown stops the loop too.
+        if std::panic::AssertUnwindSafe(run()).catch_unwind().await.is_err() {
+            tracing::error!("{what} stopped; starting it again");
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
@@ -310,17 +342,21 @@ impl RunningService {
             let supervised =
                 supervise_worker(queue.clone(), env.clone(), tuning.queue.clone(), shutdown_rx.clone(), fatal);
             tasks.push(tokio::spawn(supervised));
-            let sweep =
-                tokio::spawn(maintenance::run_maintenance(env.clone(), shared_queue.clone(), tuning.sweep_interval));
+            let sweep = tokio::spawn({
+                let (env, queue, every) = (env.clone(), shared_queue.clone(), tuning.sweep_interval);
+                keep_running("the maintenance sweep", move || {
+                    maintenance::run_maintenance(env.clone(), queue.clone(), every)
+                })
+            });
             let invitations = tokio::spawn({
                 let env = env.clone();
-                keep_delivering("invitation", move || {
+                keep_running("invitation delivery", move || {
                     invitations::delivery::run(env.clone(), delivery.clone(), env.outbox_bell.clone())
                 })
             });
             let webhooks = tokio::spawn({
                 let (env, delivery) = (env.clone(), webhooks::delivery::Delivery::new(tuning.webhooks.clone()));
-                keep_delivering("webhook", move || {
+                keep_running("webhook delivery", move || {
                     webhooks::delivery::run(env.clone(), delivery.clone(), env.webhook_bell.clone())
                 })
             });
@@ -416,4 +452,33 @@ fn tracing_actix() -> actix_web::middleware::Logger {
     actix_web::middleware::Logger::new("%{METHOD}xi %U %s %Dms")
         .custom_request_replace("METHOD", |req| req.method().to_string())
         .log_target("directory_sync::http")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::{FailureStreak, WORKER_GIVE_UP};
+
+    #[test]
+    fn a_long_healthy_loop_that_fails_once_is_started_again() {
+        let mut streak = FailureStreak::default();
+        let start = Instant::now();
+        let hours_later = start + Duration::from_secs(3 * 3600);
+        assert_eq!(streak.stopped(start, hours_later), Some(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn failures_back_off_then_give_up_after_five_minutes_of_them() {
+        let mut streak = FailureStreak::default();
+        let mut now = Instant::now();
+        let mut waits = Vec::new();
+        while let Some(wait) = streak.stopped(now, now) {
+            waits.push(wait.as_secs());
+            now += wait;
+        }
+        assert_eq!(waits[..7], [1, 2, 4, 8, 16, 30, 30]);
+        let failing_for: u64 = waits.iter().sum();
+        assert!((WORKER_GIVE_UP.as_secs()..WORKER_GIVE_UP.as_secs() + 31).contains(&failing_for), "{failing_for}");
+    }
 }

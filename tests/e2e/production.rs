@@ -93,6 +93,25 @@ impl Deployment {
         Process(self.command(args).spawn().expect("the directory-sync binary starts"))
     }
 
+    /// Starts a process logging at `info` to a file, for a test to show should it fail.
+    fn spawn_logged(&self, args: &[&str]) -> (Process, std::path::PathBuf) {
+        let log = std::env::temp_dir().join(format!("{}.log", unique("directory-sync-prod")));
+        let file = std::fs::File::create(&log).unwrap();
+        let mut command = self.command(args);
+        command.env("RUST_LOG", "info").stderr(file);
+        (Process(command.spawn().expect("the directory-sync binary starts")), log)
+    }
+
+    /// The run's row as the database has it, with what the API does not show (its lease), for a
+    /// failing test to say where the run stands.
+    async fn run_row(&self, run_id: &str) -> String {
+        use sea_orm::EntityTrait;
+        let url = &self.env.iter().find(|(k, _)| k == "DATABASE_URL").unwrap().1;
+        let db = sea_orm::Database::connect(url).await.unwrap();
+        let run = entity::sync_run::Entity::find_by_id(uuid::Uuid::parse_str(run_id).unwrap()).one(&db).await;
+        format!("{run:?}")
+    }
+
     async fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
@@ -411,7 +430,7 @@ async fn a_redis_outage_mid_run_pauses_syncs_and_the_same_worker_finishes_them()
     let second = sandbox.add_tenant("bamboohr", "beta", Company::generate("beta.example", 20, 6));
     let deployment = Deployment::with_redis(&sandbox, 1, &redis.url()).await;
     let mut api = deployment.start_api().await;
-    let mut worker = deployment.spawn(&["worker"]);
+    let (mut worker, worker_log) = deployment.spawn_logged(&["worker"]);
     let admin = deployment.admin();
     let connection_id = connect_and_map(&admin, &credentials).await;
     let beta_id = connect_and_map(&admin, &second).await;
@@ -457,7 +476,17 @@ async fn a_redis_outage_mid_run_pauses_syncs_and_the_same_worker_finishes_them()
         if run["status"] != "RUNNING" && run["status"] != "QUEUED" {
             break run;
         }
-        assert!(Instant::now() < deadline, "the run finished after the outage: {run}");
+        if Instant::now() >= deadline {
+            let log = std::fs::read_to_string(&worker_log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(80).collect::<Vec<_>>().into_iter().rev().collect();
+            panic!(
+                "the run did not finish after the outage: {run}\nits row: {}\nthe worker: {:?}\nthe worker's log, last \
+                 80 lines:\n{}",
+                deployment.run_row(&run_id).await,
+                worker.0.try_wait(),
+                tail.join("\n")
+            );
+        }
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
     eprintln!(
@@ -473,6 +502,7 @@ async fn a_redis_outage_mid_run_pauses_syncs_and_the_same_worker_finishes_them()
     assert_eq!(beta_run["startSync"]["status"], "QUEUED", "syncs start again");
     worker.kill();
     api.kill();
+    let _ = std::fs::remove_file(worker_log);
     sandbox.stop().await;
 }
 
@@ -669,6 +699,9 @@ async fn an_abandoned_transaction_is_ended_by_the_database() {
         .unwrap()
         .unwrap();
     assert_eq!(shown.try_get::<String>("", "idle_in_transaction_session_timeout").unwrap(), "15s");
+    // Nor does a statement wait for a lock past 30 s.
+    let shown = db.query_one_raw(Statement::from_string(db.get_database_backend(), "SHOW lock_timeout")).await;
+    assert_eq!(shown.unwrap().unwrap().try_get::<String>("", "lock_timeout").unwrap(), "30s");
     // A transaction left open is gone after the timeout: its next statement fails.
     let txn = db.begin().await.unwrap();
     txn.execute_unprepared("SELECT 1").await.unwrap();

@@ -168,6 +168,9 @@ struct RedisPublisher {
 /// How many events a slow subscriber may fall behind before it skips ahead.
 const LOCAL_CAPACITY: usize = 4096;
 
+/// How long one PUBLISH may take; events are best effort.
+const PUBLISH_PATIENCE: Duration = Duration::from_secs(1);
+
 impl EventBus {
     pub fn in_process() -> Self {
         Self { local: broadcast::channel(LOCAL_CAPACITY).0, redis: None }
@@ -205,10 +208,16 @@ impl EventBus {
             Some(publisher) => {
                 let payload = serde_json::to_vec(&event).expect("events serialise");
                 let mut connection = publisher.connection.clone();
-                let sent: Result<i64, _> =
-                    redis::cmd("PUBLISH").arg(&publisher.channel).arg(payload).query_async(&mut connection).await;
-                if let Err(err) = sent {
-                    tracing::warn!(error = %err, "could not publish an event");
+                let publish = redis::cmd("PUBLISH").arg(&publisher.channel).arg(payload).to_owned();
+                // Progress is published from inside sync attempts: a Redis that keeps the socket
+                // open but stops answering must not hold every page up for the full patience.
+                let sent = tokio::time::timeout(PUBLISH_PATIENCE, publish.query_async::<i64>(&mut connection)).await;
+                match sent {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(err)) => tracing::warn!(error = %err, "could not publish an event"),
+                    Err(_) => {
+                        tracing::warn!("could not publish an event: Redis did not answer within {PUBLISH_PATIENCE:?}")
+                    }
                 }
             }
         }
