@@ -83,9 +83,15 @@ impl MigrationTrait for Migration {
         let indexes = [
             ("idx_webhook_delivery_due", vec![WebhookDelivery::Status, WebhookDelivery::NextAttemptAt]),
             ("idx_webhook_delivery_endpoint", vec![WebhookDelivery::EndpointId, WebhookDelivery::Id]),
+            // "Is an earlier delivery of this person pending?", asked of every due one.
             (
                 "idx_webhook_delivery_order",
-                vec![WebhookDelivery::EndpointId, WebhookDelivery::OrderingKey, WebhookDelivery::Status],
+                vec![
+                    WebhookDelivery::EndpointId,
+                    WebhookDelivery::OrderingKey,
+                    WebhookDelivery::Status,
+                    WebhookDelivery::Id,
+                ],
             ),
         ];
         for (name, columns) in indexes {

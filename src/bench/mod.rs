@@ -25,6 +25,7 @@ use worker::sync::{source_row, user_row};
 
 mod fanout;
 mod provider;
+mod webhooks;
 
 pub use fanout::FanoutOptions;
 pub use provider::ProviderOptions;
@@ -82,6 +83,8 @@ struct Case {
     peak_rss_mib: f64,
     /// Peak during the syncs above the resident memory of the service and its sandbox before.
     sync_rss_growth_mib: f64,
+    /// The same first sync with an endpoint subscribed to `user.created`.
+    with_webhook: webhooks::WebhookCost,
 }
 
 /// One memory figure of this process from `/proc/self/status` (`VmHWM:` peak, `VmRSS:` now),
@@ -149,7 +152,7 @@ impl Case {
 fn print_case(label: &str, c: &Case) {
     let baseline = c.baseline_fetch + c.baseline_insert;
     println!(
-        "{label:<7}{:<8} {:>7} employees | sync {:>8.2?} ({:>7.0} rows/s) | baseline {:>8.2?} (fetch {:.2?} + insert {:.2?}) | ratio {:.2} | no-change re-sync {:>8.2?}: {} unchanged, {} user rows written | history entries: sync {}, re-sync {} | peak RSS {:.0} MiB (+{:.0})",
+        "{label:<7}{:<8} {:>7} employees | sync {:>8.2?} ({:>7.0} rows/s) | baseline {:>8.2?} (fetch {:.2?} + insert {:.2?}) | ratio {:.2} | no-change re-sync {:>8.2?}: {} unchanged, {} user rows written | history entries: sync {}, re-sync {} | with a user.created webhook receiver: sync {:.2?} ({:+.0}%), all delivered {:.2?} after its start | peak RSS {:.0} MiB (+{:.0})",
         format!("{:?}", c.store),
         c.employees,
         c.sync,
@@ -163,6 +166,9 @@ fn print_case(label: &str, c: &Case) {
         c.resync_user_writes,
         c.sync_history,
         c.resync_history,
+        c.with_webhook.sync,
+        (c.with_webhook.sync.as_secs_f64() / c.sync.as_secs_f64() - 1.0) * 100.0,
+        c.with_webhook.all_delivered,
         c.peak_rss_mib,
         c.sync_rss_growth_mib,
     );
@@ -224,6 +230,8 @@ impl BenchService {
             // The fan-out case's subscribers all hold the bench's one token; the API's rate
             // limits are not what it measures.
             "API_REQUESTS_PER_MINUTE" | "API_WORKSPACE_REQUESTS_PER_MINUTE" => Some("1000000".into()),
+            // The webhook case's receiver listens on loopback.
+            "WEBHOOK_ALLOW_PRIVATE" => Some("true".into()),
             // Tuning (SYNC_PAGE_SIZE, ...) comes from the environment, as for `serve`.
             name if name.starts_with("SYNC_") => std::env::var(name).ok(),
             other => settings.iter().find(|(k, _)| k == other).map(|(_, v)| v.clone()),
@@ -286,7 +294,10 @@ async fn run_case(store: Store, employees: u32, servers: &Servers) -> anyhow::Re
     );
     let connection_uuid = uuid::Uuid::parse_str(&bench.connection_id)?;
     let (baseline_fetch, baseline_insert) = baseline(&bench.config, db, &bench.credentials, connection_uuid).await?;
-    let case = Case {
+    bench.stop().await?;
+    // On a service of its own, so it is a first sync too.
+    let with_webhook = webhooks::run(store, employees, servers).await.context("the sync with a webhook subscriber")?;
+    Ok(Case {
         store,
         employees,
         sync,
@@ -299,9 +310,8 @@ async fn run_case(store: Store, employees: u32, servers: &Servers) -> anyhow::Re
         resync_history,
         peak_rss_mib,
         sync_rss_growth_mib: peak_rss_mib - rss_before,
-    };
-    bench.stop().await?;
-    Ok(case)
+        with_webhook,
+    })
 }
 
 /// The history entries `run` (a `SyncRun` as the API answers it) wrote.

@@ -4,12 +4,14 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use futures::StreamExt;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tokio::sync::Notify;
 
+use entity::sync_run::{self, SyncStatus};
 use entity::{webhook_delivery, webhook_endpoint, webhook_event};
 
 use super::address::{self, PublicOnly};
@@ -20,10 +22,11 @@ use crate::error::Result;
 use crate::text::excerpt;
 
 /// Deliveries taken per look at the outbox.
-const BATCH: u64 = 64;
+const BATCH: u64 = 256;
 
-/// Deliveries of one endpoint per batch, so a slow endpoint leaves room for the others.
-const PER_ENDPOINT: usize = 8;
+/// When several endpoints have deliveries due, each takes at most an equal share of a batch,
+/// and never fewer than this, so a slow endpoint leaves room for the others.
+const FAIR_SHARE_AT_LEAST: usize = 8;
 
 /// Characters of an endpoint's answer kept with a failed attempt.
 const ANSWER_EXCERPT: usize = 200;
@@ -50,17 +53,42 @@ impl Delivery {
     }
 }
 
+/// While a sync runs, publishing and delivering take one part in this many of the time, so the
+/// sync keeps the machine and the database: events wait a little, the directory does not.
+const SHARE_WHILE_SYNCING: u32 = 4;
+
+/// How long to rest after `worked` on the outbox, while a sync is or is not running.
+fn rest_after(worked: Duration, syncing: bool) -> Duration {
+    if syncing {
+        worked * (SHARE_WHILE_SYNCING - 1)
+    } else {
+        Duration::ZERO
+    }
+}
+
+/// Whether any worker is executing a sync now.
+async fn syncing(env: &Environment) -> Result<bool> {
+    let running = sync_run::Entity::find().filter(sync_run::Column::Status.eq(SyncStatus::Running)).one(&env.db);
+    Ok(running.await?.is_some())
+}
+
 /// Publishes and delivers until the task is dropped: whenever `bell` rings (something was
-/// queued in this process) and every `settings.poll`.
+/// queued in this process) and every `settings.poll`; while there is more to do, at once, or
+/// after a rest while a sync runs ([`rest_after`]).
 pub async fn run(env: Environment, delivery: Delivery, bell: Arc<Notify>) {
     loop {
+        let started = Instant::now();
         let busy = async {
             let published = outbox::publish_history(&env.db).await?;
             let delivered = deliver_due(&env, &delivery).await?;
             Ok::<_, crate::Error>(published > 0 || delivered == BATCH as usize)
         };
         match busy.await {
-            Ok(true) => continue,
+            Ok(true) => {
+                let rest = rest_after(started.elapsed(), syncing(&env).await.unwrap_or(false));
+                tokio::time::sleep(rest).await;
+                continue;
+            }
             Ok(false) => {}
             Err(err) => tracing::warn!(error = %err, "could not read the webhook outbox"),
         }
@@ -71,27 +99,30 @@ pub async fn run(env: Environment, delivery: Delivery, bell: Arc<Notify>) {
     }
 }
 
-/// At most [`PER_ENDPOINT`] of `due` for each endpoint, in order.
+/// Of `due`, in order, each endpoint's fair share of a batch (all of them when one endpoint
+/// has every due delivery).
 fn spread(due: Vec<webhook_delivery::Model>) -> Vec<webhook_delivery::Model> {
+    let endpoints: std::collections::HashSet<uuid::Uuid> = due.iter().map(|d| d.endpoint_id).collect();
+    let share = (BATCH as usize / endpoints.len().max(1)).max(FAIR_SHARE_AT_LEAST);
     let mut per_endpoint: HashMap<uuid::Uuid, usize> = HashMap::new();
     due.into_iter()
         .filter(|d| {
             let n = per_endpoint.entry(d.endpoint_id).or_default();
             *n += 1;
-            *n <= PER_ENDPOINT
+            *n <= share
         })
         .collect()
 }
 
 /// One look at the outbox; answers how many deliveries were due.
 pub async fn deliver_due(env: &Environment, delivery: &Delivery) -> Result<usize> {
-    let due = outbox::due(&env.db, Utc::now(), BATCH).await?;
+    let now = Utc::now();
+    let due = outbox::due(&env.db, now, BATCH).await?;
     let found = due.len();
     if found == 0 {
         return Ok(0);
     }
-    let claim_until = Utc::now() + delivery.settings.claim();
-    let taken = outbox::take(&env.db, spread(due), claim_until).await?;
+    let taken = outbox::take(&env.db, spread(due), now, now + delivery.settings.claim()).await?;
     let endpoint_ids: Vec<_> = taken.iter().map(|d| d.endpoint_id).collect();
     let event_ids: Vec<_> = taken.iter().map(|d| d.event_id).collect();
     let endpoints: HashMap<_, _> = webhook_endpoint::Entity::find()
@@ -225,7 +256,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_batch_takes_a_few_of_each_endpoint() {
+    fn while_a_sync_runs_the_outbox_takes_a_quarter_of_the_time() {
+        let worked = Duration::from_millis(40);
+        assert_eq!(rest_after(worked, true), Duration::from_millis(120));
+        assert_eq!(rest_after(worked, false), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_batch_shares_itself_between_endpoints() {
         let delivery = |endpoint: u128| webhook_delivery::Model {
             id: uuid::Uuid::now_v7(),
             endpoint_id: uuid::Uuid::from_u128(endpoint),
@@ -240,9 +278,16 @@ mod tests {
             created_at: Utc::now(),
             delivered_at: None,
         };
-        let due: Vec<_> = (0..20).map(|_| delivery(1)).chain((0..3).map(|_| delivery(2))).collect();
-        let spread = spread(due);
-        assert_eq!(spread.iter().filter(|d| d.endpoint_id.as_u128() == 1).count(), PER_ENDPOINT);
-        assert_eq!(spread.iter().filter(|d| d.endpoint_id.as_u128() == 2).count(), 3);
+        let count = |batch: &[webhook_delivery::Model], endpoint: u128| {
+            batch.iter().filter(|d| d.endpoint_id.as_u128() == endpoint).count()
+        };
+        let alone: Vec<_> = (0..BATCH).map(|_| delivery(1)).collect();
+        assert_eq!(spread(alone).len(), BATCH as usize, "one endpoint takes the whole batch");
+        let shared: Vec<_> = (0..200).map(|_| delivery(1)).chain((0..56).map(|_| delivery(2))).collect();
+        let shared = spread(shared);
+        assert_eq!((count(&shared, 1), count(&shared, 2)), (128, 56), "half each, at most");
+        let crowded: Vec<_> = (0..40u128).flat_map(|e| (0..10).map(move |_| delivery(e))).collect();
+        let crowded = spread(crowded);
+        assert!((0..40).all(|e| count(&crowded, e) == FAIR_SHARE_AT_LEAST), "never fewer than the floor");
     }
 }

@@ -214,32 +214,60 @@ pub fn signing_secrets(
     Ok(secrets)
 }
 
-/// Records an attempt's result on its endpoint: failures in a row flag it `failing`, a success
+/// What a batch of attempts at one endpoint came to, in the order they ended.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptTally {
+    /// One of them succeeded.
+    pub succeeded: bool,
+    /// Failures after the last success (or all of them, without one).
+    pub failures_since: i32,
+}
+
+impl AttemptTally {
+    pub fn add(&mut self, succeeded: bool) {
+        if succeeded {
+            *self = Self { succeeded: true, failures_since: 0 };
+        } else {
+            self.failures_since += 1;
+        }
+    }
+}
+
+/// Records a batch of attempts on their endpoint: failures in a row flag it `failing`, a success
 /// clears the flag.
-pub async fn record_attempt<C: sea_orm::ConnectionTrait>(
+pub async fn record_attempts<C: sea_orm::ConnectionTrait>(
     db: &C,
     endpoint_id: Uuid,
-    succeeded: bool,
+    tally: AttemptTally,
     failing_after: i32,
 ) -> Result<()> {
-    let update = webhook_endpoint::Entity::update_many().filter(webhook_endpoint::Column::Id.eq(endpoint_id));
-    let update = if succeeded {
-        update
-            .col_expr(webhook_endpoint::Column::ConsecutiveFailures, Expr::value(0))
-            .col_expr(webhook_endpoint::Column::Failing, Expr::value(false))
-    } else {
-        let failures = Expr::col(webhook_endpoint::Column::ConsecutiveFailures).add(1);
-        update
-            .col_expr(webhook_endpoint::Column::ConsecutiveFailures, failures.clone())
-            .col_expr(webhook_endpoint::Column::Failing, failures.gte(failing_after))
-    };
-    update.exec(db).await?;
+    let before =
+        if tally.succeeded { Expr::value(0) } else { Expr::col(webhook_endpoint::Column::ConsecutiveFailures) };
+    let failures = before.add(tally.failures_since);
+    webhook_endpoint::Entity::update_many()
+        .col_expr(webhook_endpoint::Column::ConsecutiveFailures, failures.clone())
+        .col_expr(webhook_endpoint::Column::Failing, failures.gte(failing_after))
+        .filter(webhook_endpoint::Column::Id.eq(endpoint_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tally_counts_the_failures_after_the_last_success() {
+        let tally = |outcomes: &[bool]| {
+            let mut tally = AttemptTally::default();
+            outcomes.iter().for_each(|&ok| tally.add(ok));
+            (tally.succeeded, tally.failures_since)
+        };
+        assert_eq!(tally(&[false, false]), (false, 2));
+        assert_eq!(tally(&[false, true, false]), (true, 1));
+        assert_eq!(tally(&[true, true]), (true, 0));
+    }
 
     #[test]
     fn events_are_checked_and_kept_in_catalogue_order() {

@@ -113,7 +113,7 @@ impl Default for WebhookSettings {
             max_attempts: 10,
             failing_after: 5,
             poll: Duration::from_secs(1),
-            concurrency: 16,
+            concurrency: 32,
             allow_private: false,
         }
     }

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Set, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, ExprTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -199,17 +199,20 @@ pub fn user_events(entries: &[user_change::Model]) -> Vec<UserEvent> {
 /// them, in one transaction; answers how many entries it took. Workers take turns (one
 /// publishes at a time), so one person's events are written in the order of their changes.
 pub async fn publish_history(db: &DatabaseConnection) -> Result<usize> {
+    // Spelt as the partial index's condition, so both databases use it (SQLite does not see
+    // that `webhook_pending = ?` implies it).
+    let marked = || user_change::Entity::find().filter(Expr::cust("user_change.webhook_pending"));
+    // A look first, without the write lock: on SQLite that lock is the sync's too, and there is
+    // nothing to publish most of the time.
+    if marked().select_only().column(user_change::Column::Id).into_tuple::<Uuid>().one(db).await?.is_none() {
+        return Ok(0);
+    }
     let txn = begin_write(db).await?;
     if db.get_database_backend() == DbBackend::Postgres {
         // An arbitrary constant, this lock's name.
         txn.execute_unprepared("SELECT pg_advisory_xact_lock(7436411)").await?;
     }
-    let mut entries = user_change::Entity::find()
-        .filter(user_change::Column::WebhookPending.eq(true))
-        .order_by_asc(user_change::Column::Id)
-        .limit(PUBLISH_BATCH)
-        .all(&txn)
-        .await?;
+    let mut entries = marked().order_by_asc(user_change::Column::Id).limit(PUBLISH_BATCH).all(&txn).await?;
     if entries.is_empty() {
         return Ok(0);
     }
@@ -272,29 +275,26 @@ pub async fn due(db: &DatabaseConnection, now: DateTime<Utc>, limit: u64) -> Res
     Ok(webhook_delivery::Model::find_by_statement(statement).all(db).await?)
 }
 
-/// Takes those of `due` no other worker took first, for one attempt each: their next attempt
-/// moves to `claim_until`, so a worker that dies mid-request leaves them due again then.
+/// Takes those of `due` (found due at `now`) that no other worker took first, for one attempt
+/// each, in one statement: their next attempt moves to `claim_until`, so a worker that dies
+/// mid-request leaves them due again then. Answers them as taken, in `due`'s order.
 pub async fn take(
     db: &DatabaseConnection,
     due: Vec<webhook_delivery::Model>,
+    now: DateTime<Utc>,
     claim_until: DateTime<Utc>,
 ) -> Result<Vec<webhook_delivery::Model>> {
-    let txn = begin_write(db).await?;
-    let mut taken = Vec::with_capacity(due.len());
-    for delivery in due {
-        let claimed = webhook_delivery::Entity::update_many()
-            .col_expr(webhook_delivery::Column::Attempts, Expr::value(delivery.attempts + 1))
-            .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(claim_until))
-            .filter(webhook_delivery::Column::Id.eq(delivery.id))
-            .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
-            .filter(webhook_delivery::Column::Attempts.eq(delivery.attempts))
-            .exec(&txn)
-            .await?;
-        if claimed.rows_affected == 1 {
-            taken.push(webhook_delivery::Model { attempts: delivery.attempts + 1, ..delivery });
-        }
-    }
-    txn.commit().await?;
+    let order: HashMap<Uuid, usize> = due.iter().enumerate().map(|(i, d)| (d.id, i)).collect();
+    let mut taken = webhook_delivery::Entity::update_many()
+        .col_expr(webhook_delivery::Column::Attempts, Expr::col(webhook_delivery::Column::Attempts).add(1))
+        .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(claim_until))
+        .filter(webhook_delivery::Column::Id.is_in(due.iter().map(|d| d.id)))
+        .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
+        // Another worker's claim moved it past `now`.
+        .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
+        .exec_with_returning(db)
+        .await?;
+    taken.sort_by_key(|d| order.get(&d.id).copied());
     Ok(taken)
 }
 
@@ -316,9 +316,9 @@ pub enum Outcome {
     },
 }
 
-/// Records the outcomes of attempts at `taken` deliveries (each as its attempt found it), with
-/// their endpoints' failure counts, in one transaction; a delivery whose claim lapsed and was
-/// taken by another worker since keeps that worker's outcome.
+/// Records the outcomes of attempts at `taken` deliveries (each as its attempt found it, in the
+/// order they ended), with their endpoints' failure counts, in one transaction; a delivery
+/// whose claim lapsed and was taken by another worker since keeps that worker's outcome.
 pub async fn record(
     db: &DatabaseConnection,
     outcomes: Vec<(webhook_delivery::Model, Outcome)>,
@@ -326,6 +326,7 @@ pub async fn record(
 ) -> Result<()> {
     let txn = begin_write(db).await?;
     let now = Utc::now();
+    let mut tallies: HashMap<Uuid, endpoints::AttemptTally> = HashMap::new();
     for (taken, outcome) in outcomes {
         let update = webhook_delivery::Entity::update_many()
             .filter(webhook_delivery::Column::Id.eq(taken.id))
@@ -356,10 +357,13 @@ pub async fn record(
             ),
         };
         if update.exec(&txn).await?.rows_affected == 1 {
-            endpoints::record_attempt(&txn, taken.endpoint_id, succeeded, failing_after).await?;
+            tallies.entry(taken.endpoint_id).or_default().add(succeeded);
         } else {
             tracing::warn!(delivery = %taken.id, "another worker took this delivery over; its outcome stands");
         }
+    }
+    for (endpoint_id, tally) in tallies {
+        endpoints::record_attempts(&txn, endpoint_id, tally, failing_after).await?;
     }
     txn.commit().await?;
     Ok(())
