@@ -55,6 +55,8 @@ pub struct Config {
     pub worker_concurrency: usize,
     /// Wait before a failed attempt of a run is tried again, times the attempt number.
     pub sync_retry_delay: Duration,
+    /// How long an attempt may make no progress before it is given up (`SYNC_STALL_SECONDS`).
+    pub sync_stall_timeout: Duration,
     /// Rate limits, body and WebSocket deadlines of the API (`API_…`).
     pub api_limits: ApiLimits,
     /// Where invitations are sent (`SMTP_URL`, checked at start-up; it may hold a password).
@@ -232,6 +234,7 @@ impl Config {
             sweep_interval: Duration::from_secs(number("SYNC_SWEEP_SECONDS", 5)?),
             worker_concurrency: number("SYNC_WORKER_CONCURRENCY", 2)? as usize,
             sync_retry_delay: Duration::from_secs(number("SYNC_RETRY_SECONDS", 30)?),
+            sync_stall_timeout: Duration::from_secs(number("SYNC_STALL_SECONDS", 15 * 60)?),
             deactivation_guard_percent: match number("SYNC_DEACTIVATION_GUARD_PERCENT", 20)? {
                 percent @ 1..=100 => percent as u32,
                 _ => {

@@ -57,6 +57,7 @@ impl Tuning {
                 lease: config.sync_lease,
                 deactivation_guard_percent: config.deactivation_guard_percent,
                 retry_delay: config.sync_retry_delay,
+                stall_timeout: config.sync_stall_timeout,
                 ..SyncSettings::default()
             },
             queue: QueueSettings { concurrency: config.worker_concurrency, ..QueueSettings::default() },

@@ -155,7 +155,7 @@ impl From<worker::Error> for ApiError {
             E::NotConnected(status) => {
                 Self::validation("connectionId", format!("the connection is {status}; reconnect it first"))
             }
-            E::Cipher(_) | E::Database(_) | E::Queue(_) | E::LeaseLost => {
+            E::Cipher(_) | E::Database(_) | E::Queue(_) | E::LeaseLost | E::Stalled(_) => {
                 tracing::error!(error = %err, "internal error");
                 Self::new(ErrorCode::Internal, "something went wrong on our side; try again")
             }

@@ -181,6 +181,7 @@ pub fn test_tuning(config: &Config, page_size: usize) -> Tuning {
             page_size,
             lease: Duration::from_secs(5),
             retry_delay: Duration::from_millis(200),
+            stall_timeout: config.sync_stall_timeout,
             ..SyncSettings::default()
         },
         retry: RetryPolicy {

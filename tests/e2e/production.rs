@@ -93,12 +93,13 @@ impl Deployment {
         Process(self.command(args).spawn().expect("the directory-sync binary starts"))
     }
 
-    /// Starts a process logging at `info` to a file, for a test to show should it fail.
-    fn spawn_logged(&self, args: &[&str]) -> (Process, std::path::PathBuf) {
+    /// Starts a process with `env` besides the deployment's, logging at `info` to a file, for a
+    /// test to show should it fail.
+    fn spawn_logged(&self, args: &[&str], env: &[(&str, &str)]) -> (Process, std::path::PathBuf) {
         let log = std::env::temp_dir().join(format!("{}.log", unique("directory-sync-prod")));
         let file = std::fs::File::create(&log).unwrap();
         let mut command = self.command(args);
-        command.env("RUST_LOG", "info").stderr(file);
+        command.envs(env.iter().copied()).env("RUST_LOG", "info").stderr(file);
         (Process(command.spawn().expect("the directory-sync binary starts")), log)
     }
 
@@ -430,7 +431,9 @@ async fn a_redis_outage_mid_run_pauses_syncs_and_the_same_worker_finishes_them()
     let second = sandbox.add_tenant("bamboohr", "beta", Company::generate("beta.example", 20, 6));
     let deployment = Deployment::with_redis(&sandbox, 1, &redis.url()).await;
     let mut api = deployment.start_api().await;
-    let (mut worker, worker_log) = deployment.spawn_logged(&["worker"]);
+    // An attempt that stops moving is given up after 30 s here (15 minutes by default), well
+    // within the wait below.
+    let (mut worker, worker_log) = deployment.spawn_logged(&["worker"], &[("SYNC_STALL_SECONDS", "30")]);
     let admin = deployment.admin();
     let connection_id = connect_and_map(&admin, &credentials).await;
     let beta_id = connect_and_map(&admin, &second).await;

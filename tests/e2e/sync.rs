@@ -530,7 +530,37 @@ async fn the_next_complete_pass_agreeing_applies_held_deactivations(backend: Bac
     app.stop().await;
 }
 
+/// An attempt stuck in an await (here: a provider that keeps it waiting past the stall timeout)
+/// is given up instead of holding the run's lease for ever; the next attempt finishes the run.
+async fn an_attempt_that_makes_no_progress_is_given_up_and_the_run_resumed(backend: Backend) {
+    let options = TestOptions { settings: &[("SYNC_STALL_SECONDS", "2")], ..TestOptions::on(backend) };
+    let app = TestApp::spawn_with(options).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sandbox.with_tenant("acme", |t| t.inject([Fault::Slow(Duration::from_secs(30))]));
+    let started = std::time::Instant::now();
+    let run_id = app.start_sync(&admin, &connection_id).await;
+    let deadline = started + Duration::from_secs(20);
+    let retrying = loop {
+        let run = app.run(&admin, &run_id).await;
+        if run["error"].as_str().is_some_and(|e| e.contains("made no progress")) {
+            break run;
+        }
+        assert!(std::time::Instant::now() < deadline, "the stuck attempt was given up: {run}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(retrying["status"], "RUNNING", "retried, not failed: {retrying}");
+    let events = app.follow(&admin, &run_id).await;
+    let last = events.last().unwrap();
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    assert!(started.elapsed() < Duration::from_secs(25), "long before the provider's 30 s: {:?}", started.elapsed());
+    assert_eq!(last["processed"], last["total"]);
+    assert_eq!(app.users(&admin).await.len() as i64, last["created"].as_i64().unwrap());
+    app.stop().await;
+}
+
 crate::on_both_backends!(
+    an_attempt_that_makes_no_progress_is_given_up_and_the_run_resumed,
     an_empty_answer_holds_deactivations_until_an_admin_confirms,
     the_next_complete_pass_agreeing_applies_held_deactivations,
     a_person_listed_by_two_connections_stays_until_both_lose_them,

@@ -29,6 +29,9 @@ pub struct SyncSettings {
     /// The largest share (percent) of a connection's active people one complete pass
     /// deactivates without an admin's confirmation (see `sync::guard`).
     pub deactivation_guard_percent: u32,
+    /// How long an attempt may go without a page arriving or being merged before it is given
+    /// up (and the run retried from its checkpoint): its lease is no longer renewed for it.
+    pub stall_timeout: Duration,
 }
 
 impl Default for SyncSettings {
@@ -40,6 +43,7 @@ impl Default for SyncSettings {
             retry_delay: Duration::from_secs(30),
             worker_id: format!("worker-{}", uuid::Uuid::new_v4()),
             deactivation_guard_percent: 20,
+            stall_timeout: Duration::from_secs(15 * 60),
         }
     }
 }

@@ -43,6 +43,9 @@ pub enum Error {
     QueueUnavailable,
     #[error("another worker took over this sync run")]
     LeaseLost,
+    /// The attempt went this long without a page arriving or being merged.
+    #[error("the attempt made no progress for {} s", .0.as_secs())]
+    Stalled(std::time::Duration),
 }
 
 impl Error {
@@ -61,7 +64,7 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Provider(e) => e.is_transient(),
-            Self::Database(_) | Self::Queue(_) | Self::QueueUnavailable => true,
+            Self::Database(_) | Self::Queue(_) | Self::QueueUnavailable | Self::Stalled(_) => true,
             _ => false,
         }
     }

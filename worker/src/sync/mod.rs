@@ -17,6 +17,7 @@ mod merge;
 pub use finalize::confirm_deactivations;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -119,9 +120,15 @@ pub async fn execute_run(env: &Environment, run_id: Uuid) -> Result<RunOutcome> 
     if run.cancel_requested {
         return finish(env, &mut run, SyncStatus::Cancelled, None).await;
     }
-    // The lease renewal stops when the attempt ends, however it ends.
-    let heartbeat = AbortOnDrop(tokio::spawn(renew_lease(env.clone(), run_id)));
-    let progress = advance(env, &mut run).await;
+    // The lease renewal stops when the attempt ends, however it ends; and the attempt ends when
+    // the renewal stops for want of progress (an await that never returns, whatever its cause).
+    let liveness = Liveness::default();
+    let stalled = CancellationToken::new();
+    let heartbeat = AbortOnDrop(tokio::spawn(renew_lease(env.clone(), run_id, liveness.clone(), stalled.clone())));
+    let progress = tokio::select! {
+        progress = advance(env, &mut run, &liveness) => progress,
+        () = stalled.cancelled() => Err(Error::Stalled(env.settings.stall_timeout)),
+    };
     drop(heartbeat);
     match progress {
         Ok(Progress::Complete) => finish(env, &mut run, SyncStatus::Succeeded, None).await,
@@ -164,12 +171,43 @@ async fn claim(env: &Environment, run_id: Uuid) -> Result<Option<sync_run::Model
     Ok(sync_run::Entity::find_by_id(run_id).one(&env.db).await?)
 }
 
-/// Extends the lease while the attempt works, including long provider waits.
-async fn renew_lease(env: Environment, run_id: Uuid) {
+/// When an attempt last moved: a page arrived or was merged.
+#[derive(Clone)]
+struct Liveness(Arc<std::sync::Mutex<Instant>>);
+
+impl Default for Liveness {
+    fn default() -> Self {
+        Self(Arc::new(std::sync::Mutex::new(Instant::now())))
+    }
+}
+
+impl Liveness {
+    fn touch(&self) {
+        *self.0.lock().expect("liveness") = Instant::now();
+    }
+
+    fn quiet_for(&self) -> Duration {
+        self.0.lock().expect("liveness").elapsed()
+    }
+}
+
+/// Whether an attempt quiet for `quiet` is to be given up.
+fn stalled(quiet: Duration, stall_timeout: Duration) -> bool {
+    quiet >= stall_timeout
+}
+
+/// Extends the lease while the attempt works, including long provider waits; stops, and says
+/// so on `stalled`, once the attempt has not moved for the stall timeout.
+async fn renew_lease(env: Environment, run_id: Uuid, liveness: Liveness, on_stall: CancellationToken) {
     let mut tick = tokio::time::interval(env.settings.lease / 3);
     tick.tick().await;
     loop {
         tick.tick().await;
+        if stalled(liveness.quiet_for(), env.settings.stall_timeout) {
+            tracing::error!(quiet_for = ?liveness.quiet_for(), "the sync attempt made no progress; giving it up");
+            on_stall.cancel();
+            return;
+        }
         let renewed = sync_run::Entity::update_many()
             .col_expr(sync_run::Column::LeaseExpiresAt, Expr::value(Utc::now() + env.settings.lease))
             .filter(sync_run::Column::Id.eq(run_id))
@@ -204,19 +242,20 @@ fn checkpoint_of(run: &sync_run::Model) -> Checkpoint {
     run.checkpoint.clone().and_then(|c| serde_json::from_value(c).ok()).unwrap_or_default()
 }
 
-/// Fetches and merges from the checkpoint on, then finalizes.
-async fn advance(env: &Environment, run: &mut sync_run::Model) -> Result<Progress> {
+/// Fetches and merges from the checkpoint on, then finalizes; tells `liveness` of each step.
+async fn advance(env: &Environment, run: &mut sync_run::Model, liveness: &Liveness) -> Result<Progress> {
     let checkpoint = checkpoint_of(run);
     let leavers = if checkpoint.fetch_complete {
         checkpoint.leavers
     } else {
-        match fetch_and_merge(env, run, checkpoint.cursor).await? {
+        match fetch_and_merge(env, run, checkpoint.cursor, liveness).await? {
             Fetched::Complete(leavers) => leavers,
             Fetched::Cancelled => return Ok(Progress::Cancelled),
             Fetched::Released => return Ok(Progress::Released),
         }
     };
     let started = Instant::now();
+    liveness.touch();
     finalize::finalize(env, run, &leavers).await?;
     tracing::debug!(elapsed = ?started.elapsed(), "finalized");
     Ok(Progress::Complete)
@@ -234,7 +273,12 @@ macro_rules! or_stopped {
 
 /// Fetches from `cursor` on (everything, or the changes an INCREMENTAL run asks for) and merges
 /// page by page.
-async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: Option<String>) -> Result<Fetched> {
+async fn fetch_and_merge(
+    env: &Environment,
+    run: &mut sync_run::Model,
+    cursor: Option<String>,
+    liveness: &Liveness,
+) -> Result<Fetched> {
     let connection =
         connection::Entity::find_by_id(run.connection_id).one(&env.db).await?.ok_or(Error::NotFound("connection"))?;
     let mapping = mappings::confirmed_version(&env.db, connection.id, run.mapping_version).await?;
@@ -285,6 +329,7 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
     let mut upcoming = or_stopped!(pages.next(), &cancelled, draining);
     waited += started.elapsed();
     while let Some(page) = upcoming {
+        liveness.touch();
         let page = page?;
         // Every page's save reads the run back, so a cancel request is seen at the next page.
         if run.cancel_requested {
@@ -301,6 +346,7 @@ async fn fetch_and_merge(env: &Environment, run: &mut sync_run::Model, cursor: O
         let fetching = async { Ok((unless_stopped(pages.next(), &cancelled, draining).await, Instant::now())) };
         let ((merged, merged_at), (next, fetched_at)) = tokio::try_join!(merging, fetching)?;
         *run = merged;
+        liveness.touch();
         waited += fetched_at.saturating_duration_since(merged_at);
         upcoming = match next {
             Ok(next) => next,
@@ -466,4 +512,21 @@ async fn release_for_retry(env: &Environment, run: &mut sync_run::Model, err: &E
 
 async fn publish(env: &Environment, run: &sync_run::Model) {
     env.events.publish(Event::RunProgress(RunSnapshot::from(run))).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attempt_is_given_up_once_quiet_for_the_stall_timeout() {
+        let timeout = Duration::from_secs(900);
+        assert!(!stalled(Duration::from_secs(899), timeout));
+        assert!(stalled(timeout, timeout));
+        let liveness = Liveness::default();
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(liveness.quiet_for() >= Duration::from_millis(20));
+        liveness.touch();
+        assert!(liveness.quiet_for() < Duration::from_millis(20), "a touch starts the quiet over");
+    }
 }
