@@ -19,6 +19,7 @@ mod invitations;
 mod mapping;
 mod operator;
 mod people;
+mod portal;
 mod production;
 mod query_limits;
 mod sandbox_cli;

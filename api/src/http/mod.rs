@@ -1,10 +1,12 @@
-//! HTTP routes: GraphQL over POST and WebSocket, GraphiQL, the OAuth callback, health checks.
+//! HTTP routes: GraphQL over POST and WebSocket, the admin portal, GraphiQL, the OAuth callback,
+//! health checks.
 
 mod graphiql;
 mod graphql;
 pub mod health;
 pub mod limits;
 mod oauth;
+mod portal;
 pub(crate) mod sign_in_cookie;
 mod subscriptions;
 
@@ -65,6 +67,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: ApiState) {
     cfg.app_data(web::Data::new(state))
         .route("/graphql", web::post().to(graphql::execute))
         .route("/graphql/ws", web::get().to(subscriptions::subscribe))
+        .route("/", web::get().to(portal::page))
+        .route("/portal/{name}", web::get().to(portal::asset))
         .route("/graphiql", web::get().to(graphiql::page))
         .route("/graphiql/assets/{name}", web::get().to(graphiql::asset))
         .route("/oauth/callback", web::get().to(oauth::callback))
