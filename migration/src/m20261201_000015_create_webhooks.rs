@@ -116,10 +116,29 @@ impl MigrationTrait for Migration {
                 "CREATE INDEX idx_user_change_webhook_pending ON user_change (id) WHERE webhook_pending",
             )
             .await?;
+        // A history entry is only ever written in the transaction that writes its person, and
+        // people are never deleted; on PostgreSQL the foreign key's check, a trigger run for each
+        // row, cost a first sync of 100,000 people about a tenth of its time. (SQLite's check is
+        // cheap, and dropping it there would mean rebuilding the table.)
+        if manager.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Postgres {
+            manager
+                .get_connection()
+                .execute_unprepared("ALTER TABLE user_change DROP CONSTRAINT IF EXISTS user_change_user_id_fkey")
+                .await?;
+        }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Postgres {
+            manager
+                .get_connection()
+                .execute_unprepared(
+                    "ALTER TABLE user_change ADD CONSTRAINT user_change_user_id_fkey \
+                     FOREIGN KEY (user_id) REFERENCES directory_user (id)",
+                )
+                .await?;
+        }
         manager
             .drop_index(Index::drop().name("idx_user_change_webhook_pending").table(UserChange::Table).to_owned())
             .await?;

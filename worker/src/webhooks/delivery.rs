@@ -55,7 +55,7 @@ impl Delivery {
 
 /// While a sync runs, publishing and delivering take one part in this many of the time, so the
 /// sync keeps the machine and the database: events wait a little, the directory does not.
-const SHARE_WHILE_SYNCING: u32 = 4;
+const SHARE_WHILE_SYNCING: u32 = 6;
 
 /// How long to rest after `worked` on the outbox, while a sync is or is not running.
 fn rest_after(worked: Duration, syncing: bool) -> Duration {
@@ -256,9 +256,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn while_a_sync_runs_the_outbox_takes_a_quarter_of_the_time() {
+    fn while_a_sync_runs_the_outbox_takes_a_sixth_of_the_time() {
         let worked = Duration::from_millis(40);
-        assert_eq!(rest_after(worked, true), Duration::from_millis(120));
+        assert_eq!(rest_after(worked, true), Duration::from_millis(200));
         assert_eq!(rest_after(worked, false), Duration::ZERO);
     }
 
