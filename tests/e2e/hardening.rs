@@ -33,19 +33,29 @@ fn references(page: &str) -> Vec<String> {
         .collect()
 }
 
-async fn graphiql_loads_nothing_from_elsewhere(backend: Backend) {
+/// GraphiQL and the admin portal, where admins hold bearer tokens, run no code from elsewhere.
+async fn embedded_pages_load_nothing_from_elsewhere(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let response = reqwest::get(format!("{}/graphiql", app.url)).await.unwrap();
+    for (path, served_from, at_least) in [("/graphiql", "/graphiql/assets/", 5), ("/", "/portal/", 3)] {
+        check_embedded_page(&app, path, served_from, at_least).await;
+    }
+    app.stop().await;
+}
+
+async fn check_embedded_page(app: &TestApp, path: &str, served_from: &str, at_least: usize) {
+    let response = reqwest::get(format!("{}{path}", app.url)).await.unwrap();
     let policy = response.headers()["content-security-policy"].to_str().unwrap().to_string();
     for directive in ["default-src 'none'", "script-src 'self'", "frame-ancestors 'none'"] {
-        assert!(policy.contains(directive), "{policy}");
+        assert!(policy.contains(directive), "{path}: {policy}");
     }
     let page = response.text().await.unwrap();
-    let assets = references(&page);
-    assert!(assets.len() >= 5, "{assets:?}");
+    // In-page links (`#/…`) and `data:` (the portal's empty icon) load nothing.
+    let loads = |a: &String| !a.starts_with("data:") && !a.starts_with('#');
+    let assets: Vec<String> = references(&page).into_iter().filter(loads).collect();
+    assert!(assets.len() >= at_least, "{path}: {assets:?}");
     assert!(!page.contains("<script>"), "no inline script, so the policy needs no 'unsafe-inline' for scripts");
     for asset in assets {
-        assert!(asset.starts_with("/graphiql/assets/"), "{asset} is not served by this binary");
+        assert!(asset.starts_with(served_from), "{asset} is not served by this binary");
         let response = reqwest::get(format!("{}{asset}", app.url)).await.unwrap();
         assert_eq!(response.status().as_u16(), 200, "{asset}");
         let kind = response.headers()["content-type"].to_str().unwrap().to_string();
@@ -55,7 +65,6 @@ async fn graphiql_loads_nothing_from_elsewhere(backend: Backend) {
         );
         assert!(response.bytes().await.unwrap().len() > 20, "{asset}");
     }
-    app.stop().await;
 }
 
 async fn abusive_requests_are_refused_with_a_code(backend: Backend) {
@@ -257,7 +266,7 @@ async fn tokens_expire_within_seconds_of_their_exp(backend: Backend) {
 
 crate::on_both_backends!(
     health_and_graphiql_answer,
-    graphiql_loads_nothing_from_elsewhere,
+    embedded_pages_load_nothing_from_elsewhere,
     abusive_requests_are_refused_with_a_code,
     stalled_bodies_and_silent_sockets_are_cut_off,
     a_socket_refuses_reused_ids_and_caps_its_subscriptions,

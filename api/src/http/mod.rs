@@ -1,6 +1,7 @@
 //! HTTP routes: GraphQL over POST and WebSocket, the admin portal, GraphiQL, the OAuth callback,
 //! health checks.
 
+mod embedded;
 mod graphiql;
 mod graphql;
 pub mod health;
