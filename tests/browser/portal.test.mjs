@@ -60,6 +60,9 @@ try {
   await page.getByLabel('Search', { exact: true }).fill('bamboo');
   const bamboo = page.getByRole('button', { name: /BambooHR/ });
   await bamboo.waitFor();
+  // The grid first shows every provider; the search narrows it to one.
+  await page.waitForFunction(() => document.querySelectorAll('[aria-label=Providers] button').length === 1);
+  await page.waitForTimeout(300);
   assert.equal(await page.getByRole('list', { name: 'Providers' }).getByRole('button').count(), 1, 'the search narrows the grid');
   await check('providers');
   await bamboo.click();

@@ -127,6 +127,16 @@ function showError(form, error) {
   }
 }
 
+/** `load` made safe to call on every keystroke: only the answer to the latest call is shown. */
+function latestOnly(load) {
+  let asked = 0;
+  return async (...args) => {
+    const mine = ++asked;
+    const answer = await load(...args);
+    return mine === asked ? answer : undefined;
+  };
+}
+
 const initials = (name) => name.split(/\s+/).map((w) => w[0]).join('').slice(0, 2).toUpperCase();
 
 // ---- screens -----------------------------------------------------------------------------
@@ -182,8 +192,11 @@ async function providers() {
   const search = h('input', { type: 'search', id: 'search', name: 'search', autocomplete: 'off' });
   const category = h('select', { id: 'category', name: 'category' },
     h('option', { value: '' }, 'All'), h('option', { value: 'HRIS' }, 'HRIS'), h('option', { value: 'ATS' }, 'ATS'));
+  const find = latestOnly(() => gql(PROVIDERS, { search: search.value || null, category: category.value || null }));
   const refresh = async () => {
-    const { providers } = await gql(PROVIDERS, { search: search.value || null, category: category.value || null });
+    const found = await find();
+    if (!found) return;
+    const { providers } = found;
     grid.replaceChildren(...providers.map((p) => h('li', {},
       h('button', { type: 'button', class: 'provider', onclick: () => go(`#/providers/${p.id}`) },
         h('span', { class: 'icon', 'aria-hidden': 'true' }, initials(p.name)),
@@ -452,10 +465,13 @@ async function directory(view) {
   const count = h('p', { 'aria-live': 'polite' });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Next page');
   let after = null;
-  const load = async (append) => {
-    const { users } = await gql(`query($after: String, $filter: UserFilter) { users(first: 50, after: $after, filter: $filter) {
+  const page = latestOnly((append) => gql(`query($after: String, $filter: UserFilter) { users(first: 50, after: $after, filter: $filter) {
       totalCount pageInfo { hasNextPage endCursor } edges { node { id displayName email jobTitle department employmentStatus } } } }`,
-    { after: append ? after : null, filter: search.value ? { search: search.value } : null });
+  { after: append ? after : null, filter: search.value ? { search: search.value } : null }));
+  const load = async (append) => {
+    const found = await page(append);
+    if (!found) return;
+    const { users } = found;
     const rows = users.edges.map(({ node: u }) => h('tr', {}, h('td', {}, u.displayName), h('td', {}, u.email), h('td', {}, u.jobTitle ?? ''), h('td', {}, u.department ?? ''), h('td', {}, u.employmentStatus)));
     if (append) table.append(...rows); else table.replaceChildren(...rows);
     count.textContent = `${users.totalCount} people`;
