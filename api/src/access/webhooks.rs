@@ -27,7 +27,7 @@ impl WebhooksAccess {
     }
 
     pub async fn endpoints(&self) -> Result<Vec<webhook_endpoint::Model>, ApiError> {
-        Ok(endpoints::list(&self.env().db, self.workspace()).await?)
+        Ok(endpoints::list(&self.env().db, self.workspace()).await.map_err(worker::Error::from)?)
     }
 
     pub async fn create(&self, input: EndpointInput) -> Result<(webhook_endpoint::Model, SecretString), ApiError> {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use entity::{webhook_delivery, webhook_endpoint};
 
-use super::{address, endpoint_count, outbox, signature, EventType, MAX_ENDPOINTS};
+use super::{address, outbox, signature, EventType};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 
@@ -19,6 +19,9 @@ use crate::error::{Error, Result};
 pub const PREVIOUS_SECRET_GRACE: chrono::Duration = chrono::Duration::hours(24);
 
 const MAX_DESCRIPTION: usize = 500;
+
+/// Endpoints of a workspace, at most.
+pub const MAX_ENDPOINTS: usize = 20;
 
 /// What the admin gives for an endpoint: new, or changed (`None` keeps a field).
 pub struct EndpointInput {
@@ -85,7 +88,7 @@ pub async fn create(
     let url = checked_url(env, input.url.as_deref().unwrap_or_default()).await?;
     let events = checked_events(input.events.as_deref().unwrap_or_default())?;
     let description = checked_description(input.description.flatten())?;
-    if endpoint_count(&env.db, workspace_id).await? >= MAX_ENDPOINTS {
+    if list(&env.db, workspace_id).await?.len() >= MAX_ENDPOINTS {
         return Err(invalid("input", format!("a workspace has at most {MAX_ENDPOINTS} webhook endpoints")));
     }
     let secret = signature::generate_secret();
@@ -107,12 +110,17 @@ pub async fn create(
     Ok((endpoint, secret))
 }
 
-pub async fn list(db: &DatabaseConnection, workspace_id: &str) -> Result<Vec<webhook_endpoint::Model>> {
-    Ok(webhook_endpoint::Entity::find()
+/// The workspace's endpoints, oldest first: for the admin, and for the transactions that write
+/// events (hence any connection, and the database's own error).
+pub async fn list<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    workspace_id: &str,
+) -> Result<Vec<webhook_endpoint::Model>, sea_orm::DbErr> {
+    webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::WorkspaceId.eq(workspace_id))
         .order_by_asc(webhook_endpoint::Column::Id)
         .all(db)
-        .await?)
+        .await
 }
 
 pub async fn find(db: &DatabaseConnection, workspace_id: &str, id: Uuid) -> Result<webhook_endpoint::Model> {
@@ -174,7 +182,7 @@ pub async fn rotate(
 pub async fn send_test(env: &Environment, workspace_id: &str, id: Uuid) -> Result<webhook_delivery::Model> {
     let endpoint = find(&env.db, workspace_id, id).await?;
     let data = serde_json::json!({ "endpointId": endpoint.id, "message": "a test event from directory-sync" });
-    let delivery = outbox::emit_to(&env.db, &endpoint, EventType::Test, None, data).await?;
+    let delivery = outbox::emit_to(&env.db, &endpoint, EventType::Test, data).await?;
     env.webhook_bell.notify_one();
     Ok(delivery)
 }

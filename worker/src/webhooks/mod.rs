@@ -24,9 +24,7 @@ pub mod signature;
 
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
-
-use entity::webhook_endpoint;
+use sea_orm::ConnectionTrait;
 
 /// What an endpoint can subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,16 +142,8 @@ pub fn next_attempt(attempts: i32, settings: &WebhookSettings) -> Option<Duratio
 /// Whether any endpoint of `workspace_id` hears of people's changes: then the history entries
 /// a change writes are marked for publication.
 pub async fn announces_people<C: ConnectionTrait>(db: &C, workspace_id: &str) -> Result<bool, sea_orm::DbErr> {
-    let endpoints =
-        webhook_endpoint::Entity::find().filter(webhook_endpoint::Column::WorkspaceId.eq(workspace_id)).all(db).await?;
+    let endpoints = endpoints::list(db, workspace_id).await?;
     Ok(endpoints.iter().any(|e| endpoints::subscribed_types(e).any(EventType::is_user_change)))
-}
-
-/// Endpoints of a workspace, at most.
-pub const MAX_ENDPOINTS: u64 = 20;
-
-async fn endpoint_count<C: ConnectionTrait>(db: &C, workspace_id: &str) -> Result<u64, sea_orm::DbErr> {
-    webhook_endpoint::Entity::find().filter(webhook_endpoint::Column::WorkspaceId.eq(workspace_id)).count(db).await
 }
 
 #[cfg(test)]

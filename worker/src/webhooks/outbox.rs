@@ -91,17 +91,6 @@ async fn write<C: ConnectionTrait>(db: &C, events: Vec<Pending>) -> Result<(), s
     Ok(())
 }
 
-async fn endpoints_of<C: ConnectionTrait>(
-    db: &C,
-    workspace_id: &str,
-) -> Result<Vec<webhook_endpoint::Model>, sea_orm::DbErr> {
-    webhook_endpoint::Entity::find()
-        .filter(webhook_endpoint::Column::WorkspaceId.eq(workspace_id))
-        .order_by_asc(webhook_endpoint::Column::Id)
-        .all(db)
-        .await
-}
-
 fn subscribers(endpoints: &[webhook_endpoint::Model], event_type: EventType) -> Vec<&webhook_endpoint::Model> {
     endpoints.iter().filter(|e| endpoints::subscribed_types(e).any(|t| t == event_type)).collect()
 }
@@ -116,7 +105,7 @@ pub async fn emit<C: ConnectionTrait>(
     ordering_key: Option<Uuid>,
     data: Value,
 ) -> Result<(), sea_orm::DbErr> {
-    let endpoints = endpoints_of(db, workspace_id).await?;
+    let endpoints = endpoints::list(db, workspace_id).await?;
     let to = subscribers(&endpoints, event_type);
     if to.is_empty() {
         return Ok(());
@@ -129,10 +118,9 @@ pub async fn emit_to<C: ConnectionTrait>(
     db: &C,
     endpoint: &webhook_endpoint::Model,
     event_type: EventType,
-    ordering_key: Option<Uuid>,
     data: Value,
 ) -> Result<webhook_delivery::Model> {
-    let event = pending(&endpoint.workspace_id, event_type, ordering_key, data, &[endpoint]);
+    let event = pending(&endpoint.workspace_id, event_type, None, data, &[endpoint]);
     let delivery_id = event.deliveries[0].id.clone().unwrap();
     write(db, vec![event]).await?;
     Ok(webhook_delivery::Entity::find_by_id(delivery_id).one(db).await?.ok_or(crate::Error::NotFound("delivery"))?)
@@ -157,6 +145,12 @@ pub struct ChangedField {
     pub new: Option<String>,
 }
 
+/// Which change a history entry belongs to: the entries one change writes share their person,
+/// moment and author.
+fn change_of(entry: &user_change::Model) -> (Uuid, DateTime<Utc>, &str) {
+    (entry.user_id, entry.at, entry.changed_by.as_str())
+}
+
 /// The events of `entries` (in the order written), in the order of each change's first entry:
 /// a creation is `user.created`; a change of employment status `user.deactivated` or
 /// `user.reactivated` (with any fields changed with it); any other `user.updated`.
@@ -164,8 +158,7 @@ pub fn user_events(entries: &[user_change::Model]) -> Vec<UserEvent> {
     let mut events: Vec<UserEvent> = Vec::new();
     let mut index: HashMap<(Uuid, DateTime<Utc>, &str), usize> = HashMap::new();
     for entry in entries {
-        let key = (entry.user_id, entry.at, entry.changed_by.as_str());
-        let at = *index.entry(key).or_insert_with(|| {
+        let at = *index.entry(change_of(entry)).or_insert_with(|| {
             events.push(UserEvent {
                 workspace_id: entry.workspace_id.clone(),
                 user_id: entry.user_id,
@@ -218,8 +211,8 @@ pub async fn publish_history(db: &DatabaseConnection) -> Result<usize> {
     }
     // A change cut by the batch's end waits for the next batch, so it becomes one event.
     if entries.len() as u64 == PUBLISH_BATCH {
-        let last = entries.last().map(|e| (e.user_id, e.at)).expect("a full batch");
-        let kept: Vec<_> = entries.iter().filter(|e| (e.user_id, e.at) != last).cloned().collect();
+        let last = entries.last().expect("a full batch").clone();
+        let kept: Vec<_> = entries.iter().filter(|e| change_of(e) != change_of(&last)).cloned().collect();
         if !kept.is_empty() {
             entries = kept;
         }
@@ -237,7 +230,7 @@ pub async fn publish_history(db: &DatabaseConnection) -> Result<usize> {
     let mut written = Vec::new();
     for event in &events {
         if !endpoints.contains_key(&event.workspace_id) {
-            endpoints.insert(event.workspace_id.clone(), endpoints_of(&txn, &event.workspace_id).await?);
+            endpoints.insert(event.workspace_id.clone(), endpoints::list(&txn, &event.workspace_id).await?);
         }
         let to = subscribers(&endpoints[&event.workspace_id], event.event_type);
         if to.is_empty() {
