@@ -41,6 +41,9 @@ pub struct Config {
     pub encryption_key: SecretString,
     /// Provider id → endpoint overrides, OAuth app and operator key (`BAMBOOHR_API_BASE`, ...).
     pub providers: HashMap<String, ProviderEndpoints>,
+    /// The workspace the portal's "Sign in on this computer" makes its admin of
+    /// (`LOCAL_WORKSPACE`, default `local`): embedded mode only, unless `LOCAL_SIGN_IN=false`.
+    pub local_sign_in_workspace: Option<String>,
     /// Records merged per transaction and checkpoint.
     pub sync_page_size: usize,
     /// How long a worker's claim on a run lasts unrenewed; a crashed worker's run is taken over
@@ -105,6 +108,18 @@ impl Config {
             }
         };
         let jwt_secret = secret("JWT_SECRET", CredentialCipher::generate_key)?;
+        let local_sign_in = match lookup("LOCAL_SIGN_IN").as_deref() {
+            None | Some("true") => !production,
+            Some("false") => false,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "LOCAL_SIGN_IN",
+                    message: format!("'{other}' is not true or false"),
+                })
+            }
+        };
+        let local_sign_in_workspace =
+            local_sign_in.then(|| lookup("LOCAL_WORKSPACE").unwrap_or_else(|| "local".into()));
         let encryption_key = secret("ENCRYPTION_KEY", CredentialCipher::generate_key)?;
         CredentialCipher::from_base64(secrecy::ExposeSecret::expose_secret(&encryption_key))
             .map_err(|e| ConfigError::Invalid { name: "ENCRYPTION_KEY", message: e.to_string() })?;
@@ -149,6 +164,7 @@ impl Config {
                     oauth_app,
                     operator_key: var("API_KEY").map(Into::into),
                     requests_per_minute,
+                    widget_base: var("WIDGET_BASE"),
                 };
                 Ok((id.to_string(), endpoints))
             })
@@ -253,6 +269,7 @@ impl Config {
             jwt_secret,
             encryption_key,
             providers,
+            local_sign_in_workspace,
         })
     }
 

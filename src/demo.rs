@@ -16,28 +16,95 @@ use crate::config::Config;
 use crate::operations as ops;
 use crate::service::{Roles, RunningService, Tuning};
 
+/// The demo's parts: a sandbox tenant of one provider, and the service on a data directory of its
+/// own, in embedded mode.
+struct Demo {
+    sandbox: Sandbox,
+    credentials: sandbox::SampleCredentials,
+    service: RunningService,
+    data_dir: std::path::PathBuf,
+    url: String,
+    /// An admin's token for the demo's workspace, on the paid plan.
+    token: String,
+}
+
+/// The workspace the demo's admin is the admin of.
+const WORKSPACE: &str = "demo";
+
+impl Demo {
+    async fn start(provider_id: &str, employees: u32) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            sandbox::fake(provider_id).is_some(),
+            "no such provider: {provider_id} (see `directory-sync sandbox`)"
+        );
+        let sandbox = Sandbox::start().await?;
+        let credentials = sandbox.add_tenant(provider_id, "acme", Company::generate("acme.example", employees, 7));
+        let data_dir = std::env::temp_dir().join(format!("directory-sync-demo-{}", uuid::Uuid::new_v4()));
+        let dir = data_dir.display().to_string();
+        let settings = sandbox.settings();
+        let config = Config::from_lookup(|name| match name {
+            "BIND_ADDR" => Some("127.0.0.1:0".into()),
+            "DATA_DIR" => Some(dir.clone()),
+            "LOCAL_WORKSPACE" => Some(WORKSPACE.into()),
+            other => settings.iter().find(|(k, _)| k == other).map(|(_, v)| v.clone()),
+        })?;
+        let service =
+            RunningService::start(&config, Roles { api: true, worker: true }, Tuning::from_config(&config)).await?;
+        let url = service.url.clone().context("the API is not running")?;
+        let token = service.keys.mint("demo-admin", WORKSPACE, Role::Admin, Plan::Paid, chrono::Duration::hours(12));
+        Ok(Self { sandbox, credentials, service, data_dir, url, token })
+    }
+
+    async fn stop(self) {
+        self.service.stop().await;
+        self.sandbox.stop().await;
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// `demo --open`: the same parts, left running for a person to walk through in the admin portal,
+/// signed in by the printed link, until Ctrl-C (or SIGTERM).
+pub async fn open(provider_id: &str, employees: u32) -> anyhow::Result<()> {
+    let demo = Demo::start(provider_id, employees).await?;
+    println!(
+        "directory-sync demo: sandbox {provider_id} tenant 'acme' with {employees} employees.
+"
+    );
+    println!(
+        "Open the admin portal, signed in as the admin of workspace '{WORKSPACE}':
+"
+    );
+    println!(
+        "   {}/#token={}
+",
+        demo.url, demo.token
+    );
+    println!(
+        "Then Integrations → Get Started → Connect Now, and connect with these credentials:
+"
+    );
+    crate::sandbox_server::print_credentials(provider_id, demo.credentials.clone())?;
+    println!(
+        "
+\"Open Window\" works too: the sandbox signs in and consents at once."
+    );
+    println!("Ctrl-C stops the demo.");
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("listening for SIGTERM")?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted.context("waiting for Ctrl-C")?,
+        _ = terminate.recv() => {}
+    }
+    demo.stop().await;
+    Ok(())
+}
+
 /// Runs the demo against a sandbox tenant of `provider_id` with `employees` people.
 pub async fn run(provider_id: &str, employees: u32) -> anyhow::Result<()> {
     let started = Instant::now();
-    anyhow::ensure!(
-        sandbox::fake(provider_id).is_some(),
-        "no such provider: {provider_id} (see `directory-sync sandbox`)"
-    );
-    let sandbox = Sandbox::start().await?;
-    let credentials = sandbox.add_tenant(provider_id, "acme", Company::generate("acme.example", employees, 7));
-    let data_dir = std::env::temp_dir().join(format!("directory-sync-demo-{}", uuid::Uuid::new_v4()));
-    let dir = data_dir.display().to_string();
-    let settings = sandbox.settings();
-    let config = Config::from_lookup(|name| match name {
-        "BIND_ADDR" => Some("127.0.0.1:0".into()),
-        "DATA_DIR" => Some(dir.clone()),
-        other => settings.iter().find(|(k, _)| k == other).map(|(_, v)| v.clone()),
-    })?;
-    let service =
-        RunningService::start(&config, Roles { api: true, worker: true }, Tuning::from_config(&config)).await?;
-    let url = service.url.clone().context("the API is not running")?;
-    let token = service.keys.mint("demo-admin", "demo", Role::Admin, Plan::Paid, chrono::Duration::hours(1));
-    let client = GraphqlClient::new(&url, Some(token));
+    let demo = Demo::start(provider_id, employees).await?;
+    let (credentials, url) = (&demo.credentials, &demo.url);
+    let client = GraphqlClient::new(url, Some(demo.token.clone()));
     println!("directory-sync demo: API at {url}, sandbox {provider_id} tenant 'acme' with {employees} employees\n");
 
     let providers = client.execute(ops::PROVIDERS, json!({ "search": provider_id })).await?.ok()?;
@@ -56,7 +123,7 @@ pub async fn run(provider_id: &str, employees: u32) -> anyhow::Result<()> {
             .join(", ")
     );
 
-    let connection = admin_flow::connect(&client, &credentials).await?;
+    let connection = admin_flow::connect(&client, credentials).await?;
     let connection_id = connection["id"].as_str().context("connection id")?.to_string();
     println!("3.   Connected with an API key ({}), status {}", connection["credentialHint"], connection["status"]);
 
@@ -129,11 +196,9 @@ pub async fn run(provider_id: &str, employees: u32) -> anyhow::Result<()> {
             );
         }
     }
-    invite_three(&client, &data_dir).await?;
+    invite_three(&client, &demo.data_dir).await?;
     println!("\nDone in {:.2?}.", started.elapsed());
-    service.stop().await;
-    sandbox.stop().await;
-    let _ = std::fs::remove_dir_all(&data_dir);
+    demo.stop().await;
     Ok(())
 }
 

@@ -52,6 +52,10 @@ enum Command {
         provider: String,
         #[arg(long, default_value_t = 200)]
         employees: u32,
+        /// Instead of walking the flow: leave the service running and print the admin portal's
+        /// address with a ready token, to walk it through in a browser.
+        #[arg(long)]
+        open: bool,
     },
     /// Serve every provider's fake on one port, with a sample company at each, and print the
     /// configuration and credentials to try the whole flow by hand against `serve`.
@@ -145,7 +149,8 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Demo { provider, employees } => directory_sync::demo::run(&provider, employees).await,
+        Command::Demo { provider, employees, open: false } => directory_sync::demo::run(&provider, employees).await,
+        Command::Demo { provider, employees, open: true } => directory_sync::demo::open(&provider, employees).await,
         Command::Sandbox { bind, employees } => directory_sync::sandbox_server::run(bind, employees).await,
         Command::Bench {
             employees,

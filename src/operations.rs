@@ -12,7 +12,7 @@ pub const CONNECT_WITH_API_KEY: &str = r#"mutation($input: ConnectWithApiKeyInpu
 }"#;
 
 pub const BEGIN_CREDENTIAL_CONNECTION: &str = r#"mutation($input: BeginCredentialConnectionInput!) {
-  beginCredentialConnection(input: $input) { authorizationUrl linkToken connection { id status } }
+  beginCredentialConnection(input: $input) { authorizationUrl linkToken widgetScriptUrl connection { id status } }
 }"#;
 
 pub const COMPLETE_CREDENTIAL_CONNECTION: &str = r#"mutation($id: ID!, $publicToken: String!) {

@@ -8,6 +8,24 @@ use anyhow::Context as _;
 use sandbox::{Company, Sandbox, FAKES};
 use worker::providers::catalogue::{self, CredentialKey};
 
+/// Prints, in the API-key form's words, what connects the sandbox tenant of `provider_id`.
+pub(crate) fn print_credentials(provider_id: &str, credentials: sandbox::SampleCredentials) -> anyhow::Result<()> {
+    let info = catalogue::find(provider_id).context("every fake has a catalogue entry")?.info();
+    let label = |key: CredentialKey| info.credential_field(key).map_or(key.as_str(), |f| f.label);
+    println!("   {} (providerId: \"{}\")", info.name, info.id);
+    let values = [
+        (CredentialKey::Subdomain, credentials.subdomain),
+        (CredentialKey::ApiKey, Some(credentials.api_key)),
+        (CredentialKey::ApiSecret, credentials.api_secret),
+    ];
+    for (key, value) in values {
+        if let Some(value) = value {
+            println!("     {:<10} {value}    ({})", key.as_str(), label(key));
+        }
+    }
+    Ok(())
+}
+
 /// Serves until Ctrl-C.
 pub async fn run(bind: SocketAddr, employees: u32) -> anyhow::Result<()> {
     let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
@@ -29,20 +47,7 @@ pub async fn run(bind: SocketAddr, employees: u32) -> anyhow::Result<()> {
             t.key = format!("sandbox-{}-key", fake.id());
             t.secret = format!("sandbox-{}-secret", fake.id());
         });
-        let credentials = sandbox.credentials(&name);
-        let info = catalogue::find(fake.id()).context("every fake has a catalogue entry")?.info();
-        let label = |key: CredentialKey| info.credential_field(key).map_or(key.as_str(), |f| f.label);
-        println!("   {} (providerId: \"{}\")", info.name, info.id);
-        let values = [
-            (CredentialKey::Subdomain, credentials.subdomain),
-            (CredentialKey::ApiKey, Some(credentials.api_key)),
-            (CredentialKey::ApiSecret, credentials.api_secret),
-        ];
-        for (key, value) in values {
-            if let Some(value) = value {
-                println!("     {:<10} {value}    ({})", key.as_str(), label(key));
-            }
-        }
+        print_credentials(fake.id(), sandbox.credentials(&name))?;
     }
     println!("\nSign-ins (\"Open Window\") work too: the sandbox signs in and consents at once.");
     println!("Ctrl-C stops the sandbox.");

@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use api::http::health::Readiness;
+use api::http::portal::Portal;
 use api::{ApiContext, ApiState, JwtKeys};
 use migration::{Migrator, MigratorTrait};
 use worker::credentials::CredentialCipher;
@@ -378,7 +379,8 @@ impl RunningService {
             let public_url = config.public_url.clone().unwrap_or_else(|| url.clone());
             let api = ApiContext::new(env.clone(), shared_queue, public_url);
             let readiness = Arc::new(ServiceReadiness { db: db.clone(), events: env.events.clone() });
-            let state = ApiState::new(api, keys.clone(), config.api_limits.clone(), readiness, closing.clone());
+            let portal = Portal::new(&env.providers.widgets(), config.local_sign_in_workspace.clone());
+            let state = ApiState::new(api, keys.clone(), config.api_limits.clone(), portal, readiness, closing.clone());
             let server = HttpServer::new(move || {
                 let state = state.clone();
                 App::new()

@@ -3,8 +3,10 @@
 //! Link starts at `POST /api/integrations/create-link-token` (`end_user_email_address`,
 //! `end_user_organization_name`, `end_user_origin_id`, `categories` required) and ends with the
 //! public token the widget hands the frontend, swapped at
-//! `GET /api/integrations/account-token/{public_token}`. In the sandbox the magic link URL stands
-//! in for the widget: opening it links the account and answers `{"public_token"}`.
+//! `GET /api/integrations/account-token/{public_token}`. The widget is Merge Link's script for
+//! plain pages (`/initialize.js`: `MergeLink.initialize({linkToken, onSuccess, onExit})`,
+//! `MergeLink.openLink()`), whose frame links the account and posts the public token to the
+//! page; the magic link URL links it too, answering `{"public_token"}`.
 //! `GET /api/hris/v1/account-details`, `/sync-status` (`is_initial_sync` while Merge's first
 //! import runs), `/linked-account-scopes` (fields disabled by scopes, which answers then carry as
 //! null) and `/employees`: cursor pages (`{next, previous, results}`, opaque `cursor`,
@@ -47,6 +49,8 @@ impl FakeProvider for Merge {
         cfg.route("/api/integrations/create-link-token", web::post().to(create_link_token))
             .route("/api/integrations/account-token/{public_token}", web::get().to(account_token))
             .route("/link/{link_token}", web::get().to(link))
+            .route("/initialize.js", web::get().to(link_script))
+            .route("/widget/{link_token}", web::get().to(widget))
             .route("/api/hris/v1/account-details", web::get().to(account_details))
             .route("/api/hris/v1/sync-status", web::get().to(sync_status))
             .route("/api/hris/v1/linked-account-scopes", web::get().to(scopes))
@@ -54,7 +58,11 @@ impl FakeProvider for Merge {
     }
 
     fn settings(&self, base: &str) -> Vec<(String, String)> {
-        vec![("MERGE_API_BASE".into(), base.to_string()), ("MERGE_API_KEY".into(), SANDBOX_API_KEY.into())]
+        vec![
+            ("MERGE_API_BASE".into(), base.to_string()),
+            ("MERGE_API_KEY".into(), SANDBOX_API_KEY.into()),
+            ("MERGE_WIDGET_BASE".into(), base.to_string()),
+        ]
     }
 
     fn credentials(&self, tenant: &Tenant) -> SampleCredentials {
@@ -174,6 +182,24 @@ async fn link(tenants: web::Data<Tenants>, path: web::Path<String>) -> HttpRespo
     let public_token = format!("pt_{}", random_token(32));
     tenant.codes.insert(public_token.clone());
     HttpResponse::Ok().json(json!({ "public_token": public_token }))
+}
+
+/// Merge Link's script for plain pages (Merge serves it at `https://cdn.merge.dev/initialize.js`).
+async fn link_script() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/javascript; charset=utf-8").body(include_str!("merge_link/initialize.js"))
+}
+
+/// The widget's frame for a live link token: the admin links the account, and the frame hands
+/// the page that opened it the public token of [`link`].
+async fn widget(tenants: web::Data<Tenants>, path: web::Path<String>) -> HttpResponse {
+    let all = tenants.lock().expect("tenants lock");
+    // Only a token this sandbox issued is written into the page.
+    if !all.values().any(|t| t.provider == ID && t.codes.contains(path.as_str())) {
+        return error(StatusCode::NOT_FOUND, "This link has expired.");
+    }
+    let page =
+        include_str!("merge_link/widget.html").replace("LINK_TOKEN", &path).replace("INTEGRATION", INTEGRATION.0);
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page)
 }
 
 /// The linked account's Merge id.

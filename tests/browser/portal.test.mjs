@@ -3,7 +3,8 @@
 // sandbox providers. Started by tests/e2e/portal.rs, which passes:
 //   PORTAL_URL   the service's base URL
 //   PORTAL_TOKEN an admin's bearer token on the paid plan
-//   SANDBOX      JSON: { providerId, subdomain, apiKey, employees }
+//   SANDBOX      JSON: { providerId, subdomain, apiKey, employees } of a BambooHR tenant (a Merge
+//                linked account is there too, for Merge Link)
 //   SCREENSHOTS  the folder each step's screenshot is written to
 // Every screen is checked with axe-core: no serious or critical violation.
 
@@ -46,7 +47,34 @@ async function check(name) {
 const heading = (name) => page.getByRole('heading', { level: 1, name });
 const button = (name) => page.getByRole('button', { name, exact: true });
 
+/** Presses Tab until the control named `name` has the focus (at most `presses` times). */
+async function tabTo(name, presses = 25) {
+  for (let i = 0; i < presses; i += 1) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const e = document.activeElement;
+      const label = e?.labels?.[0]?.innerText ?? '';
+      return `${e?.getAttribute('aria-label') ?? ''}|${label}|${e?.innerText ?? ''}`;
+    });
+    if (focused.split('|').some((text) => text.trim() === name || (name instanceof RegExp && name.test(text)))) return;
+  }
+  throw new Error(`Tab never reached "${name}"`);
+}
+
 try {
+  // 0. On a service in embedded mode, a person at this computer signs in without a token.
+  {
+    const local = await context.newPage();
+    await local.goto(url);
+    await local.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await local.getByRole('button', { name: 'Sign in on this computer' }).click();
+    await local.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
+    await local.getByText('local-admin · workspace local').waitFor();
+    await local.getByRole('button', { name: 'Sign out' }).click();
+    await local.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await local.close();
+  }
+
   // 1. Integrations, signed in by a link that carries the token.
   await page.goto(`${url}/#token=${encodeURIComponent(token)}`);
   await heading('Integrations').waitFor();
@@ -137,11 +165,29 @@ try {
   assert.ok(people >= sandbox.employees - 5 && people <= sandbox.employees, `${people} people listed of ${sandbox.employees}`);
   assert.ok((await page.locator('tbody tr').count()) >= Math.min(people, 50) - 0, 'the first page of the list');
   await check('directory-list');
+  // The department filter: everyone listed is in the department chosen.
+  const departments = await page.getByLabel('Department').locator('option').allInnerTexts();
+  await page.getByLabel('Department').selectOption({ label: departments[1] });
+  await page.waitForFunction((d) => [...document.querySelectorAll('tbody tr td:nth-child(4)')].every((td) => td.innerText === d), departments[1]);
+  const inDepartment = Number((await page.getByText(/\d+ people/).innerText()).match(/\d+/)[0]);
+  assert.ok(inDepartment > 0 && inDepartment < people, `${inDepartment} of ${people} people in ${departments[1]}`);
+  await page.getByLabel('Status').selectOption({ label: 'Active' });
+  await page.waitForFunction(() => [...document.querySelectorAll('tbody tr td:nth-child(5)')].every((td) => td.innerText === 'ACTIVE'));
+  // A person's profile says where their data comes from and what changed it.
+  const first = page.locator('tbody tr td:first-child a').first();
+  const name = await first.innerText();
+  await first.click();
+  await heading(name).waitFor();
+  await page.getByText(/^BambooHR, record \S+, last synced/).waitFor();
+  await page.getByRole('cell', { name: 'created', exact: true }).waitFor();
+  await check('person-profile');
+  await page.getByRole('link', { name: 'Back to the User Directory' }).click();
+  await heading('User Directory').waitFor();
   await page.getByLabel('Search', { exact: true }).fill('zzzz-nobody');
   await page.getByText('0 people').waitFor();
   await page.getByRole('tab', { name: 'Org Chart' }).click();
   await page.locator('.tree li').first().waitFor();
-  const expand = page.getByRole('button', { name: /^Show \d+ reports$/ }).first();
+  const expand = page.getByRole('button', { name: /^Show \d+ reports of / }).first();
   await expand.click();
   await page.locator('.tree li ul li').first().waitFor();
   await check('org-chart');
@@ -164,20 +210,78 @@ try {
   assert.equal(await page.getByText('Re-sync required').count(), 0, 'the full re-sync cleared it');
   await page.getByText('Last sync: SUCCEEDED').first().waitFor();
 
-  // 9. "Open Window": the provider's sign-in in a popup; the page follows connectionStatus.
-  await page.goto(`${url}/#/providers/${sandbox.providerId}`);
+  // The sync history: both runs, newest first, with their counts and issues.
+  await page.getByRole('link', { name: 'Sync history' }).first().click();
+  await heading(/^Sync history/).waitFor();
+  const runs = page.getByRole('list', { name: 'Sync runs, newest first' }).locator(':scope > li');
+  assert.equal(await runs.count(), 2, 'two runs in the history');
+  await runs.first().getByText(/^SUCCEEDED: full sync/).waitFor();
+  await runs.last().getByText(new RegExp(`^${sandbox.employees} of ${sandbox.employees} records: ${people} added`)).waitFor();
+  await runs.last().getByText('Records not imported and other issues').click();
+  await runs.last().locator('details li, details p').first().waitFor();
+  await check('sync-history');
+
+  // The schedule: on, every hour, and the Integrations card says so.
+  await page.getByRole('link', { name: 'Back to Sync' }).click();
+  await button('Save Schedule').waitFor();
+  await page.getByLabel('Sync on a schedule').check();
+  await page.getByLabel('How often').selectOption({ label: 'Every hour' });
+  await button('Save Schedule').click();
+  await page.getByRole('status').getByText('Schedule saved.').waitFor();
+  await page.getByText(/^Next scheduled sync: /).waitFor();
+  await check('schedule');
+  await page.goto(`${url}/#/integrations`);
+  await page.getByText('Scheduled sync: every 60 minutes').waitFor();
+
+  // 9. "Open Window", by keyboard alone: the provider's sign-in in a popup; the page follows
+  // connectionStatus.
+  await page.goto(`${url}/#/integrations`);
+  await heading('Integrations').waitFor();
+  await tabTo('Get Started');
+  await page.keyboard.press('Enter');
+  await tabTo('Connect Now');
+  await page.keyboard.press('Enter');
+  await heading('Choose your system').waitFor();
+  await tabTo('Search');
+  await page.keyboard.type('bamboo');
+  await page.waitForFunction(() => document.querySelectorAll('[aria-label=Providers] button').length === 1);
+  await tabTo(/BambooHR/);
+  await page.keyboard.press('Enter');
+  await heading('BambooHR').waitFor();
+  await tabTo('Use my credentials (recommended)');
+  assert.ok(await page.getByLabel('Use my credentials (recommended)').isChecked(), 'credentials are the first choice');
+  await tabTo('I am an admin');
+  await page.keyboard.press('Space');
+  await tabTo(/I accept the/);
+  await page.keyboard.press('Space');
+  await tabTo('Next');
+  await page.keyboard.press('Enter');
+  await heading('Sign in to BambooHR').waitFor();
+  await tabTo(/Company domain/);
+  await page.keyboard.type(sandbox.subdomain);
+  await check('open-window');
+  const popup = page.waitForEvent('popup');
+  await tabTo('Open Window');
+  await page.keyboard.press('Enter');
+  await (await popup).waitForLoadState();
+  await heading('Review accessible data').waitFor();
+  await check('signed-in');
+
+  // 10. Merge: "Open Window" opens Merge Link in the page; its public token finishes the sign-in.
+  await page.goto(`${url}/#/providers/merge`);
+  await heading('Merge').waitFor();
   await page.getByLabel('Use my credentials (recommended)').check();
   await page.getByLabel('I am an admin').check();
   await page.getByLabel(/I accept the/).check();
   await button('Next').click();
-  await heading('Sign in to BambooHR').waitFor();
-  await page.getByLabel(/Company domain/).fill(sandbox.subdomain);
-  await check('open-window');
-  const popup = page.waitForEvent('popup');
+  await heading('Sign in to Merge').waitFor();
   await button('Open Window').click();
-  await (await popup).waitForLoadState();
+  const link = page.frameLocator('iframe[title="Merge Link"]');
+  await link.getByRole('button', { name: 'Link account' }).click();
   await heading('Review accessible data').waitFor();
-  await check('signed-in');
+  // The system behind Merge's linked account, as Merge's account details name it.
+  await page.getByText(/^Connected to Merge .*, linked to BambooHR\./).waitFor();
+  await check('merge-link');
 
   assert.deepEqual(problems, [], 'no script errors');
   console.log(`all ${step} steps passed; screenshots in ${shots}`);

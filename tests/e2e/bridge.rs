@@ -35,6 +35,15 @@ async fn merge_link_connects_and_names_the_linked_system(backend: Backend) {
     let begun = &data["beginCredentialConnection"];
     assert_eq!(begun["connection"]["status"], "PENDING_AUTHORIZATION");
     assert!(begun["linkToken"].as_str().is_some_and(|t| !t.is_empty()), "{begun}");
+    // Merge Link's script for plain pages, which the portal's policy lets it load, and its frames.
+    let script = begun["widgetScriptUrl"].as_str().unwrap();
+    assert!(script.starts_with(&app.sandbox.url()) && script.ends_with("/merge/initialize.js"), "{script}");
+    let loaded = reqwest::get(script).await.unwrap();
+    assert!(loaded.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(loaded.text().await.unwrap().contains("window.MergeLink"));
+    let policy = portal_policy(&app).await;
+    assert!(policy.contains(&format!("script-src 'self' {script};")), "{policy}");
+    assert!(policy.contains(&format!("frame-src {};", app.sandbox.url().trim_end_matches('/'))), "{policy}");
     let connection_id = begun["connection"]["id"].as_str().unwrap().to_string();
     let mut statuses = admin.subscribe(ops::CONNECTION_STATUS, json!({ "id": connection_id })).await.unwrap();
     statuses.next().await.unwrap().unwrap();
@@ -129,7 +138,16 @@ async fn without_merges_key_merge_is_listed_but_cannot_connect(backend: Backend)
     }
     let connections = admin.execute("{ connections { id } }", json!({})).await.unwrap().ok().unwrap();
     assert_eq!(connections["connections"], json!([]));
+    // Nor can the portal's page load Merge Link.
+    let policy = portal_policy(&app).await;
+    assert!(policy.contains("script-src 'self';") && policy.contains("frame-src 'none';"), "{policy}");
     app.stop().await;
+}
+
+/// The admin portal page's Content-Security-Policy.
+async fn portal_policy(app: &crate::helpers::TestApp) -> String {
+    let page = reqwest::get(format!("{}/", app.url)).await.unwrap();
+    page.headers()["content-security-policy"].to_str().unwrap().to_string()
 }
 
 crate::on_both_backends!(

@@ -60,6 +60,16 @@ async fn the_directory_lists_filters_and_pages(backend: Backend) {
     assert_eq!(count(json!({ "search": "%" })).await, 0, "wildcards are literal");
     assert_eq!(count(json!({ "connectionId": connection_id })).await, 60);
 
+    // The department filter's choices: each department once, in order, of this workspace only.
+    let mut departments: Vec<String> = employees.iter().map(|e| e.department.clone()).collect();
+    departments.sort();
+    departments.dedup();
+    let listed = member.execute("{ departments }", json!({})).await.unwrap().ok().unwrap();
+    assert_eq!(listed["departments"], json!(departments));
+    let elsewhere = app.client_for("another-workspace", Role::Member, Plan::Free);
+    let listed = elsewhere.execute("{ departments }", json!({})).await.unwrap().ok().unwrap();
+    assert_eq!(listed["departments"], json!([]));
+
     let response = member.execute(ops::USERS, json!({ "first": 501 })).await.unwrap();
     assert_eq!(response.error_code(), Some("VALIDATION_FAILED"));
     assert_eq!(response.error_extension("field"), Some(&json!("first")));

@@ -3,14 +3,18 @@
 //! screen with axe-core, and writes a screenshot of each step to `target/tmp/portal-screenshots`.
 //! It needs Node.js, Chromium at `/usr/bin/chromium` (or `CHROMIUM`) and the npm packages of
 //! `tests/browser` (installed here with `npm ci` when missing); `.ci/run` installs the first two.
+//! Also here: the portal's local sign-in, and `demo --open`, which hands a person the portal.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use api::{Plan, Role};
-use serde_json::json;
+use directory_sync::client::GraphqlClient;
+use sandbox::Company;
+use serde_json::{json, Value};
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, Process, TestApp};
 
 fn browser_suite() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser"))
@@ -35,6 +39,8 @@ async fn the_seeds_walk_through_works_in_a_browser() {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(Path::new(&chromium).exists(), "the browser tests need Chromium at {chromium} (apt-get install chromium)");
     let app = TestApp::spawn(Backend::Embedded).await;
+    // A linked account at Merge too, for Merge Link.
+    app.sandbox.add_tenant("merge", "acme-merge", Company::generate("merge.example", 20, 5));
     let token = app.token_for(&app.workspace, Role::Admin, Plan::Paid);
     let sandbox = json!({
         "providerId": app.credentials.provider_id,
@@ -62,4 +68,118 @@ async fn the_seeds_walk_through_works_in_a_browser() {
     println!("{out}");
     assert!(run.status.success(), "the browser walk-through failed:\n{out}\n{err}");
     app.stop().await;
+}
+
+/// "Sign in on this computer": a token for the data directory's workspace, in embedded mode,
+/// asked for on this computer by a loopback name, as JSON; refused otherwise.
+async fn a_local_sign_in_is_for_embedded_mode_on_this_computer(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let http = reqwest::Client::new();
+    let address = format!("{}/portal/local-sign-in", app.url);
+    let offered: Value = http.get(&address).send().await.unwrap().json().await.unwrap();
+    let answer = http.post(&address).json(&json!({})).send().await.unwrap();
+    let status = answer.status().as_u16();
+    let body: Value = answer.json().await.unwrap();
+    match backend {
+        Backend::Embedded => {
+            assert_eq!(offered, json!({ "available": true }));
+            assert_eq!(status, 200, "{body}");
+            let local = GraphqlClient::new(&app.url, Some(body["token"].as_str().unwrap().to_string()));
+            let viewer =
+                local.execute("{ viewer { subject workspaceId role plan } }", json!({})).await.unwrap().ok().unwrap();
+            assert_eq!(
+                viewer["viewer"],
+                json!({ "subject": "local-admin", "workspaceId": "local", "role": "admin", "plan": "paid" })
+            );
+            // A site whose name points at 127.0.0.1 (DNS rebinding) sends its own name.
+            let rebound = http.post(&address).header("host", "attacker.example").json(&json!({})).send().await.unwrap();
+            assert_eq!(rebound.status().as_u16(), 403);
+            let offered: Value =
+                http.get(&address).header("host", "attacker.example").send().await.unwrap().json().await.unwrap();
+            assert_eq!(offered, json!({ "available": false }));
+            // A form another site's page could post without asking.
+            let form = http.post(&address).header("content-type", "text/plain").body("{}").send().await.unwrap();
+            assert_eq!(form.status().as_u16(), 403);
+        }
+        Backend::PostgresRedis => {
+            assert_eq!(offered, json!({ "available": false }));
+            assert_eq!(status, 403);
+            assert!(body["error"].as_str().unwrap().contains("embedded mode"), "{body}");
+        }
+    }
+    app.stop().await;
+}
+
+crate::on_both_backends!(a_local_sign_in_is_for_embedded_mode_on_this_computer);
+
+/// `demo --open` leaves the demo running and prints the portal's address with a ready token,
+/// and the credentials that connect its sandbox tenant there.
+#[tokio::test]
+async fn demo_open_prints_a_signed_in_portal_link_and_credentials_that_connect() {
+    let mut process = Process(
+        Command::new(env!("CARGO_BIN_EXE_directory-sync"))
+            .args(["demo", "--open", "--employees", "25"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the directory-sync binary starts"),
+    );
+    let stdout = process.0.stdout.take().unwrap();
+    let printed = tokio::task::spawn_blocking(move || {
+        let mut printed = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let ready = line.starts_with("Ctrl-C");
+            printed.push(line);
+            if ready {
+                return printed;
+            }
+        }
+        panic!("the demo stopped before it was ready: {printed:?}");
+    })
+    .await
+    .unwrap();
+    let link = printed.iter().find_map(|l| l.trim().split_once("/#token=")).expect("a portal link");
+    let (url, token) = (link.0.to_string(), link.1.to_string());
+    let value = |key: &str| {
+        printed.iter().find_map(|l| {
+            l.split_whitespace().collect::<Vec<_>>().get(..2).filter(|w| w[0] == key).map(|w| w[1].to_string())
+        })
+    };
+    let page = reqwest::get(format!("{url}/")).await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap().contains("/portal/app.js"));
+
+    // The link's token is the demo workspace's admin, and the printed values connect.
+    let admin = GraphqlClient::new(&url, Some(token));
+    let viewer = admin.execute("{ viewer { workspaceId role } }", json!({})).await.unwrap().ok().unwrap();
+    assert_eq!(viewer["viewer"], json!({ "workspaceId": "demo", "role": "admin" }));
+    let credentials = sandbox::SampleCredentials {
+        provider_id: "bamboohr",
+        subdomain: value("subdomain"),
+        api_key: value("apiKey").expect("the API key is printed"),
+        api_secret: None,
+    };
+    let connection = directory_sync::admin_flow::connect(&admin, &credentials).await.unwrap();
+    assert_eq!(connection["status"], "CONNECTED", "{connection}");
+    // Its local sign-in is for the same workspace.
+    let local: Value = reqwest::Client::new()
+        .post(format!("{url}/portal/local-sign-in"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let local = GraphqlClient::new(&url, local["token"].as_str().map(String::from));
+    let connections = local.execute("{ connections { id } }", json!({})).await.unwrap().ok().unwrap();
+    assert_eq!(connections["connections"][0]["id"], connection["id"]);
+
+    // SIGTERM stops it cleanly.
+    let pid = process.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let exited = tokio::task::spawn_blocking(move || process.0.wait().unwrap()).await.unwrap();
+    assert!(exited.success(), "{exited:?}");
 }

@@ -127,6 +127,22 @@ pub async fn list_users(
     Ok(UserPage { users, has_next_page, total_count })
 }
 
+/// The departments people of the workspace are in, in order, at most `limit` of them: the
+/// choices of the directory's department filter.
+pub async fn departments(db: &DatabaseConnection, workspace_id: &str, limit: u64) -> Result<Vec<String>> {
+    Ok(directory_user::Entity::find()
+        .select_only()
+        .column(directory_user::Column::Department)
+        .distinct()
+        .filter(directory_user::Column::WorkspaceId.eq(workspace_id))
+        .filter(directory_user::Column::Department.is_not_null())
+        .order_by_asc(directory_user::Column::Department)
+        .limit(limit)
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
+}
+
 /// A user of the workspace, or `None`.
 pub async fn find_user(db: &DatabaseConnection, workspace_id: &str, id: Uuid) -> Result<Option<directory_user::Model>> {
     Ok(directory_user::Entity::find_by_id(id)

@@ -40,6 +40,10 @@ impl DirectoryAccess {
         Ok(directory::list_users(&self.api.0.env.db, self.workspace.as_str(), filter, first as u64, after).await?)
     }
 
+    pub async fn departments(&self, limit: u64) -> Result<Vec<String>, ApiError> {
+        Ok(directory::departments(&self.api.0.env.db, self.workspace.as_str(), limit).await?)
+    }
+
     pub async fn user(&self, id: UserId) -> Result<Option<directory_user::Model>, ApiError> {
         Ok(directory::find_user(&self.api.0.env.db, self.workspace.as_str(), id.0).await?)
     }

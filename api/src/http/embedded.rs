@@ -7,10 +7,10 @@ use actix_web::HttpResponse;
 pub type Asset = (&'static str, &'static str, &'static [u8]);
 
 /// An HTML page under its Content-Security-Policy.
-pub fn page(html: &'static str, content_security_policy: &'static str) -> HttpResponse {
+pub fn page(html: &'static str, content_security_policy: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .insert_header(("Content-Security-Policy", content_security_policy))
+        .insert_header(("Content-Security-Policy", content_security_policy.to_string()))
         .body(html)
 }
 

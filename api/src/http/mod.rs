@@ -7,7 +7,7 @@ mod graphql;
 pub mod health;
 pub mod limits;
 mod oauth;
-mod portal;
+pub mod portal;
 pub(crate) mod sign_in_cookie;
 mod subscriptions;
 
@@ -33,6 +33,7 @@ pub struct ApiState {
     pub keys: JwtKeys,
     pub api: ApiContext,
     pub limits: ApiLimits,
+    portal: Arc<portal::Portal>,
     rates: Arc<RateLimits>,
     readiness: Arc<dyn Readiness>,
     /// Cancelled when the process stops: `/readyz` turns away new traffic and every WebSocket
@@ -45,12 +46,13 @@ impl ApiState {
         api: ApiContext,
         keys: JwtKeys,
         limits: ApiLimits,
+        portal: portal::Portal,
         readiness: Arc<dyn Readiness>,
         closing: CancellationToken,
     ) -> Self {
         let rates = Arc::new(RateLimits::new(&limits));
         let schema = crate::graphql::build_schema(Some(api.clone()));
-        Self { schema, keys, api, limits, rates, readiness, closing }
+        Self { schema, keys, api, limits, portal: Arc::new(portal), rates, readiness, closing }
     }
 }
 
@@ -69,6 +71,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: ApiState) {
         .route("/graphql", web::post().to(graphql::execute))
         .route("/graphql/ws", web::get().to(subscriptions::subscribe))
         .route("/", web::get().to(portal::page))
+        .route("/portal/local-sign-in", web::get().to(portal::local_sign_in_offered))
+        .route("/portal/local-sign-in", web::post().to(portal::local_sign_in))
         .route("/portal/{name}", web::get().to(portal::asset))
         .route("/graphiql", web::get().to(graphiql::page))
         .route("/graphiql/assets/{name}", web::get().to(graphiql::asset))

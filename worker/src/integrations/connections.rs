@@ -201,8 +201,10 @@ pub struct SignInStarted {
     /// completes it only in that browser, so an admin cannot be tricked into finishing a
     /// sign-in someone else started (login CSRF), and a leaked callback URL is no use.
     pub browser_binding: String,
-    /// For the provider's embedded widget, where it has one.
+    /// For the provider's embedded widget, where it has one: the token to open it with, and
+    /// the script that opens it.
     pub link_token: Option<String>,
+    pub widget_script_url: Option<String>,
 }
 
 /// Starts the "Open Window" sign-in: a PENDING_AUTHORIZATION connection and where the admin
@@ -240,11 +242,13 @@ pub async fn begin_credential_connection(
         active.oauth_state = Set(Some(state_digest(&state, &browser_binding)));
     })
     .await?;
+    let widget_script_url = started.link_token.as_ref().and_then(|_| provider.widget(&ctx)).map(|w| w.script_url);
     Ok(SignInStarted {
         connection: model,
         authorization_url: started.authorization_url,
         browser_binding,
         link_token: started.link_token,
+        widget_script_url,
     })
 }
 

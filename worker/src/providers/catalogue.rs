@@ -129,6 +129,31 @@ pub struct SignInStart {
     pub link_token: Option<String>,
 }
 
+/// A provider's sign-in widget, embedded in the admin's page (Merge Link): the portal loads its
+/// script, which opens the widget in a frame, so the page's Content-Security-Policy names both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Widget {
+    pub script_url: String,
+    /// Where the widget's frame is served from (scheme, host and port).
+    pub frame_origin: String,
+}
+
+impl Widget {
+    /// The provider's own widget, or, with `<PROVIDER>_WIDGET_BASE` set, the one served there
+    /// (`<base>/initialize.js`, frames from the base's origin): the sandbox's, in tests.
+    pub fn at(ctx: &ProviderContext, script_url: &str, frame_origin: &str) -> Self {
+        match ctx.endpoints.widget_base.as_deref().map(|b| b.trim_end_matches('/')) {
+            Some(base) => Self { script_url: format!("{base}/initialize.js"), frame_origin: origin_of(base) },
+            None => Self { script_url: script_url.into(), frame_origin: frame_origin.into() },
+        }
+    }
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> String {
+    url::Url::parse(url).map_or_else(|_| url.to_string(), |u| u.origin().ascii_serialization())
+}
+
 /// What the admin's sign-in brought back, to trade for credentials.
 #[derive(Debug, Clone, Copy)]
 pub enum SignInProof<'a> {
@@ -157,6 +182,12 @@ pub trait Provider: Send + Sync {
         _request: SignInRequest<'_>,
     ) -> Result<SignInStart, ProviderError> {
         Err(self.no_sign_in())
+    }
+
+    /// The widget its sign-in opens in the admin's page, for providers whose sign-in is an
+    /// embedded widget and that this deployment can connect.
+    fn widget(&self, _ctx: &ProviderContext) -> Option<Widget> {
+        None
     }
 
     /// Trades what the sign-in brought back for credentials.
@@ -230,6 +261,8 @@ pub struct ProviderEndpoints {
     /// where it differs from the documented one (Merge: 100 on Launch, 400 Professional, 600
     /// Enterprise), or a share of it left for other tools.
     pub requests_per_minute: Option<u32>,
+    /// `_WIDGET_BASE`: where the provider's embedded sign-in widget is served (see [`Widget::at`]).
+    pub widget_base: Option<String>,
 }
 
 /// Everything a provider needs at call time.
@@ -272,6 +305,11 @@ impl ProviderRegistry {
         PROVIDERS.iter().map(|p| p.info().id)
     }
 
+    /// Every widget a sign-in may open in the admin's page.
+    pub fn widgets(&self) -> Vec<Widget> {
+        PROVIDERS.iter().filter_map(|p| p.widget(&self.context(p.info().id))).collect()
+    }
+
     pub fn context(&self, provider_id: &str) -> ProviderContext {
         ProviderContext {
             http: self.http.clone(),
@@ -293,6 +331,30 @@ mod tests {
         assert!(search(Some("bamboo"), Some(ProviderCategory::Ats)).is_empty());
         assert!(search(Some("no such provider"), None).is_empty());
         assert_eq!(search(None, None).len(), PROVIDERS.len());
+    }
+
+    #[test]
+    fn a_widget_is_the_providers_own_unless_the_deployment_serves_another() {
+        let context = |widget_base: Option<&str>| ProviderContext {
+            http: ProviderHttp::new(super::super::http::RetryPolicy::default()),
+            endpoints: ProviderEndpoints { widget_base: widget_base.map(Into::into), ..Default::default() },
+        };
+        let own = Widget::at(&context(None), "https://cdn.example/initialize.js", "https://link.example");
+        assert_eq!(
+            own,
+            Widget {
+                script_url: "https://cdn.example/initialize.js".into(),
+                frame_origin: "https://link.example".into()
+            }
+        );
+        let served = Widget::at(
+            &context(Some("http://127.0.0.1:9/merge/")),
+            "https://cdn.example/initialize.js",
+            "https://link.example",
+        );
+        assert_eq!(served.script_url, "http://127.0.0.1:9/merge/initialize.js");
+        assert_eq!(served.frame_origin, "http://127.0.0.1:9");
+        assert_eq!(origin_of("https://link.example"), "https://link.example");
     }
 
     #[test]

@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 
 use super::catalogue::{
     CredentialField, CredentialKey, Provider, ProviderCategory, ProviderContext, ProviderInfo, SignIn, SignInProof,
-    SignInRequest, SignInStart,
+    SignInRequest, SignInStart, Widget,
 };
 use super::http::{common_meaning, AccountHttp, HttpFailure};
 use super::pace::Quota;
@@ -42,6 +42,11 @@ use super::{
 use crate::credentials::Credentials;
 
 const DEFAULT_API_BASE: &str = "https://api.merge.dev";
+/// Merge Link for plain pages: this script defines `MergeLink.initialize({linkToken, onSuccess,
+/// onReady, onExit})` and `MergeLink.openLink()`, which shows the widget in a frame from Link's
+/// own host (`MERGE_WIDGET_BASE` serves both from elsewhere).
+const LINK_SCRIPT: &str = "https://cdn.merge.dev/initialize.js";
+const LINK_FRAMES: &str = "https://link.merge.dev";
 const MAX_PAGE: usize = 100;
 /// Per linked account on Merge's Launch plan; larger plans allow more.
 const QUOTA: &[Quota] = &[Quota::per_minute(100)];
@@ -148,6 +153,10 @@ impl Provider for Merge {
             api_key,
             account_token: account_token.clone(),
         }))
+    }
+
+    fn widget(&self, ctx: &ProviderContext) -> Option<Widget> {
+        Self::operator_key(ctx).ok().map(|_| Widget::at(ctx, LINK_SCRIPT, LINK_FRAMES))
     }
 
     async fn begin_sign_in(

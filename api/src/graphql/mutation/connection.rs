@@ -87,6 +87,7 @@ impl ConnectionMutation {
             connection: Connection(started.connection),
             authorization_url: started.authorization_url,
             link_token: started.link_token,
+            widget_script_url: started.widget_script_url,
         })
     }
 

@@ -12,6 +12,8 @@ use crate::graphql::types::user::{OrgChartNode, User, UserConnection, UserFilter
 const MAX_PAGE: i32 = 500;
 /// People an org chart counts as, for the query cost limit.
 const ORG_CHART_COUNTED: i32 = 100;
+/// Most departments one answer lists, and what it counts as for the query cost limit.
+const DEPARTMENTS_LISTED: usize = 500;
 
 #[derive(Default)]
 pub struct DirectoryQuery;
@@ -32,6 +34,13 @@ impl DirectoryQuery {
         let after = after.as_deref().map(UserCursor::decode).transpose()?;
         let filter = filter.unwrap_or_default().into_domain()?;
         Ok(directory.users(&filter, first, after).await?.into())
+    }
+
+    /// The departments people of the workspace are in, in order (at most 500): the choices of
+    /// the `department` filter. Counted as 500 by the query cost limit.
+    #[graphql(complexity = "DEPARTMENTS_LISTED")]
+    async fn departments(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
+        Ok(ctx.directory()?.departments(DEPARTMENTS_LISTED as u64).await?)
     }
 
     async fn user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<User>> {

@@ -188,4 +188,8 @@ pub struct CredentialAuthorization {
     /// For providers with an embedded widget (Merge Link): open it with this token, then pass
     /// the public token it returns to `completeCredentialConnection`.
     pub link_token: Option<String>,
+    /// The script that opens that widget in a page (Merge Link's `initialize.js`, defining
+    /// `MergeLink.initialize({linkToken, onSuccess})` and `MergeLink.openLink()`); the admin
+    /// portal's Content-Security-Policy allows it and the widget's frames.
+    pub widget_script_url: Option<String>,
 }

@@ -1,0 +1,38 @@
+// Settings → Integrations: the HRIS and ATS sections with each connection's card (status, last
+// sync, "Re-sync required"), and the way in to a new one ("Get Started", "Connect Now").
+
+import { gql } from './api.js';
+import { go, h, screen, when } from './dom.js';
+
+const CONNECTIONS = `{ connections { id status statusMessage linkedSystem provider { id name category }
+  lastSync { id status finishedAt processed } resyncRequired schedule { enabled intervalMinutes } } }`;
+
+export async function integrations() {
+  const { connections } = await gql(CONNECTIONS);
+  const card = (c) => h('li', { class: 'card' },
+    h('h3', {}, c.provider.name, c.linkedSystem ? ` (${c.linkedSystem})` : ''),
+    h('p', {}, 'Status: ', c.status, c.statusMessage ? ` (${c.statusMessage})` : ''),
+    h('p', {}, 'Last sync: ', c.lastSync ? `${c.lastSync.status}${c.lastSync.finishedAt ? `, ${when(c.lastSync.finishedAt)}` : ''}` : 'never'),
+    h('p', {}, 'Scheduled sync: ', c.schedule.enabled ? `every ${c.schedule.intervalMinutes} minutes` : 'off'),
+    c.resyncRequired ? h('p', { class: 'critical' }, 'Re-sync required') : null,
+    h('div', { class: 'actions' },
+      h('a', { href: `#/connections/${c.id}/mapping` }, 'Field mapping'),
+      h('a', { href: `#/connections/${c.id}/sync` }, 'Sync'),
+      h('a', { href: `#/connections/${c.id}/history` }, 'Sync history')));
+  const section = (category, title) => {
+    const mine = connections.filter((c) => c.provider.category === category);
+    return h('section', { class: 'card', 'aria-labelledby': `section-${category}` },
+      h('h2', { id: `section-${category}` }, title),
+      mine.length === 0 ? h('p', { class: 'muted' }, 'Nothing connected yet.') : h('ul', { class: 'cards' }, mine.map(card)),
+      h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => go(`#/connect/${category}`) }, 'Get Started')));
+  };
+  screen('Integrations', section('HRIS', 'HRIS Integration'), section('ATS', 'ATS Integration'));
+}
+
+export function connect(category) {
+  const system = category === 'ATS' ? 'applicant tracking system' : 'HR system';
+  screen(`Connect your ${system}`,
+    h('div', { class: 'card' },
+      h('p', {}, `Bring your people into the User Directory from your ${system}, and keep them up to date.`),
+      h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => go(`#/providers?category=${category}`) }, 'Connect Now'))));
+}
