@@ -2,35 +2,63 @@
 //! job the queue lost, e.g. a Redis restart) and start scheduled syncs. Safe to run in several
 //! processes at once: a run executes only under its lease.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use uuid::Uuid;
 
 use super::{SyncJob, SyncQueue};
 use crate::environment::Environment;
 use crate::error::Result;
 use crate::integrations::{runs, schedule};
 
-/// A queued run older than this with nobody working on it is enqueued again.
-const STALE_QUEUED: Duration = Duration::from_secs(60);
+/// A queued run older than this with nobody working on it is enqueued again. apalis 1.0 now and
+/// then leaves a job queued but never delivered to a live worker (seen under load on both
+/// backends: a run still QUEUED a minute after `startSync`, its worker idle), so this is how long
+/// such a run waits; the duplicate a run merely waiting its turn gets is dropped on delivery,
+/// as the run's lease lets one delivery run it.
+const STALE_QUEUED: Duration = Duration::from_secs(15);
+
+/// Which runs this process enqueued again, and when, so a run that stays QUEUED (waiting its
+/// turn behind busy workers) gets one more job a [`STALE_QUEUED`] rather than one a sweep.
+#[derive(Default)]
+struct Requeued(HashMap<Uuid, Instant>);
+
+impl Requeued {
+    /// Whether `run` may be enqueued again at `now`; if so, it is counted as enqueued then.
+    fn take_turn(&mut self, run: Uuid, now: Instant) -> bool {
+        self.0.retain(|_, at| now.duration_since(*at) < STALE_QUEUED);
+        if self.0.contains_key(&run) {
+            return false;
+        }
+        self.0.insert(run, now);
+        true
+    }
+}
 
 /// Re-enqueues abandoned runs. `queued_before` bounds which QUEUED runs count as lost.
-pub async fn recover_orphaned_runs(
+async fn recover_orphaned_runs(
     env: &Environment,
     queue: &dyn SyncQueue,
     queued_before: chrono::DateTime<Utc>,
+    requeued: &mut Requeued,
 ) -> Result<usize> {
     let orphans = runs::orphaned(&env.db, queued_before).await?;
-    for run in &orphans {
+    let now = Instant::now();
+    let mut enqueued = 0;
+    for run in orphans.iter().filter(|run| requeued.take_turn(run.id, now)) {
         tracing::info!(run_id = %run.id, status = ?run.status, "re-enqueueing an abandoned sync run");
         queue.enqueue(SyncJob { run_id: run.id }).await?;
+        enqueued += 1;
     }
-    Ok(orphans.len())
+    Ok(enqueued)
 }
 
 /// Recovers at once (everything queued before start-up is suspect), then every `every`.
 pub async fn run_maintenance(env: Environment, queue: std::sync::Arc<dyn SyncQueue>, every: Duration) {
-    if let Err(err) = recover_orphaned_runs(&env, queue.as_ref(), Utc::now()).await {
+    let mut requeued = Requeued::default();
+    if let Err(err) = recover_orphaned_runs(&env, queue.as_ref(), Utc::now(), &mut requeued).await {
         tracing::warn!(error = %err, "start-up recovery failed");
     }
     let mut tick = tokio::time::interval(every);
@@ -38,11 +66,31 @@ pub async fn run_maintenance(env: Environment, queue: std::sync::Arc<dyn SyncQue
     loop {
         tick.tick().await;
         let stale = Utc::now() - STALE_QUEUED;
-        if let Err(err) = recover_orphaned_runs(&env, queue.as_ref(), stale).await {
+        if let Err(err) = recover_orphaned_runs(&env, queue.as_ref(), stale, &mut requeued).await {
             tracing::warn!(error = %err, "recovery sweep failed");
         }
         if let Err(err) = schedule::start_due(&env, queue.as_ref()).await {
             tracing::warn!(error = %err, "starting scheduled syncs failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_that_stays_queued_is_enqueued_again_once_a_stale_period() {
+        let (mut requeued, start) = (Requeued::default(), Instant::now());
+        let (waiting, other) = (Uuid::now_v7(), Uuid::now_v7());
+        assert!(requeued.take_turn(waiting, start));
+        // Later sweeps within the period leave it be; another run has a turn of its own.
+        assert!(!requeued.take_turn(waiting, start + Duration::from_secs(1)));
+        assert!(!requeued.take_turn(waiting, start + STALE_QUEUED - Duration::from_millis(1)));
+        assert!(requeued.take_turn(other, start + Duration::from_secs(1)));
+        assert!(requeued.take_turn(waiting, start + STALE_QUEUED));
+        // Runs that left the queue (no sweep asks about them) are forgotten.
+        assert!(requeued.take_turn(waiting, start + STALE_QUEUED * 3));
+        assert_eq!(requeued.0.keys().collect::<Vec<_>>(), [&waiting]);
     }
 }
