@@ -1,67 +1,14 @@
-// The seed's walk-through in a real browser: Debian's Chromium, headless, driven by
-// playwright-core (which downloads no browser of its own), against a running service with the
-// sandbox providers. Started by tests/e2e/portal.rs, which passes:
-//   PORTAL_URL   the service's base URL
-//   PORTAL_TOKEN an admin's bearer token on the paid plan
-//   SANDBOX      JSON: { providerId, subdomain, apiKey, employees } of a BambooHR tenant (a Merge
-//                linked account is there too, for Merge Link)
-//   SCREENSHOTS  the folder each step's screenshot is written to
-// Every screen is checked with axe-core: no serious or critical violation.
+// The seed's walk-through in a real browser (see harness.mjs): sign-in, Integrations, the provider
+// grid, an API key with a wrong subdomain and a wrong key, accessible data, the mapping, the sync,
+// the User Directory, a mapping edit's re-sync, the history and the schedule; then "Open Window"
+// by keyboard alone, and Merge Link on through to the directory. SANDBOX holds
+// { providerId, subdomain, apiKey, employees } of a BambooHR tenant, and mergeEmployees: the size
+// of the Merge linked account there is too.
 
-import { readFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { sandbox, url, token, walk } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const { PORTAL_URL: url, PORTAL_TOKEN: token, SCREENSHOTS: shots } = process.env;
-const sandbox = JSON.parse(process.env.SANDBOX);
-mkdirSync(shots, { recursive: true });
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
-// axe is evaluated into the page by the test, past the portal's CSP (which allows only its own scripts).
-const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1200, height: 900 } });
-const page = await context.newPage();
-page.setDefaultTimeout(20_000);
-const problems = [];
-page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
-
-let step = 0;
-/** Screenshot and accessibility check of the screen as it is now. */
-async function check(name) {
-  step += 1;
-  await page.screenshot({ path: `${shots}/${String(step).padStart(2, '0')}-${name}.png`, fullPage: true });
-  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.evaluate(axeSource);
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `axe on ${name}`);
-  console.log(`ok ${step} ${name}`);
-}
-
-const heading = (name) => page.getByRole('heading', { level: 1, name });
-const button = (name) => page.getByRole('button', { name, exact: true });
-
-/** Presses Tab until the control named `name` has the focus (at most `presses` times). */
-async function tabTo(name, presses = 25) {
-  for (let i = 0; i < presses; i += 1) {
-    await page.keyboard.press('Tab');
-    const focused = await page.evaluate(() => {
-      const e = document.activeElement;
-      const label = e?.labels?.[0]?.innerText ?? '';
-      return `${e?.getAttribute('aria-label') ?? ''}|${label}|${e?.innerText ?? ''}`;
-    });
-    if (focused.split('|').some((text) => text.trim() === name || (name instanceof RegExp && name.test(text)))) return;
-  }
-  throw new Error(`Tab never reached "${name}"`);
-}
-
-try {
+await walk(async ({ page, context, check, tabTo, heading, button }) => {
   // 0. On a service in embedded mode, a person at this computer signs in without a token.
   {
     const local = await context.newPage();
@@ -232,6 +179,7 @@ try {
   await check('schedule');
   await page.goto(`${url}/#/integrations`);
   await page.getByText('Scheduled sync: every 60 minutes').waitFor();
+  await check('integrations-connected');
 
   // 9. "Open Window", by keyboard alone: the provider's sign-in in a popup; the page follows
   // connectionStatus.
@@ -282,15 +230,30 @@ try {
   // The system behind Merge's linked account, as Merge's account details name it.
   await page.getByText(/^Connected to Merge .*, linked to BambooHR\./).waitFor();
   await check('merge-link');
+  // …and on through the rest of the seed's steps: mapping, sync, the directory.
+  await button('Finish').click();
+  await heading('Map fields').waitFor();
+  await page.getByRole('heading', { name: 'Preview' }).waitFor();
+  await button('Save Mapping').click();
+  await button('Confirm and Save').click();
+  await heading('Sync Merge (200+ HR systems)').waitFor();
+  await button('Start Sync').click();
+  await page.waitForFunction(() => document.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow') === '100');
+  const added = Number((await page.getByText(/ added, /).innerText()).match(/(\d+) added/)[1]);
+  assert.ok(added >= sandbox.mergeEmployees - 5 && added <= sandbox.mergeEmployees, `${added} of Merge's ${sandbox.mergeEmployees} added`);
+  await button('Done').click();
+  await heading('User Directory').waitFor();
+  await page.getByText(`${people + added} people`).waitFor();
 
-  assert.deepEqual(problems, [], 'no script errors');
-  console.log(`all ${step} steps passed; screenshots in ${shots}`);
-} catch (error) {
-  await page.screenshot({ path: `${shots}/failure.png`, fullPage: true }).catch(() => {});
-  console.error(await page.locator('main').innerHTML().catch(() => ''));
-  console.error(`failed after step ${step}: ${error.stack ?? error}`);
-  console.error(problems.join('\n'));
-  process.exitCode = 1;
-} finally {
-  await browser.close();
-}
+  // 11. Disconnect, asked first: the people stay.
+  await page.goto(`${url}/#/integrations`);
+  const mergeCard = page.locator('li.card', { has: page.getByRole('heading', { name: /^Merge/ }) });
+  await mergeCard.getByRole('button', { name: 'Disconnect' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Disconnect' }).click();
+  await page.getByRole('status').getByText(/disconnected\.$/).waitFor();
+  await mergeCard.getByText('Status: DISCONNECTED').waitFor();
+  await check('disconnected');
+  await page.goto(`${url}/#/directory`);
+  await page.getByText(`${people + added} people`).waitFor();
+
+});

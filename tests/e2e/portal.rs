@@ -1,6 +1,7 @@
 //! The admin portal in a real browser: `tests/browser/portal.test.mjs` clicks the seed's
-//! walk-through in Debian's Chromium against this test's service and sandbox, checking every
-//! screen with axe-core, and writes a screenshot of each step to `target/tmp/portal-screenshots`.
+//! walk-through, and `guard.test.mjs` the sync's safety nets, in Debian's Chromium against this
+//! test's service and sandbox, checking every screen with axe-core, and writes a screenshot of
+//! each step to `target/tmp/portal-screenshots/<test>/`.
 //! It needs Node.js, Chromium at `/usr/bin/chromium` (or `CHROMIUM`) and the npm packages of
 //! `tests/browser` (installed here with `npm ci` when missing); `.ci/run` installs the first two.
 //! Also here: the portal's local sign-in, and `demo --open`, which hands a person the portal.
@@ -21,7 +22,13 @@ fn browser_suite() -> &'static Path {
 }
 
 /// Installs the suite's npm packages (pinned by its lock file) unless they are there.
+/// Once per test process, as the browser tests run side by side.
 fn install_packages() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(install_packages_now);
+}
+
+fn install_packages_now() {
     if browser_suite().join("node_modules/playwright-core").exists() {
         return;
     }
@@ -33,26 +40,19 @@ fn install_packages() {
     assert!(installed.success(), "npm ci in tests/browser failed");
 }
 
-#[tokio::test]
-async fn the_seeds_walk_through_works_in_a_browser() {
+/// Runs `tests/browser/<script>` against `app`, signed in as its admin, with `sandbox` telling
+/// the script what the sandbox holds; its screenshots go to `portal-screenshots/<script's name>`.
+async fn run_in_browser(app: &TestApp, script: &str, sandbox: Value) {
     install_packages();
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(Path::new(&chromium).exists(), "the browser tests need Chromium at {chromium} (apt-get install chromium)");
-    let app = TestApp::spawn(Backend::Embedded).await;
-    // A linked account at Merge too, for Merge Link.
-    app.sandbox.add_tenant("merge", "acme-merge", Company::generate("merge.example", 20, 5));
     let token = app.token_for(&app.workspace, Role::Admin, Plan::Paid);
-    let sandbox = json!({
-        "providerId": app.credentials.provider_id,
-        "subdomain": app.credentials.subdomain,
-        "apiKey": app.credentials.api_key,
-        "employees": 60,
-    });
-    let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("portal-screenshots");
-    let url = app.url.clone();
+    let scenario = script.trim_end_matches(".test.mjs");
+    let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("portal-screenshots").join(scenario);
+    let (url, script) = (app.url.clone(), script.to_string());
     let run = tokio::task::spawn_blocking(move || {
         Command::new("node")
-            .arg("portal.test.mjs")
+            .arg(script)
             .current_dir(browser_suite())
             .env("PORTAL_URL", url)
             .env("PORTAL_TOKEN", token)
@@ -66,7 +66,44 @@ async fn the_seeds_walk_through_works_in_a_browser() {
     .unwrap();
     let (out, err) = (String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
     println!("{out}");
-    assert!(run.status.success(), "the browser walk-through failed:\n{out}\n{err}");
+    assert!(run.status.success(), "{scenario} failed in the browser:\n{out}\n{err}");
+}
+
+#[tokio::test]
+async fn the_seeds_walk_through_works_in_a_browser() {
+    let app = TestApp::spawn(Backend::Embedded).await;
+    // A linked account at Merge too, for Merge Link.
+    let merge_employees = 20;
+    app.sandbox.add_tenant("merge", "acme-merge", Company::generate("merge.example", merge_employees, 5));
+    let sandbox = json!({
+        "providerId": app.credentials.provider_id,
+        "subdomain": app.credentials.subdomain,
+        "apiKey": app.credentials.api_key,
+        "employees": 60,
+        "mergeEmployees": merge_employees,
+    });
+    run_in_browser(&app, "portal.test.mjs", sandbox).await;
+    app.stop().await;
+}
+
+/// Held deactivations confirmed, and a slow sync cancelled, in the browser.
+#[tokio::test]
+async fn held_deactivations_and_cancelling_work_in_a_browser() {
+    let app = TestApp::spawn(Backend::Embedded).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    app.sync(&admin, &connection_id).await;
+    // The provider answers with nobody: the sync holds everyone's deactivation back.
+    let employees = app.sandbox.with_tenant("acme", |t| std::mem::take(&mut t.company.employees));
+    let held = app.sync(&admin, &connection_id).await;
+    let held = held["deactivationsHeld"].as_i64().unwrap();
+    assert!(held > 50, "{held}");
+    // Back, and slow, so the next sync runs long enough to be cancelled.
+    app.sandbox.with_tenant("acme", |t| {
+        t.company.employees = employees;
+        t.latency = Some(std::time::Duration::from_secs(4));
+    });
+    run_in_browser(&app, "guard.test.mjs", json!({ "connectionId": connection_id, "held": held })).await;
     app.stop().await;
 }
 

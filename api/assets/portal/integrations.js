@@ -2,13 +2,38 @@
 // sync, "Re-sync required"), and the way in to a new one ("Get Started", "Connect Now").
 
 import { gql } from './api.js';
-import { go, h, screen, when } from './dom.js';
+import { go, h, say, screen, showError, when } from './dom.js';
 
 const CONNECTIONS = `{ connections { id status statusMessage linkedSystem provider { id name category }
   lastSync { id status finishedAt processed } resyncRequired schedule { enabled intervalMinutes } } }`;
 
+/** "Disconnect", asked first: the credentials are forgotten, the people it synced stay. */
+function disconnectButton(c, dialog) {
+  return h('button', { type: 'button', class: 'secondary', onclick: () => {
+    const problem = h('div');
+    dialog.replaceChildren(
+      h('h2', { id: 'disconnect-title' }, `Disconnect ${c.provider.name}?`),
+      h('p', {}, 'Its credentials are forgotten and it syncs no more. The people it brought in stay in the User Directory.'),
+      problem,
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', onclick: async () => {
+          try {
+            await gql('mutation($id: ID!) { disconnect(connectionId: $id) { id status } }', { id: c.id });
+            dialog.close();
+            await integrations();
+            say(`${c.provider.name} disconnected.`);
+          } catch (error) {
+            showError(problem, error);
+          }
+        } }, 'Disconnect'),
+        h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Back')));
+    dialog.showModal();
+  } }, 'Disconnect');
+}
+
 export async function integrations() {
   const { connections } = await gql(CONNECTIONS);
+  const dialog = h('dialog', { 'aria-labelledby': 'disconnect-title' });
   const card = (c) => h('li', { class: 'card' },
     h('h3', {}, c.provider.name, c.linkedSystem ? ` (${c.linkedSystem})` : ''),
     h('p', {}, 'Status: ', c.status, c.statusMessage ? ` (${c.statusMessage})` : ''),
@@ -18,7 +43,8 @@ export async function integrations() {
     h('div', { class: 'actions' },
       h('a', { href: `#/connections/${c.id}/mapping` }, 'Field mapping'),
       h('a', { href: `#/connections/${c.id}/sync` }, 'Sync'),
-      h('a', { href: `#/connections/${c.id}/history` }, 'Sync history')));
+      h('a', { href: `#/connections/${c.id}/history` }, 'Sync history'),
+      c.status === 'DISCONNECTED' ? null : disconnectButton(c, dialog)));
   const section = (category, title) => {
     const mine = connections.filter((c) => c.provider.category === category);
     return h('section', { class: 'card', 'aria-labelledby': `section-${category}` },
@@ -26,7 +52,7 @@ export async function integrations() {
       mine.length === 0 ? h('p', { class: 'muted' }, 'Nothing connected yet.') : h('ul', { class: 'cards' }, mine.map(card)),
       h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => go(`#/connect/${category}`) }, 'Get Started')));
   };
-  screen('Integrations', section('HRIS', 'HRIS Integration'), section('ATS', 'ATS Integration'));
+  screen('Integrations', section('HRIS', 'HRIS Integration'), section('ATS', 'ATS Integration'), dialog);
 }
 
 export function connect(category) {

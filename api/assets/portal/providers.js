@@ -31,7 +31,10 @@ export async function providers(query) {
       h('button', { type: 'button', class: 'provider', onclick: () => go(`#/providers/${p.id}`) },
         h('span', { class: 'icon', 'aria-hidden': 'true' }, initials(p.name)),
         h('span', {}, h('strong', {}, p.name), h('br'), h('span', { class: 'muted' }, p.category))))));
-    if (providers.length === 0) grid.replaceChildren(h('li', { class: 'muted' }, 'No provider matches.'));
+    if (providers.length === 0) {
+      const none = search.value ? 'No provider matches.' : `No ${category.value || ''} provider is available on this server yet.`.replace('  ', ' ');
+      grid.replaceChildren(h('li', { class: 'muted' }, none));
+    }
   };
   search.addEventListener('input', refresh);
   category.addEventListener('change', refresh);

@@ -48,6 +48,19 @@ export async function sync(id) {
   const progress = h('section', { class: 'card', hidden: true, 'aria-labelledby': 'merging-title' }, h('h2', { id: 'merging-title' }, 'Merging Data'), bar, words);
   const problem = h('div');
   const done = h('button', { type: 'button', hidden: true, onclick: () => go('#/directory') }, 'Done');
+  let current = null;
+  // A cancelled run stops at its next page and deactivates nobody.
+  const cancel = h('button', { type: 'button', class: 'secondary', hidden: true, onclick: async () => {
+    cancel.disabled = true;
+    try {
+      const { cancelSync } = await gql(`mutation($id: ID!) { cancelSync(runId: $id) { ${RUN} } }`, { id: current.id });
+      show(cancelSync);
+    } catch (error) {
+      alertIn(problem, error);
+    } finally {
+      cancel.disabled = false;
+    }
+  } }, 'Cancel Sync');
   const start = h('button', { type: 'button', onclick: async () => {
     start.disabled = true;
     done.hidden = true;
@@ -61,12 +74,14 @@ export async function sync(id) {
     }
   } }, 'Start Sync');
   const show = (run) => {
+    current = run;
     progress.hidden = false;
     bar.setAttribute('aria-valuenow', String(Math.floor(run.percent)));
     bar.firstChild.style.width = `${run.percent}%`;
     words.textContent = `${Math.floor(run.percent)}% · ${run.processed}${run.total ? ` of ${run.total}` : ''} records · ${run.status}`;
     const finished = FINISHED.includes(run.status);
     start.disabled = !finished;
+    cancel.hidden = finished;
     done.hidden = run.status !== 'SUCCEEDED';
     if (run.status === 'SUCCEEDED') {
       words.textContent += ` · ${run.created} added, ${run.updated} updated, ${run.deactivated} deactivated`;
@@ -82,7 +97,7 @@ export async function sync(id) {
   };
   screen(`Sync ${connection.provider.name}`,
     connection.resyncRequired ? h('p', { class: 'critical' }, 'Re-sync required: start a sync to apply the new mapping to everyone.') : null,
-    h('div', { class: 'actions' }, start, done, h('a', { href: `#/connections/${id}/history` }, 'Sync history')),
+    h('div', { class: 'actions' }, start, cancel, done, h('a', { href: `#/connections/${id}/history` }, 'Sync history')),
     problem, progress, scheduleForm(id, connection.schedule));
   // Coming back: the bar shows the last sync where it is, and follows it while it runs.
   const last = connection.lastSync;
@@ -108,6 +123,31 @@ function issuesOf(run) {
   return details;
 }
 
+/** A run's held-back deactivations, and "Confirm deactivations", asked first. */
+function heldBack(run, reload) {
+  const problem = h('div');
+  const dialog = h('dialog', { 'aria-labelledby': `held-${run.id}` },
+    h('h2', { id: `held-${run.id}` }, `Deactivate ${run.deactivationsHeld} people?`),
+    h('p', {}, 'This sync would have deactivated more of the connection\'s people than a sync may unasked, so it deactivated nobody. Confirm only if they really left.'),
+    problem,
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', onclick: async () => {
+        try {
+          const { confirmDeactivations: applied } = await gql('mutation($id: ID!) { confirmDeactivations(runId: $id) { deactivated } }', { id: run.id });
+          dialog.close();
+          await reload();
+          say(`${applied.deactivated} people deactivated.`);
+        } catch (error) {
+          showError(problem, error);
+        }
+      } }, 'Deactivate them'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Back')));
+  return h('div', { class: 'card' },
+    h('p', { class: 'critical' }, `${run.deactivationsHeld} deactivations held back for an admin to confirm.`),
+    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => dialog.showModal() }, 'Confirm deactivations')),
+    dialog);
+}
+
 export async function history(id) {
   const { connection } = await gql(HISTORY, { id });
   const runs = connection.syncRuns;
@@ -118,7 +158,7 @@ export async function history(id) {
       h('li', { class: 'card' },
         h('h2', {}, `${r.status}: ${r.mode === 'FULL' ? 'full' : 'incremental'} sync, ${when(r.startedAt) || 'not started'}`),
         h('p', {}, counts(r)),
-        r.deactivationsHeld ? h('p', { class: 'critical' }, `${r.deactivationsHeld} deactivations held back for an admin to confirm.`) : null,
+        r.deactivationsHeld ? heldBack(r, () => history(id)) : null,
         r.error ? h('p', { class: 'alert' }, r.error) : null,
         h('p', { class: 'muted' }, `Started by ${r.triggeredBy}${r.finishedAt ? `, finished ${when(r.finishedAt)}` : ''}`),
         issuesOf(r)))));
