@@ -42,7 +42,8 @@ pub struct Config {
     /// Provider id → endpoint overrides, OAuth app and operator key (`BAMBOOHR_API_BASE`, ...).
     pub providers: HashMap<String, ProviderEndpoints>,
     /// The workspace the portal's "Sign in on this computer" makes its admin of
-    /// (`LOCAL_WORKSPACE`, default `local`): embedded mode only, unless `LOCAL_SIGN_IN=false`.
+    /// (`LOCAL_WORKSPACE`, default `local`): only in embedded mode (SQLite, no Redis) listening
+    /// on a loopback address, and not with `LOCAL_SIGN_IN=false`.
     pub local_sign_in_workspace: Option<String>,
     /// Records merged per transaction and checkpoint.
     pub sync_page_size: usize,
@@ -93,7 +94,7 @@ impl Config {
     /// Reads settings through `lookup`, so tests can configure a service without touching the
     /// process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let bind_addr = lookup("BIND_ADDR")
+        let bind_addr: SocketAddr = lookup("BIND_ADDR")
             .unwrap_or_else(|| "127.0.0.1:8080".into())
             .parse()
             .map_err(|e| ConfigError::Invalid { name: "BIND_ADDR", message: format!("{e} (expected host:port)") })?;
@@ -108,8 +109,11 @@ impl Config {
             }
         };
         let jwt_secret = secret("JWT_SECRET", CredentialCipher::generate_key)?;
+        // Embedded mode on a loopback address only: nothing but this computer, not even a proxy
+        // here, should reach it (through a proxy every caller looks local).
+        let embedded_here = !production && lookup("DATABASE_URL").is_none() && bind_addr.ip().is_loopback();
         let local_sign_in = match lookup("LOCAL_SIGN_IN").as_deref() {
-            None | Some("true") => !production,
+            None | Some("true") => embedded_here,
             Some("false") => false,
             Some(other) => {
                 return Err(ConfigError::Invalid {
@@ -158,13 +162,23 @@ impl Config {
                         })
                     })
                     .transpose()?;
+                // It goes into the portal's Content-Security-Policy, so nothing but a web address.
+                let widget_base = var("WIDGET_BASE")
+                    .map(|raw| match url::Url::parse(&raw) {
+                        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(raw),
+                        _ => Err(ConfigError::InvalidProviderSetting {
+                            name: name("WIDGET_BASE"),
+                            message: format!("'{raw}' is not an http(s) address"),
+                        }),
+                    })
+                    .transpose()?;
                 let endpoints = ProviderEndpoints {
                     api_base: var("API_BASE"),
                     oauth_base: var("OAUTH_BASE"),
                     oauth_app,
                     operator_key: var("API_KEY").map(Into::into),
                     requests_per_minute,
-                    widget_base: var("WIDGET_BASE"),
+                    widget_base,
                 };
                 Ok((id.to_string(), endpoints))
             })
@@ -346,6 +360,10 @@ mod tests {
         assert!(err.to_string().starts_with("SMTP_URL must be set"), "{err}");
         let err = Config::from_lookup(lookup(&[("DATA_DIR", dir), ("MERGE_REQUESTS_PER_MINUTE", "lots")])).unwrap_err();
         assert!(err.to_string().starts_with("MERGE_REQUESTS_PER_MINUTE"), "{err}");
+        for bad in ["cdn.example.com", "javascript:alert(1)", "https://x; script-src *"] {
+            let err = Config::from_lookup(lookup(&[("DATA_DIR", dir), ("MERGE_WIDGET_BASE", bad)])).unwrap_err();
+            assert!(err.to_string().starts_with("MERGE_WIDGET_BASE"), "{bad}: {err}");
+        }
     }
 
     #[test]
@@ -358,5 +376,29 @@ mod tests {
         assert_eq!(first.encryption_key.expose_secret(), again.encryption_key.expose_secret());
         assert!(first.database_url.starts_with("sqlite://"));
         assert_eq!(first.providers["bamboohr"].api_base.as_deref(), Some("http://127.0.0.1:9/api"));
+    }
+
+    #[test]
+    fn local_sign_in_is_for_embedded_mode_on_a_loopback_address() {
+        let dir = std::env::temp_dir().join(format!("ds-config-{}", uuid::Uuid::new_v4()));
+        let dir = dir.to_str().unwrap();
+        let workspace = |vars: &[(&str, &str)]| {
+            let vars: Vec<(&str, &str)> = [("DATA_DIR", dir)].into_iter().chain(vars.iter().copied()).collect();
+            Config::from_lookup(lookup(&vars)).unwrap().local_sign_in_workspace
+        };
+        assert_eq!(workspace(&[]).as_deref(), Some("local"));
+        assert_eq!(workspace(&[("LOCAL_WORKSPACE", "acme")]).as_deref(), Some("acme"));
+        assert_eq!(workspace(&[("LOCAL_SIGN_IN", "false")]), None);
+        // Reachable from elsewhere, or a database of its own: not this computer's service alone.
+        assert_eq!(workspace(&[("BIND_ADDR", "0.0.0.0:8080")]), None);
+        assert_eq!(workspace(&[("LOCAL_SIGN_IN", "true"), ("BIND_ADDR", "[::]:8080")]), None);
+        assert_eq!(workspace(&[("DATABASE_URL", "postgres://db.internal/directory")]), None);
+        let production = [
+            ("REDIS_URL", "redis://x"),
+            ("JWT_SECRET", "s"),
+            ("ENCRYPTION_KEY", KEY),
+            ("SMTP_URL", "smtp://mail.example"),
+        ];
+        assert_eq!(workspace(&[&production[..], &[("LOCAL_SIGN_IN", "true")]].concat()), None);
     }
 }

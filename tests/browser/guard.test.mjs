@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { sandbox, url, token, walk } from './harness.mjs';
 
-await walk(async ({ page, check, heading, button }) => {
+await walk(async ({ page, check, heading, button, listed }) => {
   await page.goto(`${url}/#token=${encodeURIComponent(token)}`);
   await heading('Integrations').waitFor();
 
@@ -21,13 +21,13 @@ await walk(async ({ page, check, heading, button }) => {
   assert.equal(await page.getByText(/deactivations held back/).count(), 0, 'nothing is held back any more');
   await page.goto(`${url}/#/directory`);
   await page.getByLabel('Status').selectOption({ label: 'Active' });
-  await page.getByText('0 people').waitFor();
+  await listed(0);
 
   // A running sync, cancelled: the bar says so and Start Sync is offered again.
   await page.goto(`${url}/#/connections/${sandbox.connectionId}/sync`);
   await button('Start Sync').click();
   await button('Cancel Sync').click();
-  await page.getByText(/· CANCELLED/).waitFor();
+  await page.getByText(/· CANCELLED/).waitFor({ timeout: 60_000 });
   assert.ok(await button('Start Sync').isEnabled(), 'Start Sync is offered again');
   assert.ok(await button('Done').isHidden(), 'a cancelled sync is not done');
   await check('cancelled');

@@ -8,19 +8,17 @@
 import assert from 'node:assert/strict';
 import { sandbox, url, token, walk } from './harness.mjs';
 
-await walk(async ({ page, context, check, tabTo, heading, button }) => {
+await walk(async ({ page, check, tabTo, heading, button, listed, barFull }) => {
   // 0. On a service in embedded mode, a person at this computer signs in without a token.
-  {
-    const local = await context.newPage();
-    await local.goto(url);
-    await local.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-    await local.getByRole('button', { name: 'Sign in on this computer' }).click();
-    await local.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
-    await local.getByText('local-admin · workspace local').waitFor();
-    await local.getByRole('button', { name: 'Sign out' }).click();
-    await local.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-    await local.close();
-  }
+  await page.goto(url);
+  await heading('Sign in').waitFor();
+  await button('Sign in on this computer').waitFor();
+  await check('sign-in');
+  await button('Sign in on this computer').click();
+  await heading('Integrations').waitFor();
+  await page.getByText('local-admin · workspace local').waitFor();
+  await button('Sign out').click();
+  await heading('Sign in').waitFor();
 
   // 1. Integrations, signed in by a link that carries the token.
   await page.goto(`${url}/#token=${encodeURIComponent(token)}`);
@@ -100,7 +98,7 @@ await walk(async ({ page, context, check, tabTo, heading, button }) => {
   await heading('Integrations').waitFor();
   await page.goto(syncUrl);
   await bar.waitFor();
-  await page.waitForFunction(() => document.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow') === '100');
+  await barFull();
   await button('Done').waitFor();
   await check('sync-done');
   await button('Done').click();
@@ -118,7 +116,9 @@ await walk(async ({ page, context, check, tabTo, heading, button }) => {
   await page.waitForFunction((d) => [...document.querySelectorAll('tbody tr td:nth-child(4)')].every((td) => td.innerText === d), departments[1]);
   const inDepartment = Number((await page.getByText(/\d+ people/).innerText()).match(/\d+/)[0]);
   assert.ok(inDepartment > 0 && inDepartment < people, `${inDepartment} of ${people} people in ${departments[1]}`);
+  const answered = page.waitForResponse((r) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes('"status":"ACTIVE"'));
   await page.getByLabel('Status').selectOption({ label: 'Active' });
+  await answered;
   await page.waitForFunction(() => [...document.querySelectorAll('tbody tr td:nth-child(5)')].every((td) => td.innerText === 'ACTIVE'));
   // A person's profile says where their data comes from and what changed it.
   const first = page.locator('tbody tr td:first-child a').first();
@@ -131,7 +131,7 @@ await walk(async ({ page, context, check, tabTo, heading, button }) => {
   await page.getByRole('link', { name: 'Back to the User Directory' }).click();
   await heading('User Directory').waitFor();
   await page.getByLabel('Search', { exact: true }).fill('zzzz-nobody');
-  await page.getByText('0 people').waitFor();
+  await listed(0);
   await page.getByRole('tab', { name: 'Org Chart' }).click();
   await page.locator('.tree li').first().waitFor();
   const expand = page.getByRole('button', { name: /^Show \d+ reports of / }).first();
@@ -238,12 +238,12 @@ await walk(async ({ page, context, check, tabTo, heading, button }) => {
   await button('Confirm and Save').click();
   await heading('Sync Merge (200+ HR systems)').waitFor();
   await button('Start Sync').click();
-  await page.waitForFunction(() => document.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow') === '100');
+  await barFull();
   const added = Number((await page.getByText(/ added, /).innerText()).match(/(\d+) added/)[1]);
   assert.ok(added >= sandbox.mergeEmployees - 5 && added <= sandbox.mergeEmployees, `${added} of Merge's ${sandbox.mergeEmployees} added`);
   await button('Done').click();
   await heading('User Directory').waitFor();
-  await page.getByText(`${people + added} people`).waitFor();
+  await listed(people + added);
 
   // 11. Disconnect, asked first: the people stay.
   await page.goto(`${url}/#/integrations`);
@@ -254,6 +254,6 @@ await walk(async ({ page, context, check, tabTo, heading, button }) => {
   await mergeCard.getByText('Status: DISCONNECTED').waitFor();
   await check('disconnected');
   await page.goto(`${url}/#/directory`);
-  await page.getByText(`${people + added} people`).waitFor();
+  await listed(people + added);
 
 });

@@ -29,7 +29,8 @@ fn install_packages() {
 }
 
 fn install_packages_now() {
-    if browser_suite().join("node_modules/playwright-core").exists() {
+    let modules = browser_suite().join("node_modules");
+    if modules.join("playwright-core").exists() && modules.join("axe-core").exists() {
         return;
     }
     let installed = Command::new("npm")
@@ -134,6 +135,14 @@ async fn a_local_sign_in_is_for_embedded_mode_on_this_computer(backend: Backend)
             let offered: Value =
                 http.get(&address).header("host", "attacker.example").send().await.unwrap().json().await.unwrap();
             assert_eq!(offered, json!({ "available": false }));
+            // Passed on by a proxy on this computer, whose callers may be anywhere; or sent by
+            // another site's page.
+            let proxied =
+                http.post(&address).header("x-forwarded-for", "203.0.113.9").json(&json!({})).send().await.unwrap();
+            assert_eq!(proxied.status().as_u16(), 403);
+            let other_site =
+                http.post(&address).header("origin", "https://attacker.example").json(&json!({})).send().await.unwrap();
+            assert_eq!(other_site.status().as_u16(), 403);
             // A form another site's page could post without asking.
             let form = http.post(&address).header("content-type", "text/plain").body("{}").send().await.unwrap();
             assert_eq!(form.status().as_u16(), 403);
@@ -163,7 +172,7 @@ async fn demo_open_prints_a_signed_in_portal_link_and_credentials_that_connect()
             .expect("the directory-sync binary starts"),
     );
     let stdout = process.0.stdout.take().unwrap();
-    let printed = tokio::task::spawn_blocking(move || {
+    let reading = tokio::task::spawn_blocking(move || {
         let mut printed = Vec::new();
         for line in BufReader::new(stdout).lines() {
             let line = line.unwrap();
@@ -174,9 +183,11 @@ async fn demo_open_prints_a_signed_in_portal_link_and_credentials_that_connect()
             }
         }
         panic!("the demo stopped before it was ready: {printed:?}");
-    })
-    .await
-    .unwrap();
+    });
+    let printed = tokio::time::timeout(std::time::Duration::from_secs(60), reading)
+        .await
+        .expect("the demo is ready within a minute")
+        .unwrap();
     let link = printed.iter().find_map(|l| l.trim().split_once("/#token=")).expect("a portal link");
     let (url, token) = (link.0.to_string(), link.1.to_string());
     let value = |key: &str| {

@@ -9,14 +9,25 @@ export function signInWith(value) {
   sessionStorage.setItem(TOKEN_KEY, value);
 }
 
-export function signOut() {
+/** Why the last session ended, for the sign-in screen to say (once). */
+const ENDED_KEY = 'directory-sync-ended';
+
+export function signOut(why) {
   sessionStorage.removeItem(TOKEN_KEY);
+  if (why) sessionStorage.setItem(ENDED_KEY, why);
   socket?.dispose();
   socket = undefined;
   location.hash = '#/sign-in';
 }
 
-/** A link that carries `#token=…` (`demo --open`, a pasted URL) signs in with it, then forgets it. */
+export function endedBecause() {
+  const why = sessionStorage.getItem(ENDED_KEY);
+  sessionStorage.removeItem(ENDED_KEY);
+  return why;
+}
+
+/** A link that carries `#token=…` (`demo --open`, a pasted URL) signs in with it, then forgets
+ * it: the address bar and the history keep no token. */
 export function takeTokenFromUrl() {
   const match = location.hash.match(/^#token=(.+)$/);
   if (match) {
@@ -42,7 +53,7 @@ export async function gql(query, variables = {}) {
   const body = await response.json();
   if (body.errors?.length) {
     const error = new ApiError(body.errors[0]);
-    if (error.code === 'UNAUTHENTICATED') signOut();
+    if (error.code === 'UNAUTHENTICATED') signOut(`Your sign-in ended (${error.message}). Sign in again.`);
     throw error;
   }
   return body.data;

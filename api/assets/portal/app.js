@@ -42,14 +42,15 @@ async function showWho() {
     h('button', { type: 'button', class: 'secondary', onclick: () => { shownFor = null; who.replaceChildren(); signOut(); } }, 'Sign out'));
 }
 
-async function route() {
+async function render() {
+  takeTokenFromUrl();
   if (!token()) {
     who.replaceChildren();
     shownFor = null;
     if (location.hash !== '#/sign-in') return go('#/sign-in');
     return signIn();
   }
-  showWho().catch(() => {});
+  showWho().catch(() => { shownFor = null; });
   const hash = location.hash || '#/integrations';
   const found = ROUTES.find(([pattern]) => pattern.test(hash));
   if (!found) return go('#/integrations');
@@ -61,6 +62,19 @@ async function route() {
   }
 }
 
-takeTokenFromUrl();
+// One screen at a time: a screen still loading when the address changes finishes first, so
+// the screen shown is always the address's, and each screen's subscriptions end with it.
+let rendering = Promise.resolve();
+function route() {
+  rendering = rendering.then(render, render);
+}
+
+// A failure no screen caught (a lost connection while searching, say) is still said.
+window.addEventListener('unhandledrejection', (event) => {
+  const alert = document.getElementById('problem');
+  alert.replaceChildren(h('p', { class: 'alert', role: 'alert' }, inWords(event.reason ?? new Error('Something went wrong.'))));
+});
+window.addEventListener('hashchange', () => document.getElementById('problem').replaceChildren());
+
 window.addEventListener('hashchange', route);
 route();

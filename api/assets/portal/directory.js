@@ -3,7 +3,9 @@
 // with where their data comes from and what changed it.
 
 import { gql } from './api.js';
-import { go, h, latestOnly, screen, when } from './dom.js';
+import { alertIn, debounced, go, h, latestOnly, screen, when } from './dom.js';
+
+let focusTab = null;
 
 const person = (u) => h('a', { href: `#/people/${u.id}` }, u.displayName);
 
@@ -11,13 +13,19 @@ function views(current) {
   const tab = (name, hash, selected) => h('button', { type: 'button', role: 'tab', 'aria-selected': String(selected), tabindex: selected ? '0' : '-1', onclick: () => go(hash) }, name);
   const tabs = h('div', { role: 'tablist', 'aria-label': 'Views' },
     tab('List', '#/directory', current === 'list'), tab('Org Chart', '#/directory/org', current === 'org'));
-  // Arrow keys move between the tabs, as the ARIA tabs pattern has it.
+  // Arrow keys move between the tabs, as the ARIA tabs pattern has it; the focus stays on the
+  // tab chosen when its view is shown.
   tabs.addEventListener('keydown', (event) => {
     if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
     const other = [...tabs.children].find((t) => t !== document.activeElement);
-    other.focus();
+    focusTab = other.textContent;
     other.click();
   });
+  if (focusTab) {
+    const chosen = [...tabs.children].find((t) => t.textContent === focusTab);
+    focusTab = null;
+    queueMicrotask(() => chosen?.focus());
+  }
   return tabs;
 }
 
@@ -42,8 +50,15 @@ export async function list() {
     return Object.values(f).some(Boolean) ? f : null;
   };
   const page = latestOnly((append) => gql(PAGE, { after: append ? after : null, filter: filter() }));
+  const problem = h('div');
   const load = async (append) => {
-    const found = await page(append);
+    let found;
+    try {
+      found = await page(append);
+    } catch (error) {
+      return alertIn(problem, error);
+    }
+    problem.replaceChildren();
     if (!found) return;
     const { users } = found;
     const rows = users.edges.map(({ node: u }) => h('tr', {}, h('td', {}, person(u)), h('td', {}, u.email), h('td', {}, u.jobTitle ?? ''), h('td', {}, u.department ?? ''), h('td', {}, u.employmentStatus)));
@@ -53,7 +68,7 @@ export async function list() {
     more.hidden = !users.pageInfo.hasNextPage;
   };
   more.addEventListener('click', () => load(true));
-  search.addEventListener('input', () => load(false));
+  search.addEventListener('input', debounced(() => load(false)));
   department.addEventListener('change', () => load(false));
   status.addEventListener('change', () => load(false));
   panel.append(
@@ -61,7 +76,7 @@ export async function list() {
       h('div', {}, h('label', { for: 'people-search' }, 'Search'), search),
       h('div', {}, h('label', { for: 'people-department' }, 'Department'), department),
       h('div', {}, h('label', { for: 'people-status' }, 'Status'), status)),
-    count,
+    problem, count,
     h('table', {}, h('thead', {}, h('tr', {}, ['Name', 'Email', 'Title', 'Department', 'Status'].map((c) => h('th', { scope: 'col' }, c)))), table), more);
   await load(false);
 }

@@ -25,15 +25,23 @@ export function h(tag, attributes = {}, ...children) {
 }
 
 let leaving = [];
-/** Runs `stop` (ending a subscription, say) when the screen is left. */
-export function onLeave(stop) {
-  leaving.push(stop);
+let shown = 0;
+
+/** Which screen is shown now: pass it to `onLeave` from code that ran after an `await`. */
+export const here = () => shown;
+
+/** Runs `stop` (ending a subscription, say) when the screen `of` (this one) is left, or at once
+ * when it already was. */
+export function onLeave(stop, of = shown) {
+  if (of === shown) leaving.push(stop);
+  else stop();
 }
 
 /** Shows a screen: `title` as its heading, focused for screen readers and keyboards. */
 export function screen(title, ...content) {
   leaving.forEach((stop) => stop());
   leaving = [];
+  shown += 1;
   statusLine.textContent = '';
   document.title = `${title} · directory-sync`;
   main.replaceChildren(h('h1', {}, title), ...content.flat(Infinity).filter((c) => c != null && c !== false));
@@ -95,6 +103,25 @@ export function latestOnly(load) {
     const answer = await load(...args);
     return mine === asked ? answer : undefined;
   };
+}
+
+/** `f`, called once the calls to it pause for `ms` (a search box's keystrokes). */
+export function debounced(f, ms = 250) {
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => f(...args), ms);
+  };
+}
+
+/** Runs `work` with `button` disabled, so a second click does not send it twice. */
+export async function busy(button, work) {
+  button.disabled = true;
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+  }
 }
 
 export const when = (moment) => (moment ? new Date(moment).toLocaleString() : '');

@@ -2,7 +2,7 @@
 // sync, "Re-sync required"), and the way in to a new one ("Get Started", "Connect Now").
 
 import { gql } from './api.js';
-import { go, h, say, screen, showError, when } from './dom.js';
+import { busy, go, h, say, screen, showError, when } from './dom.js';
 
 const CONNECTIONS = `{ connections { id status statusMessage linkedSystem provider { id name category }
   lastSync { id status finishedAt processed } resyncRequired schedule { enabled intervalMinutes } } }`;
@@ -16,7 +16,7 @@ function disconnectButton(c, dialog) {
       h('p', {}, 'Its credentials are forgotten and it syncs no more. The people it brought in stay in the User Directory.'),
       problem,
       h('div', { class: 'actions' },
-        h('button', { type: 'button', onclick: async () => {
+        h('button', { type: 'button', onclick: (event) => busy(event.currentTarget, async () => {
           try {
             await gql('mutation($id: ID!) { disconnect(connectionId: $id) { id status } }', { id: c.id });
             dialog.close();
@@ -25,7 +25,7 @@ function disconnectButton(c, dialog) {
           } catch (error) {
             showError(problem, error);
           }
-        } }, 'Disconnect'),
+        }) }, 'Disconnect'),
         h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Back')));
     dialog.showModal();
   } }, 'Disconnect');

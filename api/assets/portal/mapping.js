@@ -3,7 +3,7 @@
 // critical, a live preview with each record's problems), "Save Mapping" and "Confirm and Save".
 
 import { gql } from './api.js';
-import { go, h, screen, showError } from './dom.js';
+import { busy, go, h, latestOnly, screen, showError } from './dom.js';
 
 const CONNECTION = `query($id: ID!) { connection(id: $id) { id resyncRequired linkedSystem provider { name }
   accessibleData { name fields { key label type } }
@@ -65,7 +65,7 @@ export async function mapping(id) {
       h('p', {}, 'Users are created with the email mapped above as their login. Nobody is emailed by a sync.'),
       problem,
       h('div', { class: 'actions' },
-        h('button', { type: 'button', onclick: async () => {
+        h('button', { type: 'button', onclick: (event) => busy(event.currentTarget, async () => {
           try {
             await gql('mutation($id: ID!, $version: Int!) { confirmFieldMapping(connectionId: $id, version: $version) { version } }', { id, version });
             dialog.close();
@@ -73,7 +73,7 @@ export async function mapping(id) {
           } catch (error) {
             showError(problem, error);
           }
-        } }, 'Confirm and Save'),
+        }) }, 'Confirm and Save'),
         h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Back')));
     dialog.showModal();
   };
@@ -89,10 +89,14 @@ export async function mapping(id) {
   } },
   h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Directory field'), h('th', { scope: 'col' }, `${connection.provider.name} field`))), h('tbody', {}, rows)),
   h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save Mapping')));
+  // A live read at the provider: only the answer for the latest choice is shown.
+  const read = latestOnly(() => gql(`query($id: ID!, $entries: [FieldMappingEntryInput!]) {
+    previewFieldMapping(connectionId: $id, entries: $entries, limit: 5) { remoteId values problems } }`, { id, entries: chosen() }));
   const refreshPreview = async () => {
     try {
-      const { previewFieldMapping } = await gql(`query($id: ID!, $entries: [FieldMappingEntryInput!]) {
-        previewFieldMapping(connectionId: $id, entries: $entries, limit: 5) { remoteId values problems } }`, { id, entries: chosen() });
+      const answer = await read();
+      if (!answer) return;
+      const { previewFieldMapping } = answer;
       preview.replaceChildren(h('h2', {}, 'Preview'), previewTable(previewFieldMapping));
     } catch (error) {
       preview.replaceChildren(h('p', { class: 'alert', role: 'alert' }, error.message));

@@ -4,7 +4,7 @@
 // in a popup, or its embedded widget (Merge Link) where the sign-in answers a link token.
 
 import { gql, subscribe } from './api.js';
-import { go, h, latestOnly, onLeave, screen, showError } from './dom.js';
+import { busy, debounced, go, h, here, latestOnly, onLeave, screen, showError } from './dom.js';
 
 const PROVIDERS = `query($search: String, $category: ProviderCategory) { providers(search: $search, category: $category) {
   id name category authMethods subdomainLabel apiKeyInstructions readPermissions termsUrl credentialFields { key label secret help } } }`;
@@ -36,7 +36,7 @@ export async function providers(query) {
       grid.replaceChildren(h('li', { class: 'muted' }, none));
     }
   };
-  search.addEventListener('input', refresh);
+  search.addEventListener('input', debounced(refresh));
   category.addEventListener('change', refresh);
   screen('Choose your system',
     h('div', { class: 'card' },
@@ -131,7 +131,7 @@ async function openWidget(begun, form) {
         showError(form, error);
       }
     },
-    onExit: () => {},
+    onExit: () => showError(form, { message: 'Merge Link was closed before an account was linked. Open Window to try again.' }),
   });
 }
 
@@ -139,8 +139,16 @@ export async function credentialSignIn(id) {
   const p = await find(id);
   const needsSubdomain = Boolean(p.subdomainLabel);
   const follow = h('p', { class: 'muted', 'aria-live': 'polite' });
-  const form = h('form', { class: 'card', onsubmit: async (event) => {
+  const form = h('form', { class: 'card', onsubmit: (event) => {
     event.preventDefault();
+    busy(form.querySelector('button[type=submit]'), () => openWindow());
+  } },
+  needsSubdomain ? [h('label', { for: 'f-subdomain' }, p.subdomainLabel), h('input', { id: 'f-subdomain', name: 'subdomain', type: 'text', required: true })] : null,
+  h('p', {}, `A window opens where you sign in to ${p.name} and allow read access.`),
+  follow,
+  h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Open Window')));
+  const openWindow = async () => {
+    const screenShown = here();
     // A popup is opened at once, in the click, so the browser does not block it; it is pointed
     // at the provider next, or closed where the provider's widget opens in the page instead.
     const popup = window.open('', 'directory-sync-sign-in', 'width=520,height=680');
@@ -148,17 +156,20 @@ export async function credentialSignIn(id) {
       const input = { providerId: p.id, adminConfirmed: true, termsAccepted: true, subdomain: needsSubdomain ? form.elements.subdomain.value.trim() : null };
       const { beginCredentialConnection: begun } = await gql(`mutation($input: BeginCredentialConnectionInput!) {
         beginCredentialConnection(input: $input) { authorizationUrl linkToken widgetScriptUrl connection { id status } } }`, { input });
+      // Followed while this screen is shown: an admin who went elsewhere is not pulled back.
       onLeave(subscribe('subscription($id: ID!) { connectionStatus(connectionId: $id) { id status statusMessage } }',
         { id: begun.connection.id },
         ({ connectionStatus: c }) => {
           if (c.status === 'CONNECTED') go(`#/connections/${c.id}/data`);
           if (c.status === 'FAILED') showError(form, { message: c.statusMessage ?? 'The sign-in failed.' });
         },
-        (error) => showError(form, error)));
+        (error) => showError(form, error)), screenShown);
       if (begun.linkToken && begun.widgetScriptUrl) {
         popup?.close();
         follow.textContent = `Finish connecting ${p.name} in the window on this page.`;
         await openWidget(begun, form);
+      } else if (!popup) {
+        showError(form, { message: 'The browser blocked the sign-in window. Allow pop-ups for this page, then Open Window again.' });
       } else {
         popup.location = begun.authorizationUrl;
         follow.textContent = `Finish signing in to ${p.name} in the window that opened.`;
@@ -167,10 +178,6 @@ export async function credentialSignIn(id) {
       popup?.close();
       showError(form, error);
     }
-  } },
-  needsSubdomain ? [h('label', { for: 'f-subdomain' }, p.subdomainLabel), h('input', { id: 'f-subdomain', name: 'subdomain', type: 'text', required: true })] : null,
-  h('p', {}, `A window opens where you sign in to ${p.name} and allow read access.`),
-  follow,
-  h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Open Window')));
+  };
   screen(`Sign in to ${p.name}`, form);
 }

@@ -2,7 +2,7 @@
 // "Sign in on this computer", which asks the service to mint an admin token for its data
 // directory's workspace (the service refuses it in production mode and from other computers).
 
-import { signInWith } from './api.js';
+import { endedBecause, signInWith } from './api.js';
 import { go, h, screen, showError } from './dom.js';
 
 const LOCAL = '/portal/local-sign-in';
@@ -20,13 +20,18 @@ export async function signIn() {
   const local = h('div', { class: 'card', hidden: true },
     h('p', {}, 'This service keeps its data on this computer. You can sign in as its admin without a token.'),
     h('div', { class: 'actions' }, h('button', { type: 'button', onclick: async () => {
-      const answer = await fetch(LOCAL, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-      const body = await answer.json();
-      if (!answer.ok) return showError(local, { message: body.error });
-      signInWith(body.token);
-      go('#/integrations');
+      try {
+        const answer = await fetch(LOCAL, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        const body = await answer.json();
+        if (!answer.ok) return showError(local, { message: body.error });
+        signInWith(body.token);
+        go('#/integrations');
+      } catch {
+        showError(local, { message: 'The service cannot be reached. Is it still running?' });
+      }
     } }, 'Sign in on this computer')));
-  screen('Sign in', local, form);
+  const ended = endedBecause();
+  screen('Sign in', ended ? h('p', { class: 'alert', role: 'alert' }, ended) : null, local, form);
   const offered = await fetch(LOCAL).then((r) => r.json()).catch(() => ({ available: false }));
   local.hidden = !offered.available;
 }

@@ -3,9 +3,9 @@
 // each run's counts and the records it could not import.
 
 import { gql, subscribe } from './api.js';
-import { alertIn, clearErrors, go, h, inWords, onLeave, say, screen, showError, when } from './dom.js';
+import { alertIn, busy, clearErrors, go, h, here, inWords, onLeave, say, screen, showError, when } from './dom.js';
 
-const RUN = 'id status phase percent processed total created updated deactivated error';
+const RUN = 'id status phase percent processed total created updated deactivated deactivationsHeld error';
 
 const CONNECTION = `query($id: ID!) { connection(id: $id) { id resyncRequired provider { name }
   schedule { enabled intervalMinutes nextRunAt } lastSync { id } } }`;
@@ -85,15 +85,16 @@ export async function sync(id) {
     done.hidden = run.status !== 'SUCCEEDED';
     if (run.status === 'SUCCEEDED') {
       words.textContent += ` · ${run.created} added, ${run.updated} updated, ${run.deactivated} deactivated`;
+      if (run.deactivationsHeld) words.textContent += ` · ${run.deactivationsHeld} deactivations held back: see Sync history`;
     } else if (finished && run.error) {
       words.textContent += ` · ${run.error}`;
     }
   };
-  const follow = (run) => {
+  const follow = (run, of = here()) => {
     show(run);
     onLeave(subscribe(`subscription($id: ID!) { syncProgress(runId: $id) { run { ${RUN} } } }`, { id: run.id },
       ({ syncProgress }) => show(syncProgress.run),
-      (error) => { words.textContent = inWords(error); }));
+      (error) => { words.textContent = inWords(error); }), of);
   };
   screen(`Sync ${connection.provider.name}`,
     connection.resyncRequired ? h('p', { class: 'critical' }, 'Re-sync required: start a sync to apply the new mapping to everyone.') : null,
@@ -102,9 +103,10 @@ export async function sync(id) {
   // Coming back: the bar shows the last sync where it is, and follows it while it runs.
   const last = connection.lastSync;
   if (last) {
+    const shownNow = here();
     const { syncRun } = await gql(`query($id: ID!) { syncRun(id: $id) { ${RUN} } }`, { id: last.id });
     if (FINISHED.includes(syncRun.status)) show(syncRun);
-    else follow(syncRun);
+    else follow(syncRun, shownNow);
   }
 }
 
@@ -131,7 +133,7 @@ function heldBack(run, reload) {
     h('p', {}, 'This sync would have deactivated more of the connection\'s people than a sync may unasked, so it deactivated nobody. Confirm only if they really left.'),
     problem,
     h('div', { class: 'actions' },
-      h('button', { type: 'button', onclick: async () => {
+      h('button', { type: 'button', onclick: (event) => busy(event.currentTarget, async () => {
         try {
           const { confirmDeactivations: applied } = await gql('mutation($id: ID!) { confirmDeactivations(runId: $id) { deactivated } }', { id: run.id });
           dialog.close();
@@ -140,7 +142,7 @@ function heldBack(run, reload) {
         } catch (error) {
           showError(problem, error);
         }
-      } }, 'Deactivate them'),
+      }) }, 'Deactivate them'),
       h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Back')));
   return h('div', { class: 'card' },
     h('p', { class: 'critical' }, `${run.deactivationsHeld} deactivations held back for an admin to confirm.`),
@@ -151,6 +153,7 @@ function heldBack(run, reload) {
 export async function history(id) {
   const { connection } = await gql(HISTORY, { id });
   const runs = connection.syncRuns;
+  const latestFinished = runs.find((r) => FINISHED.includes(r.status));
   const counts = (r) => `${r.processed}${r.total != null ? ` of ${r.total}` : ''} records: ${r.created} added, ${r.updated} updated, ${r.unchanged} unchanged, ${r.deactivated} deactivated, ${r.skipped} skipped`;
   screen(`Sync history: ${connection.provider.name}`,
     h('p', {}, h('a', { href: `#/connections/${id}/sync` }, 'Back to Sync')),
@@ -158,7 +161,8 @@ export async function history(id) {
       h('li', { class: 'card' },
         h('h2', {}, `${r.status}: ${r.mode === 'FULL' ? 'full' : 'incremental'} sync, ${when(r.startedAt) || 'not started'}`),
         h('p', {}, counts(r)),
-        r.deactivationsHeld ? heldBack(r, () => history(id)) : null,
+        // Only the latest finished run's can be confirmed; a later sync decides afresh.
+        r.deactivationsHeld && r === latestFinished ? heldBack(r, () => history(id)) : null,
         r.error ? h('p', { class: 'alert' }, r.error) : null,
         h('p', { class: 'muted' }, `Started by ${r.triggeredBy}${r.finishedAt ? `, finished ${when(r.finishedAt)}` : ''}`),
         issuesOf(r)))));

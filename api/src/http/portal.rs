@@ -53,7 +53,7 @@ fn content_security_policy(widgets: &[Widget]) -> String {
     let frame_src = if frames.is_empty() { " 'none'".to_string() } else { frames };
     format!(
         "default-src 'none'; script-src 'self'{scripts}; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self' ws: wss:; frame-src{frame_src}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+         connect-src 'self'; frame-src{frame_src}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
 }
 
@@ -66,25 +66,45 @@ pub async fn asset(name: web::Path<String>) -> HttpResponse {
     embedded::asset(ASSETS, &name, "no-cache")
 }
 
+/// What a request says of where it comes from.
+struct Caller<'a> {
+    peer: Option<IpAddr>,
+    host: Option<&'a str>,
+    /// `Origin`, which browsers send with every POST from a page.
+    origin: Option<&'a str>,
+    /// Whether a proxy passed it on (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`).
+    forwarded: bool,
+}
+
 /// Whether a request was made on this computer to this computer: a loopback peer that addressed
-/// the service by a loopback name. A site that points its own name at 127.0.0.1 (DNS rebinding)
-/// sends that name as `Host`, so its pages cannot sign in.
-fn from_this_computer(peer: Option<IpAddr>, host: Option<&str>) -> bool {
-    let Some(host) = host else { return false };
+/// the service by a loopback name, not passed on by a proxy, and (from a page) sent by a page of
+/// this very address. A site that points its own name at 127.0.0.1 (DNS rebinding) sends that
+/// name as `Host`, and any other site's page its own `Origin`, so neither can sign in.
+fn from_this_computer(caller: &Caller) -> bool {
+    let Some(host) = caller.host else { return false };
+    if caller.forwarded || caller.origin.is_some_and(|origin| origin != format!("http://{host}")) {
+        return false;
+    }
     let name = match host.strip_prefix('[') {
         Some(rest) => rest.split(']').next().unwrap_or_default(),
         None => host.rsplit_once(':').map_or(host, |(name, _port)| name),
     };
     let loopback_name =
         name.eq_ignore_ascii_case("localhost") || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    peer.is_some_and(|ip| ip.is_loopback()) && loopback_name
+    caller.peer.is_some_and(|ip| ip.to_canonical().is_loopback()) && loopback_name
 }
 
 /// The workspace a local sign-in may make this request's sender the admin of.
-fn local_workspace<'a>(state: &'a ApiState, req: &HttpRequest) -> Option<&'a str> {
-    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+fn local_workspace<'a>(state: &'a ApiState, req: &'a HttpRequest) -> Option<&'a str> {
     let workspace = state.portal.local_workspace.as_deref()?;
-    from_this_computer(req.peer_addr().map(|a| a.ip()), host).then_some(workspace)
+    let text = |name| req.headers().get(name).and_then(|h| h.to_str().ok());
+    let caller = Caller {
+        peer: req.peer_addr().map(|a| a.ip()),
+        host: text(header::HOST),
+        origin: text(header::ORIGIN),
+        forwarded: ["forwarded", "x-forwarded-for", "x-real-ip"].iter().any(|name| req.headers().contains_key(*name)),
+    };
+    from_this_computer(&caller).then_some(workspace)
 }
 
 /// `GET /portal/local-sign-in`: whether the sign-in screen offers "Sign in on this computer".
@@ -124,20 +144,35 @@ pub async fn local_sign_in(state: web::Data<ApiState>, req: HttpRequest) -> Http
 mod tests {
     use super::*;
 
+    fn caller<'a>(peer: &str, host: Option<&'a str>) -> Caller<'a> {
+        Caller { peer: Some(peer.parse().unwrap()), host, origin: None, forwarded: false }
+    }
+
     #[test]
     fn only_this_computer_addressed_by_a_loopback_name_signs_in_locally() {
-        let local: Option<IpAddr> = Some("127.0.0.1".parse().unwrap());
-        let remote: Option<IpAddr> = Some("203.0.113.9".parse().unwrap());
         for host in ["127.0.0.1:8080", "localhost:8080", "LOCALHOST", "[::1]:8080", "127.0.0.2"] {
-            assert!(from_this_computer(local, Some(host)), "{host}");
+            assert!(from_this_computer(&caller("127.0.0.1", Some(host))), "{host}");
         }
-        assert!(from_this_computer(Some("::1".parse().unwrap()), Some("[::1]:1")));
+        assert!(from_this_computer(&caller("::1", Some("[::1]:1"))));
+        // An IPv4 caller of a service listening on [::].
+        assert!(from_this_computer(&caller("::ffff:127.0.0.1", Some("127.0.0.1:1"))));
         // Another computer, a rebound name, no Host at all.
-        assert!(!from_this_computer(remote, Some("127.0.0.1:8080")));
-        assert!(!from_this_computer(local, Some("attacker.example:8080")));
-        assert!(!from_this_computer(local, Some("localhost.attacker.example")));
-        assert!(!from_this_computer(local, None));
-        assert!(!from_this_computer(None, Some("localhost")));
+        assert!(!from_this_computer(&caller("203.0.113.9", Some("127.0.0.1:8080"))));
+        for host in
+            ["attacker.example:8080", "localhost.attacker.example", "127.0.0.1.attacker.example", "localhost.", ""]
+        {
+            assert!(!from_this_computer(&caller("127.0.0.1", Some(host))), "{host}");
+        }
+        assert!(!from_this_computer(&caller("127.0.0.1", None)));
+        assert!(!from_this_computer(&Caller { peer: None, ..caller("127.0.0.1", Some("localhost")) }));
+        // Passed on by a proxy on this computer: its callers may be anywhere.
+        assert!(!from_this_computer(&Caller { forwarded: true, ..caller("127.0.0.1", Some("localhost:8080")) }));
+        // A page of this address may; a page of any other site may not.
+        let from_page = |origin| Caller { origin: Some(origin), ..caller("127.0.0.1", Some("localhost:8080")) };
+        assert!(from_this_computer(&from_page("http://localhost:8080")));
+        assert!(!from_this_computer(&from_page("http://localhost:9999")));
+        assert!(!from_this_computer(&from_page("https://attacker.example")));
+        assert!(!from_this_computer(&from_page("null")));
     }
 
     #[test]

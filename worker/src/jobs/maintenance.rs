@@ -16,25 +16,37 @@ use crate::integrations::{runs, schedule};
 /// A queued run older than this with nobody working on it is enqueued again. apalis 1.0 now and
 /// then leaves a job queued but never delivered to a live worker (seen under load on both
 /// backends: a run still QUEUED a minute after `startSync`, its worker idle), so this is how long
-/// such a run waits; the duplicate a run merely waiting its turn gets is dropped on delivery,
-/// as the run's lease lets one delivery run it.
+/// such a run waits; the duplicates a run merely waiting its turn gets (ever fewer: see
+/// [`Requeued`]) are dropped on delivery, as the run's lease lets one delivery run it.
 const STALE_QUEUED: Duration = Duration::from_secs(15);
 
-/// Which runs this process enqueued again, and when, so a run that stays QUEUED (waiting its
-/// turn behind busy workers) gets one more job a [`STALE_QUEUED`] rather than one a sweep.
+/// The longest wait between two re-enqueues of one run.
+const LONGEST_REQUEUE_WAIT: Duration = Duration::from_secs(16 * 15);
+
+/// Which runs this process enqueued again, when, and how often, so a run that stays QUEUED
+/// (waiting its turn behind busy workers) gets another job after [`STALE_QUEUED`], then after
+/// twice that, four times, … at most [`LONGEST_REQUEUE_WAIT`], rather than one every sweep.
 #[derive(Default)]
-struct Requeued(HashMap<Uuid, Instant>);
+struct Requeued(HashMap<Uuid, (Instant, u32)>);
 
 impl Requeued {
     /// Whether `run` may be enqueued again at `now`; if so, it is counted as enqueued then.
+    /// Runs not asked about for a longest wait (they left the queue) are forgotten.
     fn take_turn(&mut self, run: Uuid, now: Instant) -> bool {
-        self.0.retain(|_, at| now.duration_since(*at) < STALE_QUEUED);
-        if self.0.contains_key(&run) {
-            return false;
-        }
-        self.0.insert(run, now);
+        self.0.retain(|_, (at, _)| now.duration_since(*at) <= LONGEST_REQUEUE_WAIT * 2);
+        let turns = match self.0.get(&run) {
+            Some((at, turns)) if now.duration_since(*at) < wait_after(*turns) => return false,
+            Some((_, turns)) => turns + 1,
+            None => 1,
+        };
+        self.0.insert(run, (now, turns));
         true
     }
+}
+
+/// How long a run enqueued again `turns` times waits before the next time.
+fn wait_after(turns: u32) -> Duration {
+    (STALE_QUEUED * 2u32.saturating_pow(turns.saturating_sub(1))).min(LONGEST_REQUEUE_WAIT)
 }
 
 /// Re-enqueues abandoned runs. `queued_before` bounds which QUEUED runs count as lost.
@@ -80,17 +92,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_run_that_stays_queued_is_enqueued_again_once_a_stale_period() {
+    fn a_run_that_stays_queued_is_enqueued_again_less_and_less_often() {
         let (mut requeued, start) = (Requeued::default(), Instant::now());
         let (waiting, other) = (Uuid::now_v7(), Uuid::now_v7());
-        assert!(requeued.take_turn(waiting, start));
-        // Later sweeps within the period leave it be; another run has a turn of its own.
-        assert!(!requeued.take_turn(waiting, start + Duration::from_secs(1)));
-        assert!(!requeued.take_turn(waiting, start + STALE_QUEUED - Duration::from_millis(1)));
-        assert!(requeued.take_turn(other, start + Duration::from_secs(1)));
-        assert!(requeued.take_turn(waiting, start + STALE_QUEUED));
-        // Runs that left the queue (no sweep asks about them) are forgotten.
-        assert!(requeued.take_turn(waiting, start + STALE_QUEUED * 3));
+        let at = |seconds: u64| start + Duration::from_secs(seconds);
+        assert!(requeued.take_turn(waiting, at(0)));
+        // Sweeps within the wait leave it be; another run has a turn of its own.
+        assert!(!requeued.take_turn(waiting, at(1)));
+        assert!(requeued.take_turn(other, at(1)));
+        assert!(!requeued.take_turn(waiting, at(14)));
+        assert!(requeued.take_turn(waiting, at(15)));
+        // Then after 30 s, 60 s, …
+        assert!(!requeued.take_turn(waiting, at(44)));
+        assert!(requeued.take_turn(waiting, at(45)));
+        assert!(!requeued.take_turn(waiting, at(104)));
+        assert!(requeued.take_turn(waiting, at(105)));
+        assert_eq!((1..8).map(wait_after).map(|d| d.as_secs()).collect::<Vec<_>>(), [15, 30, 60, 120, 240, 240, 240]);
+        // A run not asked about for long (it left the queue) is forgotten.
+        assert!(requeued.take_turn(waiting, at(2000)));
         assert_eq!(requeued.0.keys().collect::<Vec<_>>(), [&waiting]);
     }
 }
