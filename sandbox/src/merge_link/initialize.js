@@ -32,7 +32,8 @@
       Object.assign(overlay.style, { position: 'fixed', inset: '0', background: 'rgba(0,0,0,.5)', display: 'grid', placeItems: 'center', zIndex: '2147483647' });
       const frame = document.createElement('iframe');
       frame.title = 'Merge Link';
-      frame.src = `${base}/widget/${encodeURIComponent(config.linkToken)}`;
+      // The frame answers this page's origin only.
+      frame.src = `${base}/widget/${encodeURIComponent(config.linkToken)}?origin=${encodeURIComponent(location.origin)}`;
       Object.assign(frame.style, { width: '420px', height: '560px', border: '0', borderRadius: '12px', background: '#fff' });
       overlay.append(frame);
       document.body.append(overlay);
