@@ -23,7 +23,7 @@ use worker::credentials::CredentialCipher;
 use worker::events::EventBus;
 use worker::invitations::delivery::Delivery;
 use worker::invitations::{self, InvitationSettings, InvitationTemplate, Mailer};
-use worker::jobs::{maintenance, JobBackend, QueueSettings, SyncQueue};
+use worker::jobs::{maintenance, JobBackend, QueueSettings, RunSlots, SyncQueue};
 use worker::providers::catalogue::ProviderRegistry;
 use worker::providers::http::{ProviderHttp, RetryPolicy};
 use worker::webhooks::{self, WebhookSettings};
@@ -205,6 +205,7 @@ async fn supervise_worker(
     backend: JobBackend,
     env: Environment,
     settings: QueueSettings,
+    slots: RunSlots,
     shutdown: watch::Receiver<bool>,
     fatal: watch::Sender<Option<String>>,
 ) {
@@ -213,7 +214,7 @@ async fn supervise_worker(
         let started = std::time::Instant::now();
         let stop: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
             Box::pin(wait_for(shutdown.clone()));
-        let ended = backend.clone().run_worker(env.clone(), settings.clone(), stop).await;
+        let ended = backend.clone().run_worker(env.clone(), settings.clone(), slots.clone(), stop).await;
         if *shutdown.borrow() {
             return;
         }
@@ -341,13 +342,20 @@ impl RunningService {
         let (fatal, fatal_rx) = watch::channel(None);
         if roles.worker {
             let delivery = invitation_delivery(config, tuning.invitations.clone())?;
-            let supervised =
-                supervise_worker(queue.clone(), env.clone(), tuning.queue.clone(), shutdown_rx.clone(), fatal);
+            let slots = RunSlots::new(tuning.queue.concurrency);
+            let supervised = supervise_worker(
+                queue.clone(),
+                env.clone(),
+                tuning.queue.clone(),
+                slots.clone(),
+                shutdown_rx.clone(),
+                fatal,
+            );
             tasks.push(tokio::spawn(supervised));
             let sweep = tokio::spawn({
                 let (env, queue, every) = (env.clone(), shared_queue.clone(), tuning.sweep_interval);
                 keep_running("the maintenance sweep", move || {
-                    maintenance::run_maintenance(env.clone(), queue.clone(), every)
+                    maintenance::run_maintenance(env.clone(), queue.clone(), slots.clone(), every)
                 })
             });
             let invitations = tokio::spawn({

@@ -14,11 +14,9 @@ use apalis_sqlite::{JsonCodec, SqlitePool, SqliteStorage};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::{SyncJob, SyncQueue};
+use super::{execute_in_slot, RunSlots, SyncJob, SyncQueue};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
-use crate::sync::{execute_run, RunOutcome};
-use crate::task::AbortOnDrop;
 
 /// Queue tuning shared by both backends.
 #[derive(Debug, Clone)]
@@ -98,6 +96,7 @@ impl JobBackend {
         self,
         env: Environment,
         settings: QueueSettings,
+        slots: RunSlots,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
         let name = format!("sync-{}", env.settings.worker_id);
@@ -111,11 +110,11 @@ impl JobBackend {
                 }));
                 let strategy = Strategy::new().stream(rings).interval(settings.poll_interval);
                 let backend = storage.poll_with_strategy(strategy);
-                run(name, backend, requeue, env, settings, shutdown).await
+                run(name, backend, requeue, env, settings, slots, shutdown).await
             }
             Self::Redis(storage) => {
                 let backend = storage.poll_with_interval(settings.poll_interval);
-                run(name, backend, requeue, env, settings, shutdown).await
+                run(name, backend, requeue, env, settings, slots, shutdown).await
             }
         }
     }
@@ -168,6 +167,7 @@ async fn run<B>(
     requeue: JobBackend,
     env: Environment,
     settings: QueueSettings,
+    slots: RunSlots,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()>
 where
@@ -182,6 +182,7 @@ where
         .backend(backend)
         .data(env)
         .data(requeue)
+        .data(slots)
         .concurrency(settings.concurrency)
         .build(handle_sync_job)
         .run_until(async move {
@@ -193,23 +194,15 @@ where
 }
 
 /// Errors reach the queue only when the database failed mid-attempt; the queue's re-delivery
-/// (and the maintenance sweep) retry those.
-///
-/// The run executes on a task of its own: apalis asks its backend for more jobs (a write to the
-/// queue) each time the task driving a job wakes, and a sync wakes thousands of times a second.
-///
-/// A run released by a stopping process is queued again at once, for another worker.
+/// (and the maintenance sweep) retry those. A run released by a stopping process is queued
+/// again at once, for another worker.
 async fn handle_sync_job(
     job: SyncJob,
     env: Data<Environment>,
     requeue: Data<JobBackend>,
+    slots: Data<RunSlots>,
 ) -> std::result::Result<(), Error> {
-    let env = Environment::clone(&env);
-    let mut run = AbortOnDrop(tokio::spawn(async move { execute_run(&env, job.run_id).await }));
-    let outcome = (&mut run.0).await.map_err(|e| Error::Queue(format!("the sync task ended abnormally: {e}")))??;
-    tracing::info!(run_id = %job.run_id, ?outcome, "sync job done");
-    if outcome == RunOutcome::Released {
-        requeue.enqueue(job).await?;
-    }
+    let slot = slots.take().await;
+    execute_in_slot(Environment::clone(&env), &*requeue, job, slot).await?;
     Ok(())
 }

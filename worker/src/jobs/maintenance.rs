@@ -1,23 +1,25 @@
-//! Periodic housekeeping in every worker process: re-enqueue runs whose worker died (or whose
-//! job the queue lost, e.g. a Redis restart) and start scheduled syncs. Safe to run in several
-//! processes at once: a run executes only under its lease.
+//! Periodic housekeeping in every worker process: hand on runs whose worker died (or whose job
+//! the queue lost, e.g. a Redis restart, or never delivered) and start scheduled syncs. Safe to
+//! run in several processes at once: a run executes only under its lease.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::{SyncJob, SyncQueue};
+use super::{execute_in_slot, RunSlots, SyncJob, SyncQueue};
 use crate::environment::Environment;
 use crate::error::Result;
 use crate::integrations::{runs, schedule};
 
-/// A queued run older than this with nobody working on it is enqueued again. apalis 1.0 now and
-/// then leaves a job queued but never delivered to a live worker (seen under load on both
-/// backends: a run still QUEUED a minute after `startSync`, its worker idle), so this is how long
-/// such a run waits; the duplicates a run merely waiting its turn gets (ever fewer: see
-/// [`Requeued`]) are dropped on delivery, as the run's lease lets one delivery run it.
+/// A queued run older than this with nobody working on it is handed on again. apalis 1.0 now and
+/// then leaves a job queued but never delivered to a live, idle worker (seen under load on both
+/// backends: a run still QUEUED a minute after `startSync`, and its job queued again after 15 s
+/// not delivered either), so a process with a free run slot executes such a run itself rather
+/// than trusting the queue with it again; one without a free slot enqueues it again. Either way
+/// the run's lease lets one of them execute it, and the others are dropped.
 const STALE_QUEUED: Duration = Duration::from_secs(15);
 
 /// The longest wait between two re-enqueues of one run.
@@ -49,28 +51,45 @@ fn wait_after(turns: u32) -> Duration {
     (STALE_QUEUED * 2u32.saturating_pow(turns.saturating_sub(1))).min(LONGEST_REQUEUE_WAIT)
 }
 
-/// Re-enqueues abandoned runs. `queued_before` bounds which QUEUED runs count as lost.
+/// Hands on abandoned runs: each executes here, on a task of its own, when this process has a
+/// free run slot, and is enqueued again otherwise. `queued_before` bounds which QUEUED runs
+/// count as lost.
 async fn recover_orphaned_runs(
     env: &Environment,
-    queue: &dyn SyncQueue,
+    queue: &Arc<dyn SyncQueue>,
+    slots: &RunSlots,
     queued_before: chrono::DateTime<Utc>,
     requeued: &mut Requeued,
 ) -> Result<usize> {
     let orphans = runs::orphaned(&env.db, queued_before).await?;
     let now = Instant::now();
-    let mut enqueued = 0;
+    let mut handed_on = 0;
     for run in orphans.iter().filter(|run| requeued.take_turn(run.id, now)) {
-        tracing::info!(run_id = %run.id, status = ?run.status, "re-enqueueing an abandoned sync run");
-        queue.enqueue(SyncJob { run_id: run.id }).await?;
-        enqueued += 1;
+        let job = SyncJob { run_id: run.id };
+        match slots.free() {
+            Some(slot) => {
+                tracing::info!(run_id = %run.id, status = ?run.status, "executing an abandoned sync run here");
+                let (env, queue) = (env.clone(), queue.clone());
+                tokio::spawn(async move {
+                    if let Err(err) = execute_in_slot(env, queue.as_ref(), job, slot).await {
+                        tracing::warn!(error = %err, "an abandoned sync run failed here; the sweep will hand it on again");
+                    }
+                });
+            }
+            None => {
+                tracing::info!(run_id = %run.id, status = ?run.status, "re-enqueueing an abandoned sync run");
+                queue.enqueue(job).await?;
+            }
+        }
+        handed_on += 1;
     }
-    Ok(enqueued)
+    Ok(handed_on)
 }
 
 /// Recovers at once (everything queued before start-up is suspect), then every `every`.
-pub async fn run_maintenance(env: Environment, queue: std::sync::Arc<dyn SyncQueue>, every: Duration) {
+pub async fn run_maintenance(env: Environment, queue: Arc<dyn SyncQueue>, slots: RunSlots, every: Duration) {
     let mut requeued = Requeued::default();
-    if let Err(err) = recover_orphaned_runs(&env, queue.as_ref(), Utc::now(), &mut requeued).await {
+    if let Err(err) = recover_orphaned_runs(&env, &queue, &slots, Utc::now(), &mut requeued).await {
         tracing::warn!(error = %err, "start-up recovery failed");
     }
     let mut tick = tokio::time::interval(every);
@@ -78,7 +97,7 @@ pub async fn run_maintenance(env: Environment, queue: std::sync::Arc<dyn SyncQue
     loop {
         tick.tick().await;
         let stale = Utc::now() - STALE_QUEUED;
-        if let Err(err) = recover_orphaned_runs(&env, queue.as_ref(), stale, &mut requeued).await {
+        if let Err(err) = recover_orphaned_runs(&env, &queue, &slots, stale, &mut requeued).await {
             tracing::warn!(error = %err, "recovery sweep failed");
         }
         if let Err(err) = schedule::start_due(&env, queue.as_ref()).await {
