@@ -124,4 +124,33 @@ export async function busy(button, work) {
   }
 }
 
+let asked = 0;
+/**
+ * Asks before an action, in `dialog` (an empty `<dialog>` on the screen): `question` as its
+ * heading, `consequence`, then `yes` and "Back". `act()` runs with `yes` disabled; once it
+ * succeeds the dialog closes and `after(act's answer)` runs. A failure of either is shown in
+ * the dialog.
+ */
+export function ask(dialog, { question, consequence, yes, act, after = () => {} }) {
+  const id = `ask-${++asked}`;
+  const problem = h('div');
+  dialog.setAttribute('aria-labelledby', id);
+  dialog.replaceChildren(
+    h('h2', { id }, question),
+    h('p', {}, consequence),
+    problem,
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', onclick: (event) => busy(event.currentTarget, async () => {
+        try {
+          const answer = await act();
+          dialog.close();
+          await after(answer);
+        } catch (error) {
+          showError(problem, error);
+        }
+      }) }, yes),
+      h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Back')));
+  dialog.showModal();
+}
+
 export const when = (moment) => (moment ? new Date(moment).toLocaleString() : '');

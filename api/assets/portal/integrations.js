@@ -2,38 +2,28 @@
 // sync, "Re-sync required"), and the way in to a new one ("Get Started", "Connect Now").
 
 import { gql } from './api.js';
-import { busy, go, h, say, screen, showError, when } from './dom.js';
+import { ask, go, h, say, screen, when } from './dom.js';
 
 const CONNECTIONS = `{ connections { id status statusMessage linkedSystem provider { id name category }
   lastSync { id status finishedAt processed } resyncRequired schedule { enabled intervalMinutes } } }`;
 
 /** "Disconnect", asked first: the credentials are forgotten, the people it synced stay. */
 function disconnectButton(c, dialog) {
-  return h('button', { type: 'button', class: 'secondary', onclick: () => {
-    const problem = h('div');
-    dialog.replaceChildren(
-      h('h2', { id: 'disconnect-title' }, `Disconnect ${c.provider.name}?`),
-      h('p', {}, 'Its credentials are forgotten and it syncs no more. The people it brought in stay in the User Directory.'),
-      problem,
-      h('div', { class: 'actions' },
-        h('button', { type: 'button', onclick: (event) => busy(event.currentTarget, async () => {
-          try {
-            await gql('mutation($id: ID!) { disconnect(connectionId: $id) { id status } }', { id: c.id });
-            dialog.close();
-            await integrations();
-            say(`${c.provider.name} disconnected.`);
-          } catch (error) {
-            showError(problem, error);
-          }
-        }) }, 'Disconnect'),
-        h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Back')));
-    dialog.showModal();
-  } }, 'Disconnect');
+  return h('button', { type: 'button', class: 'secondary', onclick: () => ask(dialog, {
+    question: `Disconnect ${c.provider.name}?`,
+    consequence: 'Its credentials are forgotten and it syncs no more. The people it brought in stay in the User Directory.',
+    yes: 'Disconnect',
+    act: () => gql('mutation($id: ID!) { disconnect(connectionId: $id) { id status } }', { id: c.id }),
+    after: async () => {
+      await integrations();
+      say(`${c.provider.name} disconnected.`);
+    },
+  }) }, 'Disconnect');
 }
 
 export async function integrations() {
   const { connections } = await gql(CONNECTIONS);
-  const dialog = h('dialog', { 'aria-labelledby': 'disconnect-title' });
+  const dialog = h('dialog');
   const card = (c) => h('li', { class: 'card' },
     h('h3', {}, c.provider.name, c.linkedSystem ? ` (${c.linkedSystem})` : ''),
     h('p', {}, 'Status: ', c.status, c.statusMessage ? ` (${c.statusMessage})` : ''),

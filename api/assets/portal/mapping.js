@@ -3,7 +3,7 @@
 // critical, a live preview with each record's problems), "Save Mapping" and "Confirm and Save".
 
 import { gql } from './api.js';
-import { busy, go, h, latestOnly, screen, showError } from './dom.js';
+import { ask, go, h, latestOnly, screen, showError } from './dom.js';
 
 const CONNECTION = `query($id: ID!) { connection(id: $id) { id resyncRequired linkedSystem provider { name }
   accessibleData { name fields { key label type } }
@@ -57,26 +57,14 @@ export async function mapping(id) {
     externalField: form.elements[f.key].value || null,
     acceptAnyType: entries.get(f.key)?.acceptAnyType ?? false,
   }));
-  const dialog = h('dialog', { 'aria-labelledby': 'confirm-title' });
-  const confirm = (version) => {
-    const problem = h('div');
-    dialog.replaceChildren(
-      h('h2', { id: 'confirm-title' }, 'Confirm the mapping'),
-      h('p', {}, 'Users are created with the email mapped above as their login. Nobody is emailed by a sync.'),
-      problem,
-      h('div', { class: 'actions' },
-        h('button', { type: 'button', onclick: (event) => busy(event.currentTarget, async () => {
-          try {
-            await gql('mutation($id: ID!, $version: Int!) { confirmFieldMapping(connectionId: $id, version: $version) { version } }', { id, version });
-            dialog.close();
-            go(`#/connections/${id}/sync`);
-          } catch (error) {
-            showError(problem, error);
-          }
-        }) }, 'Confirm and Save'),
-        h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Back')));
-    dialog.showModal();
-  };
+  const dialog = h('dialog');
+  const confirm = (version) => ask(dialog, {
+    question: 'Confirm the mapping',
+    consequence: 'Users are created with the email mapped above as their login. Nobody is emailed by a sync.',
+    yes: 'Confirm and Save',
+    act: () => gql('mutation($id: ID!, $version: Int!) { confirmFieldMapping(connectionId: $id, version: $version) { version } }', { id, version }),
+    after: () => go(`#/connections/${id}/sync`),
+  });
   const form = h('form', { onsubmit: async (event) => {
     event.preventDefault();
     try {

@@ -3,7 +3,7 @@
 // each run's counts and the records it could not import.
 
 import { gql, subscribe } from './api.js';
-import { alertIn, busy, clearErrors, go, h, here, inWords, onLeave, say, screen, showError, when } from './dom.js';
+import { alertIn, ask, clearErrors, go, h, here, inWords, onLeave, say, screen, showError, when } from './dom.js';
 
 const RUN = 'id status phase percent processed total created updated deactivated deactivationsHeld error';
 
@@ -127,26 +127,20 @@ function issuesOf(run) {
 
 /** A run's held-back deactivations, and "Confirm deactivations", asked first. */
 function heldBack(run, reload) {
-  const problem = h('div');
-  const dialog = h('dialog', { 'aria-labelledby': `held-${run.id}` },
-    h('h2', { id: `held-${run.id}` }, `Deactivate ${run.deactivationsHeld} people?`),
-    h('p', {}, 'This sync would have deactivated more of the connection\'s people than a sync may unasked, so it deactivated nobody. Confirm only if they really left.'),
-    problem,
-    h('div', { class: 'actions' },
-      h('button', { type: 'button', onclick: (event) => busy(event.currentTarget, async () => {
-        try {
-          const { confirmDeactivations: applied } = await gql('mutation($id: ID!) { confirmDeactivations(runId: $id) { deactivated } }', { id: run.id });
-          dialog.close();
-          await reload();
-          say(`${applied.deactivated} people deactivated.`);
-        } catch (error) {
-          showError(problem, error);
-        }
-      }) }, 'Deactivate them'),
-      h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Back')));
+  const dialog = h('dialog');
+  const confirm = () => ask(dialog, {
+    question: `Deactivate ${run.deactivationsHeld} people?`,
+    consequence: 'This sync would have deactivated more of the connection\'s people than a sync may unasked, so it deactivated nobody. Confirm only if they really left.',
+    yes: 'Deactivate them',
+    act: () => gql('mutation($id: ID!) { confirmDeactivations(runId: $id) { deactivated } }', { id: run.id }),
+    after: async ({ confirmDeactivations: applied }) => {
+      await reload();
+      say(`${applied.deactivated} people deactivated.`);
+    },
+  });
   return h('div', { class: 'card' },
     h('p', { class: 'critical' }, `${run.deactivationsHeld} deactivations held back for an admin to confirm.`),
-    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => dialog.showModal() }, 'Confirm deactivations')),
+    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: confirm }, 'Confirm deactivations')),
     dialog);
 }
 
