@@ -66,28 +66,12 @@ impl Demo {
 /// signed in by the printed link, until Ctrl-C (or SIGTERM).
 pub async fn open(provider_id: &str, employees: u32) -> anyhow::Result<()> {
     let demo = Demo::start(provider_id, employees).await?;
-    println!(
-        "directory-sync demo: sandbox {provider_id} tenant 'acme' with {employees} employees.
-"
-    );
-    println!(
-        "Open the admin portal, signed in as the admin of workspace '{WORKSPACE}':
-"
-    );
-    println!(
-        "   {}/#token={}
-",
-        demo.url, demo.token
-    );
-    println!(
-        "Then Integrations → Get Started → Connect Now, and connect with these credentials:
-"
-    );
+    println!("directory-sync demo: sandbox {provider_id} tenant 'acme' with {employees} employees.\n");
+    println!("Open the admin portal, signed in as the admin of workspace '{WORKSPACE}':\n");
+    println!("   {}/#token={}\n", demo.url, demo.token);
+    println!("Then Integrations → Get Started → Connect Now, and connect with these credentials:\n");
     crate::sandbox_server::print_credentials(provider_id, demo.credentials.clone())?;
-    println!(
-        "
-\"Open Window\" works too: the sandbox signs in and consents at once."
-    );
+    println!("\n\"Open Window\" works too: the sandbox signs in and consents at once.");
     println!("Ctrl-C stops the demo.");
     let mut terminate =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("listening for SIGTERM")?;

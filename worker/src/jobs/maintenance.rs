@@ -22,17 +22,18 @@ use crate::integrations::{runs, schedule};
 /// the run's lease lets one of them execute it, and the others are dropped.
 const STALE_QUEUED: Duration = Duration::from_secs(15);
 
-/// The longest wait between two re-enqueues of one run.
+/// The longest wait between two hand-ons of one run.
 const LONGEST_REQUEUE_WAIT: Duration = Duration::from_secs(16 * 15);
 
-/// Which runs this process enqueued again, when, and how often, so a run that stays QUEUED
-/// (waiting its turn behind busy workers) gets another job after [`STALE_QUEUED`], then after
-/// twice that, four times, … at most [`LONGEST_REQUEUE_WAIT`], rather than one every sweep.
+/// Which runs this process handed on (executed, or enqueued again), when, and how often, so a
+/// run that stays QUEUED (waiting its turn behind busy workers) is handed on again after
+/// [`STALE_QUEUED`], then after twice that, four times, … at most [`LONGEST_REQUEUE_WAIT`],
+/// rather than at every sweep.
 #[derive(Default)]
-struct Requeued(HashMap<Uuid, (Instant, u32)>);
+struct HandedOn(HashMap<Uuid, (Instant, u32)>);
 
-impl Requeued {
-    /// Whether `run` may be enqueued again at `now`; if so, it is counted as enqueued then.
+impl HandedOn {
+    /// Whether `run` may be handed on at `now`; if so, it is counted as handed on then.
     /// Runs not asked about for a longest wait (they left the queue) are forgotten.
     fn take_turn(&mut self, run: Uuid, now: Instant) -> bool {
         self.0.retain(|_, (at, _)| now.duration_since(*at) <= LONGEST_REQUEUE_WAIT * 2);
@@ -46,7 +47,7 @@ impl Requeued {
     }
 }
 
-/// How long a run enqueued again `turns` times waits before the next time.
+/// How long a run handed on `turns` times waits before the next time.
 fn wait_after(turns: u32) -> Duration {
     (STALE_QUEUED * 2u32.saturating_pow(turns.saturating_sub(1))).min(LONGEST_REQUEUE_WAIT)
 }
@@ -59,12 +60,11 @@ async fn recover_orphaned_runs(
     queue: &Arc<dyn SyncQueue>,
     slots: &RunSlots,
     queued_before: chrono::DateTime<Utc>,
-    requeued: &mut Requeued,
-) -> Result<usize> {
+    handed_on: &mut HandedOn,
+) -> Result<()> {
     let orphans = runs::orphaned(&env.db, queued_before).await?;
     let now = Instant::now();
-    let mut handed_on = 0;
-    for run in orphans.iter().filter(|run| requeued.take_turn(run.id, now)) {
+    for run in orphans.iter().filter(|run| handed_on.take_turn(run.id, now)) {
         let job = SyncJob { run_id: run.id };
         match slots.free() {
             Some(slot) => {
@@ -81,15 +81,14 @@ async fn recover_orphaned_runs(
                 queue.enqueue(job).await?;
             }
         }
-        handed_on += 1;
     }
-    Ok(handed_on)
+    Ok(())
 }
 
 /// Recovers at once (everything queued before start-up is suspect), then every `every`.
 pub async fn run_maintenance(env: Environment, queue: Arc<dyn SyncQueue>, slots: RunSlots, every: Duration) {
-    let mut requeued = Requeued::default();
-    if let Err(err) = recover_orphaned_runs(&env, &queue, &slots, Utc::now(), &mut requeued).await {
+    let mut handed_on = HandedOn::default();
+    if let Err(err) = recover_orphaned_runs(&env, &queue, &slots, Utc::now(), &mut handed_on).await {
         tracing::warn!(error = %err, "start-up recovery failed");
     }
     let mut tick = tokio::time::interval(every);
@@ -97,7 +96,7 @@ pub async fn run_maintenance(env: Environment, queue: Arc<dyn SyncQueue>, slots:
     loop {
         tick.tick().await;
         let stale = Utc::now() - STALE_QUEUED;
-        if let Err(err) = recover_orphaned_runs(&env, &queue, &slots, stale, &mut requeued).await {
+        if let Err(err) = recover_orphaned_runs(&env, &queue, &slots, stale, &mut handed_on).await {
             tracing::warn!(error = %err, "recovery sweep failed");
         }
         if let Err(err) = schedule::start_due(&env, queue.as_ref()).await {
@@ -111,24 +110,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_run_that_stays_queued_is_enqueued_again_less_and_less_often() {
-        let (mut requeued, start) = (Requeued::default(), Instant::now());
+    fn a_run_that_stays_queued_is_handed_on_less_and_less_often() {
+        let (mut handed_on, start) = (HandedOn::default(), Instant::now());
         let (waiting, other) = (Uuid::now_v7(), Uuid::now_v7());
         let at = |seconds: u64| start + Duration::from_secs(seconds);
-        assert!(requeued.take_turn(waiting, at(0)));
+        assert!(handed_on.take_turn(waiting, at(0)));
         // Sweeps within the wait leave it be; another run has a turn of its own.
-        assert!(!requeued.take_turn(waiting, at(1)));
-        assert!(requeued.take_turn(other, at(1)));
-        assert!(!requeued.take_turn(waiting, at(14)));
-        assert!(requeued.take_turn(waiting, at(15)));
+        assert!(!handed_on.take_turn(waiting, at(1)));
+        assert!(handed_on.take_turn(other, at(1)));
+        assert!(!handed_on.take_turn(waiting, at(14)));
+        assert!(handed_on.take_turn(waiting, at(15)));
         // Then after 30 s, 60 s, …
-        assert!(!requeued.take_turn(waiting, at(44)));
-        assert!(requeued.take_turn(waiting, at(45)));
-        assert!(!requeued.take_turn(waiting, at(104)));
-        assert!(requeued.take_turn(waiting, at(105)));
+        assert!(!handed_on.take_turn(waiting, at(44)));
+        assert!(handed_on.take_turn(waiting, at(45)));
+        assert!(!handed_on.take_turn(waiting, at(104)));
+        assert!(handed_on.take_turn(waiting, at(105)));
         assert_eq!((1..8).map(wait_after).map(|d| d.as_secs()).collect::<Vec<_>>(), [15, 30, 60, 120, 240, 240, 240]);
         // A run not asked about for long (it left the queue) is forgotten.
-        assert!(requeued.take_turn(waiting, at(2000)));
-        assert_eq!(requeued.0.keys().collect::<Vec<_>>(), [&waiting]);
+        assert!(handed_on.take_turn(waiting, at(2000)));
+        assert_eq!(handed_on.0.keys().collect::<Vec<_>>(), [&waiting]);
     }
 }
