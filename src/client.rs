@@ -2,6 +2,7 @@
 //! tests: they walk the product exactly as a frontend would.
 
 use anyhow::{anyhow, bail, Context as _};
+use api::error::ErrorCode;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -15,9 +16,17 @@ pub struct GraphqlResponse {
 }
 
 impl GraphqlResponse {
-    fn from_json(mut body: Value) -> Self {
+    /// The answer in `body`. As a client generated from the schema would, it refuses an error
+    /// without `extensions.code` or with a code the schema's `ErrorCode` does not list.
+    fn from_json(mut body: Value) -> anyhow::Result<Self> {
         let errors = body.get_mut("errors").map(Value::take).and_then(|e| e.as_array().cloned()).unwrap_or_default();
-        Self { data: body.get_mut("data").map(Value::take).unwrap_or(Value::Null), errors }
+        for error in &errors {
+            let code = error.pointer("/extensions/code").and_then(Value::as_str);
+            if code.and_then(ErrorCode::from_name).is_none() {
+                bail!("the server answered an error whose code the schema's ErrorCode lacks: {error}");
+            }
+        }
+        Ok(Self { data: body.get_mut("data").map(Value::take).unwrap_or(Value::Null), errors })
     }
 
     /// The data, or an error describing what the server said went wrong.
@@ -72,7 +81,7 @@ impl GraphqlClient {
         let status = response.status();
         let body: Value =
             response.json().await.with_context(|| format!("POST /graphql answered {status} without JSON"))?;
-        Ok(GraphqlResponse::from_json(body))
+        GraphqlResponse::from_json(body)
     }
 
     /// Starts a subscription over graphql-transport-ws.
@@ -124,18 +133,15 @@ impl Subscription {
                 Message::Close(_) => return None,
                 _ => continue,
             };
-            let value: Value = match serde_json::from_str(&text) {
+            let mut value: Value = match serde_json::from_str(&text) {
                 Ok(value) => value,
                 Err(err) => return Some(Err(err.into())),
             };
             match value["type"].as_str() {
-                Some("next") => return Some(Ok(GraphqlResponse::from_json(value["payload"].clone()))),
+                Some("next") => return Some(GraphqlResponse::from_json(value["payload"].take())),
                 Some("error") => {
                     self.done = true;
-                    return Some(Ok(GraphqlResponse {
-                        data: Value::Null,
-                        errors: value["payload"].as_array().cloned().unwrap_or_default(),
-                    }));
+                    return Some(GraphqlResponse::from_json(json!({ "errors": value["payload"].take() })));
                 }
                 Some("complete") => self.done = true,
                 Some("ping") => {

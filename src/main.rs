@@ -125,9 +125,20 @@ enum PlanArg {
     Free,
 }
 
+/// A failure is one line on stderr, its causes after colons and never a backtrace (whatever
+/// `RUST_BACKTRACE` says): an operator reads what to do, not where in the code it was found.
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() -> std::process::ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("directory-sync: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let quiet = matches!(
         cli.command,
         Command::Demo { .. } | Command::Token { .. } | Command::Bench { .. } | Command::Sandbox { .. }

@@ -2,6 +2,7 @@
 //! `ErrorCode`. Domain errors are converted once, here; internal failures are logged with their
 //! detail and shown to clients only as INTERNAL, never with SQL or stack traces.
 
+use async_graphql::resolver_utils::EnumType;
 use async_graphql::{Enum, ErrorExtensions};
 
 use worker::providers::ProviderError;
@@ -33,26 +34,16 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The code as `extensions.code` carries it: the enum value's name in the schema, so the API
+    /// cannot answer a code that the schema's `ErrorCode` lacks.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Unauthenticated => "UNAUTHENTICATED",
-            Self::Forbidden => "FORBIDDEN",
-            Self::PaidPlanRequired => "PAID_PLAN_REQUIRED",
-            Self::NotFound => "NOT_FOUND",
-            Self::ValidationFailed => "VALIDATION_FAILED",
-            Self::InvalidSubdomain => "INVALID_SUBDOMAIN",
-            Self::InvalidCredentials => "INVALID_CREDENTIALS",
-            Self::ThirdPartyAccessDisabled => "THIRD_PARTY_ACCESS_DISABLED",
-            Self::ProviderUnreachable => "PROVIDER_UNREACHABLE",
-            Self::RateLimited => "RATE_LIMITED",
-            Self::MappingInvalid => "MAPPING_INVALID",
-            Self::MappingNotConfirmed => "MAPPING_NOT_CONFIRMED",
-            Self::SyncAlreadyRunning => "SYNC_ALREADY_RUNNING",
-            Self::EmailTaken => "EMAIL_TAKEN",
-            Self::FieldManagedByProvider => "FIELD_MANAGED_BY_PROVIDER",
-            Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
-            Self::Internal => "INTERNAL",
-        }
+        let item = Self::items().iter().find(|item| item.value == self);
+        item.expect("async-graphql lists every variant of the enum").name
+    }
+
+    /// The code named `name`, when the schema has it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::items().iter().find(|item| item.name == name).map(|item| item.value)
     }
 }
 
@@ -188,3 +179,21 @@ impl From<ProviderError> for ApiError {
 
 /// What resolvers answer: a forgotten conversion cannot compile into a mislabelled error.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_the_schemas_enum_values() {
+        assert_eq!(ErrorCode::EmailTaken.as_str(), "EMAIL_TAKEN");
+        assert_eq!(ErrorCode::FieldManagedByProvider.as_str(), "FIELD_MANAGED_BY_PROVIDER");
+        let sdl = crate::graphql::sdl();
+        let values = sdl.split("enum ErrorCode {").nth(1).and_then(|rest| rest.split('}').next()).unwrap();
+        for item in ErrorCode::items() {
+            assert!(values.lines().any(|line| line.trim() == item.name), "{} is not in the schema", item.name);
+            assert_eq!(ErrorCode::from_name(item.name), Some(item.value));
+        }
+        assert_eq!(ErrorCode::from_name("NO_SUCH_CODE"), None);
+    }
+}

@@ -57,18 +57,18 @@ await walk(async ({ page, check, tabTo, heading, button, listed, barFull }) => {
   // A wrong subdomain, then a wrong key: each message under its own field.
   await subdomain.fill('no-such-company');
   await key.fill(sandbox.apiKey);
-  await button('Connect').click();
+  await button('Next').click();
   await page.locator('#f-subdomain-error').waitFor();
   assert.match(await page.locator('#f-subdomain-error').innerText(), /subdomain/i);
   await check('wrong-subdomain');
   await subdomain.fill(sandbox.subdomain);
   await key.fill('not-the-key');
-  await button('Connect').click();
+  await button('Next').click();
   await page.locator('#f-apiKey-error').waitFor();
   assert.match(await page.locator('#f-apiKey-error').innerText(), /key/i);
   await check('wrong-key');
   await key.fill(sandbox.apiKey);
-  await button('Connect').click();
+  await button('Next').click();
 
   // 4. What the connection can read.
   await heading('Review accessible data').waitFor();

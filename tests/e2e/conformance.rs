@@ -190,6 +190,7 @@ async fn a_withheld_field_is_reported_and_never_blanked(backend: Backend, provid
     let run = app.sync(&admin, &connection_id).await;
     assert_eq!(run["status"], "SUCCEEDED", "{provider}: {run}");
     assert_eq!(run["deactivated"], 0, "{provider}: an unknown status deactivates nobody: {run}");
+    assert_eq!(run["updated"], 0, "{provider}: what changed is hidden, so no one is: {run}");
     let mapping = admin_flow::current_mapping(&admin, &connection_id).await.unwrap();
     let source = |internal: &str| {
         mapping.as_array().unwrap().iter().find(|e| e["internalField"] == internal).unwrap()["externalField"]
@@ -214,6 +215,54 @@ async fn a_withheld_field_is_reported_and_never_blanked(backend: Backend, provid
     let users = users_by_email(&app, &admin).await;
     assert_eq!(users[&email(&promoted)]["jobTitle"], "Chief Sandbox Officer", "{provider}");
     assert_eq!(users[&email(&leaver)]["employmentStatus"], "INACTIVE", "{provider}");
+    app.stop().await;
+}
+
+/// The kinds of `run`'s issues, each once.
+fn issue_kinds(run: &Value) -> std::collections::BTreeSet<String> {
+    run["issues"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap().to_string()).collect()
+}
+
+/// Each person's `updatedAt`, by email: a person whose row was written has a later one.
+async fn written_at(app: &TestApp, admin: &GraphqlClient) -> std::collections::HashMap<String, Value> {
+    users_by_email(app, admin).await.into_iter().map(|(email, user)| (email, user["updatedAt"].clone())).collect()
+}
+
+async fn a_no_change_resync_writes_nothing(backend: Backend, provider: &'static str) {
+    let app = spawn(backend, provider).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    let first = app.sync(&admin, &connection_id).await;
+    assert_eq!(first["status"], "SUCCEEDED", "{provider}: {first}");
+    let listed = employees(&app).iter().filter(|e| e.work_email.is_some()).count();
+    let before = written_at(&app, &admin).await;
+    let first_kinds = issue_kinds(&first);
+    // Nothing changed; then a field is withheld (its values unknown, so still nothing changed);
+    // then the same, with the provider throttling.
+    for step in ["as it was", "a field withheld", "withheld, throttled"] {
+        app.sandbox.with_tenant("acme", |t| match step {
+            "a field withheld" => {
+                t.withheld.insert(Attribute::JobTitle);
+            }
+            "withheld, throttled" => t.inject([Fault::RateLimited { retry_after_secs: 1 }]),
+            _ => {}
+        });
+        let run = app.sync(&admin, &connection_id).await;
+        assert_eq!(run["status"], "SUCCEEDED", "{provider}, {step}: {run}");
+        for count in ["created", "updated", "deactivated"] {
+            assert_eq!(run[count], 0, "{provider}, {step}: {count}: {run}");
+        }
+        assert_eq!(run["unchanged"], listed, "{provider}, {step}: {run}");
+        let run_id = run["id"].as_str().unwrap();
+        let changes = admin.execute(ops::RUN_CHANGES, json!({ "id": run_id })).await.unwrap().ok().unwrap();
+        assert_eq!(changes["syncRun"]["changes"], json!([]), "{provider}, {step}: no history written");
+        let mut expected = first_kinds.clone();
+        if step != "as it was" {
+            expected.insert("FIELD_WITHHELD".into());
+        }
+        assert_eq!(issue_kinds(&run), expected, "{provider}, {step}: {run}");
+        assert_eq!(written_at(&app, &admin).await, before, "{provider}, {step}: no person's row was written");
+    }
     app.stop().await;
 }
 
@@ -297,6 +346,7 @@ for_every_provider!(
     documented_failures_become_contract_codes,
     a_throttled_sync_waits_and_finishes,
     a_withheld_field_is_reported_and_never_blanked,
+    a_no_change_resync_writes_nothing,
     a_provider_failing_mid_fetch_deactivates_nobody,
     an_incremental_sync_applies_what_changed,
 );

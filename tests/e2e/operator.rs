@@ -23,6 +23,14 @@ fn spawn(args: &[&str], env: &[(String, String)], log: &std::path::Path) -> Proc
     Process(child)
 }
 
+/// A refusal to start is one line naming the binary, however the process was told to report
+/// (`RUST_BACKTRACE=1` included).
+fn assert_one_line(said: &str, what: &str) {
+    let lines: Vec<&str> = said.lines().filter(|line| !line.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{what}: one line, not a backtrace: {said}");
+    assert!(lines[0].starts_with("directory-sync: "), "{what}: {said}");
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -76,6 +84,7 @@ async fn a_database_behind_the_binary_is_refused_with_the_command_that_fixes_it(
         ("BIND_ADDR", format!("127.0.0.1:{port}")),
         ("DATA_DIR", data_dir.display().to_string()),
         ("RUST_LOG", "error".to_string()),
+        ("RUST_BACKTRACE", "1".to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -88,6 +97,7 @@ async fn a_database_behind_the_binary_is_refused_with_the_command_that_fixes_it(
         assert!(!status.success(), "{args:?} exits non-zero");
         let said = std::fs::read_to_string(&log).unwrap();
         assert!(said.contains("not migrated") && said.contains("directory-sync migrate"), "{args:?}: {said}");
+        assert_one_line(&said, &format!("{args:?}"));
     }
 
     // --migrate applies them and serves.
@@ -157,7 +167,11 @@ async fn mail_settings_are_checked_at_start_up() {
     let data_dir = std::env::temp_dir().join(unique("directory-sync-operator"));
     let _cleanup = Cleanup { data_dir: data_dir.clone(), postgres_database: None, redis_prefix: None };
     std::fs::create_dir_all(&data_dir).unwrap();
-    let common = [("DATA_DIR", data_dir.display().to_string()), ("BIND_ADDR", format!("127.0.0.1:{}", free_port()))];
+    let common = [
+        ("DATA_DIR", data_dir.display().to_string()),
+        ("BIND_ADDR", format!("127.0.0.1:{}", free_port())),
+        ("RUST_BACKTRACE", "1".to_string()),
+    ];
     let malformed = [("SMTP_URL", "smtp://mailer:hunter2@/nohost".to_string())];
     let production = [
         ("REDIS_URL", REDIS_URL.to_string()),
@@ -174,5 +188,6 @@ async fn mail_settings_are_checked_at_start_up() {
         let said = std::fs::read_to_string(&log).unwrap();
         assert!(!status.success() && said.contains(expected), "{case}: {said}");
         assert!(!said.contains("hunter2"), "{case}: the password stays out of the log: {said}");
+        assert_one_line(&said, case);
     }
 }

@@ -102,7 +102,7 @@ export async function apiKey(id) {
     h('input', { id: `f-${f.key}`, name: f.key, type: f.secret ? 'password' : 'text', autocomplete: 'off', required: f.key !== 'apiSecret' }),
     f.help ? h('p', { class: 'muted' }, f.help) : null,
   ]),
-  h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Connect')));
+  h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Next')));
   screen(`Connect ${p.name}`, form);
 }
 

@@ -44,6 +44,29 @@ impl MappedUser {
     pub fn is_withheld(&self, internal: &str) -> bool {
         self.withheld.contains(internal)
     }
+
+    /// This record as the directory will hold it once written: each withheld field takes what
+    /// `held` (the directory's person, in these terms) holds for it. Its hash is then that of a
+    /// record nothing was withheld from, so a field the provider stops showing changes no one.
+    pub fn completed_from(&self, held: &MappedUser) -> MappedUser {
+        let mut user = self.clone();
+        for field in std::mem::take(&mut user.withheld) {
+            match field {
+                "firstName" => user.first_name.clone_from(&held.first_name),
+                "lastName" => user.last_name.clone_from(&held.last_name),
+                "displayName" => user.display_name.clone_from(&held.display_name),
+                "jobTitle" => user.job_title.clone_from(&held.job_title),
+                "department" => user.department.clone_from(&held.department),
+                "location" => user.location.clone_from(&held.location),
+                "employmentStatus" => user.active = held.active,
+                "startDate" => user.start_date.clone_from(&held.start_date),
+                "managerId" => user.remote_manager_id.clone_from(&held.remote_manager_id),
+                // A withheld email is a record problem: such a record is never mapped.
+                _ => {}
+            }
+        }
+        user
+    }
 }
 
 /// Why a record cannot be imported.
@@ -197,6 +220,22 @@ mod tests {
         assert!(user.active, "an unmapped or empty status is active");
         r.withheld.insert("workEmail".into());
         assert_eq!(apply_mapping(&m, &r).unwrap_err(), RecordProblem::EmailWithheld("workEmail".into()));
+    }
+
+    #[test]
+    fn a_withheld_field_completed_from_the_directory_hashes_as_the_whole_record() {
+        let m = mapping(&[("email", "workEmail"), ("jobTitle", "t"), ("department", "d")]);
+        let whole = apply_mapping(&m, &record(&[("workEmail", "a@x.io"), ("t", "Engineer"), ("d", "R&D")])).unwrap();
+        let mut r = record(&[("workEmail", "a@x.io"), ("d", "R&D")]);
+        r.withheld.insert("t".into());
+        let partial = apply_mapping(&m, &r).unwrap();
+        assert_ne!(partial.content_hash(), whole.content_hash(), "withheld, the record alone hashes otherwise");
+        assert_eq!(partial.completed_from(&whole).content_hash(), whole.content_hash());
+        let mut moved = r.clone();
+        moved.values.insert("d".into(), "Sales".into());
+        let moved = apply_mapping(&m, &moved).unwrap().completed_from(&whole);
+        assert_ne!(moved.content_hash(), whole.content_hash(), "what the provider still shows counts");
+        assert_eq!(moved.job_title.as_deref(), Some("Engineer"));
     }
 
     #[test]

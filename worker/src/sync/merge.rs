@@ -7,7 +7,8 @@
 //! or reported (the provider was read again from the start) is not counted twice. A
 //! connection's first sync inserts first and looks up only the people whose email was taken.
 //! A field the provider withheld is reported once per run and never blanks what the directory
-//! holds for it.
+//! holds for it; nor does it change anyone by itself: the record is compared as completed with
+//! what the directory holds for that field.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -124,7 +125,13 @@ pub async fn merge_page<C: ConnectionTrait>(
         // This connection's record of the email's holder, and whether it has left (deactivated
         // and not seen in this run, or deleted at the provider).
         let linked = owner.and_then(|owner| existing.linked_sources.get(&owner.id));
-        let hash = user.content_hash();
+        let person = source.and_then(|s| existing.users_by_id.get(&s.user_id).map(|person| (person, s)));
+        let hash = match person {
+            Some((person, source)) if !user.withheld.is_empty() => {
+                user.completed_from(&as_held(person, source, &user)).content_hash()
+            }
+            _ => user.content_hash(),
+        };
         let facts = decide::Facts {
             source: source.map(|s| decide::Source {
                 user_id: s.user_id,
@@ -459,6 +466,23 @@ impl Existing {
             users_by_id: users.into_iter().map(|u| (u.id, u)).collect(),
             linked_sources,
         })
+    }
+}
+
+/// What the directory holds for `person`, linked to `source`, in a mapped record's terms (the
+/// identity taken from `user`), to complete a record the provider withheld fields from.
+fn as_held(person: &directory_user::Model, source: &user_source::Model, user: &MappedUser) -> MappedUser {
+    MappedUser {
+        first_name: person.first_name.clone(),
+        last_name: person.last_name.clone(),
+        display_name: person.display_name.clone(),
+        job_title: person.job_title.clone(),
+        department: person.department.clone(),
+        location: person.location.clone(),
+        active: person.employment_status == EmploymentStatus::Active,
+        start_date: person.start_date.clone(),
+        remote_manager_id: source.remote_manager_id.clone(),
+        ..user.clone()
     }
 }
 
