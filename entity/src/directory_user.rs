@@ -36,8 +36,22 @@ pub struct Model {
 pub enum EmploymentStatus {
     #[sea_orm(string_value = "ACTIVE")]
     Active,
+    /// Hired, not started yet: an applicant tracking system's hire, or an HR system's
+    /// onboarding. Becomes ACTIVE on the start date.
+    #[sea_orm(string_value = "PRE_START")]
+    PreStart,
     #[sea_orm(string_value = "INACTIVE")]
     Inactive,
+}
+
+impl EmploymentStatus {
+    /// The statuses of people with the company, started or not.
+    pub const WITH_COMPANY: [Self; 2] = [Self::Active, Self::PreStart];
+
+    /// With the company, started or not: not a leaver.
+    pub fn is_with_company(self) -> bool {
+        self != Self::Inactive
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]

@@ -17,6 +17,7 @@ mod m20261201_000012_add_directory_user_deactivated_by_hand;
 mod m20261201_000013_create_activity_and_invitation;
 mod m20261201_000014_create_user_change;
 mod m20261201_000015_create_webhooks;
+mod m20261207_000016_index_directory_user_pre_start;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_create_activity_and_invitation::Migration),
             Box::new(m20261201_000014_create_user_change::Migration),
             Box::new(m20261201_000015_create_webhooks::Migration),
+            Box::new(m20261207_000016_index_directory_user_pre_start::Migration),
         ]
     }
 }

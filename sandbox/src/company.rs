@@ -36,9 +36,19 @@ pub struct Employee {
 }
 
 impl Employee {
-    /// Still with the company: the directory lists them as active.
+    /// Still with the company (started or not): not a leaver.
     pub fn is_active(&self) -> bool {
         self.employment != Employment::Left
+    }
+
+    /// How the directory shows their employment: `ACTIVE`, `PRE_START` (hired, starting on
+    /// their hire date) or `INACTIVE`.
+    pub fn directory_status(&self) -> &'static str {
+        match self.employment {
+            Employment::Left => "INACTIVE",
+            Employment::Onboarding => "PRE_START",
+            Employment::Employed | Employment::OnLeave => "ACTIVE",
+        }
     }
 
     /// Makes them a leaver as of today.
@@ -115,7 +125,8 @@ impl Company {
     /// departments, everyone else reports to someone earlier in their department. Every 20th
     /// employee has left, every 23rd is on leave and every 31st has not started yet; every 97th
     /// has no work email, every 151st reuses the previous employee's email in upper case, and
-    /// every 50th (from the 7th) has no hire date.
+    /// every 50th (from the 7th, unless not started) has no hire date; those not started yet start
+    /// within two months.
     pub fn generate(domain: &str, size: u32, seed: u64) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut employees: Vec<Employee> = Vec::with_capacity(size as usize);
@@ -145,17 +156,24 @@ impl Company {
             } else {
                 Some(format!("{}.{}.{id}@{domain}", first.to_lowercase(), last.to_lowercase()))
             };
-            let hire_date = (id % 50 != 7)
-                .then(|| {
-                    let year = rng.random_range(2010..2026);
-                    NaiveDate::from_ymd_opt(year, rng.random_range(1..13), rng.random_range(1..29))
-                })
-                .flatten();
             let employment = match id {
                 id if id % 20 == 0 => Employment::Left,
                 id if id % 23 == 0 => Employment::OnLeave,
                 id if id % 31 == 0 => Employment::Onboarding,
                 _ => Employment::Employed,
+            };
+            let hired = (id % 50 != 7)
+                .then(|| {
+                    let year = rng.random_range(2010..2026);
+                    NaiveDate::from_ymd_opt(year, rng.random_range(1..13), rng.random_range(1..29))
+                })
+                .flatten();
+            // Those not started start within the next two months (drawn after the past date
+            // above, so the rest of the company is the same as it always was).
+            let hire_date = if employment == Employment::Onboarding {
+                Some(chrono::Utc::now().date_naive() + chrono::Duration::days(i64::from(7 + id % 53)))
+            } else {
+                hired
             };
             employees.push(Employee {
                 id,

@@ -103,7 +103,7 @@ async fn a_full_sync_reads_every_page_in_the_directorys_terms(backend: Backend, 
     assert_eq!(users.len(), employees.len() - without_email, "{provider}");
     for employee in employees.iter().filter(|e| e.work_email.is_some()) {
         let user = &users[&email(employee)];
-        let status = if employee.is_active() { "ACTIVE" } else { "INACTIVE" };
+        let status = employee.directory_status();
         assert_eq!(user["employmentStatus"], status, "{provider}: {:?} {}", employee.employment, employee.id);
         assert_eq!(user["jobTitle"], employee.job_title.as_str(), "{provider}");
         assert_eq!(user["department"], employee.department.as_str(), "{provider}");

@@ -91,7 +91,7 @@ async fn profiles_show_managers_reports_and_provenance(backend: Backend) {
     let member = app.member();
     let chart = member.execute(ops::ORG_CHART, json!({ "depth": 3 })).await.unwrap().ok().unwrap();
     let roots = chart["orgChart"].as_array().unwrap();
-    assert_eq!(roots.len(), 1, "one CEO");
+    assert_eq!(roots.len(), 1, "one CEO: {roots:?}");
     assert_eq!(roots[0]["user"]["jobTitle"], "Chief Executive Officer");
     let heads = roots[0]["reports"].as_array().unwrap();
     assert_eq!(heads.len(), 7);

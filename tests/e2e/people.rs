@@ -184,7 +184,41 @@ async fn a_hand_deactivation_holds_until_the_provider_changes_the_employment(bac
     app.stop().await;
 }
 
+/// Someone added before their first day is PRE_START, and ACTIVE once the day comes: the
+/// schedule sees to it, and the history says so.
+async fn a_person_not_started_yet_is_active_from_their_start_date(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin();
+    let today = chrono::Utc::now().date_naive();
+    let later = (today + chrono::Duration::days(30)).to_string();
+    let kim = create(&admin, json!({ "email": "kim@example.com", "firstName": "Kim", "startDate": later })).await;
+    assert_eq!(kim["employmentStatus"], "PRE_START", "{kim}");
+    let listed = app.users(&admin).await;
+    assert_eq!(listed[0]["employmentStatus"], "PRE_START");
+    let filtered = admin.execute(ops::USERS, json!({ "filter": { "status": "PRE_START" } })).await.unwrap();
+    assert_eq!(filtered.ok().unwrap()["users"]["totalCount"], 1);
+    // Not yet, after several sweeps.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(person(&admin, &kim["id"]).await["employmentStatus"], "PRE_START");
+    // The start is moved to today: the next sweep makes them active.
+    update(&admin, &kim["id"], json!({ "startDate": today.to_string() })).await.ok().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while person(&admin, &kim["id"]).await["employmentStatus"] != "ACTIVE" {
+        assert!(std::time::Instant::now() < deadline, "active within 30 s of their start date");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let history = admin.execute(ops::HISTORY, json!({ "id": kim["id"], "first": 10 })).await.unwrap().ok().unwrap();
+    let latest = &history["user"]["history"][0];
+    assert_eq!(
+        (&latest["field"], &latest["oldValue"], &latest["newValue"]),
+        (&json!("employmentStatus"), &json!("PRE_START"), &json!("ACTIVE"))
+    );
+    assert_eq!(latest["by"], "schedule");
+    app.stop().await;
+}
+
 crate::on_both_backends!(
+    a_person_not_started_yet_is_active_from_their_start_date,
     an_admin_adds_and_edits_people_by_hand,
     a_sync_adopts_a_person_and_owns_the_fields_it_maps,
     a_hand_deactivation_holds_until_the_provider_changes_the_employment,

@@ -591,7 +591,7 @@ fn expected_rows(employees: &[sandbox::Employee]) -> std::collections::BTreeMap<
     let mut rows = std::collections::BTreeMap::new();
     for employee in employees {
         let Some(email) = employee.work_email.as_ref().map(|e| e.to_lowercase()) else { continue };
-        let status = if employee.is_active() { "ACTIVE" } else { "INACTIVE" };
+        let status = employee.directory_status();
         // The first record with an email keeps it (DUPLICATE_EMAIL for the rest).
         rows.entry(email).or_insert_with(|| status.to_string());
     }

@@ -169,7 +169,7 @@ pub async fn find_users(
         .await?)
 }
 
-/// Direct reports of each of `manager_ids` (only the active ones when `active_only`), in
+/// Direct reports of each of `manager_ids` (only those with the company, started or not, when `active_only`), in
 /// display-name order, at most `limit` of them in all.
 pub async fn reports_of(
     db: &DatabaseConnection,
@@ -182,7 +182,7 @@ pub async fn reports_of(
         .filter(directory_user::Column::WorkspaceId.eq(workspace_id))
         .filter(directory_user::Column::ManagerId.is_in(manager_ids));
     if active_only {
-        query = query.filter(directory_user::Column::EmploymentStatus.eq(EmploymentStatus::Active));
+        query = query.filter(directory_user::Column::EmploymentStatus.is_in(EmploymentStatus::WITH_COMPANY));
     }
     Ok(query.order_by_asc(directory_user::Column::DisplayName).limit(limit).all(db).await?)
 }
@@ -209,7 +209,7 @@ pub struct OrgNode {
 /// (`rootUserId`), as the portal's lazy loading does.
 pub const MAX_ORG_CHART_NODES: usize = 5_000;
 
-/// Active people from `root` (or everyone without a manager) down `depth` levels, loaded one
+/// People with the company (active or pre-start) from `root` (or everyone without a manager) down `depth` levels, loaded one
 /// level per query; more than [`MAX_ORG_CHART_NODES`] people is a validation error naming
 /// `depth`, found before the level that would exceed it is read whole.
 pub async fn org_chart(
@@ -224,7 +224,7 @@ pub async fn org_chart(
         None => {
             directory_user::Entity::find()
                 .filter(directory_user::Column::WorkspaceId.eq(workspace_id))
-                .filter(directory_user::Column::EmploymentStatus.eq(EmploymentStatus::Active))
+                .filter(directory_user::Column::EmploymentStatus.is_in(EmploymentStatus::WITH_COMPANY))
                 .filter(
                     Condition::any().add(directory_user::Column::ManagerId.is_null()).add(
                         directory_user::Column::ManagerId.in_subquery(

@@ -1,5 +1,5 @@
 //! Each person's change history: which field a sync or an admin changed, from what to what,
-//! when and by what (`sync:<runId>`, `admin:<subject>`). Entries are written in the transaction
+//! when and by what (`sync:<runId>`, `admin:<subject>`, `schedule` for a start date that came). Entries are written in the transaction
 //! of the change, and only for a real change: a sync that changes nobody writes none.
 
 use chrono::{DateTime, Utc};
@@ -34,6 +34,11 @@ impl Author {
     pub fn admin(subject: &str) -> Self {
         Self { by: format!("admin:{subject}"), run_id: None }
     }
+
+    /// The clock: a pre-start person's start date came.
+    pub fn schedule() -> Self {
+        Self { by: "schedule".to_string(), run_id: None }
+    }
 }
 
 /// One field's change.
@@ -44,11 +49,9 @@ pub struct FieldChange {
     pub new: Option<String>,
 }
 
+/// As the database and the GraphQL enum spell it.
 fn status(status: EmploymentStatus) -> Option<String> {
-    Some(match status {
-        EmploymentStatus::Active => "ACTIVE".to_string(),
-        EmploymentStatus::Inactive => "INACTIVE".to_string(),
-    })
+    Some(sea_orm::ActiveEnum::to_value(&status))
 }
 
 /// The fields (as `internalFields` names them) whose values differ from `before` to `after`.

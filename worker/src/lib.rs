@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod mapping;
 pub mod people;
 pub mod providers;
+pub mod starters;
 pub mod sync;
 mod task;
 pub mod text;

@@ -23,7 +23,7 @@ use crate::history::{self, Author};
 use crate::input;
 use crate::integrations::mappings;
 use crate::mapping::email::email_key;
-use crate::mapping::{display_name, FieldMapping};
+use crate::mapping::{display_name, employment_status, FieldMapping};
 
 /// Longest name, title, department or location a person may have.
 const MAX_DETAIL_CHARS: usize = 200;
@@ -151,6 +151,7 @@ pub async fn create(
     }
     let now = Utc::now();
     let (first_name, last_name) = (edit.first_name.apply(None), edit.last_name.apply(None));
+    let start_date = edit.start_date.apply(None);
     let person = directory_user::ActiveModel {
         id: Set(id),
         workspace_id: Set(workspace_id.to_string()),
@@ -162,8 +163,9 @@ pub async fn create(
         job_title: Set(edit.job_title.apply(None)),
         department: Set(edit.department.apply(None)),
         location: Set(edit.location.apply(None)),
-        employment_status: Set(EmploymentStatus::Active),
-        start_date: Set(edit.start_date.apply(None)),
+        // Someone added before their first day is pre-start until then.
+        employment_status: Set(employment_status(None, start_date.as_deref(), now.date_naive())),
+        start_date: Set(start_date),
         manager_id: Set(edit.manager_id.apply(None)),
         ..directory_user::ActiveModel::newcomer(now)
     };
@@ -288,18 +290,20 @@ pub async fn reactivate(
     id: Uuid,
 ) -> Result<directory_user::Model> {
     let person = user_in(db, workspace_id, id).await?;
-    if person.employment_status == EmploymentStatus::Active {
+    if person.employment_status.is_with_company() {
         return Ok(person);
     }
     if !sources_of(db, id).await?.is_empty() && person.deactivated_by_hand_at.is_none() {
         return Err(Error::FieldManagedByProvider { field: "employmentStatus" });
     }
     save(db, workspace_id, author, id, |person| {
-        if person.employment_status == EmploymentStatus::Active {
+        if person.employment_status.is_with_company() {
             return None;
         }
         let mut active = person.clone().into_active_model();
-        active.employment_status = Set(EmploymentStatus::Active);
+        // Back as they would be had they never left: pre-start until their start date.
+        let today = Utc::now().date_naive();
+        active.employment_status = Set(employment_status(None, person.start_date.as_deref(), today));
         active.deactivated_by_hand_at = Set(None);
         active.updated_at = Set(Utc::now());
         Some(active)

@@ -91,7 +91,7 @@ async fn attempt(env: &Environment, delivery: &Delivery, invitation: &invitation
     let Some(person) = directory_user::Entity::find_by_id(invitation.user_id).one(&env.db).await? else {
         return Ok(Attempt::Withdrawn("the person is no longer in the directory".into()));
     };
-    if person.employment_status != directory_user::EmploymentStatus::Active {
+    if !person.employment_status.is_with_company() {
         return Ok(Attempt::Withdrawn("the person was deactivated before it was sent".into()));
     }
     let workspace = workspace::Entity::find_by_id(invitation.workspace_id.clone()).one(&env.db).await?;

@@ -23,7 +23,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrai
 use uuid::Uuid;
 
 use entity::activity_assignment;
-use entity::directory_user::{self, EmploymentStatus, InvitationStatus};
+use entity::directory_user::{self, InvitationStatus};
 
 use crate::directory::user_in;
 use crate::environment::Environment;
@@ -91,7 +91,7 @@ pub fn next_attempt(attempts: i32, settings: &InvitationSettings) -> Option<Dura
 pub async fn resend(env: &Environment, workspace_id: &str, user_id: Uuid) -> Result<directory_user::Model> {
     let refuse = |message: &str| Error::Validation { field: "userId", message: message.to_string() };
     let person = user_in(&env.db, workspace_id, user_id).await?;
-    if person.employment_status != EmploymentStatus::Active {
+    if !person.employment_status.is_with_company() {
         return Err(refuse("inactive people are never invited; reactivate them first"));
     }
     match person.invitation_status {

@@ -37,7 +37,7 @@ pub async fn invite<C: ConnectionTrait>(
         .col_expr(directory_user::Column::InvitationError, Expr::value(Option::<String>::None))
         .filter(directory_user::Column::Id.eq(user_id))
         .filter(directory_user::Column::WorkspaceId.eq(workspace_id))
-        .filter(directory_user::Column::EmploymentStatus.eq(EmploymentStatus::Active))
+        .filter(directory_user::Column::EmploymentStatus.is_in(EmploymentStatus::WITH_COMPANY))
         .filter(directory_user::Column::InvitationStatus.is_in(from.iter().copied()))
         .exec(db)
         .await?;

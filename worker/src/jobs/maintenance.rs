@@ -1,5 +1,6 @@
 //! Periodic housekeeping in every worker process: hand on runs whose worker died (or whose job
-//! the queue lost, e.g. a Redis restart, or never delivered) and start scheduled syncs. Safe to
+//! the queue lost, e.g. a Redis restart, or never delivered), start scheduled syncs, and make
+//! people whose start date came active. Safe to
 //! run in several processes at once: a run executes only under its lease.
 
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ use super::{execute_in_slot, RunSlots, SyncJob, SyncQueue};
 use crate::environment::Environment;
 use crate::error::Result;
 use crate::integrations::{runs, schedule};
+use crate::starters;
 
 /// A queued run older than this with nobody working on it is handed on again. apalis 1.0 now and
 /// then leaves a job queued but never delivered to a live, idle worker (seen under load on both
@@ -101,6 +103,9 @@ pub async fn run_maintenance(env: Environment, queue: Arc<dyn SyncQueue>, slots:
         }
         if let Err(err) = schedule::start_due(&env, queue.as_ref()).await {
             tracing::warn!(error = %err, "starting scheduled syncs failed");
+        }
+        if let Err(err) = starters::activate_starters(&env.db, Utc::now().date_naive()).await {
+            tracing::warn!(error = %err, "activating people whose start date came failed");
         }
     }
 }

@@ -4,8 +4,9 @@ use std::collections::BTreeSet;
 
 use super::email::email_key;
 use super::{FieldMapping, INTERNAL_FIELDS};
-use crate::providers::{RemoteRecord, EMPLOYMENT_INACTIVE};
-use chrono::NaiveDate;
+use crate::providers::{RemoteRecord, EMPLOYMENT_INACTIVE, EMPLOYMENT_PRE_START};
+use chrono::{NaiveDate, Utc};
+use entity::directory_user::EmploymentStatus;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -20,7 +21,12 @@ pub struct MappedUser {
     pub job_title: Option<String>,
     pub department: Option<String>,
     pub location: Option<String>,
+    /// With the company (not a leaver), started or not.
     pub active: bool,
+    /// Hired, not started yet (see [`employment_status`]). Left out of the hash when false, so
+    /// the hashes of everyone else read as before the status existed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pre_start: bool,
     pub start_date: Option<String>,
     pub remote_manager_id: Option<String>,
     /// Directory fields whose provider field was withheld: their values are unknown, and what
@@ -38,6 +44,15 @@ impl MappedUser {
     pub fn content_hash(&self) -> String {
         let bytes = serde_json::to_vec(self).expect("a mapped user serialises");
         format!("{:x}", Sha256::digest(bytes))
+    }
+
+    /// The employment status writing this record gives its person.
+    pub fn status(&self) -> EmploymentStatus {
+        match (self.active, self.pre_start) {
+            (false, _) => EmploymentStatus::Inactive,
+            (true, true) => EmploymentStatus::PreStart,
+            (true, false) => EmploymentStatus::Active,
+        }
     }
 
     /// Whether the provider withheld the field filling `internal`.
@@ -58,7 +73,7 @@ impl MappedUser {
                 "jobTitle" => user.job_title.clone_from(&held.job_title),
                 "department" => user.department.clone_from(&held.department),
                 "location" => user.location.clone_from(&held.location),
-                "employmentStatus" => user.active = held.active,
+                "employmentStatus" => (user.active, user.pre_start) = (held.active, held.pre_start),
                 "startDate" => user.start_date.clone_from(&held.start_date),
                 "managerId" => user.remote_manager_id.clone_from(&held.remote_manager_id),
                 // A withheld email is a record problem: such a record is never mapped.
@@ -128,6 +143,9 @@ pub fn apply_mapping(mapping: &FieldMapping, record: &RemoteRecord) -> Result<Ma
     let Some(key) = email_key(&email) else { return Err(RecordProblem::InvalidEmail(email)) };
     let first_name = value("firstName");
     let last_name = value("lastName");
+    let start_date = value("startDate").and_then(|d| iso_date(&d));
+    let status =
+        employment_status(value("employmentStatus").as_deref(), start_date.as_deref(), Utc::now().date_naive());
     let display_name =
         value("displayName").unwrap_or_else(|| display_name(first_name.as_deref(), last_name.as_deref(), &email));
     Ok(MappedUser {
@@ -140,11 +158,29 @@ pub fn apply_mapping(mapping: &FieldMapping, record: &RemoteRecord) -> Result<Ma
         job_title: value("jobTitle"),
         department: value("department"),
         location: value("location"),
-        active: value("employmentStatus").is_none_or(|s| s != EMPLOYMENT_INACTIVE),
-        start_date: value("startDate").and_then(|d| iso_date(&d)),
+        active: status.is_with_company(),
+        pre_start: status == EmploymentStatus::PreStart,
+        start_date,
         remote_manager_id: value("managerId"),
         withheld,
     })
+}
+
+/// The status of someone whose employment-status field says `said` (in the directory's terms,
+/// see [`crate::providers::EMPLOYMENT_ACTIVE`]; `None` when unmapped or empty) and who starts on
+/// `start_date` (ISO), as of `today`. A leaver is inactive; anyone else is pre-start until the
+/// start date, whatever the provider says (it may not tell, or not have caught up), and, with no
+/// start date known, when the provider says so; active otherwise.
+pub fn employment_status(said: Option<&str>, start_date: Option<&str>, today: NaiveDate) -> EmploymentStatus {
+    if said == Some(EMPLOYMENT_INACTIVE) {
+        return EmploymentStatus::Inactive;
+    }
+    let starts = start_date.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    match starts {
+        Some(starts) if starts > today => EmploymentStatus::PreStart,
+        None if said == Some(EMPLOYMENT_PRE_START) => EmploymentStatus::PreStart,
+        _ => EmploymentStatus::Active,
+    }
 }
 
 /// A person's name as the directory shows it when nobody gives one: the names, or the email.
@@ -168,6 +204,7 @@ fn iso_date(raw: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::mapping::MappingEntry;
+    use crate::providers::EMPLOYMENT_ACTIVE;
 
     fn mapping(pairs: &[(&str, &str)]) -> FieldMapping {
         FieldMapping::normalized(pairs.iter().map(|(i, e)| MappingEntry::new(i, Some(e))).collect())
@@ -236,6 +273,19 @@ mod tests {
         let moved = apply_mapping(&m, &moved).unwrap().completed_from(&whole);
         assert_ne!(moved.content_hash(), whole.content_hash(), "what the provider still shows counts");
         assert_eq!(moved.job_title.as_deref(), Some("Engineer"));
+    }
+
+    #[test]
+    fn someone_hired_is_pre_start_until_the_start_date() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let status = |said, start| employment_status(said, start, today);
+        assert_eq!(status(Some(EMPLOYMENT_INACTIVE), Some("2027-01-04")), EmploymentStatus::Inactive);
+        assert_eq!(status(Some(EMPLOYMENT_ACTIVE), Some("2027-01-04")), EmploymentStatus::PreStart, "not yet");
+        assert_eq!(status(Some(EMPLOYMENT_PRE_START), Some("2026-12-07")), EmploymentStatus::Active, "today");
+        assert_eq!(status(Some(EMPLOYMENT_PRE_START), None), EmploymentStatus::PreStart, "the provider's word");
+        assert_eq!(status(None, Some("2027-01-04")), EmploymentStatus::PreStart);
+        assert_eq!(status(None, None), EmploymentStatus::Active);
+        assert_eq!(status(Some(EMPLOYMENT_ACTIVE), Some("2020-01-01")), EmploymentStatus::Active);
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod validate;
 
 use serde::{Deserialize, Serialize};
 
-pub use apply::{apply_mapping, display_name, MappedUser, RecordProblem};
+pub use apply::{apply_mapping, display_name, employment_status, MappedUser, RecordProblem};
 pub use internal_fields::{InternalField, INTERNAL_FIELDS};
 pub use validate::{validate_mapping, MappingError};
 

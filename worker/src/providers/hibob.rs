@@ -28,7 +28,10 @@ use super::catalogue::{CredentialField, CredentialKey, Provider, ProviderCategor
 use super::http::{common_meaning, AccountHttp, HttpFailure};
 use super::pace::Quota;
 use super::spool::StreamedList;
-use super::{employment, scalar_text, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemoteRecord};
+use super::{
+    employment, scalar_text, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemoteRecord,
+    EMPLOYMENT_PRE_START,
+};
 use crate::credentials::Credentials;
 
 const DEFAULT_API_BASE: &str = "https://api.hibob.com";
@@ -218,16 +221,20 @@ fn text(value: &Value) -> Option<String> {
 }
 
 /// HiBob's lifecycle (or `internal.status`) in the directory's terms: a terminated employee has
-/// left; everyone else, on any kind of leave or not started yet, is with the company. Read from
+/// left; a hired one has not started yet; everyone else, on any kind of leave, is with the
+/// company. Read from
 /// `internal.status`, `Inactive` is a leaver too.
 fn employment_of(status: &str) -> &'static str {
+    if status.eq_ignore_ascii_case("hired") {
+        return EMPLOYMENT_PRE_START;
+    }
     employment(status.eq_ignore_ascii_case("terminated") || status.eq_ignore_ascii_case("inactive"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::{EMPLOYMENT_ACTIVE, EMPLOYMENT_INACTIVE};
+    use crate::providers::{EMPLOYMENT_ACTIVE, EMPLOYMENT_INACTIVE, EMPLOYMENT_PRE_START};
 
     #[test]
     fn display_values_for_lists_machine_values_for_dates_and_managers() {
@@ -261,9 +268,10 @@ mod tests {
 
     #[test]
     fn only_a_termination_is_a_leaver() {
-        for status in ["hired", "employed", "leave", "parental leave", "Sabbatical"] {
+        for status in ["employed", "leave", "parental leave", "Sabbatical"] {
             assert_eq!(employment_of(status), EMPLOYMENT_ACTIVE, "{status}");
         }
+        assert_eq!(employment_of("hired"), EMPLOYMENT_PRE_START);
         assert_eq!(employment_of("terminated"), EMPLOYMENT_INACTIVE);
     }
 }

@@ -37,7 +37,7 @@ use super::http::{common_meaning, AccountHttp, HttpFailure};
 use super::pace::Quota;
 use super::{
     employment, scalar_text, AccountInfo, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError,
-    RemotePage, RemoteRecord,
+    RemotePage, RemoteRecord, EMPLOYMENT_PRE_START,
 };
 use crate::credentials::Credentials;
 
@@ -503,16 +503,20 @@ fn text(value: &Value) -> Option<String> {
     scalar_text(value.clone())
 }
 
-/// Merge's `employment_status` in the directory's terms: PENDING (hired, not started) is with the
-/// company; INACTIVE, or a record deleted in the HR system, has left.
+/// Merge's `employment_status` in the directory's terms: PENDING is hired and not started yet;
+/// INACTIVE, or a record deleted in the HR system, has left.
 fn employment_of(status: &str, employee: &Value) -> &'static str {
-    employment(status.eq_ignore_ascii_case("INACTIVE") || employee["remote_was_deleted"].as_bool() == Some(true))
+    let left = status.eq_ignore_ascii_case("INACTIVE") || employee["remote_was_deleted"].as_bool() == Some(true);
+    if !left && status.eq_ignore_ascii_case("PENDING") {
+        return EMPLOYMENT_PRE_START;
+    }
+    employment(left)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::{EMPLOYMENT_ACTIVE, EMPLOYMENT_INACTIVE};
+    use crate::providers::{EMPLOYMENT_ACTIVE, EMPLOYMENT_INACTIVE, EMPLOYMENT_PRE_START};
 
     #[test]
     fn expanded_relations_read_by_name_and_scoped_fields_are_withheld() {
@@ -540,7 +544,7 @@ mod tests {
         let withheld = BTreeSet::from(["start_date".to_string()]);
         let record = record(&employee, &requested, &withheld).unwrap();
         assert_eq!(record.values["manager"], "0048ea5b");
-        assert_eq!(record.values["employment_status"], EMPLOYMENT_ACTIVE, "pending is about to start");
+        assert_eq!(record.values["employment_status"], EMPLOYMENT_PRE_START, "pending is about to start");
         assert_eq!(record.values["team"], "Support");
         assert_eq!(record.values["job_title"], "Engineer", "the latest employment");
         assert!(!record.values.contains_key("work_location"), "an id names nothing readable");

@@ -8,8 +8,8 @@
 //! connection or a run.
 //!
 //! Records come out in the directory's terms where the directory has terms of its own: a
-//! connector writes its provider's employment statuses as [`EMPLOYMENT_ACTIVE`] or
-//! [`EMPLOYMENT_INACTIVE`], and lists the fields the provider left out of its answer (as it
+//! connector writes its provider's employment statuses as [`EMPLOYMENT_ACTIVE`],
+//! [`EMPLOYMENT_PRE_START`] or [`EMPLOYMENT_INACTIVE`], and lists the fields the provider left out of its answer (as it
 //! does, silently, with fields the API user may not read) in [`RemoteRecord::withheld`].
 
 pub mod bamboohr;
@@ -76,9 +76,12 @@ pub struct ExternalField {
     pub category: String,
 }
 
-/// The value an employment-status field carries for someone still with the company (employed,
-/// on leave, or about to start).
+/// The value an employment-status field carries for someone with the company (employed or on
+/// leave; someone whose start date is still to come is pre-start whatever the field says).
 pub const EMPLOYMENT_ACTIVE: &str = "active";
+/// The value an employment-status field carries for someone hired who has not started yet (an
+/// HR system's onboarding), for providers that say so.
+pub const EMPLOYMENT_PRE_START: &str = "pre_start";
 /// The value an employment-status field carries for a leaver.
 pub const EMPLOYMENT_INACTIVE: &str = "inactive";
 

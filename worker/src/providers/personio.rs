@@ -35,7 +35,7 @@ use super::http::{common_meaning, AccountHttp, HttpFailure};
 use super::pace::Quota;
 use super::{
     employment, left_out, scalar_text, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError,
-    RemotePage, RemoteRecord,
+    RemotePage, RemoteRecord, EMPLOYMENT_PRE_START,
 };
 use crate::credentials::Credentials;
 
@@ -349,8 +349,11 @@ fn text(value: &Value) -> Option<String> {
 }
 
 /// Personio's status (`onboarding`, `active`, `leave`, `inactive`) in the directory's terms:
-/// everyone but a leaver is with the company.
+/// everyone but a leaver is with the company, and onboarding has not started yet.
 fn employment_of(status: &str) -> &'static str {
+    if status.eq_ignore_ascii_case("onboarding") {
+        return EMPLOYMENT_PRE_START;
+    }
     employment(status.eq_ignore_ascii_case("inactive"))
 }
 
@@ -390,7 +393,7 @@ mod tests {
     #[test]
     fn statuses_read_in_the_directorys_terms() {
         for (status, expected) in
-            [("onboarding", EMPLOYMENT_ACTIVE), ("active", EMPLOYMENT_ACTIVE), ("inactive", EMPLOYMENT_INACTIVE)]
+            [("onboarding", EMPLOYMENT_PRE_START), ("active", EMPLOYMENT_ACTIVE), ("inactive", EMPLOYMENT_INACTIVE)]
         {
             assert_eq!(employment_of(status), expected, "{status}");
         }

@@ -20,6 +20,7 @@
 //! changed in other ways (a new title) does not undo the admin's decision; the provider
 //! agreeing they left ends it, so a later return reactivates them as any leaver's would.
 
+use entity::directory_user::EmploymentStatus;
 use uuid::Uuid;
 
 /// This connection's row for the record's remote id.
@@ -29,7 +30,8 @@ pub struct Source<'a> {
     pub content_hash: &'a str,
     /// This run already saw (merged) it: an earlier attempt read the provider from the start.
     pub seen_this_run: bool,
-    /// Whether its person is active; `None` when the person row is gone.
+    /// Whether its person is with the company (active or pre-start); `None` when the person row
+    /// is gone.
     pub person_active: Option<bool>,
 }
 
@@ -109,17 +111,17 @@ pub enum StatusWrite {
     /// Leave the status (and any hand deactivation) as it is.
     Keep,
     /// Set it, ending any hand deactivation.
-    Set { active: bool },
+    Set(EmploymentStatus),
 }
 
-/// The status a written record gives its person. `record_active`: what the record says, `None`
-/// when the provider withheld it; `deactivated_by_hand`: an admin deactivated the person and
-/// the provider has not spoken since; `rehire`: rule 5.
-pub fn status_after_sync(record_active: Option<bool>, deactivated_by_hand: bool, rehire: bool) -> StatusWrite {
-    match record_active {
+/// The status a written record gives its person. `record`: what the record says, `None` when
+/// the provider withheld it; `deactivated_by_hand`: an admin deactivated the person and the
+/// provider has not spoken since; `rehire`: rule 5.
+pub fn status_after_sync(record: Option<EmploymentStatus>, deactivated_by_hand: bool, rehire: bool) -> StatusWrite {
+    match record {
         None => StatusWrite::Keep,
-        Some(true) if deactivated_by_hand && !rehire => StatusWrite::Keep,
-        Some(active) => StatusWrite::Set { active },
+        Some(status) if status.is_with_company() && deactivated_by_hand && !rehire => StatusWrite::Keep,
+        Some(status) => StatusWrite::Set(status),
     }
 }
 
@@ -161,10 +163,13 @@ mod tests {
 
     #[test]
     fn a_hand_deactivation_stands_until_the_provider_changes_the_employment() {
-        assert_eq!(status_after_sync(Some(true), true, false), StatusWrite::Keep, "still listed as employed");
-        assert_eq!(status_after_sync(Some(false), true, false), StatusWrite::Set { active: false }, "agrees");
-        assert_eq!(status_after_sync(Some(true), true, true), StatusWrite::Set { active: true }, "rehired");
-        assert_eq!(status_after_sync(Some(true), false, false), StatusWrite::Set { active: true });
+        use EmploymentStatus::{Active, Inactive, PreStart};
+        assert_eq!(status_after_sync(Some(Active), true, false), StatusWrite::Keep, "still listed as employed");
+        assert_eq!(status_after_sync(Some(PreStart), true, false), StatusWrite::Keep, "still hired");
+        assert_eq!(status_after_sync(Some(Inactive), true, false), StatusWrite::Set(Inactive), "agrees");
+        assert_eq!(status_after_sync(Some(Active), true, true), StatusWrite::Set(Active), "rehired");
+        assert_eq!(status_after_sync(Some(Active), false, false), StatusWrite::Set(Active));
+        assert_eq!(status_after_sync(Some(PreStart), false, false), StatusWrite::Set(PreStart));
         assert_eq!(status_after_sync(None, false, false), StatusWrite::Keep, "withheld");
     }
 

@@ -4,10 +4,11 @@
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder,
-    Set, Statement, Value,
+    ActiveEnum, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter,
+    QueryOrder, Set, Statement, Value,
 };
 
+use entity::directory_user::EmploymentStatus;
 use entity::sync_run::{self, SyncPhase, SyncStatus};
 
 use super::guard::{self, Deactivations};
@@ -107,7 +108,7 @@ async fn count<C: ConnectionTrait>(db: &C, sql: &str, values: impl IntoIterator<
 async fn active_people<C: ConnectionTrait>(db: &C, connection_id: uuid::Uuid) -> Result<u64> {
     let sql = r#"
         SELECT COUNT(*) AS count FROM directory_user
-        WHERE employment_status = 'ACTIVE'
+        WHERE employment_status IN ('ACTIVE', 'PRE_START')
           AND id IN (SELECT user_id FROM user_source WHERE connection_id = $1)"#;
     count(db, sql, [connection_id.into()]).await
 }
@@ -293,31 +294,42 @@ async fn deactivate_leavers<C: ConnectionTrait>(
         }
     };
     let now = values.len() + 1;
-    let who = format!(
-        r#"
-        WHERE employment_status = 'ACTIVE'
+    let who = |statuses: &str| {
+        format!(
+            r#"
+        WHERE employment_status IN ({statuses})
           AND id IN (SELECT user_id FROM user_source WHERE {left})
           AND NOT {LISTED_ELSEWHERE}"#
-    );
+        )
+    };
     let author = match apply {
-        Apply::Count => return count(db, &format!("SELECT COUNT(*) AS count FROM directory_user {who}"), values).await,
+        Apply::Count => {
+            let sql = format!("SELECT COUNT(*) AS count FROM directory_user {}", who("'ACTIVE', 'PRE_START'"));
+            return count(db, &sql, values).await;
+        }
         Apply::Deactivate(author) => author,
     };
-    // The history is of exactly the rows this statement changed.
-    let sql = format!(
-        "UPDATE directory_user SET employment_status = 'INACTIVE', updated_at = ${now} {who} RETURNING id, workspace_id"
-    );
     let at = Utc::now();
-    let with_now = values.iter().cloned().chain([at.into()]);
-    let leaving = Person::find_by_statement(Statement::from_sql_and_values(backend(db), sql, with_now)).all(db).await?;
-    if !leaving.is_empty() {
-        let deactivated = || history::FieldChange {
+    let mut deactivated = 0;
+    // One statement per status they leave, so the history says what each row was: exactly the
+    // rows the statement changed.
+    for was in [EmploymentStatus::Active, EmploymentStatus::PreStart] {
+        let was = was.to_value();
+        let sql = format!(
+            "UPDATE directory_user SET employment_status = 'INACTIVE', updated_at = ${now} {} RETURNING id, workspace_id",
+            who(&format!("'{was}'"))
+        );
+        let with_now = values.iter().cloned().chain([at.into()]);
+        let leaving =
+            Person::find_by_statement(Statement::from_sql_and_values(backend(db), sql, with_now)).all(db).await?;
+        let change = || history::FieldChange {
             field: "employmentStatus",
-            old: Some("ACTIVE".into()),
-            new: Some("INACTIVE".into()),
+            old: Some(was.clone()),
+            new: Some(EmploymentStatus::Inactive.to_value()),
         };
-        let rows = leaving.iter().flat_map(|p| history::rows(&p.workspace_id, p.id, author, at, vec![deactivated()]));
+        let rows = leaving.iter().flat_map(|p| history::rows(&p.workspace_id, p.id, author, at, vec![change()]));
         history::record(db, rows.collect()).await?;
+        deactivated += leaving.len() as u64;
     }
     // The provider agrees with an admin who deactivated one of them by hand (and no other
     // connection still lists them): a return from here on is the provider's change, and
@@ -332,7 +344,7 @@ async fn deactivate_leavers<C: ConnectionTrait>(
     db.execute_raw(Statement::from_sql_and_values(backend(db), agreed, values.clone())).await?;
     let forget = format!("UPDATE user_source SET content_hash = '' WHERE {left}");
     db.execute_raw(Statement::from_sql_and_values(backend(db), forget, values)).await?;
-    Ok(leaving.len() as u64)
+    Ok(deactivated)
 }
 
 /// A person, as a history entry needs them.

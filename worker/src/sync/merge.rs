@@ -137,10 +137,7 @@ pub async fn merge_page<C: ConnectionTrait>(
                 user_id: s.user_id,
                 content_hash: &s.content_hash,
                 seen_this_run: s.last_seen_run_id == run.id,
-                person_active: existing
-                    .users_by_id
-                    .get(&s.user_id)
-                    .map(|p| p.employment_status == EmploymentStatus::Active),
+                person_active: existing.users_by_id.get(&s.user_id).map(|p| p.employment_status.is_with_company()),
             }),
             owner: owner.map(|o| decide::Owner {
                 id: o.id,
@@ -479,7 +476,8 @@ fn as_held(person: &directory_user::Model, source: &user_source::Model, user: &M
         job_title: person.job_title.clone(),
         department: person.department.clone(),
         location: person.location.clone(),
-        active: person.employment_status == EmploymentStatus::Active,
+        active: person.employment_status.is_with_company(),
+        pre_start: person.employment_status == EmploymentStatus::PreStart,
         start_date: person.start_date.clone(),
         remote_manager_id: source.remote_manager_id.clone(),
         ..user.clone()
@@ -505,7 +503,7 @@ pub fn user_row(
         job_title: Set(user.job_title.clone()),
         department: Set(user.department.clone()),
         location: Set(user.location.clone()),
-        employment_status: Set(employment_status(user.active)),
+        employment_status: Set(user.status()),
         start_date: Set(user.start_date.clone()),
         manager_id: Set(None),
         ..directory_user::ActiveModel::newcomer(now)
@@ -585,9 +583,9 @@ async fn update_user<C: ConnectionTrait>(
             sea_orm::ActiveValue::NotSet
         }
     }
-    let record_active = (!user.is_withheld("employmentStatus")).then_some(user.active);
+    let record_status = (!user.is_withheld("employmentStatus")).then(|| user.status());
     let by_hand = current.deactivated_by_hand_at.is_some();
-    let status = decide::status_after_sync(record_active, by_hand, matched == RecordMatch::Rehire);
+    let status = decide::status_after_sync(record_status, by_hand, matched == RecordMatch::Rehire);
     let names_in_display = mapping.source_of("displayName").is_none();
     let first_name = if writes("firstName") { user.first_name.clone() } else { current.first_name.clone() };
     let last_name = if writes("lastName") { user.last_name.clone() } else { current.last_name.clone() };
@@ -598,8 +596,7 @@ async fn update_user<C: ConnectionTrait>(
     };
     let mut active = current.clone().into_active_model();
     let mut status_written = false;
-    if let decide::StatusWrite::Set { active: now_active } = status {
-        let status = employment_status(now_active);
+    if let decide::StatusWrite::Set(status) = status {
         status_written = status != current.employment_status;
         active.employment_status = written(status_written, status);
         active.deactivated_by_hand_at = written(by_hand, None);
@@ -666,11 +663,3 @@ async fn withheld_field_issues<C: ConnectionTrait>(
 
 /// The issue kind of a mapped field the provider withheld.
 const FIELD_WITHHELD: &str = "FIELD_WITHHELD";
-
-fn employment_status(active: bool) -> EmploymentStatus {
-    if active {
-        EmploymentStatus::Active
-    } else {
-        EmploymentStatus::Inactive
-    }
-}

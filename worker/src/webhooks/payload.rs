@@ -8,11 +8,9 @@ use entity::{connection, directory_user, sync_run};
 
 use super::outbox::ChangedField;
 
-fn status(status: directory_user::EmploymentStatus) -> &'static str {
-    match status {
-        directory_user::EmploymentStatus::Active => "ACTIVE",
-        directory_user::EmploymentStatus::Inactive => "INACTIVE",
-    }
+/// As the database and the GraphQL enum spell it.
+fn status(status: directory_user::EmploymentStatus) -> String {
+    status.to_value()
 }
 
 /// A person as the event is published.

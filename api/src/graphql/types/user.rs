@@ -19,6 +19,9 @@ const MAX_ACTIVITIES: usize = worker::activities::MAX_LISTED as usize;
 pub enum UserStatus {
     Active,
     Inactive,
+    /// Hired, not started yet (an applicant tracking system's hire, an HR system's onboarding):
+    /// ACTIVE from the start date.
+    PreStart,
 }
 
 impl From<UserStatus> for EmploymentStatus {
@@ -26,6 +29,7 @@ impl From<UserStatus> for EmploymentStatus {
         match s {
             UserStatus::Active => Self::Active,
             UserStatus::Inactive => Self::Inactive,
+            UserStatus::PreStart => Self::PreStart,
         }
     }
 }
@@ -73,6 +77,7 @@ impl User {
     async fn employment_status(&self) -> UserStatus {
         match self.0.employment_status {
             EmploymentStatus::Active => UserStatus::Active,
+            EmploymentStatus::PreStart => UserStatus::PreStart,
             EmploymentStatus::Inactive => UserStatus::Inactive,
         }
     }
