@@ -73,6 +73,23 @@ pub enum Attribute {
     Manager,
 }
 
+impl Attribute {
+    /// The directory field (as `internalFields` names it) that carries it.
+    pub fn directory_field(self) -> &'static str {
+        match self {
+            Self::FirstName => "firstName",
+            Self::LastName => "lastName",
+            Self::WorkEmail => "email",
+            Self::JobTitle => "jobTitle",
+            Self::Department => "department",
+            Self::Location => "location",
+            Self::Employment => "employmentStatus",
+            Self::HireDate => "startDate",
+            Self::Manager => "managerId",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Company {
     pub domain: String,

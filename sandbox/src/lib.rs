@@ -10,7 +10,9 @@
 pub mod bamboohr;
 pub mod company;
 mod faults;
+pub mod greenhouse;
 pub mod hibob;
+pub mod hiring;
 pub mod merge;
 pub mod personio;
 mod tenant;
@@ -49,6 +51,52 @@ pub trait FakeProvider: Send + Sync {
 
     /// The fewest requests a complete read of `employees` people takes by the provider's rules.
     fn full_read(&self, employees: usize) -> FullRead;
+
+    /// What its records are of: an HR system's employees, by default.
+    fn holds(&self) -> Holds {
+        Holds::Employees
+    }
+
+    /// The directory fields a connection loses when the provider's API user may not read
+    /// `attribute`: the one field carrying it, by default; none when the fake cannot withhold it.
+    fn withholding(&self, attribute: Attribute) -> Vec<&'static str> {
+        vec![attribute.directory_field()]
+    }
+}
+
+/// What a provider's records are of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holds {
+    /// An HR system's: everyone, leavers included (as leavers).
+    Employees,
+    /// An applicant tracking system's: the people it hired (a rescinded hire is no longer
+    /// listed) and its users.
+    Hires,
+}
+
+impl Holds {
+    /// How the directory shows `employee` of `company` once a connection to such a provider
+    /// synced everything (the hiring team included); `None` when it lists them as no one.
+    pub fn expected(self, company: &Company, employee: &Employee) -> Option<hiring::Expected> {
+        match self {
+            Self::Employees => Some(hiring::Expected::of(employee)),
+            Self::Hires => hiring::expected(company, employee),
+        }
+    }
+
+    /// How many records a complete read of `company` yields: one per employee, or one per
+    /// standing hire and one per user of the ATS (a user someone hired yields to their hire).
+    pub fn records(self, company: &Company) -> usize {
+        match self {
+            Self::Employees => company.employees.len(),
+            Self::Hires => hiring::hires(company).iter().filter(|h| h.hired).count() + hiring::team(company).len(),
+        }
+    }
+
+    /// Whether a leaver is listed (as a leaver), rather than no longer listed.
+    pub fn lists_leavers(self) -> bool {
+        self == Self::Employees
+    }
 }
 
 /// What reading a whole company costs at a provider, by its documented rules.
@@ -60,7 +108,8 @@ pub struct FullRead {
 }
 
 /// Every fake this sandbox serves, one per catalogue provider.
-pub static FAKES: &[&dyn FakeProvider] = &[&bamboohr::BambooHr, &personio::Personio, &hibob::HiBob, &merge::Merge];
+pub static FAKES: &[&dyn FakeProvider] =
+    &[&bamboohr::BambooHr, &personio::Personio, &hibob::HiBob, &merge::Merge, &greenhouse::Greenhouse];
 
 /// The fake of provider `id`.
 pub fn fake(id: &str) -> Option<&'static dyn FakeProvider> {

@@ -7,6 +7,7 @@ mod helpers;
 mod mail_server;
 mod webhook_receiver;
 
+mod ats;
 mod bridge;
 mod catalogue;
 mod conformance;

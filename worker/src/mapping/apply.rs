@@ -37,6 +37,9 @@ pub struct MappedUser {
     /// de-duplicate people. Derived from `email`, so not hashed.
     #[serde(skip)]
     pub email_key: String,
+    /// See [`RemoteRecord::yields`].
+    #[serde(skip)]
+    pub yields: bool,
 }
 
 impl MappedUser {
@@ -161,9 +164,22 @@ pub fn apply_mapping(mapping: &FieldMapping, record: &RemoteRecord) -> Result<Ma
         active: status.is_with_company(),
         pre_start: status == EmploymentStatus::PreStart,
         start_date,
-        remote_manager_id: value("managerId"),
+        remote_manager_id: value("managerId").map(|manager| manager_reference(&manager)),
         withheld,
+        yields: record.yields,
     })
+}
+
+/// A manager as a record names them: the provider's id of their record, or (as applicant
+/// tracking systems name hiring managers) their email, kept as its matching key so that finalize
+/// finds its holder among everyone in the directory.
+fn manager_reference(manager: &str) -> String {
+    if manager.contains('@') {
+        if let Some(key) = email_key(manager) {
+            return key;
+        }
+    }
+    manager.to_string()
 }
 
 /// The status of someone whose employment-status field says `said` (in the directory's terms,

@@ -10,11 +10,12 @@ use uuid::Uuid;
 
 use super::http::ProviderHttp;
 use super::pace::Quota;
-use super::{bamboohr, hibob, merge, personio, Connector, ProviderError};
+use super::{bamboohr, greenhouse, hibob, merge, personio, Connector, ProviderError};
 use crate::credentials::Credentials;
 
 /// Every provider this build can connect to.
-static PROVIDERS: &[&dyn Provider] = &[&bamboohr::BambooHr, &personio::Personio, &hibob::HiBob, &merge::Merge];
+static PROVIDERS: &[&dyn Provider] =
+    &[&bamboohr::BambooHr, &personio::Personio, &hibob::HiBob, &merge::Merge, &greenhouse::Greenhouse];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderCategory {
@@ -329,6 +330,7 @@ mod tests {
     fn search_is_case_insensitive_and_filters_by_category() {
         assert_eq!(search(Some("BAMBOO"), None)[0].id, "bamboohr");
         assert!(search(Some("bamboo"), Some(ProviderCategory::Ats)).is_empty());
+        assert_eq!(search(None, Some(ProviderCategory::Ats))[0].id, "greenhouse");
         assert!(search(Some("no such provider"), None).is_empty());
         assert_eq!(search(None, None).len(), PROVIDERS.len());
     }

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::catalogue::{CredentialField, CredentialKey, Provider, ProviderCategory, ProviderContext, ProviderInfo};
-use super::http::{common_meaning, AccountHttp, HttpFailure};
+use super::http::{forbidden_is_access_disabled, AccountHttp};
 use super::pace::Quota;
 use super::spool::StreamedList;
 use super::{
@@ -103,17 +103,10 @@ impl Provider for HiBob {
             .ok_or_else(|| ProviderError::InvalidCredentials("HiBob needs a service user ID and token".into()))?;
         let user = key.expose_secret().trim().to_string();
         let base = ctx.api_base(DEFAULT_API_BASE);
-        let http = ctx.http.account(&format!("hibob:{user}"), classify, &ctx.quotas(QUOTA));
+        // A 403 is a missing permission. HiBob's firewall blocks callers that repeat 401s and
+        // 403s; the shared client never retries them.
+        let http = ctx.http.account(&format!("hibob:{user}"), forbidden_is_access_disabled, &ctx.quotas(QUOTA));
         Ok(Box::new(HiBobConnector { http, base, user, token: token.clone() }))
-    }
-}
-
-/// What HiBob's failure answers mean. Its firewall blocks callers that repeat 401s and 403s;
-/// the shared client never retries them.
-fn classify(failure: &HttpFailure) -> ProviderError {
-    match failure.status.as_u16() {
-        403 => ProviderError::AccessDisabled(failure.detail()),
-        _ => common_meaning(failure),
     }
 }
 

@@ -77,6 +77,24 @@ pub fn common_meaning(failure: &HttpFailure) -> ProviderError {
     }
 }
 
+/// The meanings of providers whose 403 says the credentials may not read what was asked (API
+/// access switched off, a permission or scope not granted), and the rest as [`common_meaning`].
+pub fn forbidden_is_access_disabled(failure: &HttpFailure) -> ProviderError {
+    match failure.status.as_u16() {
+        403 => ProviderError::AccessDisabled(failure.detail()),
+        _ => common_meaning(failure),
+    }
+}
+
+/// The meanings of a sign-in or token endpoint, which refuses wrong credentials with 400, 401
+/// or 403.
+pub fn sign_in_meaning(failure: &HttpFailure) -> ProviderError {
+    match failure.status.as_u16() {
+        400 | 401 | 403 => ProviderError::InvalidCredentials(failure.detail()),
+        _ => common_meaning(failure),
+    }
+}
+
 /// The reqwest client, the retry policy, and the pacers of every provider account this process
 /// talks to, so that all of one account's calls (API and worker alike) share its quota.
 #[derive(Debug, Clone)]
@@ -144,12 +162,23 @@ impl AccountHttp {
         what: &str,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<T, ProviderError> {
+        self.json_with_headers(what, build).await.map(|(answer, _)| answer)
+    }
+
+    /// [`json`](Self::json), with the answer's headers (a `Link` to the next page, say).
+    pub async fn json_with_headers<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<(T, HeaderMap), ProviderError> {
         let mut attempt = 1;
         loop {
             let response = self.send_within(&build, Some(REQUEST_TIMEOUT)).await?;
+            let headers = response.headers().clone();
             match response.bytes().await {
                 Ok(body) => {
                     return serde_json::from_slice(&body)
+                        .map(|answer| (answer, headers))
                         .map_err(|e| ProviderError::BadResponse(format!("{what}: {e}")))
                 }
                 Err(err) if attempt < self.policy.max_attempts => {

@@ -33,7 +33,7 @@ use super::catalogue::{
     CredentialField, CredentialKey, Provider, ProviderCategory, ProviderContext, ProviderInfo, SignIn, SignInProof,
     SignInRequest, SignInStart, Widget,
 };
-use super::http::{common_meaning, AccountHttp, HttpFailure};
+use super::http::{forbidden_is_access_disabled, AccountHttp};
 use super::pace::Quota;
 use super::{
     employment, scalar_text, AccountInfo, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError,
@@ -126,7 +126,7 @@ impl Merge {
 
     /// A client for the operator's own calls (Link), paced like an account of its own.
     fn operator_http(ctx: &ProviderContext, key: &SecretString) -> AccountHttp {
-        ctx.http.account(&format!("merge-operator:{}", key.expose_secret()), classify, &ctx.quotas(QUOTA))
+        ctx.http.account(&format!("merge-operator:{}", key.expose_secret()), CLASSIFY, &ctx.quotas(QUOTA))
     }
 }
 
@@ -146,7 +146,7 @@ impl Provider for Merge {
         let Credentials::ApiKey { key: account_token, .. } = credentials else {
             return Err(ProviderError::InvalidCredentials("Merge needs a linked account's token".into()));
         };
-        let http = ctx.http.account(&format!("merge:{}", account_token.expose_secret()), classify, &ctx.quotas(QUOTA));
+        let http = ctx.http.account(&format!("merge:{}", account_token.expose_secret()), CLASSIFY, &ctx.quotas(QUOTA));
         Ok(Box::new(MergeConnector {
             http,
             base: ctx.api_base(DEFAULT_API_BASE),
@@ -217,13 +217,8 @@ fn truncated(value: &str) -> String {
     value.chars().take(100).collect()
 }
 
-/// What Merge's failure answers mean.
-fn classify(failure: &HttpFailure) -> ProviderError {
-    match failure.status.as_u16() {
-        403 => ProviderError::AccessDisabled(failure.detail()),
-        _ => common_meaning(failure),
-    }
-}
+/// What Merge's failure answers mean: a 403 is a permission the account lacks.
+const CLASSIFY: super::http::Classify = forbidden_is_access_disabled;
 
 #[derive(Deserialize)]
 struct LinkToken {

@@ -14,6 +14,7 @@
 
 pub mod bamboohr;
 pub mod catalogue;
+pub mod greenhouse;
 pub mod hibob;
 pub mod http;
 pub mod merge;
@@ -121,11 +122,16 @@ pub struct RemoteRecord {
     /// empty): the API user may not read them. Their values are unknown, not blank.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub withheld: BTreeSet<String>,
+    /// A record of someone another record of the same connection may already bring in (an
+    /// applicant tracking system's user account of someone it hired): when another record of
+    /// the connection holds its email, it is that person's, and adds nothing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub yields: bool,
 }
 
 impl RemoteRecord {
     pub fn new(remote_id: String, values: BTreeMap<String, String>) -> Self {
-        Self { remote_id, values, withheld: BTreeSet::new() }
+        Self { remote_id, values, withheld: BTreeSet::new(), yields: false }
     }
 }
 

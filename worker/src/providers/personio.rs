@@ -31,7 +31,7 @@ use serde_json::{json, Map, Value};
 use tokio::sync::OnceCell;
 
 use super::catalogue::{CredentialField, CredentialKey, Provider, ProviderCategory, ProviderContext, ProviderInfo};
-use super::http::{common_meaning, AccountHttp, HttpFailure};
+use super::http::{forbidden_is_access_disabled, sign_in_meaning, AccountHttp};
 use super::pace::Quota;
 use super::{
     employment, left_out, scalar_text, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError,
@@ -117,29 +117,15 @@ impl Provider for Personio {
         let client_id = key.expose_secret().trim().to_string();
         let base = ctx.api_base(DEFAULT_API_BASE);
         Ok(Box::new(PersonioConnector {
-            http: ctx.http.account(&format!("personio:{client_id}"), classify, &ctx.quotas(QUOTA)),
-            auth_http: ctx.http.account(&format!("personio:{client_id}"), classify_sign_in, &ctx.quotas(QUOTA)),
+            // Data calls answer 403 for an attribute or API access not granted; `POST /auth`
+            // answers wrong credentials with 401 or 403.
+            http: ctx.http.account(&format!("personio:{client_id}"), forbidden_is_access_disabled, &ctx.quotas(QUOTA)),
+            auth_http: ctx.http.account(&format!("personio:{client_id}"), sign_in_meaning, &ctx.quotas(QUOTA)),
             base,
             client_id,
             client_secret: secret.clone(),
             token: OnceCell::new(),
         }))
-    }
-}
-
-/// What Personio's answers to data calls mean.
-fn classify(failure: &HttpFailure) -> ProviderError {
-    match failure.status.as_u16() {
-        403 => ProviderError::AccessDisabled(failure.detail()),
-        _ => common_meaning(failure),
-    }
-}
-
-/// `POST /auth` answers wrong credentials with 401 or 403.
-fn classify_sign_in(failure: &HttpFailure) -> ProviderError {
-    match failure.status.as_u16() {
-        400 | 401 | 403 => ProviderError::InvalidCredentials(failure.detail()),
-        _ => common_meaning(failure),
     }
 }
 

@@ -170,16 +170,22 @@ pub async fn confirm_deactivations(
     Ok(run)
 }
 
-/// Points each synced user at the user synced from its manager's remote id, writing only rows
-/// whose manager actually changed. One set-based join (UPDATE … FROM reads the same in SQLite
-/// and PostgreSQL), not a correlated lookup per person.
+/// Points each synced user at the user synced from its manager's remote id (or, where the
+/// provider names the manager by email, as an applicant tracking system names a hiring manager,
+/// at whoever of the workspace holds that email), writing only rows whose manager actually
+/// changed. One set-based join (UPDATE … FROM reads the same in SQLite and PostgreSQL), not a
+/// correlated lookup per person.
 async fn link_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Result<()> {
     const LINKS: &str = r#"(
-            SELECT report.user_id, manager.user_id AS manager_user_id
+            SELECT report.user_id, COALESCE(manager.user_id, by_email.id) AS manager_user_id
             FROM user_source AS report
             LEFT JOIN user_source AS manager
               ON manager.connection_id = report.connection_id
              AND manager.remote_id = report.remote_manager_id
+            LEFT JOIN directory_user AS by_email
+              ON by_email.workspace_id = $2
+             AND by_email.email_normalized = report.remote_manager_id
+             AND by_email.id <> report.user_id
             WHERE report.connection_id = $1
         ) AS links"#;
     const CHANGED: &str = "directory_user.id = links.user_id \
@@ -193,7 +199,7 @@ async fn link_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Res
             "SELECT directory_user.id, directory_user.workspace_id, directory_user.manager_id AS old_manager, \
              links.manager_user_id AS new_manager FROM directory_user, {LINKS} WHERE {CHANGED}{lock}"
         ),
-        [run.connection_id.into()],
+        [run.connection_id.into(), run.workspace_id.clone().into()],
     ))
     .all(db)
     .await?;
@@ -202,9 +208,10 @@ async fn link_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Res
     }
     let at = Utc::now();
     let sql = format!(
-        "UPDATE directory_user SET manager_id = links.manager_user_id, updated_at = $2 FROM {LINKS} WHERE {CHANGED}"
+        "UPDATE directory_user SET manager_id = links.manager_user_id, updated_at = $3 FROM {LINKS} WHERE {CHANGED}"
     );
-    db.execute_raw(Statement::from_sql_and_values(backend(db), sql, [run.connection_id.into(), at.into()])).await?;
+    let values = [run.connection_id.into(), run.workspace_id.clone().into(), at.into()];
+    db.execute_raw(Statement::from_sql_and_values(backend(db), sql, values)).await?;
     let author = history::Author::sync(run.id);
     let rows = relinked.iter().flat_map(|r| {
         let change = history::FieldChange {
@@ -239,11 +246,14 @@ async fn unknown_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> 
           AND NOT EXISTS (
             SELECT 1 FROM user_source AS manager
             WHERE manager.connection_id = report.connection_id
-              AND manager.remote_id = report.remote_manager_id)"#;
+              AND manager.remote_id = report.remote_manager_id)
+          AND NOT EXISTS (
+            SELECT 1 FROM directory_user AS by_email
+            WHERE by_email.workspace_id = $3 AND by_email.email_normalized = report.remote_manager_id)"#;
     let orphans = Orphan::find_by_statement(Statement::from_sql_and_values(
         backend(db),
         sql,
-        [run.connection_id.into(), run.id.into()],
+        [run.connection_id.into(), run.id.into(), run.workspace_id.clone().into()],
     ))
     .all(db)
     .await?;

@@ -150,6 +150,11 @@ pub async fn merge_page<C: ConnectionTrait>(
         };
         let claimed_earlier = !facts.email_taken_by_other() && !claimed_emails.insert(user.email_key.clone());
         let decision = decide::decide(&facts, claimed_earlier);
+        if let (Decision::DuplicateEmail { .. }, true) = (decision, user.yields) {
+            // Another record of the connection brings this person in.
+            counts.unchanged += 1;
+            continue;
+        }
         if let Decision::DuplicateEmail { still_listed } = decision {
             counts.skipped += 1;
             if still_listed {
