@@ -6,6 +6,7 @@ pub mod connection;
 pub mod directory_user;
 pub mod field_mapping;
 pub mod invitation;
+pub mod person_join;
 pub mod sync_issue;
 pub mod sync_run;
 pub mod user_change;

@@ -11,6 +11,11 @@ pub struct Model {
     pub kind: String,
     pub message: String,
     pub created_at: DateTimeUtc,
+    /// The people a POSSIBLE_DUPLICATE is about.
+    pub user_id: Option<Uuid>,
+    pub other_user_id: Option<Uuid>,
+    /// An admin said the two are not the same person.
+    pub dismissed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

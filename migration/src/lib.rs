@@ -18,6 +18,7 @@ mod m20261201_000013_create_activity_and_invitation;
 mod m20261201_000014_create_user_change;
 mod m20261201_000015_create_webhooks;
 mod m20261207_000016_index_directory_user_pre_start;
+mod m20261207_000017_create_person_join;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_create_user_change::Migration),
             Box::new(m20261201_000015_create_webhooks::Migration),
             Box::new(m20261207_000016_index_directory_user_pre_start::Migration),
+            Box::new(m20261207_000017_create_person_join::Migration),
         ]
     }
 }

@@ -26,5 +26,6 @@ mod query_limits;
 mod sandbox_cli;
 mod schedule;
 mod schema;
+mod sources;
 mod sync;
 mod webhooks;

@@ -108,6 +108,28 @@ async fn held_deactivations_and_cancelling_work_in_a_browser() {
     app.stop().await;
 }
 
+/// An ATS connected in the browser, and two people who may be one joined from the history.
+#[tokio::test]
+async fn an_ats_connection_and_a_join_work_in_a_browser() {
+    let app = TestApp::spawn(Backend::Embedded).await;
+    let admin = app.admin();
+    let bamboohr = app.connect_and_map(&admin).await;
+    app.sync(&admin, &bamboohr).await;
+    // The ATS knows everyone by the same work email but one, by a personal address.
+    let mut hired = app.sandbox.with_tenant("acme", |t| t.company.clone());
+    let twin = hired.employees.iter().find(|e| e.id > 20 && e.is_active() && e.work_email.is_some()).unwrap().id;
+    let twin = hired.employee_mut(twin);
+    let work = twin.work_email.replace("twin.personal@mail.example".into()).unwrap();
+    let ats = app.sandbox.add_tenant("greenhouse", "acme-ats", hired);
+    let sandbox = json!({
+        "clientId": ats.api_key,
+        "clientSecret": ats.api_secret,
+        "twin": { "workEmail": work, "email": "twin.personal@mail.example" },
+    });
+    run_in_browser(&app, "ats.test.mjs", sandbox).await;
+    app.stop().await;
+}
+
 /// "Sign in on this computer": a token for the data directory's workspace, in embedded mode,
 /// asked for on this computer by a loopback name, as JSON; refused otherwise.
 async fn a_local_sign_in_is_for_embedded_mode_on_this_computer(backend: Backend) {

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use base64::Engine;
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -144,7 +144,11 @@ pub async fn departments(db: &DatabaseConnection, workspace_id: &str, limit: u64
 }
 
 /// A user of the workspace, or `None`.
-pub async fn find_user(db: &DatabaseConnection, workspace_id: &str, id: Uuid) -> Result<Option<directory_user::Model>> {
+pub async fn find_user<C: ConnectionTrait>(
+    db: &C,
+    workspace_id: &str,
+    id: Uuid,
+) -> Result<Option<directory_user::Model>> {
     Ok(directory_user::Entity::find_by_id(id)
         .filter(directory_user::Column::WorkspaceId.eq(workspace_id))
         .one(db)
@@ -152,7 +156,7 @@ pub async fn find_user(db: &DatabaseConnection, workspace_id: &str, id: Uuid) ->
 }
 
 /// A user of the workspace, or NOT_FOUND.
-pub async fn user_in(db: &DatabaseConnection, workspace_id: &str, id: Uuid) -> Result<directory_user::Model> {
+pub async fn user_in<C: ConnectionTrait>(db: &C, workspace_id: &str, id: Uuid) -> Result<directory_user::Model> {
     find_user(db, workspace_id, id).await?.ok_or(Error::NotFound("user"))
 }
 
@@ -187,16 +191,22 @@ pub async fn reports_of(
     Ok(query.order_by_asc(directory_user::Column::DisplayName).limit(limit).all(db).await?)
 }
 
-/// Where each of `user_ids` came from (the latest source when a person was synced by several
-/// connections); people added by hand have none.
-pub async fn sources_of(db: &DatabaseConnection, user_ids: Vec<Uuid>) -> Result<HashMap<Uuid, user_source::Model>> {
+/// Where each of `user_ids` came from: every connection's record of them, the one synced last
+/// last; people added by hand have none.
+pub async fn sources_of(
+    db: &DatabaseConnection,
+    user_ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, Vec<user_source::Model>>> {
     let rows = user_source::Entity::find()
         .filter(user_source::Column::UserId.is_in(user_ids))
         .order_by_asc(user_source::Column::LastSyncedAt)
         .all(db)
         .await?;
-    // Ascending, so the latest source of each user is the one left in the map.
-    Ok(rows.into_iter().map(|row| (row.user_id, row)).collect())
+    let mut sources: HashMap<Uuid, Vec<user_source::Model>> = HashMap::new();
+    for row in rows {
+        sources.entry(row.user_id).or_default().push(row);
+    }
+    Ok(sources)
 }
 
 /// A node of the org chart.

@@ -14,6 +14,9 @@ use crate::webhooks;
 
 /// The field of a person's creation entry.
 pub const CREATED: &str = "created";
+/// The field of a join: a source (`<provider>:<remote id>`) now brings in a person another
+/// source, or an admin, brought in first.
+pub const SOURCE: &str = "source";
 
 /// Rows per insert: well within both databases' limits on statement parameters.
 const ROWS_PER_INSERT: usize = 1000;

@@ -12,6 +12,7 @@ pub mod input;
 pub mod integrations;
 pub mod invitations;
 pub mod jobs;
+pub mod joins;
 pub mod mapping;
 pub mod people;
 pub mod providers;

@@ -40,7 +40,7 @@ export async function list() {
   const department = h('select', { id: 'people-department', name: 'department' },
     h('option', { value: '' }, 'All departments'), departments.map((d) => h('option', { value: d }, d)));
   const status = h('select', { id: 'people-status', name: 'status' },
-    h('option', { value: '' }, 'Everyone'), h('option', { value: 'ACTIVE' }, 'Active'), h('option', { value: 'INACTIVE' }, 'Inactive'));
+    h('option', { value: '' }, 'Everyone'), h('option', { value: 'ACTIVE' }, 'Active'), h('option', { value: 'PRE_START' }, 'Not started yet'), h('option', { value: 'INACTIVE' }, 'Inactive'));
   const table = h('tbody');
   const count = h('p', { 'aria-live': 'polite' });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Show more');
@@ -114,16 +114,17 @@ export async function orgChart() {
 
 const PROFILE = `query($id: ID!) { user(id: $id) { id displayName email firstName lastName jobTitle department location
   employmentStatus startDate invitationStatus invitedAt manager { id displayName } directReports(first: 100) { id displayName }
-  source { remoteId lastSyncedAt connection { id provider { name } } }
+  sources { remoteId lastSyncedAt connection { id provider { name } } }
   history(first: 20) { id at field oldValue newValue by } } }`;
 
 export async function profile(id) {
   const { user: u } = await gql(PROFILE, { id });
   if (!u) return screen('Person not found', h('p', {}, h('a', { href: '#/directory' }, 'Back to the User Directory')));
   const row = (term, value) => [h('dt', {}, term), h('dd', {}, value ?? '')];
-  const source = u.source
-    ? [`${u.source.connection ? u.source.connection.provider.name : 'An integration'}, record ${u.source.remoteId}, last synced ${when(u.source.lastSyncedAt)}`]
-    : ['Added by hand'];
+  // Every source that brings the person in: an HR system and an applicant tracking system, say.
+  const source = u.sources.length
+    ? h('ul', {}, u.sources.map((s) => h('li', {}, `${s.connection ? s.connection.provider.name : 'An integration'}, record ${s.remoteId}, last synced ${when(s.lastSyncedAt)}`)))
+    : h('p', {}, 'Added by hand');
   screen(u.displayName,
     h('p', {}, h('a', { href: '#/directory' }, 'Back to the User Directory')),
     h('section', { class: 'card', 'aria-labelledby': 'details-title' }, h('h2', { id: 'details-title' }, 'Details'),
@@ -134,7 +135,7 @@ export async function profile(id) {
         row('Manager', u.manager ? person(u.manager) : 'None'),
         row('Direct reports', u.directReports.length ? u.directReports.map((r, i) => [i ? ', ' : '', person(r)]) : 'None'))),
     h('section', { class: 'card', 'aria-labelledby': 'source-title' }, h('h2', { id: 'source-title' }, 'Where this comes from'),
-      h('p', {}, source)),
+      source),
     h('section', { class: 'card', 'aria-labelledby': 'history-title' }, h('h2', { id: 'history-title' }, 'Changes'),
       u.history.length === 0 ? h('p', { class: 'muted' }, 'No changes recorded.') : h('table', {},
         h('thead', {}, h('tr', {}, ['When', 'Field', 'From', 'To', 'By'].map((c) => h('th', { scope: 'col' }, c)))),

@@ -3,7 +3,7 @@
 // each run's counts and the records it could not import.
 
 import { gql, subscribe } from './api.js';
-import { alertIn, ask, clearErrors, go, h, here, inWords, onLeave, say, screen, showError, when } from './dom.js';
+import { alertIn, ask, busy, clearErrors, go, h, here, inWords, onLeave, say, screen, showError, when } from './dom.js';
 
 const RUN = 'id status phase percent processed total created updated deactivated deactivationsHeld error';
 
@@ -113,14 +113,41 @@ export async function sync(id) {
 const HISTORY = `query($id: ID!) { connection(id: $id) { id provider { name } syncRuns(first: 20) {
   id mode status triggeredBy startedAt finishedAt processed total created updated unchanged deactivated deactivationsHeld skipped error } } }`;
 
+const ISSUES = `query($id: ID!) { syncRun(id: $id) { issues(first: 50) {
+  id remoteId kind message dismissed people { id displayName email } } } }`;
+
+/** Two people who may be one: "Join" keeps the first (the one the run met already there). */
+function lookAlike(issue, reload) {
+  if (issue.dismissed) return h('p', { class: 'muted' }, 'Marked as two people.');
+  if (issue.people.length < 2) return h('p', { class: 'muted' }, 'Joined.');
+  const [created, existing] = issue.people;
+  const join = (event) => busy(event.currentTarget, async () => {
+    await gql('mutation($into: ID!, $other: ID!) { joinPeople(into: $into, other: $other) { id } }', { into: existing.id, other: created.id });
+    say(`${existing.displayName} and ${created.email} are one person now.`);
+    await reload();
+  });
+  const dismiss = (event) => busy(event.currentTarget, async () => {
+    await gql('mutation($id: ID!) { dismissSyncIssue(id: $id) { dismissed } }', { id: issue.id });
+    say('Kept as two people.');
+    await reload();
+  });
+  return h('div', { class: 'actions' },
+    h('button', { type: 'button', onclick: join }, 'Join'),
+    h('button', { type: 'button', onclick: dismiss }, 'Not the same person'));
+}
+
 function issuesOf(run) {
   const list = h('div');
   const details = h('details', {}, h('summary', {}, 'Records not imported and other issues'), list);
-  details.addEventListener('toggle', async () => {
-    if (!details.open || list.childElementCount) return;
-    const { syncRun } = await gql('query($id: ID!) { syncRun(id: $id) { issues(first: 50) { remoteId kind message } } }', { id: run.id });
+  const load = async () => {
+    const { syncRun } = await gql(ISSUES, { id: run.id });
     list.replaceChildren(syncRun.issues.length === 0 ? h('p', { class: 'muted' }, 'No issues.')
-      : h('ul', {}, syncRun.issues.map((i) => h('li', {}, h('strong', {}, i.kind), ` (record ${i.remoteId ?? 'unknown'}): ${i.message}`))));
+      : h('ul', {}, syncRun.issues.map((i) => h('li', {}, h('strong', {}, i.kind),
+        i.remoteId ? ` (record ${i.remoteId}): ${i.message}` : `: ${i.message}`,
+        i.kind === 'POSSIBLE_DUPLICATE' ? lookAlike(i, load) : null))));
+  };
+  details.addEventListener('toggle', () => {
+    if (details.open && !list.childElementCount) load();
   });
   return details;
 }

@@ -83,6 +83,11 @@ impl DirectoryAccess {
         Ok(history::page(&self.api.0.env.db, self.workspace.as_str(), scope, first as u64, after).await?)
     }
 
+    /// The person of this workspace with `id`, batched with every other asked for at once.
+    pub async fn user_batched(&self, id: uuid::Uuid) -> Result<Option<directory_user::Model>, ApiError> {
+        self.api.0.loaders.load_one(self.user_key(id)).await
+    }
+
     /// The person a history entry is about, batched.
     pub async fn user_of_change(&self, change: &user_change::Model) -> Result<Option<directory_user::Model>, ApiError> {
         self.api.0.loaders.load_one(self.user_key(change.user_id)).await
@@ -96,11 +101,12 @@ impl DirectoryAccess {
         self.api.0.loaders.load_one(self.user_key(activity.user_id)).await
     }
 
-    /// Where the user came from; `None` for people added by hand.
-    pub async fn source_of(&self, user: &directory_user::Model) -> Result<Option<user_source::Model>, ApiError> {
+    /// Every connection's record of the user, the one synced last last; none for people added
+    /// by hand.
+    pub async fn sources_of(&self, user: &directory_user::Model) -> Result<Vec<user_source::Model>, ApiError> {
         if user.workspace_id != self.workspace.as_str() {
-            return Ok(None);
+            return Ok(Vec::new());
         }
-        self.api.0.loaders.load_one(SourceKey(user.id)).await
+        Ok(self.api.0.loaders.load_one(SourceKey(user.id)).await?.unwrap_or_default())
     }
 }

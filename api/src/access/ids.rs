@@ -47,4 +47,6 @@ uuid_id!(
     UserId,
     /// A webhook endpoint of a workspace.
     WebhookEndpointId,
+    /// An issue a sync run reported.
+    SyncIssueId,
 );

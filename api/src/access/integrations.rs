@@ -1,18 +1,19 @@
 //! The integrations of one workspace: what an admin on the paid plan may do. Every use case the
 //! API offers for connections, mappings and syncs is a method here.
 
-use entity::{connection, sync_issue, sync_run, user_change, user_source};
+use entity::{connection, directory_user, sync_issue, sync_run, user_change, user_source};
 use tokio::sync::broadcast;
 use worker::events::{Event, RunSnapshot};
 use worker::history;
 use worker::integrations::connections::{self, ApiKeyInput, SignInStarted};
 use worker::integrations::mappings::{self, MappingView, PreviewRow};
 use worker::integrations::{runs, schedule};
+use worker::joins;
 use worker::mapping::MappingEntry;
 use worker::providers::ExternalField;
 
 use super::loaders::ConnectionKey;
-use super::{ConnectionId, DirectoryAccess, RequestMemo, RunId};
+use super::{ConnectionId, DirectoryAccess, RequestMemo, RunId, SyncIssueId, UserId};
 use crate::error::ApiError;
 
 #[derive(Clone)]
@@ -223,6 +224,30 @@ impl IntegrationsAccess {
     ) -> Result<connection::Model, ApiError> {
         let connection = self.connection(id).await?;
         Ok(schedule::set_schedule(self.env(), connection, enabled, interval_minutes).await?)
+    }
+
+    /// Joins two people the sync could not match (see `worker::joins`).
+    pub async fn join_people(&self, into: UserId, other: UserId) -> Result<directory_user::Model, ApiError> {
+        Ok(joins::join(&self.env().db, self.workspace(), &self.author(), into.0, other.0).await?)
+    }
+
+    /// Undoes the join that brought `connection`'s record into `user`; answers both people.
+    pub async fn separate_people(
+        &self,
+        user: UserId,
+        connection: ConnectionId,
+    ) -> Result<Vec<directory_user::Model>, ApiError> {
+        let connection = self.connection(connection).await?;
+        Ok(joins::separate(&self.env().db, self.workspace(), &self.author(), user.0, connection.id).await?)
+    }
+
+    /// Says the two people of a POSSIBLE_DUPLICATE issue are not one.
+    pub async fn dismiss_sync_issue(&self, id: SyncIssueId) -> Result<sync_issue::Model, ApiError> {
+        Ok(joins::dismiss(&self.env().db, self.workspace(), id.0).await?)
+    }
+
+    fn author(&self) -> history::Author {
+        history::Author::admin(&self.subject)
     }
 
     /// Events of every workspace; subscribers keep those about what this handle can read.

@@ -92,7 +92,7 @@ impl Loader<ReportsKey> for DirectoryLoader {
 }
 
 impl Loader<SourceKey> for DirectoryLoader {
-    type Value = user_source::Model;
+    type Value = Vec<user_source::Model>;
     type Error = ApiError;
 
     async fn load(&self, keys: &[SourceKey]) -> Result<HashMap<SourceKey, Self::Value>, ApiError> {

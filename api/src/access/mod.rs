@@ -28,7 +28,7 @@ use crate::auth::{Plan, Role, Viewer};
 use crate::error::{ApiError, ErrorCode};
 
 pub use directory::DirectoryAccess;
-pub use ids::{ConnectionId, RunId, UserId, WebhookEndpointId, WorkspaceId};
+pub use ids::{ConnectionId, RunId, SyncIssueId, UserId, WebhookEndpointId, WorkspaceId};
 pub use integrations::IntegrationsAccess;
 use loaders::Loaders;
 pub use people::PeopleAccess;

@@ -8,11 +8,13 @@ use sea_orm::{
     QueryOrder, Set, Statement, Value,
 };
 
+use entity::connection;
 use entity::directory_user::EmploymentStatus;
 use entity::sync_run::{self, SyncPhase, SyncStatus};
 
 use super::guard::{self, Deactivations};
 use super::issues::{record_issues, Issue};
+use super::precedence;
 use super::Leavers;
 use crate::environment::{begin_write, Environment};
 use crate::error::{Error, Result};
@@ -32,7 +34,9 @@ pub async fn finalize(env: &Environment, run: &mut sync_run::Model, leavers: &Le
         link_managers(&txn, run).await?;
     }
     let mut issues = unknown_managers(&txn, run).await?;
-    let leaving = leavers_apply(&txn, run, leavers, Apply::Count).await?;
+    crate::joins::report_possible_duplicates(&txn, run).await?;
+    let keeping = keeping(env, run).await?;
+    let leaving = leavers_apply(&txn, run, leavers, &keeping, Apply::Count).await?;
     let active_people = active_people(&txn, run.connection_id).await?;
     let previous_held = previous_pass_held(&txn, run).await?;
     let percent = env.settings.deactivation_guard_percent;
@@ -40,7 +44,7 @@ pub async fn finalize(env: &Environment, run: &mut sync_run::Model, leavers: &Le
     match guard::judge(active_people, leaving, percent, previous_held) {
         Deactivations::Apply => {
             let author = history::Author::sync(run.id);
-            let deactivated = leavers_apply(&txn, run, leavers, Apply::Deactivate(&author)).await?;
+            let deactivated = leavers_apply(&txn, run, leavers, &keeping, Apply::Deactivate(&author)).await?;
             active.deactivated = Set(run.deactivated + deactivated as i32);
         }
         Deactivations::Hold => {
@@ -73,20 +77,30 @@ enum Apply<'a> {
     Deactivate(&'a history::Author),
 }
 
-/// Counts or deactivates `leavers`; answers how many.
+/// The other connections of the workspace whose live records keep `run`'s leavers active (see
+/// [`precedence::keeping_active`]).
+async fn keeping(env: &Environment, run: &sync_run::Model) -> Result<Vec<uuid::Uuid>> {
+    let connection =
+        connection::Entity::find_by_id(run.connection_id).one(&env.db).await?.ok_or(Error::NotFound("connection"))?;
+    precedence::keeping_active(&env.db, &connection).await
+}
+
+/// Counts or deactivates `leavers`, but for those a `keeping` connection still lists; answers
+/// how many.
 async fn leavers_apply<C: ConnectionTrait>(
     db: &C,
     run: &sync_run::Model,
     leavers: &Leavers,
+    keeping: &[uuid::Uuid],
     apply: Apply<'_>,
 ) -> Result<u64> {
     match leavers {
-        Leavers::Unseen => deactivate_leavers(db, run, Left::Unseen, apply).await,
+        Leavers::Unseen => deactivate_leavers(db, run, Left::Unseen, keeping, apply).await,
         // In chunks, to stay within the databases' limits on statement parameters.
         Leavers::Removed(ids) => {
             let mut total = 0;
             for chunk in ids.chunks(1000) {
-                total += deactivate_leavers(db, run, Left::Removed(chunk), apply).await?;
+                total += deactivate_leavers(db, run, Left::Removed(chunk), keeping, apply).await?;
             }
             Ok(total)
         }
@@ -150,7 +164,8 @@ pub async fn confirm_deactivations(
     }
     let leavers = super::checkpoint_of(&run).leavers;
     let txn = begin_write(&env.db).await?;
-    let deactivated = leavers_apply(&txn, &run, &leavers, Apply::Deactivate(author)).await?;
+    let keeping = keeping(env, &run).await?;
+    let deactivated = leavers_apply(&txn, &run, &leavers, &keeping, Apply::Deactivate(author)).await?;
     // The run is finished, so no worker holds it; the held count is the guard against a
     // second confirmation racing this one.
     let confirmed = sync_run::Entity::update_many()
@@ -282,12 +297,13 @@ enum Left<'a> {
 /// Marks INACTIVE the active users of this connection who left: those a complete FULL fetch did
 /// not return, or those an INCREMENTAL fetch was told were deleted. Their content hash is
 /// forgotten so that a returning record is written again (reactivated) even if nothing else
-/// about it changed. A person another connection still lists (a source whose record has not
+/// about it changed. A person a `keeping` connection still lists (a source whose record has not
 /// left, so its hash is kept) stays active: leaving one system is not leaving the company.
 async fn deactivate_leavers<C: ConnectionTrait>(
     db: &C,
     run: &sync_run::Model,
     left: Left<'_>,
+    keeping: &[uuid::Uuid],
     apply: Apply<'_>,
 ) -> Result<u64> {
     let mut values: Vec<Value> = vec![run.connection_id.into()];
@@ -303,13 +319,16 @@ async fn deactivate_leavers<C: ConnectionTrait>(
             format!("connection_id = $1 AND remote_id IN ({})", placeholders.join(", "))
         }
     };
+    let left_values = values.clone();
+    let listed_elsewhere = listed_elsewhere(values.len() + 1, keeping.len());
+    values.extend(keeping.iter().map(|id| Value::from(*id)));
     let now = values.len() + 1;
     let who = |statuses: &str| {
         format!(
             r#"
         WHERE employment_status IN ({statuses})
           AND id IN (SELECT user_id FROM user_source WHERE {left})
-          AND NOT {LISTED_ELSEWHERE}"#
+          AND NOT {listed_elsewhere}"#
         )
     };
     let author = match apply {
@@ -349,11 +368,11 @@ async fn deactivate_leavers<C: ConnectionTrait>(
         UPDATE directory_user SET deactivated_by_hand_at = NULL
         WHERE deactivated_by_hand_at IS NOT NULL
           AND id IN (SELECT user_id FROM user_source WHERE {left})
-          AND NOT {LISTED_ELSEWHERE}"#
+          AND NOT {listed_elsewhere}"#
     );
     db.execute_raw(Statement::from_sql_and_values(backend(db), agreed, values.clone())).await?;
     let forget = format!("UPDATE user_source SET content_hash = '' WHERE {left}");
-    db.execute_raw(Statement::from_sql_and_values(backend(db), forget, values)).await?;
+    db.execute_raw(Statement::from_sql_and_values(backend(db), forget, left_values)).await?;
     Ok(deactivated)
 }
 
@@ -373,10 +392,19 @@ struct Relinked {
     new_manager: Option<uuid::Uuid>,
 }
 
-/// A person another connection ($1 being this one) still lists: its record there has not left,
-/// so its hash is kept.
-const LISTED_ELSEWHERE: &str = "EXISTS (SELECT 1 FROM user_source AS other \
-     WHERE other.user_id = directory_user.id AND other.connection_id <> $1 AND other.content_hash <> '')";
+/// A person one of the `count` connections from placeholder `first` on still lists: its record
+/// there has not left, so its hash is kept.
+fn listed_elsewhere(first: usize, count: usize) -> String {
+    if count == 0 {
+        return "FALSE".to_string();
+    }
+    let placeholders: Vec<String> = (first..first + count).map(|i| format!("${i}")).collect();
+    format!(
+        "EXISTS (SELECT 1 FROM user_source AS other WHERE other.user_id = directory_user.id \
+         AND other.connection_id IN ({}) AND other.content_hash <> '')",
+        placeholders.join(", ")
+    )
+}
 
 fn backend<C: ConnectionTrait>(db: &C) -> DbBackend {
     db.get_database_backend()

@@ -26,6 +26,9 @@ pub async fn record_issues<C: ConnectionTrait>(db: &C, run_id: Uuid, issues: Vec
         kind: Set(issue.kind.to_string()),
         message: Set(issue.message),
         created_at: Set(now),
+        user_id: Set(None),
+        other_user_id: Set(None),
+        dismissed_at: Set(None),
     });
     sync_issue::Entity::insert_many(rows).exec(db).await?;
     Ok(())

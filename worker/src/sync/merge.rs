@@ -29,6 +29,7 @@ use crate::providers::RemoteRecord;
 
 use super::decide::{self, Decision};
 use super::issues::{record_issues, Issue};
+use super::precedence::Precedence;
 
 /// What one page did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +59,11 @@ pub struct Attempt<'a> {
     /// Remote ids the provider says it deleted (INCREMENTAL): a new record with one of their
     /// emails is the same person under a new id, a rehire.
     pub removed: &'a HashSet<String>,
+    /// The fields other sources of the same people win (an HR system's, for an applicant
+    /// tracking system's sync).
+    pub precedence: &'a Precedence,
+    /// The connection's provider, as a join names it in the history.
+    pub provider: &'a str,
 }
 
 /// Merges `records` in the caller's transaction.
@@ -68,7 +74,7 @@ pub async fn merge_page<C: ConnectionTrait>(
     records: Vec<RemoteRecord>,
     attempt: Attempt<'_>,
 ) -> Result<PageCounts, sea_orm::DbErr> {
-    let Attempt { known_records, replaying, removed } = attempt;
+    let Attempt { known_records, replaying, removed, precedence, provider } = attempt;
     let records = if replaying { without_reported(db, run, records).await? } else { records };
     let mut counts = PageCounts::default();
     let mut issues = withheld_field_issues(db, run, mapping, &records).await?;
@@ -105,6 +111,9 @@ pub async fn merge_page<C: ConnectionTrait>(
     let remote_ids: Vec<&str> =
         if known_records { records.iter().map(|r| r.remote_id.as_str()).collect() } else { Vec::new() };
     let existing = Existing::load(db, run, &remote_ids, &mapped).await?;
+    let deferred = precedence.deferred(db, existing.users_by_id.keys().copied()).await?;
+    let none = BTreeSet::new();
+    let deferred_for = |id: &Uuid| deferred.get(id).unwrap_or(&none);
     let mut claimed_emails = HashSet::new();
     // Records this run saw whose rows need no write; a known record skipped for a bad email is
     // still present at the provider, so it must not count as a leaver.
@@ -185,7 +194,8 @@ pub async fn merge_page<C: ConnectionTrait>(
                 } else {
                     counts.updated += 1;
                 }
-                let changed = update_user(db, mapping, current.clone(), &user, RecordMatch::Known, now).await?;
+                let write = Write { mapping, matched: RecordMatch::Known, deferred: deferred_for(&current.id), now };
+                let changed = update_user(db, current.clone(), &user, write).await?;
                 changes.add(&run.workspace_id, current.id, now, changed);
                 update_source(db, source, &user, hash, run, now).await?;
             }
@@ -194,14 +204,22 @@ pub async fn merge_page<C: ConnectionTrait>(
                 // `decide` answers Rehire only for an owner linked to a record that left.
                 let owner = owner.expect("a rehire has an owner").clone();
                 let id = owner.id;
-                let changed = update_user(db, mapping, owner, &user, RecordMatch::Rehire, now).await?;
+                let write = Write { mapping, matched: RecordMatch::Rehire, deferred: deferred_for(&id), now };
+                let changed = update_user(db, owner, &user, write).await?;
                 changes.add(&run.workspace_id, id, now, changed);
                 update_source(db, linked.expect("a rehire has a linked record"), &user, hash, run, now).await?;
             }
             Decision::Adopt => {
                 let owner = owner.expect("an adoption has an owner");
                 counts.updated += 1;
-                let changed = update_user(db, mapping, owner.clone(), &user, RecordMatch::Known, now).await?;
+                let write = Write { mapping, matched: RecordMatch::Known, deferred: deferred_for(&owner.id), now };
+                let mut changed = update_user(db, owner.clone(), &user, write).await?;
+                // The person was another source's (or an admin's): the history shows the join.
+                changed.push(history::FieldChange {
+                    field: history::SOURCE,
+                    old: None,
+                    new: Some(format!("{provider}:{}", user.remote_id)),
+                });
                 changes.add(&run.workspace_id, owner.id, now, changed);
                 new_sources.push(source_row(run.connection_id, run.id, &user, owner.id, hash, now));
             }
@@ -567,20 +585,29 @@ enum RecordMatch {
     Rehire,
 }
 
-/// Writes the fields the mapping manages, except those the provider withheld; unmapped fields
-/// (an admin's to edit), invitation state and the manager link (set in finalize) stay. A
-/// display name made of the names takes the admin's for a name the mapping leaves out. The
-/// status follows [`decide::status_after_sync`], and is written only when it changes, so an
-/// admin's deactivation committed meanwhile is not overwritten with the same old value.
+/// How a record is written over its person.
+struct Write<'w> {
+    mapping: &'w FieldMapping,
+    matched: RecordMatch,
+    /// Fields another source of the person wins (see [`Precedence`]).
+    deferred: &'w BTreeSet<&'static str>,
+    now: chrono::DateTime<Utc>,
+}
+
+/// Writes the fields the mapping manages, except those the provider withheld and those another
+/// source wins; unmapped fields (an admin's to edit), invitation state and the manager link (set
+/// in finalize) stay. A display name made of the names takes the admin's for a name the mapping
+/// leaves out. The status follows [`decide::status_after_sync`], and is written only when it
+/// changes, so an admin's deactivation committed meanwhile is not overwritten with the same old
+/// value.
 async fn update_user<C: ConnectionTrait>(
     db: &C,
-    mapping: &FieldMapping,
     current: directory_user::Model,
     user: &MappedUser,
-    matched: RecordMatch,
-    now: chrono::DateTime<Utc>,
+    write: Write<'_>,
 ) -> Result<Vec<history::FieldChange>, sea_orm::DbErr> {
-    let writes = |field: &str| mapping.manages(field) && !user.is_withheld(field);
+    let Write { mapping, matched, deferred, now } = write;
+    let writes = |field: &str| mapping.manages(field) && !user.is_withheld(field) && !deferred.contains(field);
     fn written<T: Into<sea_orm::Value>>(write: bool, value: T) -> sea_orm::ActiveValue<T> {
         if write {
             Set(value)
@@ -588,7 +615,7 @@ async fn update_user<C: ConnectionTrait>(
             sea_orm::ActiveValue::NotSet
         }
     }
-    let record_status = (!user.is_withheld("employmentStatus")).then(|| user.status());
+    let record_status = writes("employmentStatus").then(|| user.status());
     let by_hand = current.deactivated_by_hand_at.is_some();
     let status = decide::status_after_sync(record_status, by_hand, matched == RecordMatch::Rehire);
     let names_in_display = mapping.source_of("displayName").is_none();
@@ -606,8 +633,8 @@ async fn update_user<C: ConnectionTrait>(
         active.employment_status = written(status_written, status);
         active.deactivated_by_hand_at = written(by_hand, None);
     }
-    active.email = Set(user.email.clone());
-    active.email_normalized = Set(user.email_key.clone());
+    active.email = written(writes("email"), user.email.clone());
+    active.email_normalized = written(writes("email"), user.email_key.clone());
     active.first_name = written(writes("firstName"), first_name);
     active.last_name = written(writes("lastName"), last_name);
     active.display_name = written(writes("displayName"), display_name);
@@ -619,7 +646,7 @@ async fn update_user<C: ConnectionTrait>(
     let after = active.update(db).await?;
     // Only what this write wrote: the row comes back whole, an admin's edit meanwhile included.
     let wrote = |field: &str| match field {
-        "email" => true,
+        "email" => writes("email"),
         "employmentStatus" => status_written,
         "managerId" => false,
         other => writes(other),

@@ -13,6 +13,7 @@ mod finalize;
 pub mod guard;
 mod issues;
 mod merge;
+mod precedence;
 
 pub use finalize::confirm_deactivations;
 
@@ -325,7 +326,14 @@ async fn fetch_and_merge(
     let mut last_publish = Instant::now();
     let mut pages_merged: u32 = 0;
     let (started, mut waited) = (Instant::now(), Duration::ZERO);
-    let attempt = merge::Attempt { known_records, replaying, removed: &removed };
+    let precedence = precedence::Precedence::for_connection(&env.db, &connection).await?;
+    let attempt = merge::Attempt {
+        known_records,
+        replaying,
+        removed: &removed,
+        precedence: &precedence,
+        provider: &connection.provider_id,
+    };
     let mut upcoming = or_stopped!(pages.next(), &cancelled, draining);
     waited += started.elapsed();
     while let Some(page) = upcoming {

@@ -1,6 +1,7 @@
 //! Mutation roots, one per domain, merged into [`Mutation`].
 
 mod connection;
+mod joins;
 mod mapping;
 mod people;
 mod sync;
@@ -17,6 +18,7 @@ pub struct Mutation(
     mapping::MappingMutation,
     sync::SyncMutation,
     people::PeopleMutation,
+    joins::JoinsMutation,
     webhooks::WebhooksMutation,
 );
 

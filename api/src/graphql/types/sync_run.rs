@@ -5,7 +5,7 @@ use entity::sync_run as stored;
 use worker::events::RunSnapshot;
 
 use super::connection::Connection;
-use super::user::{change_cursor, UserChange};
+use super::user::{change_cursor, User, UserChange};
 use crate::access::ConnectionId;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{page_size, ContextExt};
@@ -146,7 +146,7 @@ impl SyncRun {
     ) -> ApiResult<Vec<SyncIssue>> {
         let first = page_size(first, 50, MAX_ISSUES, "first")?;
         let issues = ctx.integrations()?.issues_of(&self.0, first).await?;
-        Ok(issues.into_iter().map(|i| SyncIssue { remote_id: i.remote_id, kind: i.kind, message: i.message }).collect())
+        Ok(issues.into_iter().map(SyncIssue).collect())
     }
 
     /// What this run changed, in order: at most `first` (1 to 500) entries after the entry
@@ -181,12 +181,41 @@ impl SyncRun {
     }
 }
 
-#[derive(SimpleObject)]
-pub struct SyncIssue {
-    pub remote_id: Option<String>,
-    /// MISSING_EMAIL, DUPLICATE_EMAIL, INVALID_EMAIL, UNKNOWN_MANAGER
-    pub kind: String,
-    pub message: String,
+/// A record a run could not import cleanly, or (POSSIBLE_DUPLICATE) two people it could not
+/// tell apart.
+pub struct SyncIssue(pub entity::sync_issue::Model);
+
+#[Object]
+impl SyncIssue {
+    /// Stable id, so an admin can act on the issue.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn remote_id(&self) -> Option<&str> {
+        self.0.remote_id.as_deref()
+    }
+    /// MISSING_EMAIL, INVALID_EMAIL, EMAIL_WITHHELD, DUPLICATE_EMAIL, UNKNOWN_MANAGER,
+    /// FIELD_WITHHELD, DEACTIVATIONS_HELD, POSSIBLE_DUPLICATE
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+    async fn message(&self) -> &str {
+        &self.0.message
+    }
+    /// For POSSIBLE_DUPLICATE: the two people it is about (those still in the directory; a
+    /// join leaves one).
+    async fn people(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
+        let directory = ctx.directory()?;
+        let mut people = Vec::new();
+        for id in [self.0.user_id, self.0.other_user_id].into_iter().flatten() {
+            people.extend(directory.user_batched(id).await?.map(User));
+        }
+        Ok(people)
+    }
+    /// An admin said the people of this POSSIBLE_DUPLICATE are not the same person.
+    async fn dismissed(&self) -> bool {
+        self.0.dismissed_at.is_some()
+    }
 }
 
 /// A progress event.

@@ -136,7 +136,12 @@ impl User {
     }
     /// null for users added by hand
     async fn source(&self, ctx: &Context<'_>) -> ApiResult<Option<UserSource>> {
-        Ok(ctx.directory()?.source_of(&self.0).await?.map(UserSource))
+        Ok(ctx.directory()?.sources_of(&self.0).await?.pop().map(UserSource))
+    }
+    /// Every source that brings this person in (an HR system and an applicant tracking
+    /// system, say), the one synced last last; empty for people added by hand.
+    async fn sources(&self, ctx: &Context<'_>) -> ApiResult<Vec<UserSource>> {
+        Ok(ctx.directory()?.sources_of(&self.0).await?.into_iter().map(UserSource).collect())
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
