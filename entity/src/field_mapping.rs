@@ -12,6 +12,8 @@ pub struct Model {
     pub status: MappingStatus,
     /// `[{"internalField": "...", "externalField": "..."|null}, ...]`
     pub entries: Json,
+    /// Whether an applicant tracking system's users are people too; null for other providers.
+    pub hiring_team: Option<bool>,
     pub saved_at: DateTimeUtc,
     pub confirmed_at: Option<DateTimeUtc>,
 }

@@ -46,7 +46,7 @@ impl MigrationTrait for Migration {
 }
 
 #[derive(DeriveIden)]
-enum FieldMapping {
+pub enum FieldMapping {
     Table,
     Id,
     ConnectionId,

@@ -67,7 +67,12 @@ pub struct TeamMember<'c> {
 }
 
 pub fn candidate_id(employee: &Employee) -> u64 {
-    4_000_000 + u64::from(employee.id)
+    candidate_id_of(employee.id)
+}
+
+/// The candidate the employee with id `employee_id` was, even once they are gone.
+pub fn candidate_id_of(employee_id: u32) -> u64 {
+    4_000_000 + u64::from(employee_id)
 }
 
 pub fn user_id(employee: &Employee) -> u64 {

@@ -13,7 +13,9 @@ mod faults;
 pub mod greenhouse;
 pub mod hibob;
 pub mod hiring;
+pub mod lever;
 pub mod merge;
+pub mod merge_ats;
 pub mod personio;
 mod tenant;
 mod wire;
@@ -108,8 +110,15 @@ pub struct FullRead {
 }
 
 /// Every fake this sandbox serves, one per catalogue provider.
-pub static FAKES: &[&dyn FakeProvider] =
-    &[&bamboohr::BambooHr, &personio::Personio, &hibob::HiBob, &merge::Merge, &greenhouse::Greenhouse];
+pub static FAKES: &[&dyn FakeProvider] = &[
+    &bamboohr::BambooHr,
+    &personio::Personio,
+    &hibob::HiBob,
+    &merge::Merge,
+    &greenhouse::Greenhouse,
+    &lever::Lever,
+    &merge_ats::MergeAts,
+];
 
 /// The fake of provider `id`.
 pub fn fake(id: &str) -> Option<&'static dyn FakeProvider> {

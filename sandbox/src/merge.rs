@@ -35,10 +35,47 @@ pub struct Merge;
 const ID: &str = "merge";
 /// The operator's production key every sandbox call must carry.
 pub const SANDBOX_API_KEY: &str = "sandbox-merge-production-key";
-const DEFAULT_PAGE: usize = 30;
-const MAX_PAGE: usize = 100;
-/// The HRIS each sandbox linked account stands for.
-const INTEGRATION: (&str, &str) = ("BambooHR", "bamboohr");
+pub(crate) const DEFAULT_PAGE: usize = 30;
+pub(crate) const MAX_PAGE: usize = 100;
+
+/// One of Merge's categories: the sandbox's linked accounts of it are the tenants of the
+/// catalogue provider `provider`, each standing for `integration` (name, slug).
+pub(crate) struct Category {
+    pub provider: &'static str,
+    /// As Merge names it in paths and Link (`hris`, `ats`).
+    pub name: &'static str,
+    pub integration: (&'static str, &'static str),
+    /// The models `/sync-status` reports (name, Merge's model id).
+    pub models: &'static [(&'static str, &'static str)],
+    /// The (model, field) each withheld attribute disables.
+    pub scoped: &'static [(Attribute, &'static str, &'static str)],
+}
+
+pub(crate) const HRIS: Category = Category {
+    provider: ID,
+    name: "hris",
+    integration: ("BambooHR", "bamboohr"),
+    models: &[("Employee", "hris.Employee"), ("Employment", "hris.Employment"), ("Team", "hris.Team")],
+    scoped: &[
+        (Attribute::FirstName, "Employee", "first_name"),
+        (Attribute::LastName, "Employee", "last_name"),
+        (Attribute::WorkEmail, "Employee", "work_email"),
+        (Attribute::Employment, "Employee", "employment_status"),
+        (Attribute::HireDate, "Employee", "start_date"),
+        (Attribute::HireDate, "Employee", "hire_date"),
+        (Attribute::Manager, "Employee", "manager"),
+        (Attribute::JobTitle, "Employment", "job_title"),
+        (Attribute::Department, "Team", "name"),
+        (Attribute::Location, "Location", "name"),
+    ],
+};
+
+/// Every category this fake links accounts of.
+const CATEGORIES: [&Category; 2] = [&HRIS, &crate::merge_ats::ATS];
+
+fn category_of(tenant: &Tenant) -> Option<&'static Category> {
+    CATEGORIES.into_iter().find(|c| c.provider == tenant.provider)
+}
 
 impl FakeProvider for Merge {
     fn id(&self) -> &'static str {
@@ -51,10 +88,12 @@ impl FakeProvider for Merge {
             .route("/link/{link_token}", web::get().to(link))
             .route("/initialize.js", web::get().to(link_script))
             .route("/widget/{link_token}", web::get().to(widget))
-            .route("/api/hris/v1/account-details", web::get().to(account_details))
-            .route("/api/hris/v1/sync-status", web::get().to(sync_status))
-            .route("/api/hris/v1/linked-account-scopes", web::get().to(scopes))
+            .route("/api/{category}/v1/account-details", web::get().to(account_details))
+            .route("/api/{category}/v1/sync-status", web::get().to(sync_status))
+            .route("/api/{category}/v1/linked-account-scopes", web::get().to(scopes))
             .route("/api/hris/v1/employees", web::get().to(employees));
+        // Merge serves every category from one API.
+        crate::merge_ats::routes(cfg);
     }
 
     fn settings(&self, base: &str) -> Vec<(String, String)> {
@@ -81,11 +120,11 @@ impl FakeProvider for Merge {
     }
 }
 
-fn error(status: StatusCode, detail: &str) -> HttpResponse {
+pub(crate) fn error(status: StatusCode, detail: &str) -> HttpResponse {
     HttpResponse::build(status).json(json!({ "detail": detail }))
 }
 
-fn refuse(refusal: Refusal) -> HttpResponse {
+pub(crate) fn refuse(refusal: Refusal) -> HttpResponse {
     match refusal {
         Refusal::Status(401, _) => error(StatusCode::UNAUTHORIZED, "Invalid account token."),
         Refusal::Status(403, _) => error(StatusCode::FORBIDDEN, "You do not have permission to perform this action."),
@@ -109,13 +148,18 @@ fn operator_key_ok(req: &HttpRequest) -> Result<(), HttpResponse> {
     }
 }
 
-/// Admits a call about the linked account named by `X-Account-Token`.
-async fn gate(tenants: &Tenants, req: &HttpRequest, endpoint: Endpoint) -> Result<wire::Admission, HttpResponse> {
+/// Admits a call about the linked account of `category` named by `X-Account-Token`.
+pub(crate) async fn gate(
+    tenants: &Tenants,
+    req: &HttpRequest,
+    endpoint: Endpoint,
+    category: &Category,
+) -> Result<wire::Admission, HttpResponse> {
     operator_key_ok(req)?;
     let Some(token) = req.headers().get("X-Account-Token").and_then(|h| h.to_str().ok()) else {
         return Err(error(StatusCode::UNAUTHORIZED, "Account Token must be passed in as an X-Account-Token header."));
     };
-    let Some(name) = wire::find_tenant(tenants, ID, |t| t.key == token) else {
+    let Some(name) = wire::find_tenant(tenants, category.provider, |t| t.key == token) else {
         return Err(error(StatusCode::UNAUTHORIZED, "Invalid account token."));
     };
     wire::admit(tenants, &name, endpoint, |_| true).await.map_err(refuse)
@@ -130,8 +174,8 @@ struct LinkTokenRequest {
     should_create_magic_link_url: Option<bool>,
 }
 
-/// Starts a Merge Link session; the sandbox's linked account (the first by name, where there are
-/// several) is the one the admin will pick in the widget.
+/// Starts a Merge Link session; the sandbox's linked account of the first category asked for
+/// (the first by name, where there are several) is the one the admin will pick in the widget.
 async fn create_link_token(tenants: web::Data<Tenants>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     if let Err(answer) = operator_key_ok(&req) {
         return answer;
@@ -154,8 +198,13 @@ async fn create_link_token(tenants: web::Data<Tenants>, req: HttpRequest, body: 
     if !missing.is_empty() {
         return HttpResponse::BadRequest().json(Value::Object(missing));
     }
+    let asked = request.categories.unwrap_or_default();
+    let Some(category) = CATEGORIES.into_iter().find(|c| asked.first().is_some_and(|a| a == c.name)) else {
+        return HttpResponse::BadRequest().json(json!({ "categories": ["\"{}\" is not a valid choice."] }));
+    };
     let mut all = tenants.lock().expect("tenants lock");
-    let Some(tenant) = all.values_mut().filter(|t| t.provider == ID).min_by(|a, b| a.name.cmp(&b.name)) else {
+    let linkable = all.values_mut().filter(|t| t.provider == category.provider);
+    let Some(tenant) = linkable.min_by(|a, b| a.name.cmp(&b.name)) else {
         return error(StatusCode::BAD_REQUEST, "No integration is available to link.");
     };
     let link_token = format!("lt_{}", random_token(32));
@@ -172,7 +221,7 @@ async fn create_link_token(tenants: web::Data<Tenants>, req: HttpRequest, body: 
 /// frontend a one-time public token.
 async fn link(tenants: web::Data<Tenants>, path: web::Path<String>) -> HttpResponse {
     let mut all = tenants.lock().expect("tenants lock");
-    let Some(tenant) = all.values_mut().find(|t| t.provider == ID && t.codes.contains(path.as_str())) else {
+    let Some(tenant) = all.values_mut().find(|t| category_of(t).is_some() && t.codes.contains(path.as_str())) else {
         return error(StatusCode::NOT_FOUND, "This link has expired.");
     };
     tenant.codes.remove(path.as_str());
@@ -194,11 +243,12 @@ async fn link_script() -> HttpResponse {
 async fn widget(tenants: web::Data<Tenants>, path: web::Path<String>) -> HttpResponse {
     let all = tenants.lock().expect("tenants lock");
     // Only a token this sandbox issued is written into the page.
-    if !all.values().any(|t| t.provider == ID && t.codes.contains(path.as_str())) {
+    let Some(category) = all.values().filter(|t| t.codes.contains(path.as_str())).find_map(category_of) else {
         return error(StatusCode::NOT_FOUND, "This link has expired.");
-    }
-    let page =
-        include_str!("merge_link/widget.html").replace("LINK_TOKEN", &path).replace("INTEGRATION", INTEGRATION.0);
+    };
+    let page = include_str!("merge_link/widget.html")
+        .replace("LINK_TOKEN", &path)
+        .replace("INTEGRATION", category.integration.0);
     HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page)
 }
 
@@ -214,14 +264,15 @@ async fn account_token(tenants: web::Data<Tenants>, req: HttpRequest, path: web:
         return answer;
     }
     let mut all = tenants.lock().expect("tenants lock");
-    let Some(tenant) = all.values_mut().find(|t| t.provider == ID && t.codes.contains(path.as_str())) else {
+    let Some(tenant) = all.values_mut().find(|t| category_of(t).is_some() && t.codes.contains(path.as_str())) else {
         return error(StatusCode::NOT_FOUND, "Not found.");
     };
     tenant.codes.remove(path.as_str());
-    let (name, slug) = INTEGRATION;
+    let category = category_of(tenant).expect("found by category");
+    let (name, slug) = category.integration;
     HttpResponse::Ok().json(json!({
         "account_token": tenant.key,
-        "integration": { "name": name, "abbreviated_name": null, "categories": ["hris"],
+        "integration": { "name": name, "abbreviated_name": null, "categories": [category.name],
             "image": format!("https://merge-api-public.s3.amazonaws.com/media/{name}_Logo.png"),
             "square_image": null, "color": "#73C41D", "slug": slug,
             "api_endpoints_to_documentation_urls": {}, "webhook_setup_guide_url": null, "category_beta_status": {} },
@@ -229,16 +280,25 @@ async fn account_token(tenants: web::Data<Tenants>, req: HttpRequest, path: web:
     }))
 }
 
-async fn account_details(tenants: web::Data<Tenants>, req: HttpRequest) -> HttpResponse {
-    let admission = match gate(&tenants, &req, Endpoint::call("account-details")).await {
+/// The category named by a request's path, `/api/{category}/v1/…`.
+fn category_in(path: &str) -> Result<&'static Category, HttpResponse> {
+    CATEGORIES.into_iter().find(|c| c.name == path).ok_or_else(|| error(StatusCode::NOT_FOUND, "Not found."))
+}
+
+async fn account_details(tenants: web::Data<Tenants>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let category = match category_in(&path) {
+        Ok(category) => category,
+        Err(answer) => return answer,
+    };
+    let admission = match gate(&tenants, &req, Endpoint::call("account-details"), category).await {
         Ok(admission) => admission,
         Err(answer) => return answer,
     };
     let all = tenants.lock().expect("tenants lock");
     let tenant = &all[&admission.name];
-    let (name, slug) = INTEGRATION;
+    let (name, slug) = category.integration;
     HttpResponse::Ok().json(json!({
-        "id": account_id(tenant), "integration": name, "integration_slug": slug, "category": "hris",
+        "id": account_id(tenant), "integration": name, "integration_slug": slug, "category": category.name,
         "end_user_origin_id": tenant.name, "end_user_organization_name": tenant.company.domain,
         "end_user_email_address": format!("admin@{}", tenant.company.domain), "status": "COMPLETE",
         "webhook_listener_url": "https://api.merge.dev/api/integrations/webhook-listener/sandbox",
@@ -246,16 +306,21 @@ async fn account_details(tenants: web::Data<Tenants>, req: HttpRequest) -> HttpR
     }))
 }
 
-async fn sync_status(tenants: web::Data<Tenants>, req: HttpRequest) -> HttpResponse {
-    let admission = match gate(&tenants, &req, Endpoint::call("sync-status")).await {
+async fn sync_status(tenants: web::Data<Tenants>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let category = match category_in(&path) {
+        Ok(category) => category,
+        Err(answer) => return answer,
+    };
+    let admission = match gate(&tenants, &req, Endpoint::call("sync-status"), category).await {
         Ok(admission) => admission,
         Err(answer) => return answer,
     };
     let all = tenants.lock().expect("tenants lock");
     let pending = all[&admission.name].first_import_pending;
     let finished = (!pending).then_some("2026-01-05T10:20:00Z");
-    let results: Vec<Value> = [("Employee", "hris.Employee"), ("Employment", "hris.Employment"), ("Team", "hris.Team")]
-        .into_iter()
+    let results: Vec<Value> = category
+        .models
+        .iter()
         .map(|(model, id)| {
             json!({ "model_name": model, "model_id": id, "last_sync_start": "2026-01-05T10:00:00Z",
                 "next_sync_start": "2026-01-05T11:00:00Z", "last_sync_result": finished.map(|_| "DONE"),
@@ -266,35 +331,29 @@ async fn sync_status(tenants: web::Data<Tenants>, req: HttpRequest) -> HttpRespo
     HttpResponse::Ok().json(json!({ "next": null, "previous": null, "results": results }))
 }
 
-/// The (model, field) each withheld attribute disables.
-const SCOPED: &[(Attribute, &str, &str)] = &[
-    (Attribute::FirstName, "Employee", "first_name"),
-    (Attribute::LastName, "Employee", "last_name"),
-    (Attribute::WorkEmail, "Employee", "work_email"),
-    (Attribute::Employment, "Employee", "employment_status"),
-    (Attribute::HireDate, "Employee", "start_date"),
-    (Attribute::HireDate, "Employee", "hire_date"),
-    (Attribute::Manager, "Employee", "manager"),
-    (Attribute::JobTitle, "Employment", "job_title"),
-    (Attribute::Department, "Team", "name"),
-    (Attribute::Location, "Location", "name"),
-];
-
-fn disabled(tenant: &Tenant, model: &str, field: &str) -> bool {
-    SCOPED.iter().any(|(a, m, f)| *m == model && *f == field && tenant.withheld.contains(a))
+/// Whether the tenant's scopes disable `field` of `model`.
+pub(crate) fn disabled(tenant: &Tenant, model: &str, field: &str) -> bool {
+    let category = category_of(tenant).unwrap_or(&HRIS);
+    category.scoped.iter().any(|(a, m, f)| *m == model && *f == field && tenant.withheld.contains(a))
 }
 
-async fn scopes(tenants: web::Data<Tenants>, req: HttpRequest) -> HttpResponse {
-    let admission = match gate(&tenants, &req, Endpoint::call("linked-account-scopes")).await {
+async fn scopes(tenants: web::Data<Tenants>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let category = match category_in(&path) {
+        Ok(category) => category,
+        Err(answer) => return answer,
+    };
+    let admission = match gate(&tenants, &req, Endpoint::call("linked-account-scopes"), category).await {
         Ok(admission) => admission,
         Err(answer) => return answer,
     };
     let all = tenants.lock().expect("tenants lock");
     let tenant = &all[&admission.name];
-    let models: Vec<Value> = ["Employee", "Employment", "Team", "Location"]
+    let mut models: Vec<&str> = category.scoped.iter().map(|(_, model, _)| *model).collect();
+    models.dedup();
+    let models: Vec<Value> = models
         .into_iter()
         .map(|model| {
-            let fields = SCOPED.iter().filter(|(_, m, _)| *m == model);
+            let fields = category.scoped.iter().filter(|(_, m, _)| *m == model);
             let (off, on): (Vec<_>, Vec<_>) = fields.partition(|(_, m, f)| disabled(tenant, m, f));
             let names =
                 |list: Vec<&(Attribute, &str, &str)>| list.into_iter().map(|(.., f)| json!(f)).collect::<Vec<_>>();
@@ -376,17 +435,17 @@ fn deleted(id: u32, at: DateTime<Utc>) -> Value {
         "last_name": null, "work_email": null, "manager": null, "employment_status": null, "remote_was_deleted": true })
 }
 
-fn cursor(position: usize) -> String {
+pub(crate) fn cursor(position: usize) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("p={position}"))
 }
 
-fn position(cursor: &str) -> Option<usize> {
+pub(crate) fn position(cursor: &str) -> Option<usize> {
     let decoded = base64::engine::general_purpose::STANDARD.decode(cursor).ok()?;
     String::from_utf8(decoded).ok()?.strip_prefix("p=")?.parse().ok()
 }
 
 async fn employees(tenants: web::Data<Tenants>, req: HttpRequest) -> HttpResponse {
-    let admission = match gate(&tenants, &req, Endpoint::records("employees")).await {
+    let admission = match gate(&tenants, &req, Endpoint::records("employees"), &HRIS).await {
         Ok(admission) => admission,
         Err(answer) => return answer,
     };

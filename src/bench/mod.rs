@@ -20,7 +20,6 @@ use worker::credentials::{CredentialCipher, Credentials};
 use worker::mapping::{apply_mapping, suggest_mapping, MappedUser};
 use worker::providers::catalogue::{self, ProviderRegistry};
 use worker::providers::http::{ProviderHttp, RetryPolicy};
-use worker::providers::FetchRequest;
 use worker::sync::{source_row, user_row};
 
 mod fanout;
@@ -364,9 +363,7 @@ async fn baseline(
     let mapping = suggest_mapping(provider.info(), &available);
 
     let started = Instant::now();
-    let mut pages = connector
-        .fetch(FetchRequest { fields: mapping.external_fields(), cursor: None, page_size: config.sync_page_size })
-        .await?;
+    let mut pages = connector.fetch(mapping.fetch_request(None, config.sync_page_size)).await?;
     let mut records = Vec::new();
     while let Some(page) = futures::StreamExt::next(&mut pages).await {
         records.extend(page?.records);

@@ -176,6 +176,57 @@ async fn a_malformed_email_is_a_sync_issue_not_a_failed_run(backend: Backend, pr
     app.stop().await;
 }
 
+const SAVE_WITH_TEAM: &str = "mutation($id: ID!, $entries: [FieldMappingEntryInput!]!, $team: Boolean) {
+    saveFieldMapping(connectionId: $id, entries: $entries, hiringTeam: $team) { version hiringTeam } }";
+
+/// Saves the current mapping with the hiring team in or out and confirms it.
+async fn confirm_hiring_team(admin: &directory_sync::client::GraphqlClient, connection_id: &str, team: bool) -> Value {
+    let entries = admin_flow::current_mapping(admin, connection_id).await.unwrap();
+    let saved = admin.execute(SAVE_WITH_TEAM, json!({ "id": connection_id, "entries": entries, "team": team }));
+    let saved = saved.await.unwrap().ok().unwrap()["saveFieldMapping"].clone();
+    let version = json!({ "id": connection_id, "version": saved["version"] });
+    admin.execute(ops::CONFIRM_MAPPING, version).await.unwrap().ok().unwrap();
+    saved
+}
+
+async fn the_hiring_team_is_people_too_unless_the_mapping_leaves_them_out(backend: Backend, provider: &'static str) {
+    let app = spawn(backend, provider).await;
+    let admin = app.admin();
+    let connection_id = app.connect(&admin).await;
+    let suggested = admin_flow::current_mapping(&admin, &connection_id).await.unwrap();
+    let query = "query($id: ID!) { connection(id: $id) { fieldMapping { hiringTeam } } }";
+    let shown = admin.execute(query, json!({ "id": connection_id })).await.unwrap().ok().unwrap();
+    assert_eq!(shown["connection"]["fieldMapping"]["hiringTeam"], true, "{provider}: in by default");
+    app.confirm_mapping(&admin, &connection_id, Some(suggested)).await;
+    app.sync(&admin, &connection_id).await;
+    let company = company(&app);
+    let founder = company.employees[0].work_email.clone().unwrap();
+    assert!(user(&app, &admin, &founder).await.is_some(), "{provider}: a user of the ATS is a person");
+
+    // Left out: the next full sync lists only hires, so the hiring team's own records end.
+    let saved = confirm_hiring_team(&admin, &connection_id, false).await;
+    assert_eq!(saved["hiringTeam"], false, "{provider}");
+    let resync = "query($id: ID!) { connection(id: $id) { resyncRequired } }";
+    let flagged = admin.execute(resync, json!({ "id": connection_id })).await.unwrap().ok().unwrap();
+    assert_eq!(flagged["connection"]["resyncRequired"], true, "{provider}: a mapping change calls for a full sync");
+    let run = app.sync(&admin, &connection_id).await;
+    assert_eq!(run["status"], "SUCCEEDED", "{provider}: {run}");
+    let hires = hiring::hires(&company).into_iter().filter(|h| h.hired).count() as u64;
+    assert_eq!(run["processed"], hires, "{provider}: hires only: {run}");
+    let team_only = hiring::team(&company)
+        .into_iter()
+        .filter(|m| !m.disabled && !hiring::hires(&company).iter().any(|h| h.hired && h.employee.id == m.employee.id))
+        .count() as u64;
+    assert_eq!(run["deactivated"], team_only, "{provider}: {run}");
+    let gone = user(&app, &admin, &founder).await.unwrap();
+    assert_eq!(gone["employmentStatus"], "INACTIVE", "{provider}");
+    // A saved mapping keeps its choice when the next save says nothing of it.
+    let entries = admin_flow::current_mapping(&admin, &connection_id).await.unwrap();
+    let saved = admin.execute(SAVE_WITH_TEAM, json!({ "id": connection_id, "entries": entries, "team": null }));
+    assert_eq!(saved.await.unwrap().ok().unwrap()["saveFieldMapping"]["hiringTeam"], false, "{provider}");
+    app.stop().await;
+}
+
 /// Runs each scenario for every ATS in the catalogue, on both backends.
 macro_rules! for_every_ats {
     ($($scenario:ident),* $(,)?) => {
@@ -183,8 +234,12 @@ macro_rules! for_every_ats {
             use super::{systems, Backend};
             $(
                 pub async fn $scenario(backend: Backend) {
-                    for provider in systems() {
-                        super::$scenario(backend, provider).await;
+                    let runs: Vec<_> =
+                        systems().into_iter().map(|p| (p, tokio::spawn(super::$scenario(backend, p)))).collect();
+                    for (provider, run) in runs {
+                        if let Err(failure) = run.await {
+                            panic!("{provider}: {failure}");
+                        }
                     }
                 }
             )*
@@ -198,7 +253,24 @@ for_every_ats!(
     applicants_who_were_not_hired_never_enter_the_directory,
     a_rescinded_offer_is_a_leaver_through_the_guard_and_a_rehire_is_the_same_person,
     a_malformed_email_is_a_sync_issue_not_a_failed_run,
+    the_hiring_team_is_people_too_unless_the_mapping_leaves_them_out,
 );
+
+/// Only an applicant tracking system has a hiring team to include.
+async fn an_hr_systems_mapping_has_no_hiring_team(backend: Backend) {
+    let app =
+        TestApp::spawn_with(TestOptions { provider: "bamboohr", employees: 20, ..TestOptions::on(backend) }).await;
+    let admin = app.admin();
+    let connection_id = app.connect(&admin).await;
+    let entries = admin_flow::current_mapping(&admin, &connection_id).await.unwrap();
+    let unsaid = admin.execute(SAVE_WITH_TEAM, json!({ "id": connection_id, "entries": entries, "team": null }));
+    assert_eq!(unsaid.await.unwrap().ok().unwrap()["saveFieldMapping"]["hiringTeam"], Value::Null);
+    let said = admin.execute(SAVE_WITH_TEAM, json!({ "id": connection_id, "entries": entries, "team": false }));
+    let response = said.await.unwrap();
+    assert_eq!(response.error_code(), Some("MAPPING_INVALID"), "{:?}", response.errors);
+    assert!(response.errors[0]["message"].as_str().unwrap().contains("hiringTeam"), "{:?}", response.errors);
+    app.stop().await;
+}
 
 /// A Greenhouse credential lacking one of the scopes asked for is refused when connecting, and
 /// the message names the scope to grant.
@@ -213,4 +285,7 @@ async fn a_greenhouse_credential_without_a_scope_is_refused_naming_it(backend: B
     app.stop().await;
 }
 
-crate::on_both_backends!(a_greenhouse_credential_without_a_scope_is_refused_naming_it);
+crate::on_both_backends!(
+    a_greenhouse_credential_without_a_scope_is_refused_naming_it,
+    an_hr_systems_mapping_has_no_hiring_team
+);

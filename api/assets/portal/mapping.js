@@ -1,13 +1,14 @@
 // After connecting: what the connection can read ("View accessible data", "Finish"), then the
 // mapping table (each directory field, a drop-down of the provider's fields, the email row marked
-// critical, a live preview with each record's problems), "Save Mapping" and "Confirm and Save".
+// critical, for an ATS whether its hiring team are people too, a live preview with each record's
+// problems), "Save Mapping" and "Confirm and Save".
 
 import { gql } from './api.js';
 import { ask, go, h, latestOnly, screen, showError } from './dom.js';
 
 const CONNECTION = `query($id: ID!) { connection(id: $id) { id resyncRequired linkedSystem provider { name }
   accessibleData { name fields { key label type } }
-  fieldMapping { version status entries { internalField externalField acceptAnyType } } } }`;
+  fieldMapping { version status hiringTeam entries { internalField externalField acceptAnyType } } } }`;
 
 export async function accessibleData(id) {
   const { connection } = await gql(CONNECTION, { id });
@@ -51,6 +52,11 @@ export async function mapping(id) {
         h('p', { class: 'muted' }, f.description)),
       h('td', {}, select));
   });
+  // Only an applicant tracking system has a hiring team (hiringTeam is null for others).
+  const hiringTeam = connection.fieldMapping?.hiringTeam;
+  const team = hiringTeam == null ? null : h('p', {},
+    h('label', {}, h('input', { type: 'checkbox', name: 'hiringTeam', checked: hiringTeam }),
+      ` Include the hiring team: ${connection.provider.name}'s users (recruiters, interviewers, hiring managers) become people too`));
   const preview = h('div', { 'aria-live': 'polite' });
   const chosen = () => internalFields.map((f) => ({
     internalField: f.key,
@@ -68,14 +74,16 @@ export async function mapping(id) {
   const form = h('form', { onsubmit: async (event) => {
     event.preventDefault();
     try {
-      const { saveFieldMapping: saved } = await gql(`mutation($id: ID!, $entries: [FieldMappingEntryInput!]!) {
-        saveFieldMapping(connectionId: $id, entries: $entries) { version status } }`, { id, entries: chosen() });
+      const { saveFieldMapping: saved } = await gql(`mutation($id: ID!, $entries: [FieldMappingEntryInput!]!, $team: Boolean) {
+        saveFieldMapping(connectionId: $id, entries: $entries, hiringTeam: $team) { version status } }`,
+      { id, entries: chosen(), team: team ? form.elements.hiringTeam.checked : null });
       confirm(saved.version);
     } catch (error) {
       showError(form, error);
     }
   } },
   h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Directory field'), h('th', { scope: 'col' }, `${connection.provider.name} field`))), h('tbody', {}, rows)),
+  team,
   h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save Mapping')));
   // A live read at the provider: only the answer for the latest choice is shown.
   const read = latestOnly(() => gql(`query($id: ID!, $entries: [FieldMappingEntryInput!]) {

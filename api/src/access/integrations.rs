@@ -138,9 +138,14 @@ impl IntegrationsAccess {
         Ok(mappings::confirmed(&self.env().db, self.own(connection)?.id).await?)
     }
 
-    pub async fn save_mapping(&self, id: ConnectionId, entries: Vec<MappingEntry>) -> Result<MappingView, ApiError> {
+    pub async fn save_mapping(
+        &self,
+        id: ConnectionId,
+        entries: Vec<MappingEntry>,
+        hiring_team: Option<bool>,
+    ) -> Result<MappingView, ApiError> {
         let connection = self.connection(id).await?;
-        Ok(mappings::save(self.env(), &connection, entries).await?)
+        Ok(mappings::save(self.env(), &connection, entries, hiring_team).await?)
     }
 
     pub async fn confirm_mapping(&self, id: ConnectionId, version: i32) -> Result<MappingView, ApiError> {

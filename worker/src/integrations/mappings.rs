@@ -14,8 +14,8 @@ use entity::field_mapping::{self, MappingStatus};
 use super::{connections, fields};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
-use crate::mapping::{apply_mapping, suggest_mapping, validate_mapping, FieldMapping, MappingEntry};
-use crate::providers::{catalogue, FetchRequest};
+use crate::mapping::{apply_mapping, suggest_mapping, validate_mapping, FieldMapping, MappingEntry, MappingError};
+use crate::providers::{catalogue, ProviderCategory};
 
 /// A mapping as the admin sees it.
 #[derive(Debug, Clone)]
@@ -24,6 +24,8 @@ pub struct MappingView {
     /// `None` for the suggestion offered before the first save.
     pub status: Option<MappingStatus>,
     pub mapping: FieldMapping,
+    /// Whether the ATS's users are people too; `None` for a provider with no hiring team.
+    pub hiring_team: Option<bool>,
     pub saved_at: Option<DateTime<Utc>>,
     pub confirmed_at: Option<DateTime<Utc>>,
 }
@@ -35,15 +37,18 @@ impl TryFrom<field_mapping::Model> for MappingView {
         Ok(Self {
             version: row.version,
             status: Some(row.status),
-            mapping: parse_entries(row.entries)?,
+            mapping: parse_mapping(&row)?,
+            hiring_team: row.hiring_team,
             saved_at: Some(row.saved_at),
             confirmed_at: row.confirmed_at,
         })
     }
 }
 
-fn parse_entries(entries: serde_json::Value) -> Result<FieldMapping> {
-    serde_json::from_value(entries).map_err(|e| Error::Database(sea_orm::DbErr::Custom(format!("stored mapping: {e}"))))
+fn parse_mapping(row: &field_mapping::Model) -> Result<FieldMapping> {
+    let mapping: FieldMapping = serde_json::from_value(row.entries.clone())
+        .map_err(|e| Error::Database(sea_orm::DbErr::Custom(format!("stored mapping: {e}"))))?;
+    Ok(mapping.with_hiring_team(row.hiring_team.unwrap_or(true)))
 }
 
 /// The latest saved version, or a suggestion from the provider's catalogue entry limited to
@@ -59,10 +64,12 @@ pub async fn latest_or_suggested(env: &Environment, connection: &connection::Mod
     }
     let provider = catalogue::find(&connection.provider_id).ok_or(Error::NotFound("provider"))?;
     let available = fields::accessible_fields(env, connection).await?;
+    let mapping = suggest_mapping(provider.info(), &available);
     Ok(MappingView {
         version: 0,
         status: None,
-        mapping: suggest_mapping(provider.info(), &available),
+        hiring_team: (provider.info().category == ProviderCategory::Ats).then_some(mapping.hiring_team),
+        mapping,
         saved_at: None,
         confirmed_at: None,
     })
@@ -89,15 +96,25 @@ pub async fn confirmed_version(db: &DatabaseConnection, connection_id: Uuid, ver
         .one(db)
         .await?
         .ok_or(Error::NotFound("confirmed mapping version"))?;
-    parse_entries(row.entries)
+    parse_mapping(&row)
 }
 
-/// Validates against the live provider fields and stores a new DRAFT version.
+/// Validates against the live provider fields and stores a new DRAFT version. `hiring_team`
+/// says whether an ATS's users are people too; unsaid, as the latest version said (at first,
+/// yes). Only an ATS has a hiring team to include.
 pub async fn save(
     env: &Environment,
     connection: &connection::Model,
     entries: Vec<MappingEntry>,
+    hiring_team: Option<bool>,
 ) -> Result<MappingView> {
+    let provider = catalogue::find(&connection.provider_id).ok_or(Error::NotFound("provider"))?;
+    let ats = provider.info().category == ProviderCategory::Ats;
+    if hiring_team.is_some() && !ats {
+        let message =
+            format!("hiringTeam: {} is not an applicant tracking system and has no hiring team", provider.info().name);
+        return Err(MappingError { field: "hiringTeam".into(), message }.into());
+    }
     // Saving checks against what the provider serves now, and keeps that for later reads.
     let mapping = validate_mapping(&entries, &fields::discover(env, connection).await?)?;
     let txn = env.db.begin().await?;
@@ -106,12 +123,14 @@ pub async fn save(
         .order_by_desc(field_mapping::Column::Version)
         .one(&txn)
         .await?;
+    let hiring_team = ats.then(|| hiring_team.or(latest.as_ref().and_then(|m| m.hiring_team)).unwrap_or(true));
     let row = field_mapping::ActiveModel {
         id: Set(Uuid::now_v7()),
         connection_id: Set(connection.id),
         version: Set(latest.map_or(1, |m| m.version + 1)),
         status: Set(MappingStatus::Draft),
         entries: Set(serde_json::to_value(&mapping).expect("mappings serialise")),
+        hiring_team: Set(hiring_team),
         saved_at: Set(Utc::now()),
         confirmed_at: Set(None),
     }
@@ -139,7 +158,7 @@ pub async fn confirm(env: &Environment, connection: &connection::Model, version:
     active.status = Set(MappingStatus::Confirmed);
     active.confirmed_at = Set(Some(Utc::now()));
     let row = active.update(&txn).await?;
-    let mapping = parse_entries(row.entries.clone())?;
+    let mapping = parse_mapping(&row)?;
     if previous.is_some_and(|p| p.mapping != mapping) {
         let mut conn = connection.clone().into_active_model();
         conn.resync_required = Set(true);
@@ -169,7 +188,7 @@ pub async fn preview(
     };
     let first_page = async {
         let connector = connections::open_connector(env, connection).await?;
-        let request = FetchRequest { fields: mapping.external_fields(), cursor: None, page_size: limit };
+        let request = mapping.fetch_request(None, limit);
         let mut pages = connector.fetch(request).await?;
         Ok(futures::StreamExt::next(&mut pages).await.transpose()?)
     };

@@ -12,7 +12,7 @@ pub use apply::{apply_mapping, display_name, employment_status, MappedUser, Reco
 pub use internal_fields::{InternalField, INTERNAL_FIELDS};
 pub use validate::{validate_mapping, MappingError};
 
-use crate::providers::{ExternalField, ProviderInfo};
+use crate::providers::{ExternalField, FetchRequest, ProviderInfo};
 
 /// One line of a mapping; `external_field: None` leaves an optional field unmapped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,11 +36,20 @@ impl MappingEntry {
     }
 }
 
-/// A complete mapping, one entry per internal field, in the order of [`INTERNAL_FIELDS`].
+/// A complete mapping, one entry per internal field, in the order of [`INTERNAL_FIELDS`], and
+/// whether an applicant tracking system's users (its hiring team) are people too. Stored as its
+/// entries; the hiring team has a column of its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct FieldMapping {
     pub entries: Vec<MappingEntry>,
+    #[serde(skip, default = "hiring_team_by_default")]
+    pub hiring_team: bool,
+}
+
+/// A company whose only source is its ATS still gets the people who hire.
+fn hiring_team_by_default() -> bool {
+    true
 }
 
 impl FieldMapping {
@@ -59,6 +68,11 @@ impl FieldMapping {
             "displayName" => ["displayName", "firstName", "lastName"].iter().any(|f| self.source_of(f).is_some()),
             other => self.source_of(other).is_some(),
         }
+    }
+
+    /// A read of the provider through this mapping, from `cursor`.
+    pub fn fetch_request(&self, cursor: Option<String>, page_size: usize) -> FetchRequest {
+        FetchRequest { fields: self.external_fields(), cursor, page_size, hiring_team: self.hiring_team }
     }
 
     /// Every provider field the mapping reads, for the fetch request.
@@ -83,7 +97,12 @@ impl FieldMapping {
                 }
             })
             .collect();
-        Self { entries }
+        Self { entries, hiring_team: hiring_team_by_default() }
+    }
+
+    /// This mapping, with the hiring team included or not.
+    pub fn with_hiring_team(self, hiring_team: bool) -> Self {
+        Self { hiring_team, ..self }
     }
 }
 

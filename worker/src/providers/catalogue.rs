@@ -10,12 +10,19 @@ use uuid::Uuid;
 
 use super::http::ProviderHttp;
 use super::pace::Quota;
-use super::{bamboohr, greenhouse, hibob, merge, personio, Connector, ProviderError};
+use super::{bamboohr, greenhouse, hibob, lever, merge, merge_ats, personio, Connector, ProviderError};
 use crate::credentials::Credentials;
 
 /// Every provider this build can connect to.
-static PROVIDERS: &[&dyn Provider] =
-    &[&bamboohr::BambooHr, &personio::Personio, &hibob::HiBob, &merge::Merge, &greenhouse::Greenhouse];
+static PROVIDERS: &[&dyn Provider] = &[
+    &bamboohr::BambooHr,
+    &personio::Personio,
+    &hibob::HiBob,
+    &merge::Merge,
+    &greenhouse::Greenhouse,
+    &lever::Lever,
+    &merge_ats::MergeAts,
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderCategory {
@@ -169,6 +176,12 @@ pub enum SignInProof<'a> {
 pub trait Provider: Send + Sync {
     fn info(&self) -> &'static ProviderInfo;
 
+    /// Whose configuration variables it reads (`<ID>_API_BASE`, ...): its own, unless it is
+    /// one more category of a provider already listed (Merge's ATS is Merge's).
+    fn settings_id(&self) -> &'static str {
+        self.info().id
+    }
+
     fn connector(
         &self,
         ctx: &ProviderContext,
@@ -301,20 +314,31 @@ impl ProviderRegistry {
         Self { http, endpoints }
     }
 
-    /// Provider ids whose settings may be configured, for the configuration loader.
+    /// The ids whose settings may be configured, for the configuration loader.
     pub fn provider_ids() -> impl Iterator<Item = &'static str> {
-        PROVIDERS.iter().map(|p| p.info().id)
+        let mut ids: Vec<&str> = PROVIDERS.iter().map(|p| p.settings_id()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
     }
 
     /// Every widget a sign-in may open in the admin's page.
     pub fn widgets(&self) -> Vec<Widget> {
-        PROVIDERS.iter().filter_map(|p| p.widget(&self.context(p.info().id))).collect()
+        let mut widgets: Vec<Widget> = Vec::new();
+        for widget in PROVIDERS.iter().filter_map(|p| p.widget(&self.context(p.info().id))) {
+            if !widgets.contains(&widget) {
+                widgets.push(widget);
+            }
+        }
+        widgets
     }
 
+    /// What provider `provider_id` needs at call time, with its settings.
     pub fn context(&self, provider_id: &str) -> ProviderContext {
+        let settings = find(provider_id).map_or(provider_id, |p| p.settings_id());
         ProviderContext {
             http: self.http.clone(),
-            endpoints: self.endpoints.get(provider_id).cloned().unwrap_or_default(),
+            endpoints: self.endpoints.get(settings).cloned().unwrap_or_default(),
         }
     }
 }

@@ -31,19 +31,19 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
-use futures::stream;
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
+use super::ats::{changes, date_part, hire_status, hires_then_team, record};
 use super::catalogue::{CredentialField, CredentialKey, Provider, ProviderCategory, ProviderContext, ProviderInfo};
 use super::http::{forbidden_is_access_disabled, sign_in_meaning, AccountHttp};
 use super::pace::Quota;
 use super::{
-    scalar_text, AccountInfo, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage,
-    RemoteRecord, EMPLOYMENT_ACTIVE, EMPLOYMENT_INACTIVE, EMPLOYMENT_PRE_START,
+    AccountInfo, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemoteRecord,
+    EMPLOYMENT_ACTIVE, EMPLOYMENT_INACTIVE,
 };
 use crate::credentials::Credentials;
 
@@ -479,15 +479,7 @@ impl Connector for GreenhouseConnector {
         // The fields are Harvest's objects', the same for every organization: one read proves
         // the credential still answers.
         self.page::<Value>("users", &[("per_page", "1".to_string())], None).await?;
-        Ok(FIELDS
-            .iter()
-            .map(|(key, label, ty, category)| ExternalField {
-                key: key.to_string(),
-                label: label.to_string(),
-                field_type: ty.to_string(),
-                category: category.to_string(),
-            })
-            .collect())
+        Ok(FIELDS.iter().map(|(key, label, ty, category)| ExternalField::listed(key, label, ty, category)).collect())
     }
 
     /// Asks each list the sync reads for one record, so a scope not granted is named now.
@@ -509,51 +501,21 @@ impl Connector for GreenhouseConnector {
     async fn fetch(&self, request: FetchRequest) -> Result<PageStream<'_>, ProviderError> {
         let lookups = std::sync::Arc::new(self.lookups().await?);
         let fields = std::sync::Arc::new(request.fields);
-        let page_size = request.page_size;
-        // The hires page by page, then the hiring team; a resumed fetch goes on from its cursor.
-        let start = match request.cursor.as_deref() {
-            Some("team") => Step::Team,
-            Some(cursor) => Step::Hires(Some(cursor.to_string())),
-            None => Step::Hires(None),
-        };
-        let pages = stream::try_unfold(start, move |step| {
-            let (lookups, fields) = (lookups.clone(), fields.clone());
+        let team = if request.hiring_team { Self::team(&lookups, &fields) } else { Vec::new() };
+        let query = Self::applications_query(request.page_size);
+        Ok(hires_then_team(request.cursor, team, move |cursor| {
+            let (lookups, fields, query) = (lookups.clone(), fields.clone(), query.clone());
             async move {
-                match step {
-                    Step::Done => Ok(None),
-                    Step::Team => {
-                        let records = Self::team(&lookups, &fields);
-                        let page =
-                            RemotePage { records, next_cursor: None, last: true, total: None, estimated_total: None };
-                        Ok(Some((page, Step::Done)))
-                    }
-                    Step::Hires(cursor) => {
-                        let query = Self::applications_query(page_size);
-                        let (applications, next): (Vec<Application>, _) =
-                            self.page("applications", &query, cursor.as_deref()).await?;
-                        let records = self.hires(&applications, &lookups, &fields).await?;
-                        let (following, resume) = match next {
-                            Some(next) => (Step::Hires(Some(next.clone())), next),
-                            None => (Step::Team, "team".to_string()),
-                        };
-                        let page = RemotePage {
-                            records,
-                            next_cursor: Some(resume),
-                            last: false,
-                            total: None,
-                            estimated_total: None,
-                        };
-                        Ok(Some((page, following)))
-                    }
-                }
+                let (applications, next): (Vec<Application>, _) =
+                    self.page("applications", &query, cursor.as_deref()).await?;
+                Ok((self.hires(&applications, &lookups, &fields).await?, next))
             }
-        });
-        Ok(Box::pin(pages))
+        }))
     }
 
     /// Applications, candidates and offers updated since `since` name the candidates whose hire
     /// may have changed; their hired applications are read again. A candidate with none left
-    /// (a rescinded offer, a deleted hire) is removed. Users are read whole: they are few.
+    /// (a rescinded offer, a deleted hire) is removed. The hiring team's changes wait for a full sync.
     async fn fetch_changes(
         &self,
         since: DateTime<Utc>,
@@ -583,18 +545,8 @@ impl Connector for GreenhouseConnector {
         let still_hired: HashSet<u64> = hired.iter().map(|a| a.candidate_id).collect();
         let removed =
             touched.iter().filter(|id| !still_hired.contains(id)).map(|id| format!("candidate:{id}")).collect();
-        let total = records.len();
-        let page = RemotePage { records, next_cursor: None, last: true, total: Some(total), estimated_total: None };
-        Ok(Some(Changes { pages: Box::pin(stream::iter([Ok(page)])), removed }))
+        Ok(Some(changes(records, removed)))
     }
-}
-
-/// Where a full read stands.
-enum Step {
-    /// Hired applications, from this cursor.
-    Hires(Option<String>),
-    Team,
-    Done,
 }
 
 /// A candidate's email types, and the field each fills.
@@ -604,44 +556,6 @@ const EMAIL_KINDS: [(&str, &str); 3] =
 /// The fields a list carries (see [`LISTS`]).
 fn fields_of(list: &str) -> &'static [&'static str] {
     LISTS.iter().find(|(name, _)| *name == list).map_or(&[], |(_, fields)| fields)
-}
-
-/// A record of the `requested` fields among `values`; those `withheld` are marked so.
-fn record(
-    remote_id: String,
-    values: Vec<(&str, Option<String>)>,
-    requested: &[String],
-    withheld: &BTreeSet<String>,
-    yields: bool,
-) -> RemoteRecord {
-    let mut record = RemoteRecord::new(remote_id, Default::default());
-    record.yields = yields;
-    for field in requested {
-        if withheld.contains(field) {
-            record.withheld.insert(field.clone());
-            continue;
-        }
-        let value = values.iter().find(|(key, _)| key == field).and_then(|(_, v)| v.clone());
-        if let Some(value) = value.and_then(|v| scalar_text(Value::String(v))) {
-            record.values.insert(field.clone(), value);
-        }
-    }
-    record
-}
-
-/// A hire in the directory's terms: pre-start until the offer's start date, with the company
-/// from then on.
-fn hire_status(start_date: Option<&str>, today: chrono::NaiveDate) -> &'static str {
-    match start_date.and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) {
-        Some(starts) if starts > today => EMPLOYMENT_PRE_START,
-        _ => EMPLOYMENT_ACTIVE,
-    }
-}
-
-/// The date of an ISO date or date-time.
-fn date_part(raw: &str) -> Option<String> {
-    let date = raw.get(..10).unwrap_or(raw);
-    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok().map(|d| d.to_string())
 }
 
 /// The `cursor` of the `rel="next"` link of a `Link` header, if there is a next page.
@@ -670,24 +584,9 @@ mod tests {
     }
 
     #[test]
-    fn a_hire_is_pre_start_until_the_offers_start_date() {
-        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
-        assert_eq!(hire_status(Some("2027-01-04"), today), EMPLOYMENT_PRE_START);
-        assert_eq!(hire_status(Some("2026-12-07"), today), EMPLOYMENT_ACTIVE);
-        assert_eq!(hire_status(None, today), EMPLOYMENT_ACTIVE);
-        assert_eq!(date_part("2027-01-04T00:00:00Z").as_deref(), Some("2027-01-04"));
-    }
-
-    #[test]
-    fn withheld_fields_are_marked_and_a_user_yields() {
-        let requested: Vec<String> = ["first_name", "job.name", "email_addresses.work"].map(String::from).to_vec();
-        let withheld = BTreeSet::from(["job.name".to_string()]);
-        let values =
-            vec![("first_name", Some("Ada".into())), ("email_addresses.work", Some("ada@acme.example".into()))];
-        let user = record("user:1".into(), values, &requested, &withheld, true);
-        assert!(user.yields);
-        assert_eq!(user.values["first_name"], "Ada");
-        assert_eq!(user.withheld.iter().collect::<Vec<_>>(), ["job.name"]);
+    fn each_list_withholds_the_fields_it_carries() {
         assert_eq!(fields_of("jobs"), ["job.name", "job.department", "job.office"]);
+        assert_eq!(fields_of("offers"), ["offer.start_date", "hire.status"]);
+        assert!(fields_of("candidates").is_empty());
     }
 }

@@ -47,11 +47,11 @@ const DEFAULT_API_BASE: &str = "https://api.merge.dev";
 /// own host (`MERGE_WIDGET_BASE` serves both from elsewhere).
 const LINK_SCRIPT: &str = "https://cdn.merge.dev/initialize.js";
 const LINK_FRAMES: &str = "https://link.merge.dev";
-const MAX_PAGE: usize = 100;
+pub(super) const MAX_PAGE: usize = 100;
 /// Per linked account on Merge's Launch plan; larger plans allow more.
 const QUOTA: &[Quota] = &[Quota::per_minute(100)];
 /// Beyond this many changes, reading everyone costs no more than holding the changes.
-const MAX_CHANGES: usize = 5_000;
+pub(super) const MAX_CHANGES: usize = 5_000;
 const EXPAND: &str = "employments,team,work_location";
 
 static INFO: ProviderInfo = ProviderInfo {
@@ -113,21 +113,85 @@ const FIELDS: &[(&str, &str, &str, &str, &str, &str)] = &[
 
 pub struct Merge;
 
-impl Merge {
-    fn operator_key(ctx: &ProviderContext) -> Result<&SecretString, ProviderError> {
-        ctx.endpoints.operator_key.as_ref().ok_or_else(|| {
-            ProviderError::NotConfigured(
-                "Merge is not set up on this server (MERGE_API_KEY); ask your administrator to add the \
-                 organization's Merge production key"
-                    .into(),
-            )
-        })
-    }
+/// The operator's production key, without which no Merge category can be connected.
+fn operator_key(ctx: &ProviderContext) -> Result<&SecretString, ProviderError> {
+    ctx.endpoints.operator_key.as_ref().ok_or_else(|| {
+        ProviderError::NotConfigured(
+            "Merge is not set up on this server (MERGE_API_KEY); ask your administrator to add the \
+             organization's Merge production key"
+                .into(),
+        )
+    })
+}
 
-    /// A client for the operator's own calls (Link), paced like an account of its own.
-    fn operator_http(ctx: &ProviderContext, key: &SecretString) -> AccountHttp {
-        ctx.http.account(&format!("merge-operator:{}", key.expose_secret()), CLASSIFY, &ctx.quotas(QUOTA))
-    }
+/// A client for the operator's own calls (Link), paced like an account of its own.
+fn operator_http(ctx: &ProviderContext, key: &SecretString) -> AccountHttp {
+    ctx.http.account(&format!("merge-operator:{}", key.expose_secret()), CLASSIFY, &ctx.quotas(QUOTA))
+}
+
+/// A linked account of `category` (`hris`, `ats`), from its account token.
+pub(super) fn account(
+    ctx: &ProviderContext,
+    credentials: &Credentials,
+    category: &'static str,
+) -> Result<Account, ProviderError> {
+    let api_key = operator_key(ctx)?.clone();
+    let Credentials::ApiKey { key: account_token, .. } = credentials else {
+        return Err(ProviderError::InvalidCredentials("Merge needs a linked account's token".into()));
+    };
+    let http = ctx.http.account(&format!("merge:{}", account_token.expose_secret()), CLASSIFY, &ctx.quotas(QUOTA));
+    Ok(Account { http, base: ctx.api_base(DEFAULT_API_BASE), api_key, account_token: account_token.clone(), category })
+}
+
+/// Merge Link, where this deployment can connect Merge.
+pub(super) fn widget(ctx: &ProviderContext) -> Option<Widget> {
+    operator_key(ctx).ok().map(|_| Widget::at(ctx, LINK_SCRIPT, LINK_FRAMES))
+}
+
+/// Starts Merge Link for systems of `category`.
+pub(super) async fn begin_link(
+    ctx: &ProviderContext,
+    request: SignInRequest<'_>,
+    category: &str,
+) -> Result<SignInStart, ProviderError> {
+    let key = operator_key(ctx)?;
+    let url = format!("{}/api/integrations/create-link-token", ctx.api_base(DEFAULT_API_BASE));
+    // Merge asks who is linking, for its dashboard only; it sends them nothing.
+    let email = if request.admin.contains('@') {
+        request.admin.to_string()
+    } else {
+        format!("{}@{}.directory-sync.invalid", request.admin, request.workspace_id)
+    };
+    let body = json!({
+        "end_user_email_address": truncated(&email),
+        "end_user_organization_name": truncated(request.workspace_id),
+        "end_user_origin_id": request.connection_id.to_string(),
+        "categories": [category],
+        "should_create_magic_link_url": true,
+        "link_expiry_mins": 30,
+    });
+    let link: LinkToken = operator_http(ctx, key)
+        .json("link token", |c| c.post(&url).bearer_auth(key.expose_secret()).json(&body))
+        .await?;
+    let authorization_url =
+        link.magic_link_url.ok_or_else(|| ProviderError::BadResponse("Merge returned no magic link URL".into()))?;
+    Ok(SignInStart { authorization_url, link_token: Some(link.link_token) })
+}
+
+/// Swaps the public token Merge Link handed the frontend for the account token.
+pub(super) async fn complete_link(ctx: &ProviderContext, public_token: &str) -> Result<Credentials, ProviderError> {
+    let key = operator_key(ctx)?;
+    let token = url::form_urlencoded::byte_serialize(public_token.as_bytes()).collect::<String>();
+    let url = format!("{}/api/integrations/account-token/{token}", ctx.api_base(DEFAULT_API_BASE));
+    let swapped: AccountToken = operator_http(ctx, key)
+        .json("account token", |c| c.get(&url).bearer_auth(key.expose_secret()))
+        .await
+        .map_err(|err| match err {
+            // An unknown or used public token.
+            ProviderError::BadResponse(detail) => ProviderError::InvalidCredentials(detail),
+            other => other,
+        })?;
+    Ok(Credentials::ApiKey { key: SecretString::from(swapped.account_token), secret: None })
 }
 
 #[async_trait]
@@ -142,21 +206,11 @@ impl Provider for Merge {
         _subdomain: Option<&str>,
         credentials: &Credentials,
     ) -> Result<Box<dyn Connector>, ProviderError> {
-        let api_key = Self::operator_key(ctx)?.clone();
-        let Credentials::ApiKey { key: account_token, .. } = credentials else {
-            return Err(ProviderError::InvalidCredentials("Merge needs a linked account's token".into()));
-        };
-        let http = ctx.http.account(&format!("merge:{}", account_token.expose_secret()), CLASSIFY, &ctx.quotas(QUOTA));
-        Ok(Box::new(MergeConnector {
-            http,
-            base: ctx.api_base(DEFAULT_API_BASE),
-            api_key,
-            account_token: account_token.clone(),
-        }))
+        Ok(Box::new(MergeConnector { account: account(ctx, credentials, "hris")? }))
     }
 
     fn widget(&self, ctx: &ProviderContext) -> Option<Widget> {
-        Self::operator_key(ctx).ok().map(|_| Widget::at(ctx, LINK_SCRIPT, LINK_FRAMES))
+        widget(ctx)
     }
 
     async fn begin_sign_in(
@@ -164,28 +218,7 @@ impl Provider for Merge {
         ctx: &ProviderContext,
         request: SignInRequest<'_>,
     ) -> Result<SignInStart, ProviderError> {
-        let key = Self::operator_key(ctx)?;
-        let url = format!("{}/api/integrations/create-link-token", ctx.api_base(DEFAULT_API_BASE));
-        // Merge asks who is linking, for its dashboard only; it sends them nothing.
-        let email = if request.admin.contains('@') {
-            request.admin.to_string()
-        } else {
-            format!("{}@{}.directory-sync.invalid", request.admin, request.workspace_id)
-        };
-        let body = json!({
-            "end_user_email_address": truncated(&email),
-            "end_user_organization_name": truncated(request.workspace_id),
-            "end_user_origin_id": request.connection_id.to_string(),
-            "categories": ["hris"],
-            "should_create_magic_link_url": true,
-            "link_expiry_mins": 30,
-        });
-        let link: LinkToken = Self::operator_http(ctx, key)
-            .json("link token", |c| c.post(&url).bearer_auth(key.expose_secret()).json(&body))
-            .await?;
-        let authorization_url =
-            link.magic_link_url.ok_or_else(|| ProviderError::BadResponse("Merge returned no magic link URL".into()))?;
-        Ok(SignInStart { authorization_url, link_token: Some(link.link_token) })
+        begin_link(ctx, request, "hris").await
     }
 
     async fn complete_sign_in(
@@ -197,18 +230,7 @@ impl Provider for Merge {
         let SignInProof::PublicToken(public_token) = proof else {
             return Err(self.no_sign_in());
         };
-        let key = Self::operator_key(ctx)?;
-        let token = url::form_urlencoded::byte_serialize(public_token.as_bytes()).collect::<String>();
-        let url = format!("{}/api/integrations/account-token/{token}", ctx.api_base(DEFAULT_API_BASE));
-        let swapped: AccountToken = Self::operator_http(ctx, key)
-            .json("account token", |c| c.get(&url).bearer_auth(key.expose_secret()))
-            .await
-            .map_err(|err| match err {
-                // An unknown or used public token.
-                ProviderError::BadResponse(detail) => ProviderError::InvalidCredentials(detail),
-                other => other,
-            })?;
-        Ok(Credentials::ApiKey { key: SecretString::from(swapped.account_token), secret: None })
+        complete_link(ctx, public_token).await
     }
 }
 
@@ -232,14 +254,14 @@ struct AccountToken {
 }
 
 #[derive(Deserialize)]
-struct AccountDetails {
-    integration: Option<String>,
+pub(super) struct AccountDetails {
+    pub integration: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct Paginated<T> {
-    next: Option<String>,
-    results: Vec<T>,
+pub(super) struct Paginated<T> {
+    pub next: Option<String>,
+    pub results: Vec<T>,
 }
 
 #[derive(Deserialize)]
@@ -267,21 +289,24 @@ struct FieldPermissions {
     disabled_fields: Vec<String>,
 }
 
-struct MergeConnector {
+/// One linked account of one category, read with the operator's key and the account's token.
+pub(super) struct Account {
     http: AccountHttp,
     base: String,
     api_key: SecretString,
     account_token: SecretString,
+    category: &'static str,
 }
 
-impl MergeConnector {
-    async fn get<T: serde::de::DeserializeOwned>(
+impl Account {
+    /// `GET /api/{category}/v1/{path}`.
+    pub async fn get<T: serde::de::DeserializeOwned>(
         &self,
         what: &str,
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, ProviderError> {
-        let url = format!("{}/api/hris/v1/{path}", self.base);
+        let url = format!("{}/api/{}/v1/{path}", self.base, self.category);
         self.http
             .json(what, |c| {
                 c.get(&url)
@@ -293,20 +318,40 @@ impl MergeConnector {
             .await
     }
 
-    async fn account_details(&self) -> Result<AccountDetails, ProviderError> {
+    /// Every page of `path`, followed by their `next` cursors.
+    pub async fn all<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<T>, ProviderError> {
+        let (mut all, mut cursor) = (Vec::new(), None::<String>);
+        loop {
+            let mut query = query.to_vec();
+            query.push(("page_size", MAX_PAGE.to_string()));
+            query.extend(cursor.map(|c| ("cursor", c)));
+            let page: Paginated<T> = self.get(path, path, &query).await?;
+            all.extend(page.results);
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    pub async fn account_details(&self) -> Result<AccountDetails, ProviderError> {
         self.get("account details", "account-details", &[]).await
     }
 
-    /// Fails while Merge is still importing the account for the first time: until then it would
-    /// answer with nobody, or with a part of the company.
-    async fn ensure_imported(&self) -> Result<(), ProviderError> {
+    /// Fails while Merge is still importing the account's `model` (`hris.Employee`) for the
+    /// first time: until then it would answer with nobody, or with a part of the company.
+    pub async fn ensure_imported(&self, model: &str) -> Result<(), ProviderError> {
         let statuses: Paginated<SyncStatus> = self.get("sync status", "sync-status", &[]).await?;
         let importing = statuses
             .results
             .iter()
-            .any(|s| s.model_id == "hris.Employee" && s.is_initial_sync && s.status.eq_ignore_ascii_case("SYNCING"));
+            .any(|s| s.model_id == model && s.is_initial_sync && s.status.eq_ignore_ascii_case("SYNCING"));
         if importing {
-            let system = self.account_details().await?.integration.unwrap_or_else(|| "your HR system".into());
+            let system = self.account_details().await?.integration.unwrap_or_else(|| "your system".into());
             return Err(ProviderError::NotReady(format!(
                 "Merge is still importing {system} for the first time; nothing was changed. Start the sync \
                  again once Merge's dashboard shows the first sync done (usually within a few hours)."
@@ -315,8 +360,13 @@ impl MergeConnector {
         Ok(())
     }
 
-    /// The mapping's fields that scopes disable for this account.
-    async fn disabled_fields(&self, requested: &[String]) -> Result<BTreeSet<String>, ProviderError> {
+    /// The `requested` fields that scopes disable for this account, of `fields`: each field's
+    /// key with the Merge model and field it comes from.
+    pub async fn disabled_fields<'f>(
+        &self,
+        requested: &[String],
+        fields: impl Iterator<Item = (&'f str, &'f str, &'f str)>,
+    ) -> Result<BTreeSet<String>, ProviderError> {
         let scopes: Scopes = self.get("linked account scopes", "linked-account-scopes", &[]).await?;
         let disabled: BTreeSet<(String, String)> = scopes
             .common_models
@@ -329,13 +379,24 @@ impl MergeConnector {
                 })
             })
             .collect();
-        Ok(FIELDS
-            .iter()
-            .filter(|(key, .., model, field)| {
+        Ok(fields
+            .filter(|(key, model, field)| {
                 requested.iter().any(|r| r == key) && disabled.contains(&(model.to_string(), field.to_string()))
             })
             .map(|(key, ..)| key.to_string())
             .collect())
+    }
+}
+
+struct MergeConnector {
+    account: Account,
+}
+
+impl MergeConnector {
+    async fn disabled_fields(&self, requested: &[String]) -> Result<BTreeSet<String>, ProviderError> {
+        self.account
+            .disabled_fields(requested, FIELDS.iter().map(|(key, .., model, field)| (*key, *model, *field)))
+            .await
     }
 
     /// One page of employees at `cursor`.
@@ -353,7 +414,7 @@ impl MergeConnector {
             query.push(("modified_after", after.to_string()));
             query.push(("include_deleted_data", "true".to_string()));
         }
-        self.get("employees", "employees", &query).await
+        self.account.get("employees", "employees", &query).await
     }
 }
 
@@ -362,24 +423,19 @@ impl Connector for MergeConnector {
     async fn discover_fields(&self) -> Result<Vec<ExternalField>, ProviderError> {
         // The unified model's fields are Merge's, whatever the HR system behind it: one read
         // proves the account still answers.
-        self.account_details().await?;
+        self.account.account_details().await?;
         Ok(FIELDS
             .iter()
-            .map(|(key, label, ty, category, ..)| ExternalField {
-                key: key.to_string(),
-                label: label.to_string(),
-                field_type: ty.to_string(),
-                category: category.to_string(),
-            })
+            .map(|(key, label, ty, category, ..)| ExternalField::listed(key, label, ty, category))
             .collect())
     }
 
     async fn verify(&self) -> Result<AccountInfo, ProviderError> {
-        Ok(AccountInfo { linked_system: self.account_details().await?.integration })
+        Ok(AccountInfo { linked_system: self.account.account_details().await?.integration })
     }
 
     async fn fetch(&self, request: FetchRequest) -> Result<PageStream<'_>, ProviderError> {
-        self.ensure_imported().await?;
+        self.account.ensure_imported("hris.Employee").await?;
         let withheld = self.disabled_fields(&request.fields).await?;
         let page_size = request.page_size.clamp(1, MAX_PAGE);
         // Pages follow one another: each names the next.
@@ -406,7 +462,7 @@ impl Connector for MergeConnector {
         since: DateTime<Utc>,
         request: FetchRequest,
     ) -> Result<Option<Changes<'_>>, ProviderError> {
-        self.ensure_imported().await?;
+        self.account.ensure_imported("hris.Employee").await?;
         let withheld = self.disabled_fields(&request.fields).await?;
         let since = since.to_rfc3339_opts(SecondsFormat::Secs, true);
         // Deleted records come interleaved with changed ones, and finalize needs the deleted ids
@@ -481,12 +537,12 @@ fn current_job_title(employments: &Value) -> Option<String> {
 }
 
 /// An expanded object by its name; a bare id names nothing readable.
-fn named(value: &Value) -> Option<String> {
+pub(super) fn named(value: &Value) -> Option<String> {
     value.is_object().then(|| text(&value["name"])).flatten()
 }
 
 /// A reference: a bare Merge id, or an expanded object's id.
-fn named_or_id(value: &Value) -> Option<String> {
+pub(super) fn named_or_id(value: &Value) -> Option<String> {
     if value.is_object() {
         text(&value["id"])
     } else {
@@ -494,7 +550,7 @@ fn named_or_id(value: &Value) -> Option<String> {
     }
 }
 
-fn text(value: &Value) -> Option<String> {
+pub(super) fn text(value: &Value) -> Option<String> {
     scalar_text(value.clone())
 }
 

@@ -12,12 +12,15 @@
 //! [`EMPLOYMENT_PRE_START`] or [`EMPLOYMENT_INACTIVE`], and lists the fields the provider left out of its answer (as it
 //! does, silently, with fields the API user may not read) in [`RemoteRecord::withheld`].
 
+pub mod ats;
 pub mod bamboohr;
 pub mod catalogue;
 pub mod greenhouse;
 pub mod hibob;
 pub mod http;
+pub mod lever;
 pub mod merge;
+pub mod merge_ats;
 pub mod pace;
 pub mod personio;
 pub mod spool;
@@ -75,6 +78,13 @@ pub struct ExternalField {
     pub field_type: String,
     /// Grouping shown to the admin ("Employees", "Employment", ...).
     pub category: String,
+}
+
+impl ExternalField {
+    /// A field of a provider whose fields are the same for every account, as its module lists them.
+    pub fn listed(key: &str, label: &str, field_type: &str, category: &str) -> Self {
+        Self { key: key.into(), label: label.into(), field_type: field_type.into(), category: category.into() }
+    }
 }
 
 /// The value an employment-status field carries for someone with the company (employed or on
@@ -157,6 +167,9 @@ pub struct FetchRequest {
     /// Ignored by providers that cannot resume mid-way: they start over.
     pub cursor: Option<String>,
     pub page_size: usize,
+    /// An applicant tracking system's users (its hiring team) are read as people too, after
+    /// its hires; other providers have no such records.
+    pub hiring_team: bool,
 }
 
 /// A page of records and the cursor to resume after it.

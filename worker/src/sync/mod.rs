@@ -39,7 +39,7 @@ use crate::error::{Error, Result};
 use crate::events::{Event, RunSnapshot};
 use crate::integrations::{connections, mappings, runs};
 use crate::mapping::FieldMapping;
-use crate::providers::{FetchRequest, RemotePage};
+use crate::providers::RemotePage;
 use crate::task::AbortOnDrop;
 use crate::webhooks::{self, outbox, EventType};
 
@@ -291,7 +291,7 @@ async fn fetch_and_merge(
     let connector = or_stopped!(connections::open_connector(env, &connection), &cancelled, draining)?;
     // A provider without a resume point is read again from the start.
     let replaying = cursor.is_none() && run.processed > 0;
-    let request = FetchRequest { fields: mapping.external_fields(), cursor, page_size: env.settings.page_size };
+    let request = mapping.fetch_request(cursor, env.settings.page_size);
     let changes = match run.mode {
         SyncMode::Incremental => match runs::changes_since(&env.db, run).await? {
             Some(since) => or_stopped!(connector.fetch_changes(since, request.clone()), &cancelled, draining)?,

@@ -11,15 +11,20 @@ pub struct MappingMutation;
 #[Object]
 impl MappingMutation {
     /// Validates against the provider's live fields and stores a new DRAFT version.
+    /// `hiringTeam`, for an applicant tracking system only: whether its users (recruiters,
+    /// interviewers, hiring managers) are people too; unsaid, as the previous version said (at
+    /// first, yes).
     async fn save_field_mapping(
         &self,
         ctx: &Context<'_>,
         connection_id: ID,
         entries: Vec<FieldMappingEntryInput>,
+        hiring_team: Option<bool>,
     ) -> ApiResult<FieldMapping> {
         let integrations = ctx.integrations()?;
         let id = ConnectionId::parse(&connection_id, "connectionId")?;
-        let view = integrations.save_mapping(id, entries.into_iter().map(Into::into).collect()).await?;
+        let entries = entries.into_iter().map(Into::into).collect();
+        let view = integrations.save_mapping(id, entries, hiring_team).await?;
         Ok(FieldMapping(view))
     }
 

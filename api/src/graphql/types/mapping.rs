@@ -91,6 +91,11 @@ impl FieldMapping {
             })
             .collect()
     }
+    /// For an applicant tracking system: whether its users (recruiters, interviewers, hiring
+    /// managers) are people too. null for other providers.
+    async fn hiring_team(&self) -> Option<bool> {
+        self.0.hiring_team
+    }
     async fn saved_at(&self) -> Option<DateTime<Utc>> {
         self.0.saved_at
     }
