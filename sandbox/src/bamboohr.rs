@@ -64,7 +64,7 @@ impl FakeProvider for BambooHr {
 
     /// The custom report: everyone in one answer.
     fn full_read(&self, _employees: usize) -> FullRead {
-        FullRead { requests: 1, sequential: false }
+        FullRead { requests: 1, round_trips: 1 }
     }
 }
 

@@ -76,12 +76,14 @@ impl FakeProvider for Greenhouse {
     }
 
     /// A token; the lookups (jobs and their hiring managers, a page of 500 per 500 hires;
-    /// departments, offices and users, a page each); then pages of 500 hired applications, with
-    /// their candidates and offers asked for 50 at a time.
+    /// departments, offices and users, a page each), each list's pages one after another but
+    /// the lists at once; then pages of 500 hired applications, each naming the next, each
+    /// followed by its candidates and offers, 50 ids a request, all at once.
     fn full_read(&self, employees: usize) -> FullRead {
         let pages = employees.div_ceil(MAX_PER_PAGE).max(1);
         let lookups = 2 * pages + 3;
-        FullRead { requests: 1 + lookups + pages + 2 * employees.div_ceil(MAX_IDS).max(1), sequential: true }
+        let requests = 1 + lookups + pages + 2 * employees.div_ceil(MAX_IDS).max(1);
+        FullRead { requests, round_trips: 1 + pages + 2 * pages }
     }
 
     fn holds(&self) -> Holds {

@@ -61,7 +61,7 @@ impl FakeProvider for HiBob {
 
     /// One people search answers everyone.
     fn full_read(&self, _employees: usize) -> FullRead {
-        FullRead { requests: 1, sequential: false }
+        FullRead { requests: 1, round_trips: 1 }
     }
 }
 

@@ -7,12 +7,14 @@
 //! users only. Everyone else was hired through it; a leaver's offer was rescinded, so their
 //! application is no longer hired. Whoever manages someone, or recruits, is a user too.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::NaiveDate;
 
 use crate::company::{Company, Employee, Employment};
 
 /// The first employee ids, who joined before the company had an ATS.
-const FOUNDERS: u32 = 8;
+pub const FOUNDERS: u32 = 8;
 
 /// One person hired through the ATS, or whose hire was undone.
 #[derive(Debug, Clone)]
@@ -85,6 +87,7 @@ fn job_id(employee: &Employee) -> u64 {
 
 /// Everyone hired through the ATS (rescinded hires included), in employee order.
 pub fn hires(company: &Company) -> Vec<Hire<'_>> {
+    let by_id: HashMap<u32, &Employee> = company.employees.iter().map(|e| (e.id, e)).collect();
     company
         .employees
         .iter()
@@ -95,28 +98,32 @@ pub fn hires(company: &Company) -> Vec<Hire<'_>> {
             application_id: 6_000_000 + u64::from(employee.id),
             offer_id: 7_000_000 + u64::from(employee.id),
             job_id: job_id(employee),
-            hiring_manager: employee.manager_id.and_then(|id| company.employees.iter().find(|m| m.id == id)),
+            hiring_manager: employee.manager_id.and_then(|id| by_id.get(&id).copied()),
             hired: employee.employment != Employment::Left,
             starts_on: employee.hire_date,
         })
         .collect()
 }
 
-/// Whether `employee` uses the ATS: they manage someone, recruit, or founded the company, and
-/// have a work email to sign in with.
-fn uses_the_ats(company: &Company, employee: &Employee) -> bool {
-    let role = employee.id <= FOUNDERS
-        || employee.job_title == "Recruiter"
-        || company.employees.iter().any(|e| e.manager_id == Some(employee.id));
+/// Whether `employee` uses the ATS: they manage someone (their id is among `managers`),
+/// recruit, or founded the company, and have a work email to sign in with.
+fn uses_the_ats(managers: &HashSet<u32>, employee: &Employee) -> bool {
+    let role = employee.id <= FOUNDERS || employee.job_title == "Recruiter" || managers.contains(&employee.id);
     role && employee.work_email.is_some()
+}
+
+/// The ids of everyone who manages someone.
+fn managers(company: &Company) -> HashSet<u32> {
+    company.employees.iter().filter_map(|e| e.manager_id).collect()
 }
 
 /// The ATS's users, in employee order.
 pub fn team(company: &Company) -> Vec<TeamMember<'_>> {
+    let managers = managers(company);
     company
         .employees
         .iter()
-        .filter(|e| uses_the_ats(company, e))
+        .filter(|e| uses_the_ats(&managers, e))
         .map(|employee| TeamMember {
             user_id: user_id(employee),
             employee,
@@ -156,7 +163,7 @@ pub fn expected(company: &Company, employee: &Employee) -> Option<Expected> {
             department: Some(employee.department.clone()),
             status: employee.directory_status(),
         }),
-        _ if uses_the_ats(company, employee) => Some(Expected {
+        _ if uses_the_ats(&managers(company), employee) => Some(Expected {
             job_title: None,
             department: None,
             status: if employee.employment == Employment::Left { "INACTIVE" } else { "ACTIVE" },
@@ -203,8 +210,11 @@ mod tests {
         for stage in [Stage::Rejected, Stage::InPipeline, Stage::Prospect, Stage::Withdrawn] {
             assert!(applicants.iter().any(|a| a.stage == stage), "{stage:?}");
         }
-        let left_outsider =
-            company.employees.iter().find(|e| e.employment == Employment::Left && !uses_the_ats(&company, e)).unwrap();
+        let left_outsider = company
+            .employees
+            .iter()
+            .find(|e| e.employment == Employment::Left && !uses_the_ats(&managers(&company), e))
+            .unwrap();
         assert_eq!(expected(&company, left_outsider), None);
         assert_eq!(expected(&company, &company.employees[0]).unwrap().job_title, None, "a founder");
     }

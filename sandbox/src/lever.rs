@@ -60,11 +60,13 @@ impl FakeProvider for Lever {
         vec![Quota { requests: 10, per: Duration::from_secs(1) }]
     }
 
-    /// The archive reasons, the users and the postings (100 a page), the hired opportunities
-    /// (100 a page), and one offers request per hire.
+    /// The archive reasons, the users and the postings (100 a page), at once; the hired
+    /// opportunities (100 a page, each naming the next), and one offers request per hire (all
+    /// of a page's at once). Founders were not hired through the ATS.
     fn full_read(&self, employees: usize) -> FullRead {
         let pages = employees.div_ceil(MAX_LIMIT).max(1);
-        FullRead { requests: 2 + 2 * pages + employees, sequential: true }
+        let hires = employees.saturating_sub(hiring::FOUNDERS as usize);
+        FullRead { requests: 2 + 2 * pages + hires, round_trips: 3 * pages }
     }
 
     fn holds(&self) -> Holds {

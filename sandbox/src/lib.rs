@@ -105,8 +105,9 @@ impl Holds {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FullRead {
     pub requests: usize,
-    /// Each page names the next (a cursor), so pages cannot overlap.
-    pub sequential: bool,
+    /// The longest chain of requests each of which must wait for the one before (a page that
+    /// names the next, a lookup needed first): 1 when all can go at once.
+    pub round_trips: usize,
 }
 
 /// Every fake this sandbox serves, one per catalogue provider.

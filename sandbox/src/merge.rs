@@ -116,7 +116,8 @@ impl FakeProvider for Merge {
     /// The import's state and the account's scopes, then cursor pages of 100, each naming the
     /// next.
     fn full_read(&self, employees: usize) -> FullRead {
-        FullRead { requests: 2 + employees.div_ceil(MAX_PAGE).max(1), sequential: true }
+        let requests = 2 + employees.div_ceil(MAX_PAGE).max(1);
+        FullRead { requests, round_trips: requests }
     }
 }
 

@@ -8,13 +8,15 @@
 //! rejected; `candidate_id`, `modified_after` and `include_deleted_data` filter. Offers expand
 //! their `application`. Fields the tenant's scopes disable answer null.
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
 
 use crate::company::{Attribute, Company};
-use crate::hiring::{self, Hire, Stage};
+use crate::hiring::{self, Applicant, Hire, Stage};
 use crate::merge::{self, Category};
 use crate::tenant::{ChangeKind, Endpoint, Quota, Tenant};
 use crate::wire;
@@ -64,10 +66,12 @@ impl FakeProvider for MergeAts {
         merge::Merge.quotas()
     }
 
-    /// The import's state and the scopes; users, departments and offices (a page each, at the
-    /// least); then every application, hired or not (three per hire), 100 a page.
+    /// The import's state, the scopes, users, departments and offices (a page each, at the
+    /// least), all at once; then every application, hired or not (three per hire), 100 a page,
+    /// each page naming the next.
     fn full_read(&self, employees: usize) -> FullRead {
-        FullRead { requests: 5 + (3 * employees).div_ceil(merge::MAX_PAGE).max(1), sequential: true }
+        let pages = (3 * employees).div_ceil(merge::MAX_PAGE).max(1);
+        FullRead { requests: 5 + pages, round_trips: 1 + pages }
     }
 
     fn holds(&self) -> Holds {
@@ -134,30 +138,23 @@ async fn list(tenants: web::Data<Tenants>, req: HttpRequest, path: web::Path<Str
         Some(Err(_)) => return merge::error(StatusCode::BAD_REQUEST, "modified_after must be an ISO 8601 datetime."),
     };
     let expand: Vec<&str> = param("expand").map(|e| e.split(',').collect()).unwrap_or_default();
-    let rows = {
+    let (page, matching) = {
         let all = tenants.lock().expect("tenants lock");
         let tenant = &all[&admission.name];
-        let view = View { tenant, expand: &expand };
+        let view = View::new(tenant, &expand);
         let mut rows = view.rows(&list);
         if param("include_deleted_data") == Some("true") && list == "applications" {
             rows.extend(view.deleted_applications());
         }
-        rows
+        rows.retain(|row| row.matches(since, param("candidate_id")));
+        let page: Vec<Value> = rows.iter().skip(start).take(page_size).map(|row| (row.render)()).collect();
+        (page, rows.len())
     };
-    let matching: Vec<Value> = rows
-        .into_iter()
-        .filter(|row| {
-            let modified = row["modified_at"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
-            since.is_none_or(|since| modified.is_some_and(|m| m > since))
-        })
-        .filter(|row| param("candidate_id").is_none_or(|c| row["candidate"] == c || row["candidate"]["id"] == c))
-        .collect();
-    let page: Vec<Value> = matching.iter().skip(start).take(page_size).cloned().collect();
     let cut = if list == "applications" { wire::cut_off(&tenants, &admission, start, page.len()) } else { None };
     if cut.is_some_and(|cut| cut < page.len()) {
         return merge::error(StatusCode::SERVICE_UNAVAILABLE, "Service temporarily unavailable.");
     }
-    let next = (start + page.len() < matching.len()).then(|| merge::cursor(start + page.len()));
+    let next = (start + page.len() < matching).then(|| merge::cursor(start + page.len()));
     let previous = (start > 0).then(|| merge::cursor(start.saturating_sub(page_size)));
     HttpResponse::Ok().json(json!({ "next": next, "previous": previous, "results": page }))
 }
@@ -166,9 +163,17 @@ async fn list(tenants: web::Data<Tenants>, req: HttpRequest, path: web::Path<Str
 struct View<'t> {
     tenant: &'t Tenant,
     expand: &'t [&'t str],
+    hires: Vec<Hire<'t>>,
+    /// The ATS user id of each employee who has one.
+    users: HashMap<u32, u64>,
 }
 
-impl View<'_> {
+impl<'t> View<'t> {
+    fn new(tenant: &'t Tenant, expand: &'t [&'t str]) -> Self {
+        let users = hiring::team(&tenant.company).iter().map(|m| (m.employee.id, m.user_id)).collect();
+        Self { tenant, expand, hires: hiring::hires(&tenant.company), users }
+    }
+
     fn company(&self) -> &Company {
         &self.tenant.company
     }
@@ -195,58 +200,61 @@ impl View<'_> {
         }
     }
 
-    fn rows(&self, list: &str) -> Vec<Value> {
-        let hires = hiring::hires(self.company());
+    /// Every row of `list`, rendered only when asked: a page renders its own rows alone.
+    fn rows(&self, list: &str) -> Vec<Row<'_>> {
+        let hires = &self.hires;
         match list {
             "applications" => {
-                let hired = hires.iter().map(|h| self.hired_application(h));
-                let others = hiring::applicants(self.company()).into_iter().map(|a| {
-                    let (stage, reason) = match a.stage {
-                        Stage::Rejected => (Some("Phone Screen"), Some("Not a fit")),
-                        Stage::InPipeline => (Some("Onsite Interview"), None),
-                        Stage::Prospect => (None, None),
-                        Stage::Withdrawn => (Some("Application Review"), Some("Withdrew")),
-                    };
-                    let candidate = json!({ "id": merge_id("cand", a.candidate_id), "first_name": a.first_name,
-                        "last_name": a.last_name, "email_addresses": [{ "value": a.email,
-                        "email_address_type": "PERSONAL" }], "remote_was_deleted": false });
-                    let job = hires.iter().find(|h| h.job_id == a.job_id).map_or(Value::Null, |h| self.job_of(h));
-                    let mut row = self.application(a.application_id, (a.candidate_id, candidate), job, stage, reason);
-                    row["offers"] = json!([]);
-                    row["modified_at"] = json!(LONG_AGO);
-                    row
+                let jobs: HashMap<u64, &Hire> = hires.iter().map(|h| (h.job_id, h)).collect();
+                let hired = hires.iter().map(|h| {
+                    Row::of(self.modified(h.employee.id), Some(merge_id("cand", h.candidate_id)), move || {
+                        self.hired_application(h)
+                    })
+                });
+                let others = hiring::applicants(self.company()).into_iter().map(move |a| {
+                    let job = jobs.get(&a.job_id).copied();
+                    Row::of(LONG_AGO.to_string(), Some(merge_id("cand", a.candidate_id)), move || {
+                        self.applicant_application(&a, job)
+                    })
                 });
                 hired.chain(others).collect()
             }
             "candidates" => hires
                 .iter()
                 .map(|h| {
-                    let mut candidate = self.candidate(h);
-                    candidate["modified_at"] = json!(self.modified(h.employee.id));
-                    candidate
+                    Row::of(self.modified(h.employee.id), None, move || {
+                        let mut candidate = self.candidate(h);
+                        candidate["modified_at"] = json!(self.modified(h.employee.id));
+                        candidate
+                    })
                 })
                 .collect(),
             "offers" => hires
                 .iter()
                 .map(|h| {
-                    let mut offer = self.offer(h);
-                    let id = merge_id("appl", h.application_id);
-                    offer["application"] = self.expanded(
-                        "application",
-                        id.clone(),
-                        || json!({ "id": id, "candidate": merge_id("cand", h.candidate_id) }),
-                    );
-                    offer
+                    Row::of(self.modified(h.employee.id), None, move || {
+                        let mut offer = self.offer(h);
+                        let id = merge_id("appl", h.application_id);
+                        offer["application"] = self.expanded(
+                            "application",
+                            id.clone(),
+                            || json!({ "id": id, "candidate": merge_id("cand", h.candidate_id) }),
+                        );
+                        offer
+                    })
                 })
                 .collect(),
             "users" => hiring::team(self.company())
-                .iter()
+                .into_iter()
                 .map(|m| {
                     let e = m.employee;
-                    json!({ "id": merge_id("user", m.user_id), "remote_id": m.user_id.to_string(),
-                        "first_name": e.first_name, "last_name": e.last_name, "email": e.work_email,
-                        "disabled": m.disabled, "access_role": "HIRING_MANAGER", "remote_was_deleted": false,
-                        "modified_at": self.modified(e.id) })
+                    let modified = self.modified(e.id);
+                    Row::of(modified.clone(), None, move || {
+                        json!({ "id": merge_id("user", m.user_id), "remote_id": m.user_id.to_string(),
+                            "first_name": e.first_name, "last_name": e.last_name, "email": e.work_email,
+                            "disabled": m.disabled, "access_role": "HIRING_MANAGER", "remote_was_deleted": false,
+                            "modified_at": modified })
+                    })
                 })
                 .collect(),
             _ => {
@@ -263,10 +271,34 @@ impl View<'_> {
                     if departments { ("Department", department_id) } else { ("Office", office_id) };
                 names
                     .into_iter()
-                    .map(|name| json!({ "id": id(name), "name": self.scoped(model, "name", json!(name)) }))
+                    .map(|name| {
+                        Row::of(
+                            LONG_AGO.to_string(),
+                            None,
+                            move || json!({ "id": id(name), "name": self.scoped(model, "name", json!(name)) }),
+                        )
+                    })
                     .collect()
             }
         }
+    }
+
+    /// The application of someone who was not hired, for the job of the hire `job` was.
+    fn applicant_application(&self, a: &Applicant, job: Option<&Hire>) -> Value {
+        let (stage, reason) = match a.stage {
+            Stage::Rejected => (Some("Phone Screen"), Some("Not a fit")),
+            Stage::InPipeline => (Some("Onsite Interview"), None),
+            Stage::Prospect => (None, None),
+            Stage::Withdrawn => (Some("Application Review"), Some("Withdrew")),
+        };
+        let candidate = json!({ "id": merge_id("cand", a.candidate_id), "first_name": a.first_name,
+            "last_name": a.last_name, "email_addresses": [{ "value": a.email, "email_address_type": "PERSONAL" }],
+            "remote_was_deleted": false });
+        let job = job.map_or(Value::Null, |h| self.job_of(h));
+        let mut row = self.application(a.application_id, (a.candidate_id, candidate), job, stage, reason);
+        row["offers"] = json!([]);
+        row["modified_at"] = json!(LONG_AGO);
+        row
     }
 
     fn candidate(&self, hire: &Hire) -> Value {
@@ -307,11 +339,10 @@ impl View<'_> {
     fn job_of(&self, hire: &Hire) -> Value {
         let e = hire.employee;
         self.expanded("job", merge_id("job", hire.job_id), || {
-            let team = hiring::team(self.company());
             let managers: Vec<String> = hire
                 .hiring_manager
-                .and_then(|m| team.iter().find(|t| t.employee.id == m.id))
-                .map(|m| merge_id("user", m.user_id))
+                .and_then(|m| self.users.get(&m.id))
+                .map(|user| merge_id("user", *user))
                 .into_iter()
                 .collect();
             json!({ "id": merge_id("job", hire.job_id), "name": self.scoped("Job", "name", json!(e.job_title)),
@@ -350,16 +381,37 @@ impl View<'_> {
     }
 
     /// Applications of hires removed from the company, as Merge keeps them.
-    fn deleted_applications(&self) -> Vec<Value> {
+    fn deleted_applications(&self) -> Vec<Row<'_>> {
         self.tenant
             .changes_since(DateTime::<Utc>::MIN_UTC)
             .into_iter()
             .filter(|(_, kind, _)| *kind == ChangeKind::Deleted)
             .map(|(id, _, at)| {
-                let candidate = hiring::candidate_id_of(id);
-                json!({ "id": merge_id("gone", u64::from(id)), "candidate": merge_id("cand", candidate),
-                    "current_stage": null, "modified_at": at.to_rfc3339(), "remote_was_deleted": true })
+                let candidate = merge_id("cand", hiring::candidate_id_of(id));
+                let row = json!({ "id": merge_id("gone", u64::from(id)), "candidate": candidate,
+                    "current_stage": null, "modified_at": at.to_rfc3339(), "remote_was_deleted": true });
+                Row::of(at.to_rfc3339(), Some(candidate), move || row.clone())
             })
             .collect()
+    }
+}
+
+/// One row of a list: what its filters read, and how to render it.
+struct Row<'v> {
+    modified: String,
+    candidate: Option<String>,
+    render: Box<dyn Fn() -> Value + 'v>,
+}
+
+impl<'v> Row<'v> {
+    fn of(modified: String, candidate: Option<String>, render: impl Fn() -> Value + 'v) -> Self {
+        Self { modified, candidate, render: Box::new(render) }
+    }
+
+    /// Kept by `modified_after` and `candidate_id`.
+    fn matches(&self, since: Option<DateTime<Utc>>, candidate: Option<&str>) -> bool {
+        let modified = DateTime::parse_from_rfc3339(&self.modified).ok();
+        since.is_none_or(|since| modified.is_some_and(|m| m > since))
+            && candidate.is_none_or(|c| self.candidate.as_deref() == Some(c))
     }
 }

@@ -60,7 +60,7 @@ impl FakeProvider for Personio {
 
     /// The sign-in, then offset pages of 100, which may overlap.
     fn full_read(&self, employees: usize) -> FullRead {
-        FullRead { requests: 1 + employees.div_ceil(MAX_LIMIT).max(1), sequential: false }
+        FullRead { requests: 1 + employees.div_ceil(MAX_LIMIT).max(1), round_trips: 1 }
     }
 }
 

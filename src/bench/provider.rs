@@ -1,7 +1,7 @@
 //! The provider case: a full sync of a company at one provider's fake, answering each request
 //! after a realistic latency and enforcing the provider's documented quotas, next to the floor
 //! those rules set: the time the fewest requests a complete read needs take under the quotas,
-//! or one after another where pages must be sequential, whichever is longer. Also counts the
+//! or its longest chain of requests that wait for one another, whichever is longer. Also counts the
 //! 429s the sync met, which pacing should make none.
 
 use std::time::Duration;
@@ -20,15 +20,14 @@ pub struct ProviderOptions {
 
 /// The least time `read` takes at a provider with `quotas`, each request answered after
 /// `latency`: a window's worth of requests goes at once, each further window's worth waits for
-/// the window to pass; pages that name the next cannot overlap at all.
+/// the window to pass; requests that wait for one another (`round_trips`) cannot overlap.
 pub fn floor(read: FullRead, quotas: &[Quota], latency: Duration) -> Duration {
     let by_quota = quotas
         .iter()
         .map(|q| q.per * (read.requests.div_ceil(q.requests.max(1) as usize).saturating_sub(1)) as u32)
         .max()
         .unwrap_or_default();
-    let round_trips = if read.sequential { read.requests as u32 } else { 1 };
-    (by_quota + latency).max(latency * round_trips)
+    (by_quota + latency).max(latency * read.round_trips.max(1) as u32)
 }
 
 pub async fn run(options: &ProviderOptions, store: Store, servers: &Servers) -> anyhow::Result<()> {
@@ -53,7 +52,7 @@ pub async fn run(options: &ProviderOptions, store: Store, servers: &Servers) -> 
             });
             let floor = floor(read, &quotas, options.latency);
             println!(
-                "provider {:<9}{:<9}{:>7} employees | latency {:?} | sync {:>8.2?} | floor {:>8.2?} ({} requests{}) | ratio {:.2} | requests made {requests} | 429s {throttled}",
+                "provider {:<11}{:<9}{:>7} employees | latency {:?} | sync {:>8.2?} | floor {:>8.2?} ({} requests, {} round trips) | ratio {:.2} | requests made {requests} | 429s {throttled}",
                 fake.id(),
                 format!("{store:?}"),
                 employees,
@@ -61,7 +60,7 @@ pub async fn run(options: &ProviderOptions, store: Store, servers: &Servers) -> 
                 sync,
                 floor,
                 read.requests,
-                if read.sequential { ", sequential" } else { "" },
+                read.round_trips,
                 sync.as_secs_f64() / floor.as_secs_f64(),
             );
             bench.stop().await?;
@@ -82,14 +81,11 @@ mod tests {
             Quota { requests: 15, per: Duration::from_secs(1) },
         ];
         // 101 requests at 15 a second: six more seconds after the first burst.
-        assert_eq!(
-            floor(FullRead { requests: 101, sequential: false }, &personio, latency),
-            Duration::from_millis(6150)
-        );
+        assert_eq!(floor(FullRead { requests: 101, round_trips: 1 }, &personio, latency), Duration::from_millis(6150));
         // 102 cursor pages at 100 a minute: a minute's wait beats 15.3 s of round trips.
         let merge = [Quota { requests: 100, per: Duration::from_secs(60) }];
-        assert_eq!(floor(FullRead { requests: 102, sequential: true }, &merge, latency), Duration::from_millis(60_150));
-        assert_eq!(floor(FullRead { requests: 50, sequential: true }, &merge, latency), Duration::from_millis(7500));
-        assert_eq!(floor(FullRead { requests: 1, sequential: false }, &[], latency), latency);
+        assert_eq!(floor(FullRead { requests: 102, round_trips: 102 }, &merge, latency), Duration::from_millis(60_150));
+        assert_eq!(floor(FullRead { requests: 50, round_trips: 50 }, &merge, latency), Duration::from_millis(7500));
+        assert_eq!(floor(FullRead { requests: 1, round_trips: 1 }, &[], latency), latency);
     }
 }

@@ -326,40 +326,48 @@ impl GreenhouseConnector {
         ids: &[u64],
         extra: &[(&str, String)],
     ) -> Result<Vec<T>, ProviderError> {
-        let mut found = Vec::new();
-        for chunk in ids.chunks(MAX_IDS) {
+        // The chunks are independent: they go at once, as the quota lets them.
+        let reads = ids.chunks(MAX_IDS).map(|chunk| {
             let joined = chunk.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
             let mut query = vec![(filter, joined)];
             query.extend_from_slice(extra);
-            found.extend(self.all(list, &query).await?);
-        }
-        Ok(found)
+            async move { self.all::<T>(list, &query).await }
+        });
+        let found: Vec<Vec<T>> = futures::future::try_join_all(reads).await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
-    /// `all`, with a 403 (a scope not granted) read as nothing, its fields withheld.
+    /// `all`, with a 403 (a scope not granted) read as nothing, and the fields it withholds.
     async fn readable<T: serde::de::DeserializeOwned>(
         &self,
-        list: &str,
-        withheld: &mut BTreeSet<String>,
-    ) -> Result<Vec<T>, ProviderError> {
+        list: &'static str,
+    ) -> Result<(Vec<T>, &'static [&'static str]), ProviderError> {
         match self.all(list, &[]).await {
-            Ok(items) => Ok(items),
+            Ok(items) => Ok((items, &[])),
             Err(ProviderError::AccessDisabled(detail)) => {
                 tracing::info!(list, %detail, "Greenhouse withholds a list from this credential");
-                withheld.extend(fields_of(list).iter().map(|f| f.to_string()));
-                Ok(Vec::new())
+                Ok((Vec::new(), fields_of(list)))
             }
             Err(other) => Err(other),
         }
     }
 
+    /// The lists every hire looks things up in, read at once (each pages on its own).
     async fn lookups(&self) -> Result<Lookups, ProviderError> {
-        let mut withheld = BTreeSet::new();
-        let jobs: Vec<Job> = self.readable("jobs", &mut withheld).await?;
-        let departments: Vec<Named> = self.readable("departments", &mut withheld).await?;
-        let offices: Vec<Named> = self.readable("offices", &mut withheld).await?;
-        let managers: Vec<HiringManager> = self.readable("job_hiring_managers", &mut withheld).await?;
-        let users: Vec<User> = self.readable("users", &mut withheld).await?;
+        let ((jobs, a), (departments, b), (offices, c), (managers, d), (users, e)): (
+            (Vec<Job>, _),
+            (Vec<Named>, _),
+            (Vec<Named>, _),
+            (Vec<HiringManager>, _),
+            (Vec<User>, _),
+        ) = futures::try_join!(
+            self.readable("jobs"),
+            self.readable("departments"),
+            self.readable("offices"),
+            self.readable("job_hiring_managers"),
+            self.readable("users"),
+        )?;
+        let withheld: BTreeSet<String> = [a, b, c, d, e].concat().into_iter().map(str::to_string).collect();
         let emails: HashMap<u64, &str> =
             users.iter().filter_map(|u| u.primary_email_address.as_deref().map(|e| (u.id, e))).collect();
         let mut hiring_managers = HashMap::new();
@@ -389,24 +397,23 @@ impl GreenhouseConnector {
         let hired: Vec<&Application> = applications.iter().filter(|a| a.status.eq_ignore_ascii_case("hired")).collect();
         let candidate_ids: Vec<u64> =
             hired.iter().map(|a| a.candidate_id).collect::<BTreeSet<_>>().into_iter().collect();
-        let candidates: HashMap<u64, Candidate> = self
-            .by_ids("candidates", "ids", &candidate_ids, &[])
-            .await?
-            .into_iter()
-            .map(|c: Candidate| (c.id, c))
-            .collect();
         let mut withheld = lookups.withheld.clone();
         let application_ids: Vec<u64> = hired.iter().map(|a| a.id).collect();
         let current = [("current_only", "true".to_string()), ("status", "accepted".to_string())];
-        let offers: HashMap<u64, Offer> =
-            match self.by_ids("offers", "application_ids", &application_ids, &current).await {
-                Ok(offers) => offers.into_iter().map(|o: Offer| (o.application_id, o)).collect(),
-                Err(ProviderError::AccessDisabled(_)) => {
-                    withheld.extend(fields_of("offers").iter().map(|f| f.to_string()));
-                    HashMap::new()
-                }
-                Err(other) => return Err(other),
-            };
+        // The candidates and their offers are asked for at once.
+        let (candidates, offers) = futures::join!(
+            self.by_ids("candidates", "ids", &candidate_ids, &[]),
+            self.by_ids("offers", "application_ids", &application_ids, &current),
+        );
+        let candidates: HashMap<u64, Candidate> = candidates?.into_iter().map(|c: Candidate| (c.id, c)).collect();
+        let offers: HashMap<u64, Offer> = match offers {
+            Ok(offers) => offers.into_iter().map(|o: Offer| (o.application_id, o)).collect(),
+            Err(ProviderError::AccessDisabled(_)) => {
+                withheld.extend(fields_of("offers").iter().map(|f| f.to_string()));
+                HashMap::new()
+            }
+            Err(other) => return Err(other),
+        };
         let today = Utc::now().date_naive();
         // A candidate hired twice (a rehire) is one person: the latest hire speaks for them.
         let mut seen = HashSet::new();

@@ -171,16 +171,15 @@ impl MergeAtsConnector {
             items.iter().filter_map(|i| Some((text(&i["id"])?, text(&i["name"])?))).collect()
         };
         let fields = FIELDS.iter().map(|(key, .., model, field)| (*key, *model, *field));
-        let withheld = self.account.disabled_fields(requested, fields).await?;
-        let users: Vec<Value> = self.account.all("users", &[]).await?;
+        // Independent lists, read at once (each pages on its own).
+        let (withheld, users, departments, offices): (_, Vec<Value>, _, _) = futures::try_join!(
+            self.account.disabled_fields(requested, fields),
+            self.account.all("users", &[]),
+            self.account.all("departments", &[]),
+            self.account.all("offices", &[]),
+        )?;
         let emails = users.iter().filter_map(|u| Some((text(&u["id"])?, text(&u["email"])?))).collect();
-        Ok(Lookups {
-            departments: names(self.account.all("departments", &[]).await?),
-            offices: names(self.account.all("offices", &[]).await?),
-            users,
-            emails,
-            withheld,
-        })
+        Ok(Lookups { departments: names(departments), offices: names(offices), users, emails, withheld })
     }
 
     /// One page of applications, expanded, from `cursor`.
@@ -308,8 +307,9 @@ impl Connector for MergeAtsConnector {
     }
 
     async fn fetch(&self, request: FetchRequest) -> Result<PageStream<'_>, ProviderError> {
-        self.account.ensure_imported("ats.Application").await?;
-        let lookups = Arc::new(self.lookups(&request.fields).await?);
+        let (_, lookups) =
+            futures::try_join!(self.account.ensure_imported("ats.Application"), self.lookups(&request.fields))?;
+        let lookups = Arc::new(lookups);
         let fields = Arc::new(request.fields);
         let team = if request.hiring_team { Self::team(&lookups, &fields) } else { Vec::new() };
         let page_size = request.page_size;
