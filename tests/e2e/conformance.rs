@@ -193,7 +193,9 @@ async fn a_throttled_sync_waits_and_finishes(backend: Backend, provider: &'stati
         t.inject([Fault::RateLimited { retry_after_secs: 1 }]);
         t.rate_limit_per_second = Some(3);
     });
-    let run = app.sync(&admin, &connection_id).await;
+    // Three a second is slow by design: Lever reads each hire's offers on its own, about 40 s
+    // of requests for this company at that pace.
+    let run = app.sync_within(&admin, &connection_id, std::time::Duration::from_secs(150)).await;
     assert_eq!(run["status"], "SUCCEEDED", "{provider}: {run}");
     assert_eq!(run["processed"], record_counts(&app, provider).0, "{provider}: {run}");
     assert!(app.sandbox.with_tenant("acme", |t| t.throttled) >= 1, "{provider}: the fault was met");

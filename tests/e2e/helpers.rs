@@ -317,19 +317,29 @@ impl TestApp {
 
     /// Follows `syncProgress` to the end; answers every event's run.
     pub async fn follow(&self, client: &GraphqlClient, run_id: &str) -> Vec<Value> {
+        self.follow_within(client, run_id, Duration::from_secs(60)).await
+    }
+
+    /// Follows `syncProgress` to the end, for at most `limit`; answers every event's run.
+    pub async fn follow_within(&self, client: &GraphqlClient, run_id: &str, limit: Duration) -> Vec<Value> {
         let mut runs = Vec::new();
         let follow = admin_flow::follow_run(client, run_id, |run| runs.push(run.clone()));
-        tokio::time::timeout(Duration::from_secs(60), follow)
+        tokio::time::timeout(limit, follow)
             .await
-            .expect("the sync finishes within a minute")
+            .unwrap_or_else(|_| panic!("the sync finishes within {limit:?}"))
             .expect("progress events");
         runs
     }
 
     /// Starts a sync and follows it; answers the final run with its issues.
     pub async fn sync(&self, client: &GraphqlClient, connection_id: &str) -> Value {
+        self.sync_within(client, connection_id, Duration::from_secs(60)).await
+    }
+
+    /// `sync`, for a sync allowed `limit`.
+    pub async fn sync_within(&self, client: &GraphqlClient, connection_id: &str, limit: Duration) -> Value {
         let run_id = self.start_sync(client, connection_id).await;
-        self.follow(client, &run_id).await;
+        self.follow_within(client, &run_id, limit).await;
         self.run(client, &run_id).await
     }
 

@@ -228,8 +228,14 @@ impl AccountHttp {
                         let wait = retry_after.unwrap_or(backoff.max(least)).min(self.policy.max_wait);
                         tracing::debug!(%status, ?wait, attempt, "provider asked us to retry");
                         match (&self.pacer, throttled) {
-                            // Every request of the account waits, not just this one.
-                            (Some(pacer), true) => pacer.hold(wait),
+                            // Every request of the account waits, not just this one; requests
+                            // that were in flight together meet one throttling, which costs an
+                            // attempt only of the one that started the hold.
+                            (Some(pacer), true) => {
+                                if !pacer.hold(wait) {
+                                    attempt -= 1;
+                                }
+                            }
                             _ => tokio::time::sleep(wait).await,
                         }
                         continue;

@@ -60,11 +60,15 @@ impl Pacer {
     }
 
     /// Holds every request of the account back for `wait`: the provider answered 429 anyway
-    /// (another client shares its quota, or it is under load).
-    pub fn hold(&self, wait: Duration) {
+    /// (another client shares its quota, or it is under load). Answers whether this starts the
+    /// hold, rather than being one more 429 of requests sent together before it.
+    pub fn hold(&self, wait: Duration) -> bool {
         let mut state = self.state.lock().expect("pacer lock");
-        let until = Instant::now() + wait;
+        let now = Instant::now();
+        let starts = state.held_until.is_none_or(|held| held <= now);
+        let until = now + wait;
         state.held_until = Some(state.held_until.map_or(until, |held| held.max(until)));
+        starts
     }
 
     /// Counts a request sent at `now`, or answers how long until one fits.
@@ -115,7 +119,8 @@ mod tests {
     #[test]
     fn a_hold_stops_every_request_for_its_while() {
         let pacer = Pacer::new(vec![Quota::per_minute(100)]);
-        pacer.hold(Duration::from_secs(2));
+        assert!(pacer.hold(Duration::from_secs(2)), "the first 429 starts the hold");
+        assert!(!pacer.hold(Duration::from_secs(1)), "one sent with it is the same throttling");
         let now = Instant::now();
         assert!(pacer.admit(now).is_some_and(|wait| wait > Duration::from_secs(1)));
         assert_eq!(pacer.admit(now + Duration::from_secs(3)), None);
