@@ -14,7 +14,8 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::company::{Attribute, Employee, Employment};
-use crate::tenant::{random_token, ChangeKind, Endpoint, Quota, Refusal, Tenant};
+use crate::oauth;
+use crate::tenant::{ChangeKind, Endpoint, Quota, Refusal, Tenant};
 use crate::wire::{self, basic_auth, bearer, Admission};
 use crate::{FakeProvider, FullRead, SampleCredentials, Tenants, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET};
 
@@ -356,59 +357,31 @@ async fn authorize(
     let Some(tenant) = all.get_mut(path.as_str()).filter(|t| t.provider == ID) else {
         return HttpResponse::NotFound().body("Company not found");
     };
-    let mut target = redirect;
-    {
-        let mut pairs = target.query_pairs_mut();
-        if tenant.consent {
-            let code = random_token(24);
-            tenant.codes.insert(code.clone());
-            pairs.append_pair("code", &code);
-        } else {
-            pairs.append_pair("error", "access_denied");
-        }
-        if let Some(state) = &q.state {
-            pairs.append_pair("state", state);
-        }
-    }
-    HttpResponse::Found().insert_header(("Location", target.to_string())).finish()
+    oauth::redirect_back(tenant, redirect, q.state.as_deref())
 }
 
-#[derive(Deserialize)]
-struct TokenRequest {
-    client_id: String,
-    client_secret: String,
-    code: Option<String>,
-    grant_type: String,
-    refresh_token: Option<String>,
-}
-
-async fn token(tenants: web::Data<Tenants>, path: web::Path<String>, body: web::Json<TokenRequest>) -> HttpResponse {
+async fn token(
+    tenants: web::Data<Tenants>,
+    path: web::Path<String>,
+    body: web::Json<oauth::TokenRequest>,
+) -> HttpResponse {
     let request = body.into_inner();
-    if request.client_id != OAUTH_CLIENT_ID || request.client_secret != OAUTH_CLIENT_SECRET {
+    if !request.from_sandbox_app() {
         return HttpResponse::Unauthorized().json(json!({"error": "invalid_client"}));
     }
     let mut all = tenants.lock().expect("tenants lock");
     let Some(tenant) = all.get_mut(path.as_str()).filter(|t| t.provider == ID) else {
         return HttpResponse::NotFound().body("Company not found");
     };
-    *tenant.requests.entry(format!("token:{}", request.grant_type)).or_default() += 1;
-    let granted = match request.grant_type.as_str() {
-        "authorization_code" => request.code.is_some_and(|c| tenant.codes.remove(&c)),
-        "refresh_token" => request.refresh_token.is_some_and(|t| tenant.refresh_tokens.contains(&t)),
-        _ => false,
-    };
-    if !granted {
+    let Some(issued) = oauth::trade(tenant, &request) else {
         return HttpResponse::BadRequest().json(json!({"error": "invalid_grant"}));
-    }
-    let access_token = tenant.issue_access_token();
-    let refresh_token = random_token(32);
-    tenant.refresh_tokens.insert(refresh_token.clone());
+    };
     HttpResponse::Ok().json(json!({
-        "access_token": access_token,
-        "expires_in": tenant.token_lifetime.as_secs(),
+        "access_token": issued.access_token,
+        "expires_in": issued.expires_in,
         "token_type": "Bearer",
         "scope": "openid email employee",
-        "refresh_token": refresh_token,
+        "refresh_token": issued.refresh_token,
         "id_token": "sandbox",
         "companyDomain": path.as_str(),
     }))

@@ -10,6 +10,13 @@
 //! active or archived as rejected. Errors are `{code, message}`; a permission the key lacks is
 //! 403 (the tenant's withheld attributes: postings carry the job title, offers the start date,
 //! users the hiring manager); throttling is 10 requests a second, 429 without `Retry-After`.
+//!
+//! Lever's OAuth, for a partner app (the sandbox's): `GET /auth/authorize` (`client_id`,
+//! `redirect_uri`, `state`, `response_type=code`, `scope`, `prompt`, and the API as `audience`,
+//! without which Lever's tokens open nothing) signs the sandbox's user in to the first Lever
+//! tenant by name; `POST /auth/oauth/token` (JSON or a form) trades the code, or a refresh token
+//! (issued only with `offline_access`), for a bearer token the API accepts instead of the key.
+//! Its refusals are Auth0's: 401 `access_denied` for an unknown app, 403 `invalid_grant`.
 
 use std::time::Duration;
 
@@ -20,9 +27,10 @@ use serde_json::{json, Value};
 
 use crate::company::Attribute;
 use crate::hiring::{self, Stage};
+use crate::oauth;
 use crate::tenant::{Endpoint, Quota, Refusal, Tenant};
-use crate::wire::{self, basic_auth};
-use crate::{FakeProvider, FullRead, Holds, SampleCredentials, Tenants};
+use crate::wire::{self, basic_auth, bearer};
+use crate::{FakeProvider, FullRead, Holds, SampleCredentials, Tenants, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET};
 
 pub struct Lever;
 
@@ -45,11 +53,18 @@ impl FakeProvider for Lever {
             .route("/v1/postings", web::get().to(postings))
             .route("/v1/opportunities", web::get().to(opportunities))
             .route("/v1/opportunities/deleted", web::get().to(deleted))
-            .route("/v1/opportunities/{id}/offers", web::get().to(offers));
+            .route("/v1/opportunities/{id}/offers", web::get().to(offers))
+            .route("/auth/authorize", web::get().to(authorize))
+            .route("/auth/oauth/token", web::post().to(token));
     }
 
     fn settings(&self, base: &str) -> Vec<(String, String)> {
-        vec![("LEVER_API_BASE".into(), format!("{base}/v1"))]
+        vec![
+            ("LEVER_API_BASE".into(), format!("{base}/v1")),
+            ("LEVER_OAUTH_BASE".into(), format!("{base}/auth")),
+            ("LEVER_CLIENT_ID".into(), OAUTH_CLIENT_ID.into()),
+            ("LEVER_CLIENT_SECRET".into(), OAUTH_CLIENT_SECRET.into()),
+        ]
     }
 
     fn credentials(&self, tenant: &Tenant) -> SampleCredentials {
@@ -104,15 +119,22 @@ fn refuse(refusal: Refusal) -> HttpResponse {
     }
 }
 
-/// Admits a request by its API key; refused with 403 when the key may not read `scope`.
+/// Admits a request by its API key or a signed-in bearer token; refused with 403 when the key may
+/// not read `scope`.
 async fn gate(
     tenants: &Tenants,
     req: &HttpRequest,
     endpoint: Endpoint,
     scope: Option<Attribute>,
 ) -> Result<wire::Admission, HttpResponse> {
-    let key = basic_auth(req).map(|(user, _)| user).unwrap_or_default();
-    let Some(name) = wire::find_tenant(tenants, ID, |t| t.key == key) else {
+    let key = basic_auth(req).map(|(user, _)| user);
+    let token = bearer(req);
+    let signed = |t: &Tenant| match (&key, token) {
+        (Some(key), _) => t.key == *key,
+        (None, Some(token)) => t.accepts_token(token),
+        (None, None) => false,
+    };
+    let Some(name) = wire::find_tenant(tenants, ID, signed) else {
         return Err(refuse(Refusal::Status(401, "")));
     };
     let admission = wire::admit(tenants, &name, endpoint, |_| true).await.map_err(refuse)?;
@@ -331,4 +353,59 @@ async fn offers(tenants: web::Data<Tenants>, req: HttpRequest, path: web::Path<S
         .into_iter()
         .collect();
     HttpResponse::Ok().json(json!({ "data": offers }))
+}
+
+/// The sign-in page: Lever's own checks of the request, then the sandbox's user signs in.
+async fn authorize(tenants: web::Data<Tenants>, req: HttpRequest) -> HttpResponse {
+    let query = query(&req);
+    let asks = |name: &str| param(&query, name);
+    if asks("response_type") != Some("code") {
+        return HttpResponse::BadRequest().body("response_type=code is required");
+    }
+    if asks("client_id") != Some(OAUTH_CLIENT_ID) {
+        return HttpResponse::BadRequest().body("ClientID not found");
+    }
+    // Without the API as audience Lever signs in but its token is for no API.
+    if !asks("audience").is_some_and(|a| a.ends_with("/v1/")) {
+        return HttpResponse::BadRequest().body("audience must be the Data API, https://api.lever.co/v1/");
+    }
+    let Some(redirect) = asks("redirect_uri").and_then(|r| url::Url::parse(r).ok()) else {
+        return HttpResponse::BadRequest().body("redirect_uri is required");
+    };
+    let mut all = tenants.lock().expect("tenants lock");
+    let Some(tenant) = all.values_mut().filter(|t| t.provider == ID).min_by(|a, b| a.name.cmp(&b.name)) else {
+        return HttpResponse::NotFound().body("No Lever account to sign in to");
+    };
+    let offline = asks("scope").is_some_and(|s| s.split(' ').any(|scope| scope == "offline_access"));
+    tenant.offline_access = offline;
+    oauth::redirect_back(tenant, redirect, asks("state"))
+}
+
+/// The token endpoint, as Auth0 (Lever's) answers it: JSON or a form.
+async fn token(tenants: web::Data<Tenants>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let json = req.headers().get("Content-Type").and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"));
+    let parsed: Option<oauth::TokenRequest> =
+        if json { serde_json::from_slice(&body).ok() } else { serde_urlencoded::from_bytes(&body).ok() };
+    let Some(request) = parsed else {
+        return error(StatusCode::BAD_REQUEST, "invalid_request", "Missing required parameter");
+    };
+    if !request.from_sandbox_app() {
+        return HttpResponse::Unauthorized()
+            .json(json!({ "error": "access_denied", "error_description": "Unauthorized" }));
+    }
+    let mut all = tenants.lock().expect("tenants lock");
+    let issued = all
+        .values_mut()
+        .find(|t| t.provider == ID && oauth::issued_by(t, &request))
+        .and_then(|tenant| Some((oauth::trade(tenant, &request)?, tenant.offline_access)));
+    let Some((issued, offline)) = issued else {
+        return HttpResponse::Forbidden()
+            .json(json!({ "error": "invalid_grant", "error_description": "Invalid authorization code" }));
+    };
+    let mut answer = json!({ "access_token": issued.access_token, "token_type": "Bearer",
+                             "expires_in": issued.expires_in, "scope": "offline_access opportunities:read:admin" });
+    if offline {
+        answer["refresh_token"] = json!(issued.refresh_token);
+    }
+    HttpResponse::Ok().json(answer)
 }

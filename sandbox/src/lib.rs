@@ -16,6 +16,7 @@ pub mod hiring;
 pub mod lever;
 pub mod merge;
 pub mod merge_ats;
+mod oauth;
 pub mod personio;
 mod tenant;
 mod wire;

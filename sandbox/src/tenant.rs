@@ -45,6 +45,9 @@ pub struct Tenant {
     pub outage_after_records: Option<usize>,
     /// When false, the sign-in page answers `error=access_denied` instead of a code.
     pub consent: bool,
+    /// Whether the last sign-in asked for a refresh token (the `offline_access` scope), at
+    /// providers whose sign-in issues one only then.
+    pub(crate) offline_access: bool,
     /// Lifetime of issued access tokens; expired tokens are refused.
     pub token_lifetime: Duration,
     /// Merge only: the bridge has not finished its first import of this account.
@@ -113,6 +116,7 @@ impl Tenant {
             withheld: HashSet::new(),
             outage_after_records: None,
             consent: true,
+            offline_access: false,
             token_lifetime: Duration::from_secs(3600),
             first_import_pending: false,
             requests: HashMap::new(),

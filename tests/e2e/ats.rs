@@ -227,28 +227,8 @@ async fn the_hiring_team_is_people_too_unless_the_mapping_leaves_them_out(backen
     app.stop().await;
 }
 
-/// Runs each scenario for every ATS in the catalogue, on both backends.
-macro_rules! for_every_ats {
-    ($($scenario:ident),* $(,)?) => {
-        mod every_ats {
-            use super::{systems, Backend};
-            $(
-                pub async fn $scenario(backend: Backend) {
-                    let runs: Vec<_> =
-                        systems().into_iter().map(|p| (p, tokio::spawn(super::$scenario(backend, p)))).collect();
-                    for (provider, run) in runs {
-                        if let Err(failure) = run.await {
-                            panic!("{provider}: {failure}");
-                        }
-                    }
-                }
-            )*
-            crate::on_both_backends!($($scenario),*);
-        }
-    };
-}
-
-for_every_ats!(
+crate::for_each_provider_of!(
+    every_ats, systems:
     a_hire_is_pre_start_with_the_offers_start_date_job_and_hiring_manager,
     applicants_who_were_not_hired_never_enter_the_directory,
     a_rescinded_offer_is_a_leaver_through_the_guard_and_a_rehire_is_the_same_person,

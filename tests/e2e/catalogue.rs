@@ -59,6 +59,8 @@ async fn each_provider_says_what_its_key_form_asks_for(backend: Backend) {
     }
     let merge = data["providers"].as_array().unwrap().iter().find(|p| p["id"] == "merge").unwrap();
     assert_eq!(merge["authMethods"], json!(["CREDENTIALS", "API_KEY"]), "Merge Link, or a linked account's token");
+    let lever = data["providers"].as_array().unwrap().iter().find(|p| p["id"] == "lever").unwrap();
+    assert_eq!(lever["authMethods"], json!(["CREDENTIALS", "API_KEY"]), "a partner's sign-in, or a key");
 
     // Personio without its secret, or with a company domain it has no use for, is refused by name.
     let mut input = json!({ "input": { "providerId": "personio", "apiKey": "papi-id", "adminConfirmed": true,

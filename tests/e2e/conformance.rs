@@ -357,28 +357,8 @@ async fn an_incremental_sync_applies_what_changed(backend: Backend, provider: &'
     app.stop().await;
 }
 
-/// Runs each scenario for every provider at once, on both backends.
-macro_rules! for_every_provider {
-    ($($scenario:ident),* $(,)?) => {
-        mod every_provider {
-            use super::{providers, Backend};
-            $(
-                pub async fn $scenario(backend: Backend) {
-                    let runs: Vec<_> =
-                        providers().into_iter().map(|p| (p, tokio::spawn(super::$scenario(backend, p)))).collect();
-                    for (provider, run) in runs {
-                        if let Err(failure) = run.await {
-                            panic!("{provider}: {failure}");
-                        }
-                    }
-                }
-            )*
-            crate::on_both_backends!($($scenario),*);
-        }
-    };
-}
-
-for_every_provider!(
+crate::for_each_provider_of!(
+    every_provider, providers:
     every_provider_has_a_fake_serving_its_suggested_mapping,
     a_full_sync_reads_every_page_in_the_directorys_terms,
     documented_failures_become_contract_codes,

@@ -1,5 +1,5 @@
 //! Seed step 3, "Open Window": the OAuth 2.0 code flow through the sandbox's sign-in page and
-//! our `GET /oauth/callback`.
+//! our `GET /oauth/callback`, for every provider whose sign-in is one.
 
 use std::time::Duration;
 
@@ -7,11 +7,34 @@ use serde_json::{json, Value};
 
 use directory_sync::client::GraphqlClient;
 use directory_sync::operations as ops;
+use worker::providers::catalogue::{self, SignIn};
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, TestOptions};
 
-fn begin_input() -> Value {
-    json!({ "input": { "providerId": "bamboohr", "subdomain": "acme", "adminConfirmed": true, "termsAccepted": true } })
+/// Every provider whose sign-in redirects the admin to the provider and back.
+fn signing_in_providers() -> Vec<&'static str> {
+    catalogue::all()
+        .map(|p| p.info())
+        .filter(|info| info.sign_in == Some(SignIn::OAuthRedirect))
+        .map(|info| info.id)
+        .collect()
+}
+
+async fn spawn(backend: Backend, provider: &'static str) -> TestApp {
+    TestApp::spawn_with(TestOptions { provider, ..TestOptions::on(backend) }).await
+}
+
+/// `beginCredentialConnection`'s input for the sandbox tenant `acme`.
+fn begin_input(app: &TestApp) -> Value {
+    json!({ "input": { "providerId": app.credentials.provider_id, "subdomain": app.credentials.subdomain,
+                       "adminConfirmed": true, "termsAccepted": true } })
+}
+
+/// How many people the directory shows once the tenant is synced.
+fn people_of(app: &TestApp) -> usize {
+    let holds = sandbox::fake(app.credentials.provider_id).expect("a fake").holds();
+    app.sandbox
+        .with_tenant("acme", |t| t.company.employees.iter().filter(|e| holds.expected(&t.company, e).is_some()).count())
 }
 
 /// What the admin's browser (the one that began the sign-in) does: open the authorization URL,
@@ -22,18 +45,16 @@ async fn sign_in(admin: &GraphqlClient, authorization_url: &str) -> (u16, String
     (page.status().as_u16(), page.text().await.unwrap())
 }
 
-async fn signing_in_connects_and_the_subscription_sees_it(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+async fn signing_in_connects_and_the_subscription_sees_it(backend: Backend, provider: &'static str) {
+    let app = spawn(backend, provider).await;
     let admin = app.admin();
-    let data = admin.execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input()).await.unwrap().ok().unwrap();
+    let data = admin.execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input(&app)).await.unwrap().ok().unwrap();
     let begun = &data["beginCredentialConnection"];
     assert_eq!(begun["connection"]["status"], "PENDING_AUTHORIZATION");
     let connection_id = begun["connection"]["id"].as_str().unwrap().to_string();
     let url = begun["authorizationUrl"].as_str().unwrap();
     assert!(url.starts_with(&app.sandbox.url().to_string()), "{url}");
-    for part in
-        ["request=authorize", "response_type=code", "client_id=", "state=", "redirect_uri=http%3A%2F%2F127.0.0.1"]
-    {
+    for part in ["response_type=code", "client_id=", "state=", "redirect_uri=http%3A%2F%2F127.0.0.1"] {
         assert!(url.contains(part), "{part} missing from {url}");
     }
 
@@ -55,7 +76,7 @@ async fn signing_in_connects_and_the_subscription_sees_it(backend: Backend) {
     app.confirm_mapping(&admin, &connection_id, None).await;
     let run = app.sync(&admin, &connection_id).await;
     assert_eq!(run["status"], "SUCCEEDED");
-    assert_eq!(run["created"], 60);
+    assert_eq!(run["created"], people_of(&app));
 
     // The callback link is single-use.
     let replay = reqwest::get(format!("{}/oauth/callback?code=x&state=whatever", app.url)).await.unwrap();
@@ -63,11 +84,11 @@ async fn signing_in_connects_and_the_subscription_sees_it(backend: Backend) {
     app.stop().await;
 }
 
-async fn a_refused_sign_in_fails_with_a_reason(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+async fn a_refused_sign_in_fails_with_a_reason(backend: Backend, provider: &'static str) {
+    let app = spawn(backend, provider).await;
     app.sandbox.with_tenant("acme", |t| t.consent = false);
     let admin = app.admin();
-    let data = admin.execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input()).await.unwrap().ok().unwrap();
+    let data = admin.execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input(&app)).await.unwrap().ok().unwrap();
     let connection_id = data["beginCredentialConnection"]["connection"]["id"].as_str().unwrap().to_string();
     let (status, page) = sign_in(&admin, data["beginCredentialConnection"]["authorizationUrl"].as_str().unwrap()).await;
     assert_eq!(status, 200);
@@ -81,12 +102,12 @@ async fn a_refused_sign_in_fails_with_a_reason(backend: Backend) {
     app.stop().await;
 }
 
-async fn expiring_tokens_are_refreshed_before_use(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+async fn expiring_tokens_are_refreshed_before_use(backend: Backend, provider: &'static str) {
+    let app = spawn(backend, provider).await;
     // Tokens that expire within the refresh margin are refreshed on every use.
     app.sandbox.with_tenant("acme", |t| t.token_lifetime = Duration::from_secs(60));
     let admin = app.admin();
-    let data = admin.execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input()).await.unwrap().ok().unwrap();
+    let data = admin.execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input(&app)).await.unwrap().ok().unwrap();
     let connection_id = data["beginCredentialConnection"]["connection"]["id"].as_str().unwrap().to_string();
     sign_in(&admin, data["beginCredentialConnection"]["authorizationUrl"].as_str().unwrap()).await;
     app.confirm_mapping(&admin, &connection_id, None).await;
@@ -107,6 +128,19 @@ async fn expiring_tokens_are_refreshed_before_use(backend: Backend) {
     app.stop().await;
 }
 
+/// A deployment with no app registered with the provider says so, and offers the API key.
+async fn a_sign_in_the_deployment_has_no_app_for_is_refused_by_name(backend: Backend, provider: &'static str) {
+    let unset = &["BAMBOOHR_CLIENT_ID", "BAMBOOHR_CLIENT_SECRET", "LEVER_CLIENT_ID", "LEVER_CLIENT_SECRET"];
+    let app = TestApp::spawn_with(TestOptions { provider, unset, ..TestOptions::on(backend) }).await;
+    let response = app.admin().execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input(&app)).await.unwrap();
+    assert_eq!(response.error_code(), Some("VALIDATION_FAILED"), "{provider}");
+    let message = response.errors[0]["message"].as_str().unwrap();
+    assert!(message.contains("_CLIENT_ID") && message.contains("API key"), "{provider}: {message}");
+    let connections = app.admin().execute("{ connections { id } }", json!({})).await.unwrap().ok().unwrap();
+    assert_eq!(connections["connections"], json!([]), "{provider}: nothing half-made is left");
+    app.stop().await;
+}
+
 /// The `state` the service put in an authorization URL.
 fn state_of(authorization_url: &str) -> String {
     let url = url::Url::parse(authorization_url).unwrap();
@@ -116,7 +150,7 @@ fn state_of(authorization_url: &str) -> String {
 async fn a_sign_in_completes_only_in_the_browser_that_began_it(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin();
-    let data = admin.execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input()).await.unwrap().ok().unwrap();
+    let data = admin.execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input(&app)).await.unwrap().ok().unwrap();
     let begun = &data["beginCredentialConnection"];
     let connection_id = begun["connection"]["id"].as_str().unwrap().to_string();
     let url = begun["authorizationUrl"].as_str().unwrap();
@@ -139,7 +173,7 @@ async fn a_sign_in_completes_only_in_the_browser_that_began_it(backend: Backend)
 async fn a_providers_error_description_is_kept_short_and_plain(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin();
-    let data = admin.execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input()).await.unwrap().ok().unwrap();
+    let data = admin.execute(ops::BEGIN_CREDENTIAL_CONNECTION, begin_input(&app)).await.unwrap().ok().unwrap();
     let begun = &data["beginCredentialConnection"];
     let connection_id = begun["connection"]["id"].as_str().unwrap().to_string();
     let state = state_of(begun["authorizationUrl"].as_str().unwrap());
@@ -162,10 +196,16 @@ async fn a_providers_error_description_is_kept_short_and_plain(backend: Backend)
     app.stop().await;
 }
 
-crate::on_both_backends!(
-    a_sign_in_completes_only_in_the_browser_that_began_it,
-    a_providers_error_description_is_kept_short_and_plain,
+crate::for_each_provider_of!(
+    every_sign_in, signing_in_providers:
     signing_in_connects_and_the_subscription_sees_it,
     a_refused_sign_in_fails_with_a_reason,
     expiring_tokens_are_refreshed_before_use,
+    a_sign_in_the_deployment_has_no_app_for_is_refused_by_name,
+);
+
+// What our callback does with what comes back is the same for every provider.
+crate::on_both_backends!(
+    a_sign_in_completes_only_in_the_browser_that_began_it,
+    a_providers_error_description_is_kept_short_and_plain,
 );

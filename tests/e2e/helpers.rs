@@ -53,6 +53,30 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Declares each named `async fn(Backend, provider)` as a test on both backends, in module
+/// `$module`, that runs it for every provider `$providers()` lists, at once, and names the one
+/// that failed.
+#[macro_export]
+macro_rules! for_each_provider_of {
+    ($module:ident, $providers:ident: $($scenario:ident),* $(,)?) => {
+        mod $module {
+            use super::{$providers, Backend};
+            $(
+                pub async fn $scenario(backend: Backend) {
+                    let runs: Vec<_> =
+                        $providers().into_iter().map(|p| (p, tokio::spawn(super::$scenario(backend, p)))).collect();
+                    for (provider, run) in runs {
+                        if let Err(failure) = run.await {
+                            panic!("{provider}: {failure}");
+                        }
+                    }
+                }
+            )*
+            $crate::on_both_backends!($($scenario),*);
+        }
+    };
+}
+
 pub struct TestOptions {
     pub backend: Backend,
     /// The catalogue id of the provider whose sandbox tenant `acme` the test connects.

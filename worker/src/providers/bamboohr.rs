@@ -21,9 +21,9 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration as ChronoDuration, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use futures::{stream, StreamExt};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::de::{MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -33,12 +33,13 @@ use super::catalogue::{
     SignInRequest, SignInStart,
 };
 use super::http::{common_meaning, AccountHttp, HttpFailure};
+use super::oauth::{self, CallAuth};
 use super::spool::StreamedList;
 use super::{
     employment, left_out, scalar_text, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError,
     RemotePage, RemoteRecord,
 };
-use crate::credentials::{Credentials, OAuthTokens};
+use crate::credentials::Credentials;
 
 const DEFAULT_API_BASE: &str = "https://api.bamboohr.com/api/gateway.php";
 const DEFAULT_OAUTH_BASE: &str = "https://{subdomain}.bamboohr.com";
@@ -133,10 +134,7 @@ impl Provider for BambooHr {
         Ok(Box::new(BambooHrConnector {
             http,
             base: format!("{base}/{subdomain}/v1"),
-            auth: match credentials {
-                Credentials::ApiKey { key, .. } => Auth::Basic(key.clone()),
-                Credentials::OAuth(tokens) => Auth::Bearer(tokens.access_token.clone()),
-            },
+            auth: CallAuth::of(credentials, "x"),
         }))
     }
 
@@ -145,17 +143,15 @@ impl Provider for BambooHr {
         ctx: &ProviderContext,
         request: SignInRequest<'_>,
     ) -> Result<SignInStart, ProviderError> {
-        let app = oauth_app(ctx)?;
-        let mut url = url::Url::parse(&format!("{}/authorize.php", oauth_base(ctx, request.subdomain)?))
-            .map_err(|e| ProviderError::NotConfigured(format!("BAMBOOHR_OAUTH_BASE: {e}")))?;
-        url.query_pairs_mut()
-            .append_pair("request", "authorize")
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &app.client_id)
-            .append_pair("redirect_uri", request.redirect_uri)
-            .append_pair("scope", OAUTH_SCOPES)
-            .append_pair("state", request.state);
-        Ok(SignInStart { authorization_url: url.into(), link_token: None })
+        let page = format!("{}/authorize.php", oauth_base(ctx, request.subdomain)?);
+        oauth::sign_in_page(
+            &page,
+            "BAMBOOHR_OAUTH_BASE",
+            oauth_app(ctx)?,
+            &request,
+            OAUTH_SCOPES,
+            &[("request", "authorize")],
+        )
     }
 
     async fn complete_sign_in(
@@ -167,8 +163,7 @@ impl Provider for BambooHr {
         let SignInProof::AuthorizationCode { code, redirect_uri } = proof else {
             return Err(self.no_sign_in());
         };
-        let grant = json!({ "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri });
-        request_tokens(ctx, subdomain, grant, None).await
+        request_tokens(ctx, subdomain, oauth::code_grant(code, redirect_uri), None).await
     }
 
     async fn refresh_tokens(
@@ -177,31 +172,21 @@ impl Provider for BambooHr {
         subdomain: Option<&str>,
         refresh_token: &SecretString,
     ) -> Result<Credentials, ProviderError> {
-        let grant = json!({ "grant_type": "refresh_token", "refresh_token": refresh_token.expose_secret() });
-        request_tokens(ctx, subdomain, grant, Some(refresh_token)).await
+        request_tokens(ctx, subdomain, oauth::refresh_grant(refresh_token), Some(refresh_token)).await
     }
 }
 
-/// `POST token.php?request=token` with the app's client credentials and `grant`. A refresh
-/// answer without a new refresh token keeps `previous_refresh`.
+/// `POST token.php?request=token`.
 async fn request_tokens(
     ctx: &ProviderContext,
     subdomain: Option<&str>,
-    mut grant: Value,
+    grant: Value,
     previous_refresh: Option<&SecretString>,
 ) -> Result<Credentials, ProviderError> {
     let app = oauth_app(ctx)?;
     let url = format!("{}/token.php?request=token", oauth_base(ctx, subdomain)?);
-    grant["client_id"] = json!(app.client_id);
-    grant["client_secret"] = json!(app.client_secret.expose_secret());
     let http = ctx.http.account(&format!("bamboohr-oauth:{}", app.client_id), classify_token_answer, &[]);
-    let token: TokenResponse =
-        http.json("token answer", |c| c.post(&url).header("Accept", "application/json").json(&grant)).await?;
-    Ok(Credentials::OAuth(OAuthTokens {
-        access_token: SecretString::from(token.access_token),
-        refresh_token: token.refresh_token.map(SecretString::from).or_else(|| previous_refresh.cloned()),
-        expires_at: token.expires_in.map(|s| Utc::now() + ChronoDuration::seconds(s)),
-    }))
+    oauth::request_tokens(&http, &url, app, grant, previous_refresh).await
 }
 
 /// What BambooHR's failure answers mean; the reason is in `X-BambooHR-Error-Message`.
@@ -227,13 +212,6 @@ fn classify_token_answer(failure: &HttpFailure) -> ProviderError {
     }
 }
 
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    expires_in: Option<i64>,
-    refresh_token: Option<String>,
-}
-
 fn require_subdomain(subdomain: Option<&str>) -> Result<&str, ProviderError> {
     subdomain
         .filter(|s| !s.is_empty())
@@ -241,13 +219,7 @@ fn require_subdomain(subdomain: Option<&str>) -> Result<&str, ProviderError> {
 }
 
 fn oauth_app(ctx: &ProviderContext) -> Result<&super::catalogue::OAuthApp, ProviderError> {
-    ctx.endpoints.oauth_app.as_ref().ok_or_else(|| {
-        ProviderError::NotConfigured(
-            "sign-in with BambooHR is not set up on this server (BAMBOOHR_CLIENT_ID and \
-             BAMBOOHR_CLIENT_SECRET); connect with an API key instead"
-                .into(),
-        )
-    })
+    oauth::registered_app(ctx, "BambooHR", "BAMBOOHR")
 }
 
 fn oauth_base(ctx: &ProviderContext, subdomain: Option<&str>) -> Result<String, ProviderError> {
@@ -255,24 +227,15 @@ fn oauth_base(ctx: &ProviderContext, subdomain: Option<&str>) -> Result<String, 
     Ok(template.replace("{subdomain}", require_subdomain(subdomain)?).trim_end_matches('/').to_string())
 }
 
-enum Auth {
-    Basic(SecretString),
-    Bearer(SecretString),
-}
-
 struct BambooHrConnector {
     http: AccountHttp,
     base: String,
-    auth: Auth,
+    auth: CallAuth,
 }
 
 impl BambooHrConnector {
     fn authorize(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        let request = request.header("Accept", "application/json");
-        match &self.auth {
-            Auth::Basic(key) => request.basic_auth(key.expose_secret(), Some("x")),
-            Auth::Bearer(token) => request.bearer_auth(token.expose_secret()),
-        }
+        self.auth.sign(request.header("Accept", "application/json"))
     }
 
     /// Requests the custom report and pages through it as it downloads.

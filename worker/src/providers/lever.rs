@@ -4,6 +4,11 @@
 //! - base `https://api.lever.co/v1` (`LEVER_API_BASE`); an API key, created under Settings →
 //!   Integrations and API → API Credentials with read permissions per endpoint, signs every call
 //!   with HTTP Basic, the key as user name and a blank password; answers are `{"data": …}`;
+//! - or OAuth 2.0, for a deployment registered as a Lever partner (`LEVER_CLIENT_ID`,
+//!   `LEVER_CLIENT_SECRET`): the admin signs in at `https://auth.lever.co/authorize` (with the
+//!   API as `audience`, `prompt=consent`, and `<resource>:read:admin` scopes plus
+//!   `offline_access` for a refresh token); `POST /oauth/token` trades the code, and later the
+//!   refresh token, for a bearer token good for an hour (`LEVER_OAUTH_BASE` replaces the host);
 //! - lists page by `limit` (1 to 100) and an opaque `offset` token: `{data, hasNext, next}`;
 //! - a hire is an opportunity archived with an archive reason whose `type` is `hired`
 //!   (`GET /archive_reasons`); `GET /opportunities?archived=true&archive_reason_id=…` lists them
@@ -26,14 +31,18 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::{stream, StreamExt, TryStreamExt};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::ats::{changes, date_part, hire_status, hires_then_team, record};
-use super::catalogue::{CredentialField, CredentialKey, Provider, ProviderCategory, ProviderContext, ProviderInfo};
-use super::http::{forbidden_is_access_disabled, AccountHttp};
+use super::catalogue::{
+    CredentialField, CredentialKey, OAuthApp, Provider, ProviderCategory, ProviderContext, ProviderInfo, SignIn,
+    SignInProof, SignInRequest, SignInStart,
+};
+use super::http::{forbidden_is_access_disabled, sign_in_meaning, AccountHttp};
+use super::oauth::{self, CallAuth};
 use super::pace::Quota;
 use super::{
     AccountInfo, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemoteRecord,
@@ -42,6 +51,10 @@ use super::{
 use crate::credentials::Credentials;
 
 const DEFAULT_API_BASE: &str = "https://api.lever.co/v1";
+const DEFAULT_OAUTH_BASE: &str = "https://auth.lever.co";
+/// Read access to what a full read asks for; `offline_access` for a refresh token.
+const OAUTH_SCOPES: &str = "offline_access opportunities:read:admin applications:read:admin offers:read:admin \
+    postings:read:admin users:read:admin archive_reasons:read:admin";
 const MAX_LIMIT: usize = 100;
 const QUOTA: &[Quota] = &[Quota::per_second(10)];
 /// The offer field carrying the start date, as Lever's standard offer form names it.
@@ -56,7 +69,7 @@ static INFO: ProviderInfo = ProviderInfo {
     name: "Lever",
     category: ProviderCategory::Ats,
     logo_url: "https://www.lever.co/favicon.ico",
-    sign_in: None,
+    sign_in: Some(SignIn::OAuthRedirect),
     credential_fields: &[CredentialField {
         key: CredentialKey::ApiKey,
         label: "API key",
@@ -123,23 +136,73 @@ impl Provider for Lever {
         _subdomain: Option<&str>,
         credentials: &Credentials,
     ) -> Result<Box<dyn Connector>, ProviderError> {
-        let Credentials::ApiKey { key, .. } = credentials else {
-            return Err(ProviderError::InvalidCredentials("Lever needs an API key".into()));
-        };
-        // A 403 is a permission the key lacks.
-        let http = ctx.http.account(
-            &format!("lever:{}", key.expose_secret()),
-            forbidden_is_access_disabled,
-            &ctx.quotas(QUOTA),
-        );
-        Ok(Box::new(LeverConnector { http, base: ctx.api_base(DEFAULT_API_BASE), key: key.clone() }))
+        let auth = CallAuth::of(credentials, "");
+        // A 403 is a permission the key (or the sign-in's scopes) lacks.
+        let http =
+            ctx.http.account(&format!("lever:{}", auth.account()), forbidden_is_access_disabled, &ctx.quotas(QUOTA));
+        Ok(Box::new(LeverConnector { http, base: ctx.api_base(DEFAULT_API_BASE), auth }))
     }
+
+    async fn begin_sign_in(
+        &self,
+        ctx: &ProviderContext,
+        request: SignInRequest<'_>,
+    ) -> Result<SignInStart, ProviderError> {
+        let page = format!("{}/authorize", oauth_base(ctx));
+        // Without the API as audience, Lever's token opens nothing.
+        let audience = format!("{}/", ctx.api_base(DEFAULT_API_BASE));
+        let extra = [("prompt", "consent"), ("audience", audience.as_str())];
+        oauth::sign_in_page(&page, "LEVER_OAUTH_BASE", oauth_app(ctx)?, &request, OAUTH_SCOPES, &extra)
+    }
+
+    async fn complete_sign_in(
+        &self,
+        ctx: &ProviderContext,
+        _subdomain: Option<&str>,
+        proof: SignInProof<'_>,
+    ) -> Result<Credentials, ProviderError> {
+        let SignInProof::AuthorizationCode { code, redirect_uri } = proof else {
+            return Err(self.no_sign_in());
+        };
+        let app = oauth_app(ctx)?;
+        oauth::request_tokens(&token_http(ctx, app), &token_url(ctx), app, oauth::code_grant(code, redirect_uri), None)
+            .await
+    }
+
+    async fn refresh_tokens(
+        &self,
+        ctx: &ProviderContext,
+        _subdomain: Option<&str>,
+        refresh_token: &SecretString,
+    ) -> Result<Credentials, ProviderError> {
+        let app = oauth_app(ctx)?;
+        let grant = oauth::refresh_grant(refresh_token);
+        oauth::request_tokens(&token_http(ctx, app), &token_url(ctx), app, grant, Some(refresh_token)).await
+    }
+}
+
+fn oauth_app(ctx: &ProviderContext) -> Result<&OAuthApp, ProviderError> {
+    oauth::registered_app(ctx, "Lever", "LEVER")
+}
+
+fn oauth_base(ctx: &ProviderContext) -> String {
+    ctx.endpoints.oauth_base.as_deref().unwrap_or(DEFAULT_OAUTH_BASE).trim_end_matches('/').to_string()
+}
+
+fn token_url(ctx: &ProviderContext) -> String {
+    format!("{}/oauth/token", oauth_base(ctx))
+}
+
+/// The token endpoint refuses a bad code, a revoked refresh token or an unknown app with 400,
+/// 401 or 403 (`invalid_grant`, `access_denied`).
+fn token_http(ctx: &ProviderContext, app: &OAuthApp) -> AccountHttp {
+    ctx.http.account(&format!("lever-oauth:{}", app.client_id), sign_in_meaning, &[])
 }
 
 struct LeverConnector {
     http: AccountHttp,
     base: String,
-    key: SecretString,
+    auth: CallAuth,
 }
 
 #[derive(Deserialize)]
@@ -238,14 +301,7 @@ impl LeverConnector {
         query: &[(&str, String)],
     ) -> Result<T, ProviderError> {
         let url = format!("{}/{path}", self.base);
-        self.http
-            .json(what, |c| {
-                c.get(&url)
-                    .basic_auth(self.key.expose_secret(), Some(""))
-                    .header("Accept", "application/json")
-                    .query(query)
-            })
-            .await
+        self.http.json(what, |c| self.auth.sign(c.get(&url)).header("Accept", "application/json").query(query)).await
     }
 
     /// One page of `path` at `offset`.

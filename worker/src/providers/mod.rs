@@ -21,6 +21,7 @@ pub mod http;
 pub mod lever;
 pub mod merge;
 pub mod merge_ats;
+pub mod oauth;
 pub mod pace;
 pub mod personio;
 pub mod spool;
