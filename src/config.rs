@@ -179,6 +179,9 @@ impl Config {
                     operator_key: var("API_KEY").map(Into::into),
                     requests_per_minute,
                     widget_base,
+                    allowed_hosts: var("ALLOWED_HOSTS")
+                        .map(|raw| raw.split(',').map(|h| h.trim().to_lowercase()).filter(|h| !h.is_empty()).collect())
+                        .unwrap_or_default(),
                 };
                 Ok((id.to_string(), endpoints))
             })

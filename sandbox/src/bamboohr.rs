@@ -366,7 +366,7 @@ async fn token(
     body: web::Json<oauth::TokenRequest>,
 ) -> HttpResponse {
     let request = body.into_inner();
-    if !request.from_sandbox_app() {
+    if !request.is_the_sandbox_app() {
         return HttpResponse::Unauthorized().json(json!({"error": "invalid_client"}));
     }
     let mut all = tenants.lock().expect("tenants lock");

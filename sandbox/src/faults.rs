@@ -18,4 +18,8 @@ pub enum Fault {
     /// The next answer that lists records arrives slowly: a pause before each chunk of 256
     /// records, as a large report over a slow link. Requests that list no records pass it by.
     Trickle(Duration),
+    /// The provider gave up on the request at its own time limit (a report too large to run in
+    /// it): 504, which a fake whose provider says it otherwise (Workday's 500 "Processing error
+    /// occurred" with the reason) renders its way.
+    TimedOut,
 }

@@ -389,7 +389,7 @@ async fn token(tenants: web::Data<Tenants>, req: HttpRequest, body: web::Bytes) 
     let Some(request) = parsed else {
         return error(StatusCode::BAD_REQUEST, "invalid_request", "Missing required parameter");
     };
-    if !request.from_sandbox_app() {
+    if !request.is_the_sandbox_app() {
         return HttpResponse::Unauthorized()
             .json(json!({ "error": "access_denied", "error_description": "Unauthorized" }));
     }

@@ -20,6 +20,7 @@ mod oauth;
 pub mod personio;
 mod tenant;
 mod wire;
+pub mod workday;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -117,6 +118,7 @@ pub static FAKES: &[&dyn FakeProvider] = &[
     &personio::Personio,
     &hibob::HiBob,
     &merge::Merge,
+    &workday::Workday,
     &greenhouse::Greenhouse,
     &lever::Lever,
     &merge_ats::MergeAts,

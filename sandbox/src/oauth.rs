@@ -40,7 +40,7 @@ pub(crate) struct TokenRequest {
 
 impl TokenRequest {
     /// Whether the app asking is the one every sandbox tenant accepts.
-    pub fn from_sandbox_app(&self) -> bool {
+    pub fn is_the_sandbox_app(&self) -> bool {
         self.client_id == OAUTH_CLIENT_ID && self.client_secret == OAUTH_CLIENT_SECRET
     }
 }

@@ -223,6 +223,7 @@ impl Tenant {
         if !skips {
             match self.faults.pop_front() {
                 Some(Fault::Status(code)) => return Err(Refusal::Status(code, "Injected fault")),
+                Some(Fault::TimedOut) => return Err(Refusal::Status(504, "The request timed out")),
                 Some(Fault::RateLimited { retry_after_secs }) => {
                     self.throttled += 1;
                     return Err(Refusal::TooManyRequests { retry_after: Duration::from_secs(retry_after_secs) });

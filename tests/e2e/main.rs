@@ -29,3 +29,4 @@ mod schema;
 mod sources;
 mod sync;
 mod webhooks;
+mod workday;

@@ -67,15 +67,19 @@ fn provider(provider_id: &str, method: AuthMethod) -> Result<&'static dyn Provid
     Ok(provider)
 }
 
-fn subdomain_for(provider: &dyn Provider, raw: Option<&str>) -> Result<Option<String>> {
-    let name = provider.info().name;
-    match (provider.info().subdomain_label(), raw.map(str::trim)) {
+fn subdomain_for(env: &Environment, provider: &dyn Provider, raw: Option<&str>) -> Result<Option<String>> {
+    let info = provider.info();
+    let name = info.name;
+    match (info.subdomain_label(), raw.map(str::trim)) {
         (None, None | Some("")) => Ok(None),
         (None, Some(_)) => {
             Err(Error::Validation { field: "subdomain", message: format!("{name} needs no company domain") })
         }
-        (Some(_), None) => Err(Error::InvalidSubdomain(format!("{name} needs the company domain"))),
-        (Some(_), Some(raw)) => validate_subdomain(raw).map(Some),
+        (Some(label), None) => Err(Error::InvalidSubdomain(format!("{name} needs the {label}"))),
+        (Some(_), Some(raw)) => match provider.tenant_address(&env.providers.context(info.id), raw) {
+            Some(address) => address.map(Some).map_err(Error::InvalidSubdomain),
+            None => validate_subdomain(raw).map(Some),
+        },
     }
 }
 
@@ -118,7 +122,7 @@ pub async fn connect_with_api_key(
     input: ApiKeyInput,
 ) -> Result<connection::Model> {
     let provider = provider(&input.provider_id, AuthMethod::ApiKey)?;
-    let subdomain = subdomain_for(provider, input.subdomain.as_deref())?;
+    let subdomain = subdomain_for(env, provider, input.subdomain.as_deref())?;
     let credentials = credentials_for(provider, input.api_key, input.api_secret)?;
     let ctx = env.providers.context(provider.info().id);
     let account = provider.connector(&ctx, subdomain.as_deref(), &credentials)?.verify().await?;
@@ -219,7 +223,7 @@ pub async fn begin_credential_connection(
     redirect_uri: &str,
 ) -> Result<SignInStarted> {
     let provider = provider(provider_id, AuthMethod::Credentials)?;
-    let subdomain = subdomain_for(provider, subdomain)?;
+    let subdomain = subdomain_for(env, provider, subdomain)?;
     let state = random_token();
     let browser_binding = random_token();
     // An abandoned or failed sign-in to the same tenant is retried on its own connection.

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::http::ProviderHttp;
 use super::pace::Quota;
-use super::{bamboohr, greenhouse, hibob, lever, merge, merge_ats, personio, Connector, ProviderError};
+use super::{bamboohr, greenhouse, hibob, lever, merge, merge_ats, personio, workday, Connector, ProviderError};
 use crate::credentials::Credentials;
 
 /// Every provider this build can connect to.
@@ -19,6 +19,7 @@ static PROVIDERS: &[&dyn Provider] = &[
     &personio::Personio,
     &hibob::HiBob,
     &merge::Merge,
+    &workday::Workday,
     &greenhouse::Greenhouse,
     &lever::Lever,
     &merge_ats::MergeAts,
@@ -189,6 +190,13 @@ pub trait Provider: Send + Sync {
         credentials: &Credentials,
     ) -> Result<Box<dyn Connector>, ProviderError>;
 
+    /// Where the form's tenant field (`subdomain`) says the account is, checked and normalised,
+    /// or why it says nowhere, for a provider whose field is not a company domain (a report's
+    /// address); `None` for the others, whose field is a company domain.
+    fn tenant_address(&self, _ctx: &ProviderContext, _raw: &str) -> Option<Result<String, String>> {
+        None
+    }
+
     /// Starts the "Open Window" sign-in.
     async fn begin_sign_in(
         &self,
@@ -277,6 +285,10 @@ pub struct ProviderEndpoints {
     pub requests_per_minute: Option<u32>,
     /// `_WIDGET_BASE`: where the provider's embedded sign-in widget is served (see [`Widget::at`]).
     pub widget_base: Option<String>,
+    /// `_ALLOWED_HOSTS` (comma-separated): hosts besides the provider's own that an admin may
+    /// give an address at, for providers whose form takes one (a Workday tenant on a custom
+    /// domain).
+    pub allowed_hosts: Vec<String>,
 }
 
 /// Everything a provider needs at call time.

@@ -222,7 +222,12 @@ impl AccountHttp {
                 Ok(response) => {
                     let status = response.status();
                     let retry_after = retry_after(response.headers());
-                    if is_retryable(status) && !last {
+                    let headers = response.headers().clone();
+                    let body = failure_body(response).await;
+                    let error = (self.classify)(&HttpFailure { status, headers, retry_after, body });
+                    // The provider may say why, and that asking again cannot help (Workday's
+                    // 500 for a report not shared with its user).
+                    if is_retryable(status) && error.is_transient() && !last {
                         let throttled = status == StatusCode::TOO_MANY_REQUESTS;
                         let least = if throttled { self.throttled_backoff(attempt) } else { Duration::ZERO };
                         let wait = retry_after.unwrap_or(backoff.max(least)).min(self.policy.max_wait);
@@ -240,9 +245,7 @@ impl AccountHttp {
                         }
                         continue;
                     }
-                    let headers = response.headers().clone();
-                    let body = failure_body(response).await;
-                    return Err((self.classify)(&HttpFailure { status, headers, retry_after, body }));
+                    return Err(error);
                 }
                 Err(err) if !last => {
                     tracing::debug!(error = %err, attempt, "provider request failed; retrying");

@@ -25,6 +25,7 @@ pub mod oauth;
 pub mod pace;
 pub mod personio;
 pub mod spool;
+pub mod workday;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;

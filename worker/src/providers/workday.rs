@@ -1,0 +1,405 @@
+//! Workday (HRIS), through Report-as-a-Service (RaaS), from Workday's public material on it:
+//! - the admin builds an Advanced custom report on workers, ticks "Enable As Web Service",
+//!   shares it with an Integration System User (ISU), and gives us its JSON address
+//!   (`https://<host>/ccx/service/customreport2/<tenant>/<owner>/<report>?format=json`, under
+//!   Related Actions → Web Service → View URLs) with the ISU's user name and password, which
+//!   sign each call with HTTP Basic. `WORKDAY_API_BASE` replaces the address's scheme and host;
+//!   `WORKDAY_ALLOWED_HOSTS` admits hosts besides Workday's own;
+//! - the answer is one document, `{"Report_Entry": [{column: value, …}, …]}`, each column
+//!   under its XML alias; a worker's empty fields are left out of their entry. It is never
+//!   paginated, so it is parsed as it downloads and paged through a [`spool`](super::spool),
+//!   flat in memory however many workers it holds, and an interrupted read starts over;
+//! - fields the ISU may not see (its security groups lack the domain) come back empty, which
+//!   here means left out, as if nobody had a value: a mapped column that no worker of the first
+//!   page carries is taken as withheld for the whole read, so it is never blanked;
+//! - the report's columns are what the admin sees as accessible data: those the first page of
+//!   workers carries;
+//! - errors: 401 a wrong user name or password; 404 no report at that address; 500 "Processing
+//!   error occurred" with a reason, "The task submitted is not authorized" when the report is
+//!   not shared with the ISU (or its groups may not run it), and a report cut off at Workday's
+//!   time limit; Workday answers XML unless the address asks for `format=json`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::catalogue::{CredentialField, CredentialKey, Provider, ProviderCategory, ProviderContext, ProviderInfo};
+use super::http::{common_meaning, AccountHttp, HttpFailure};
+use super::spool::StreamedList;
+use super::{employment, scalar_text, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemoteRecord};
+use crate::credentials::Credentials;
+
+/// The column every report must have: the worker's Employee ID, their record's id here.
+const ID_COLUMN: &str = "Employee_ID";
+/// Workday's "Active Status": `1` (or true) for someone with the company, `0` for a leaver.
+const ACTIVE_COLUMN: &str = "Active_Status";
+/// Workers read to learn the report's columns.
+const DISCOVERY_SAMPLE: usize = 100;
+/// The longest report address accepted.
+const MAX_ADDRESS_CHARS: usize = 2_000;
+/// Hosts Workday serves tenants at.
+const WORKDAY_DOMAINS: &[&str] = &["workday.com", "myworkday.com"];
+
+static INFO: ProviderInfo = ProviderInfo {
+    id: "workday",
+    name: "Workday",
+    category: ProviderCategory::Hris,
+    logo_url: "https://www.workday.com/favicon.ico",
+    sign_in: None,
+    credential_fields: &[
+        CredentialField {
+            key: CredentialKey::Subdomain,
+            label: "Report URL (JSON)",
+            secret: false,
+            help: Some("The report's Related Actions → Web Service → View URLs → JSON, ending in ?format=json."),
+        },
+        CredentialField {
+            key: CredentialKey::ApiKey,
+            label: "Integration System User name",
+            secret: false,
+            help: Some("The ISU the report is shared with."),
+        },
+        CredentialField {
+            key: CredentialKey::ApiSecret,
+            label: "Integration System User password",
+            secret: true,
+            help: None,
+        },
+    ],
+    api_key_instructions: "In Workday, create an Integration System User (Create Integration System User; tick \"Do \
+        Not Allow UI Sessions\") in a security group with Get access to Worker Data: Public Worker Reports, Worker \
+        Data: Current Staffing Information and Person Data: Work Contact Information. Then create an Advanced \
+        custom report on the data source \"All Workers\" (or \"All Active and Terminated Workers\"), tick \"Enable \
+        As Web Service\", and add these fields with these column headings (XML aliases): Employee ID \
+        (Employee_ID), Worker (Worker), Legal Name - First Name (First_Name), Legal Name - Last Name (Last_Name), \
+        Email - Work (Email_Work), Business Title (Business_Title), Supervisory Organization \
+        (Supervisory_Organization), Location (Location), Hire Date (Hire_Date), Active Status (Active_Status) and \
+        the manager's Employee ID (Manager_Employee_ID). Share the report with the ISU, open Related Actions → Web \
+        Service → View URLs, copy the JSON link, and paste it here with the ISU's user name and password.",
+    read_permissions: &[
+        "The report's columns, for every worker it lists",
+        "Names, work email, business title, supervisory organization and location",
+        "Hire date, active status and the manager's Employee ID",
+    ],
+    terms_url: "https://www.workday.com/en-us/legal.html",
+    suggested_mapping: &[
+        ("email", "Email_Work"),
+        ("firstName", "First_Name"),
+        ("lastName", "Last_Name"),
+        ("displayName", "Worker"),
+        ("jobTitle", "Business_Title"),
+        ("department", "Supervisory_Organization"),
+        ("location", "Location"),
+        ("employmentStatus", ACTIVE_COLUMN),
+        ("startDate", "Hire_Date"),
+        ("managerId", "Manager_Employee_ID"),
+    ],
+};
+
+pub struct Workday;
+
+#[async_trait]
+impl Provider for Workday {
+    fn info(&self) -> &'static ProviderInfo {
+        &INFO
+    }
+
+    fn tenant_address(&self, ctx: &ProviderContext, raw: &str) -> Option<Result<String, String>> {
+        Some(report_address(raw, &ctx.endpoints.allowed_hosts).map(|address| address.to_string()))
+    }
+
+    fn connector(
+        &self,
+        ctx: &ProviderContext,
+        subdomain: Option<&str>,
+        credentials: &Credentials,
+    ) -> Result<Box<dyn Connector>, ProviderError> {
+        let address = subdomain
+            .ok_or_else(|| ProviderError::UnknownTenant("Workday needs the report's address".into()))
+            .and_then(|raw| report_address(raw, &ctx.endpoints.allowed_hosts).map_err(ProviderError::UnknownTenant))?;
+        let Some((user, password)) = credentials.key_and_secret() else {
+            return Err(ProviderError::InvalidCredentials("Workday needs the ISU's user name and password".into()));
+        };
+        // The address as given, or on the configured base (the sandbox's, in tests).
+        let url = match ctx.endpoints.api_base.as_deref() {
+            Some(base) => format!("{}{}", base.trim_end_matches('/'), &address[url::Position::BeforePath..]),
+            None => address.to_string(),
+        };
+        // Workday publishes no quota for RaaS; it answers 429 when it throttles.
+        let http = ctx.http.account(&format!("workday:{url}:{}", user.expose_secret()), classify, &[]);
+        Ok(Box::new(WorkdayConnector { http, url, user: user.clone(), password: password.clone() }))
+    }
+}
+
+/// The report address an admin pasted, if it is one: https, at a Workday host (or one the
+/// deployment allows; never an IP address), the RaaS path, and the JSON format.
+pub fn report_address(raw: &str, allowed_hosts: &[String]) -> Result<url::Url, String> {
+    let raw = raw.trim();
+    let shown = crate::text::excerpt(raw, 80);
+    if raw.chars().count() > MAX_ADDRESS_CHARS {
+        return Err(format!("the Report URL is longer than {MAX_ADDRESS_CHARS} characters"));
+    }
+    let not_one = || {
+        format!(
+            "'{shown}' is not a report's web service address: paste the JSON link from the report's Related Actions \
+             → Web Service → View URLs"
+        )
+    };
+    let address = url::Url::parse(raw).map_err(|_| not_one())?;
+    if address.scheme() != "https" {
+        return Err(format!("the Report URL must start with https:// ('{shown}')"));
+    }
+    if !address.username().is_empty() || address.password().is_some() {
+        return Err("the Report URL must not carry a user name or password: enter them in their own fields".into());
+    }
+    let host = match address.host() {
+        Some(url::Host::Domain(host)) => host.to_lowercase(),
+        Some(_) => return Err(format!("'{shown}' names an IP address; a Workday report's address names its host")),
+        None => return Err(not_one()),
+    };
+    let workdays = WORKDAY_DOMAINS.iter().any(|domain| host.strip_suffix(domain).is_some_and(|sub| sub.ends_with('.')));
+    if !workdays && !allowed_hosts.contains(&host) {
+        return Err(format!(
+            "'{host}' is not a Workday host (…workday.com or …myworkday.com); a deployment can allow another with \
+             WORKDAY_ALLOWED_HOSTS"
+        ));
+    }
+    let segments: Vec<&str> = address.path_segments().map(Iterator::collect).unwrap_or_default();
+    let raas = segments.len() >= 6
+        && segments[..3] == ["ccx", "service", "customreport2"]
+        && segments[3..].iter().all(|s| !s.is_empty());
+    if !raas {
+        return Err(format!(
+            "'{shown}' is not a custom report's address (…/ccx/service/customreport2/<tenant>/<owner>/<report>)"
+        ));
+    }
+    let format = address.query_pairs().find(|(key, _)| key == "format").map(|(_, value)| value.to_lowercase());
+    if format.as_deref() != Some("json") {
+        return Err("the Report URL must ask for JSON: use the JSON link, which ends in ?format=json".into());
+    }
+    Ok(address)
+}
+
+/// What Workday's failure answers mean; its reason is in the body (`{"error": …}` or text).
+fn classify(failure: &HttpFailure) -> ProviderError {
+    let reason = failure.body.to_lowercase();
+    match failure.status.as_u16() {
+        401 => ProviderError::InvalidCredentials(format!(
+            "Workday did not accept the ISU's user name and password ({})",
+            failure.detail()
+        )),
+        403 => ProviderError::AccessDisabled(failure.detail()),
+        404 => ProviderError::UnknownTenant(format!(
+            "Workday has no report at this address: check its tenant, owner and report name ({})",
+            failure.detail()
+        )),
+        500 if reason.contains("not authorized") => ProviderError::AccessDisabled(
+            "Workday may not run the report for this user: share the report with the Integration System User \
+             (the report's Related Actions → Share) and give its security group access to the report's fields"
+                .into(),
+        ),
+        500 if reason.contains("time") && (reason.contains("exceed") || reason.contains("out")) => {
+            ProviderError::NotConfigured(
+                "Workday stopped the report at its time limit before it finished: add a prompt or a filter to the \
+                 report (or remove calculated fields it does not need) so that it runs faster"
+                    .into(),
+            )
+        }
+        _ => common_meaning(failure),
+    }
+}
+
+struct WorkdayConnector {
+    http: AccountHttp,
+    url: String,
+    user: SecretString,
+    password: SecretString,
+}
+
+impl WorkdayConnector {
+    /// The report, parsed as it downloads, `page_size` workers a page.
+    async fn report(&self, page_size: usize) -> Result<PageStream<'_>, ProviderError> {
+        let response = self
+            .http
+            .send_streamed(|c| {
+                c.get(&self.url)
+                    .basic_auth(self.user.expose_secret(), Some(self.password.expose_secret()))
+                    .header("Accept", "application/json")
+            })
+            .await?;
+        let list = StreamedList { what: "report", key: "Report_Entry", page_size };
+        list.spool(response, Entry::into_record)
+    }
+}
+
+#[async_trait]
+impl Connector for WorkdayConnector {
+    async fn discover_fields(&self) -> Result<Vec<ExternalField>, ProviderError> {
+        let mut pages = self.report(DISCOVERY_SAMPLE).await?;
+        let sample = match pages.next().await {
+            Some(page) => page?.records,
+            None => Vec::new(),
+        };
+        let mut columns: BTreeSet<&str> = sample.iter().flat_map(|r| r.values.keys().map(String::as_str)).collect();
+        if !sample.is_empty() && !columns.contains(ID_COLUMN) {
+            return Err(ProviderError::NotConfigured(format!(
+                "the report has no {ID_COLUMN} column: add the worker's Employee ID to it with the column heading \
+                 {ID_COLUMN}"
+            )));
+        }
+        columns.insert(ID_COLUMN);
+        Ok(columns.into_iter().map(column_field).collect())
+    }
+
+    async fn fetch(&self, request: FetchRequest) -> Result<PageStream<'_>, ProviderError> {
+        let pages = self.report(request.page_size).await?;
+        let requested = request.fields;
+        // Decided on the first page, kept for the read: see the module's notes.
+        let mut unsent: Option<BTreeSet<String>> = None;
+        Ok(Box::pin(pages.map(move |page| {
+            let mut page = page?;
+            let unsent = unsent.get_or_insert_with(|| never_sent(&requested, &page.records));
+            for record in &mut page.records {
+                record.withheld.clone_from(unsent);
+            }
+            Ok(page)
+        })))
+    }
+}
+
+/// The `requested` columns none of `records` carries.
+fn never_sent(requested: &[String], records: &[RemoteRecord]) -> BTreeSet<String> {
+    requested.iter().filter(|column| !records.iter().any(|r| r.values.contains_key(*column))).cloned().collect()
+}
+
+/// How the accessible-data screen shows a column, from its name.
+fn column_field(column: &str) -> ExternalField {
+    let lower = column.to_lowercase();
+    let field_type = if column == ACTIVE_COLUMN {
+        "status"
+    } else if lower.contains("email") {
+        "email"
+    } else if lower.contains("date") {
+        "date"
+    } else if lower.contains("manager") && lower.contains("id") {
+        "reference"
+    } else {
+        "string"
+    };
+    let category = if ["email", "name", "worker", "employee_id"].iter().any(|w| lower.contains(w)) {
+        "Worker"
+    } else {
+        "Employment"
+    };
+    ExternalField::listed(column, &column.replace('_', " "), field_type, category)
+}
+
+/// One entry of the report: column → value. One worker's entry at a time is held as JSON.
+#[derive(Deserialize)]
+struct Entry(BTreeMap<String, Value>);
+
+impl Entry {
+    /// Its scalar columns as a record (nested multi-instance values are not a directory field),
+    /// the Employee ID its id, the active status in the directory's terms; `None` without an
+    /// Employee ID.
+    fn into_record(self) -> Option<RemoteRecord> {
+        let values: BTreeMap<String, String> = self
+            .0
+            .into_iter()
+            .filter_map(|(column, value)| {
+                let value = scalar_text(value)?;
+                let value = if column == ACTIVE_COLUMN { active_status(&value).to_string() } else { value };
+                Some((column, value))
+            })
+            .collect();
+        let id = values.get(ID_COLUMN).cloned()?;
+        Some(RemoteRecord::new(id, values))
+    }
+}
+
+/// Workday's Active Status (`1`/`0`, or a boolean) in the directory's terms.
+fn active_status(value: &str) -> &'static str {
+    employment(matches!(value.trim().to_lowercase().as_str(), "0" | "false" | "no"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "https://wd2-impl-services1.workday.com/ccx/service/customreport2/acme/ISU_Directory/Directory_Sync?format=json";
+
+    #[test]
+    fn a_report_address_is_a_json_raas_link_at_a_workday_host() {
+        assert_eq!(report_address(&format!("  {GOOD} "), &[]).unwrap().as_str(), GOOD);
+        let custom = "https://hr.acme.example/ccx/service/customreport2/acme/isu/Directory?format=json";
+        let refusals = [
+            ("http://wd2-impl-services1.workday.com/ccx/service/customreport2/a/b/c?format=json", "https://"),
+            ("https://wd2-impl-services1.workday.com/ccx/service/customreport2/a/b/c", "format=json"),
+            ("https://wd2-impl-services1.workday.com/ccx/service/customreport2/a/b/c?format=csv", "format=json"),
+            ("https://wd2-impl-services1.workday.com/ccx/service/Human_Resources?format=json", "customreport2"),
+            ("https://10.0.0.7/ccx/service/customreport2/a/b/c?format=json", "IP address"),
+            ("https://[::1]/ccx/service/customreport2/a/b/c?format=json", "IP address"),
+            ("https://evilworkday.com/ccx/service/customreport2/a/b/c?format=json", "not a Workday host"),
+            ("https://workday.com.evil.example/ccx/service/customreport2/a/b/c?format=json", "not a Workday host"),
+            ("https://isu:pw@wd5.myworkday.com/ccx/service/customreport2/a/b/c?format=json", "user name"),
+            (custom, "WORKDAY_ALLOWED_HOSTS"),
+            ("acme", "not a report's web service address"),
+        ];
+        for (raw, says) in refusals {
+            let refusal = report_address(raw, &[]).unwrap_err();
+            assert!(refusal.contains(says), "{raw}: {refusal}");
+        }
+        assert!(report_address(custom, &["hr.acme.example".into()]).is_ok());
+        assert!(report_address(&format!("{GOOD}{}", "x".repeat(MAX_ADDRESS_CHARS)), &[]).is_err());
+    }
+
+    fn failure(status: u16, body: &str) -> HttpFailure {
+        HttpFailure {
+            status: reqwest::StatusCode::from_u16(status).unwrap(),
+            headers: Default::default(),
+            retry_after: None,
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn workdays_reasons_become_what_an_admin_can_act_on() {
+        let unshared = r#"{"error":"Processing error occurred. The task submitted is not authorized."}"#;
+        assert!(matches!(classify(&failure(500, unshared)), ProviderError::AccessDisabled(m) if m.contains("Share")));
+        let slow = r#"{"error":"Processing error occurred. The report exceeded the maximum time allowed."}"#;
+        assert!(matches!(classify(&failure(500, slow)), ProviderError::NotConfigured(m) if m.contains("prompt")));
+        assert!(matches!(classify(&failure(401, "")), ProviderError::InvalidCredentials(_)));
+        assert!(matches!(classify(&failure(404, "")), ProviderError::UnknownTenant(_)));
+        assert!(matches!(classify(&failure(500, "{}")), ProviderError::Unreachable(_)));
+    }
+
+    #[test]
+    fn entries_keep_scalar_columns_and_say_who_left() {
+        let entry: Entry = serde_json::from_value(serde_json::json!({
+            "Employee_ID": "21001", "Worker": " Ada Lovelace ", "Active_Status": "0",
+            "Worker_Groups": [{"Group": "A"}], "Cost_Center": ""
+        }))
+        .unwrap();
+        let record = entry.into_record().unwrap();
+        assert_eq!(record.remote_id, "21001");
+        assert_eq!(record.values["Worker"], "Ada Lovelace");
+        assert_eq!(record.values[ACTIVE_COLUMN], super::super::EMPLOYMENT_INACTIVE);
+        assert!(!record.values.contains_key("Worker_Groups") && !record.values.contains_key("Cost_Center"));
+        let nameless: Entry = serde_json::from_value(serde_json::json!({ "Worker": "No Id" })).unwrap();
+        assert!(nameless.into_record().is_none());
+    }
+
+    #[test]
+    fn a_column_no_one_on_the_first_page_carries_is_withheld() {
+        let record = |values: &[(&str, &str)]| {
+            RemoteRecord::new("1".into(), values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        };
+        let page = [record(&[("Email_Work", "a@x"), ("Business_Title", "CEO")]), record(&[("Email_Work", "b@x")])];
+        let requested = ["Email_Work".to_string(), "Business_Title".into(), "Location".into()];
+        assert_eq!(never_sent(&requested, &page), BTreeSet::from(["Location".to_string()]));
+    }
+}
