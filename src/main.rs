@@ -83,6 +83,9 @@ enum Command {
         /// Company size for the fan-out case.
         #[arg(long, default_value_t = 20_000)]
         fanout_employees: u32,
+        /// The provider whose fake the cases above sync from.
+        #[arg(long, default_value = "bamboohr")]
+        source: String,
         /// Instead of the cases above: full syncs at these providers' fakes (bamboohr, personio,
         /// hibob, merge), with their quotas and a latency, next to the floor their rules set.
         #[arg(long, value_delimiter = ',')]
@@ -169,6 +172,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             stores,
             subscribers,
             fanout_employees,
+            source,
             provider,
             latency_ms,
             postgres_url,
@@ -178,12 +182,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let options = if provider.is_empty() {
                 let sizes = if employees.is_empty() { vec![200, 10_000, 100_000] } else { employees };
                 let fanout = (subscribers > 0).then_some(FanoutOptions { subscribers, employees: fanout_employees });
-                BenchOptions { sizes, repeat, fanout, providers: None, stores, servers }
+                BenchOptions { sizes, source, repeat, fanout, providers: None, stores, servers }
             } else {
                 let employees = if employees.is_empty() { vec![10_000] } else { employees };
                 let latency = std::time::Duration::from_millis(latency_ms);
                 let providers = Some(ProviderOptions { providers: provider, employees, latency });
-                BenchOptions { sizes: Vec::new(), repeat, fanout: None, providers, stores, servers }
+                BenchOptions { sizes: Vec::new(), source, repeat, fanout: None, providers, stores, servers }
             };
             directory_sync::bench::run(options).await
         }

@@ -57,6 +57,8 @@ pub struct Servers {
 
 pub struct BenchOptions {
     pub sizes: Vec<u32>,
+    /// The provider whose fake the sync cases read (BambooHR's one-document report by default).
+    pub source: String,
     /// Runs per case.
     pub repeat: usize,
     /// The `syncProgress` fan-out case, unless `None`.
@@ -99,8 +101,9 @@ fn memory_mib(field: &str) -> f64 {
 pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     if !options.sizes.is_empty() {
         println!(
-            "directory-sync bench: full sync vs. baseline (fetch the same pages + one bulk insert of the rows the \
-             sync writes: each person with their manager link, and their provenance row)"
+            "directory-sync bench: full sync from {} vs. baseline (fetch the same pages + one bulk insert of the rows \
+             the sync writes: each person with their manager link, and their provenance row)",
+            options.source
         );
         println!(
             "peak RSS: the process's high-water mark over a case's sync and re-sync (service, sandbox and its \
@@ -111,7 +114,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         for &employees in &options.sizes {
             let mut runs = Vec::with_capacity(options.repeat);
             for _ in 0..options.repeat.max(1) {
-                let case = run_case(store, employees, &options.servers)
+                let case = run_case(&options.source, store, employees, &options.servers)
                     .await
                     .with_context(|| format!("{store:?}, {employees} employees"))?;
                 print_case("run", &case);
@@ -272,8 +275,8 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-async fn run_case(store: Store, employees: u32, servers: &Servers) -> anyhow::Result<Case> {
-    let bench = BenchService::start("bamboohr", store, employees, servers).await?;
+async fn run_case(source: &str, store: Store, employees: u32, servers: &Servers) -> anyhow::Result<Case> {
+    let bench = BenchService::start(source, store, employees, servers).await?;
     let (client, db) = (&bench.client, &bench.service.db);
     reset_peak_rss();
     let rss_before = memory_mib("VmRSS:");
@@ -295,7 +298,8 @@ async fn run_case(store: Store, employees: u32, servers: &Servers) -> anyhow::Re
     let (baseline_fetch, baseline_insert) = baseline(&bench.config, db, &bench.credentials, connection_uuid).await?;
     bench.stop().await?;
     // On a service of its own, so it is a first sync too.
-    let with_webhook = webhooks::run(store, employees, servers).await.context("the sync with a webhook subscriber")?;
+    let with_webhook =
+        webhooks::run(source, store, employees, servers).await.context("the sync with a webhook subscriber")?;
     Ok(Case {
         store,
         employees,

@@ -19,7 +19,7 @@ pub(super) struct WebhookCost {
     pub all_delivered: Duration,
 }
 
-pub(super) async fn run(store: Store, employees: u32, servers: &Servers) -> anyhow::Result<WebhookCost> {
+pub(super) async fn run(source: &str, store: Store, employees: u32, servers: &Servers) -> anyhow::Result<WebhookCost> {
     let received = Arc::new(AtomicU64::new(0));
     let counter = received.clone();
     let server = HttpServer::new(move || {
@@ -37,7 +37,7 @@ pub(super) async fn run(store: Store, employees: u32, servers: &Servers) -> anyh
     let receiver = server.handle();
     tokio::spawn(server);
 
-    let bench = BenchService::start("bamboohr", store, employees, servers).await?;
+    let bench = BenchService::start(source, store, employees, servers).await?;
     let input = json!({ "url": url, "events": ["user.created"] });
     bench.client.execute(&ops::create_webhook_endpoint(), json!({ "input": input })).await?.ok()?;
     let started = Instant::now();

@@ -54,7 +54,7 @@ export function go(hash) {
 }
 
 const WORDS = {
-  INVALID_SUBDOMAIN: 'Check this address: it must be the one the provider gives you.',
+  INVALID_SUBDOMAIN: 'Check the subdomain, or the address, the provider gives you.',
   INVALID_CREDENTIALS: 'The provider did not accept this key. Check it, or create a new one.',
   THIRD_PARTY_ACCESS_DISABLED: 'API access is switched off for this account at the provider.',
   PROVIDER_UNREACHABLE: 'The provider cannot be reached right now. Try again in a minute.',
