@@ -164,9 +164,7 @@ impl Provider for Lever {
         let SignInProof::AuthorizationCode { code, redirect_uri } = proof else {
             return Err(self.no_sign_in());
         };
-        let app = oauth_app(ctx)?;
-        oauth::request_tokens(&token_http(ctx, app), &token_url(ctx), app, oauth::code_grant(code, redirect_uri), None)
-            .await
+        request_tokens(ctx, oauth::code_grant(code, redirect_uri), None).await
     }
 
     async fn refresh_tokens(
@@ -175,9 +173,7 @@ impl Provider for Lever {
         _subdomain: Option<&str>,
         refresh_token: &SecretString,
     ) -> Result<Credentials, ProviderError> {
-        let app = oauth_app(ctx)?;
-        let grant = oauth::refresh_grant(refresh_token);
-        oauth::request_tokens(&token_http(ctx, app), &token_url(ctx), app, grant, Some(refresh_token)).await
+        request_tokens(ctx, oauth::refresh_grant(refresh_token), Some(refresh_token)).await
     }
 }
 
@@ -189,14 +185,17 @@ fn oauth_base(ctx: &ProviderContext) -> String {
     ctx.endpoints.oauth_base.as_deref().unwrap_or(DEFAULT_OAUTH_BASE).trim_end_matches('/').to_string()
 }
 
-fn token_url(ctx: &ProviderContext) -> String {
-    format!("{}/oauth/token", oauth_base(ctx))
-}
-
-/// The token endpoint refuses a bad code, a revoked refresh token or an unknown app with 400,
-/// 401 or 403 (`invalid_grant`, `access_denied`).
-fn token_http(ctx: &ProviderContext, app: &OAuthApp) -> AccountHttp {
-    ctx.http.account(&format!("lever-oauth:{}", app.client_id), sign_in_meaning, &[])
+/// `POST /oauth/token`. It refuses a bad code, a revoked refresh token or an unknown app with
+/// 400, 401 or 403 (`invalid_grant`, `access_denied`).
+async fn request_tokens(
+    ctx: &ProviderContext,
+    grant: serde_json::Value,
+    previous_refresh: Option<&SecretString>,
+) -> Result<Credentials, ProviderError> {
+    let app = oauth_app(ctx)?;
+    let http = ctx.http.account(&format!("lever-oauth:{}", app.client_id), sign_in_meaning, &[]);
+    let url = format!("{}/oauth/token", oauth_base(ctx));
+    oauth::request_tokens(&http, &url, app, grant, previous_refresh).await
 }
 
 struct LeverConnector {

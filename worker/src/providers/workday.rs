@@ -30,7 +30,10 @@ use serde_json::Value;
 use super::catalogue::{CredentialField, CredentialKey, Provider, ProviderCategory, ProviderContext, ProviderInfo};
 use super::http::{common_meaning, AccountHttp, HttpFailure};
 use super::spool::StreamedList;
-use super::{employment, scalar_text, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemoteRecord};
+use super::{
+    employment, scalar_text, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage,
+    RemoteRecord,
+};
 use crate::credentials::Credentials;
 
 /// The column every report must have: the worker's Employee ID, their record's id here.
@@ -139,26 +142,25 @@ impl Provider for Workday {
 /// deployment allows; never an IP address), the RaaS path, and the JSON format.
 pub fn report_address(raw: &str, allowed_hosts: &[String]) -> Result<url::Url, String> {
     let raw = raw.trim();
-    let shown = crate::text::excerpt(raw, 80);
     if raw.chars().count() > MAX_ADDRESS_CHARS {
         return Err(format!("the Report URL is longer than {MAX_ADDRESS_CHARS} characters"));
     }
+    // What was typed is never echoed: it may carry a password.
     let not_one = || {
-        format!(
-            "'{shown}' is not a report's web service address: paste the JSON link from the report's Related Actions \
-             → Web Service → View URLs"
-        )
+        "the Report URL is not a report's web service address: paste the JSON link from the report's Related \
+         Actions → Web Service → View URLs"
+            .to_string()
     };
     let address = url::Url::parse(raw).map_err(|_| not_one())?;
-    if address.scheme() != "https" {
-        return Err(format!("the Report URL must start with https:// ('{shown}')"));
-    }
     if !address.username().is_empty() || address.password().is_some() {
         return Err("the Report URL must not carry a user name or password: enter them in their own fields".into());
     }
+    if address.scheme() != "https" {
+        return Err("the Report URL must start with https://".into());
+    }
     let host = match address.host() {
         Some(url::Host::Domain(host)) => host.to_lowercase(),
-        Some(_) => return Err(format!("'{shown}' names an IP address; a Workday report's address names its host")),
+        Some(_) => return Err("the Report URL names an IP address; a Workday report's address names its host".into()),
         None => return Err(not_one()),
     };
     let workdays = WORKDAY_DOMAINS.iter().any(|domain| host.strip_suffix(domain).is_some_and(|sub| sub.ends_with('.')));
@@ -168,14 +170,18 @@ pub fn report_address(raw: &str, allowed_hosts: &[String]) -> Result<url::Url, S
              WORKDAY_ALLOWED_HOSTS"
         ));
     }
+    if address.port().is_some() {
+        return Err("the Report URL must not name a port: Workday answers on https's own".into());
+    }
     let segments: Vec<&str> = address.path_segments().map(Iterator::collect).unwrap_or_default();
     let raas = segments.len() >= 6
         && segments[..3] == ["ccx", "service", "customreport2"]
         && segments[3..].iter().all(|s| !s.is_empty());
     if !raas {
-        return Err(format!(
-            "'{shown}' is not a custom report's address (…/ccx/service/customreport2/<tenant>/<owner>/<report>)"
-        ));
+        return Err(
+            "the Report URL is not a custom report's address (…/ccx/service/customreport2/<tenant>/<owner>/<report>)"
+                .into(),
+        );
     }
     let format = address.query_pairs().find(|(key, _)| key == "format").map(|(_, value)| value.to_lowercase());
     if format.as_deref() != Some("json") {
@@ -202,7 +208,7 @@ fn classify(failure: &HttpFailure) -> ProviderError {
              (the report's Related Actions → Share) and give its security group access to the report's fields"
                 .into(),
         ),
-        500 if reason.contains("time") && (reason.contains("exceed") || reason.contains("out")) => {
+        500 if ["exceeded the maximum time", "time limit", "timed out"].iter().any(|p| reason.contains(p)) => {
             ProviderError::NotConfigured(
                 "Workday stopped the report at its time limit before it finished: add a prompt or a filter to the \
                  report (or remove calculated fields it does not need) so that it runs faster"
@@ -246,10 +252,7 @@ impl Connector for WorkdayConnector {
         };
         let mut columns: BTreeSet<&str> = sample.iter().flat_map(|r| r.values.keys().map(String::as_str)).collect();
         if !sample.is_empty() && !columns.contains(ID_COLUMN) {
-            return Err(ProviderError::NotConfigured(format!(
-                "the report has no {ID_COLUMN} column: add the worker's Employee ID to it with the column heading \
-                 {ID_COLUMN}"
-            )));
+            return Err(no_id_column());
         }
         columns.insert(ID_COLUMN);
         Ok(columns.into_iter().map(column_field).collect())
@@ -257,23 +260,43 @@ impl Connector for WorkdayConnector {
 
     async fn fetch(&self, request: FetchRequest) -> Result<PageStream<'_>, ProviderError> {
         let pages = self.report(request.page_size).await?;
-        let requested = request.fields;
-        // Decided on the first page, kept for the read: see the module's notes.
-        let mut unsent: Option<BTreeSet<String>> = None;
-        Ok(Box::pin(pages.map(move |page| {
-            let mut page = page?;
-            let unsent = unsent.get_or_insert_with(|| never_sent(&requested, &page.records));
-            for record in &mut page.records {
-                record.withheld.clone_from(unsent);
-            }
-            Ok(page)
-        })))
+        let mut read = ReportRead { requested: request.fields, unsent: None };
+        Ok(Box::pin(pages.map(move |page| read.complete(page?))))
     }
 }
 
-/// The `requested` columns none of `records` carries.
-fn never_sent(requested: &[String], records: &[RemoteRecord]) -> BTreeSet<String> {
-    requested.iter().filter(|column| !records.iter().any(|r| r.values.contains_key(*column))).cloned().collect()
+/// What a read of the report decides on its first page and keeps to its end.
+struct ReportRead {
+    requested: Vec<String>,
+    /// The requested columns no worker of the first page carried (see the module's notes).
+    unsent: Option<BTreeSet<String>>,
+}
+
+impl ReportRead {
+    /// `page` as records: entries without an Employee ID left out (a first page of nothing but
+    /// such entries is a report without the column, which would otherwise read as nobody), and
+    /// each record's unsent columns it does not carry itself withheld.
+    fn complete(&mut self, mut page: RemotePage) -> Result<RemotePage, ProviderError> {
+        let first = self.unsent.is_none();
+        if first && !page.records.is_empty() && page.records.iter().all(|r| r.remote_id.is_empty()) {
+            return Err(no_id_column());
+        }
+        page.records.retain(|r| !r.remote_id.is_empty());
+        let requested = &self.requested;
+        let unsent = self.unsent.get_or_insert_with(|| {
+            requested.iter().filter(|c| !page.records.iter().any(|r| r.values.contains_key(*c))).cloned().collect()
+        });
+        for record in &mut page.records {
+            record.withheld = unsent.iter().filter(|c| !record.values.contains_key(*c)).cloned().collect();
+        }
+        Ok(page)
+    }
+}
+
+fn no_id_column() -> ProviderError {
+    ProviderError::NotConfigured(format!(
+        "the report has no {ID_COLUMN} column: add the worker's Employee ID to it with the column heading {ID_COLUMN}"
+    ))
 }
 
 /// How the accessible-data screen shows a column, from its name.
@@ -304,8 +327,8 @@ struct Entry(BTreeMap<String, Value>);
 
 impl Entry {
     /// Its scalar columns as a record (nested multi-instance values are not a directory field),
-    /// the Employee ID its id, the active status in the directory's terms; `None` without an
-    /// Employee ID.
+    /// the Employee ID its id (empty without one: [`ReportRead`] leaves those out), the active
+    /// status in the directory's terms.
     fn into_record(self) -> Option<RemoteRecord> {
         let values: BTreeMap<String, String> = self
             .0
@@ -316,7 +339,7 @@ impl Entry {
                 Some((column, value))
             })
             .collect();
-        let id = values.get(ID_COLUMN).cloned()?;
+        let id = values.get(ID_COLUMN).cloned().unwrap_or_default();
         Some(RemoteRecord::new(id, values))
     }
 }
@@ -345,16 +368,19 @@ mod tests {
             ("https://[::1]/ccx/service/customreport2/a/b/c?format=json", "IP address"),
             ("https://evilworkday.com/ccx/service/customreport2/a/b/c?format=json", "not a Workday host"),
             ("https://workday.com.evil.example/ccx/service/customreport2/a/b/c?format=json", "not a Workday host"),
-            ("https://isu:pw@wd5.myworkday.com/ccx/service/customreport2/a/b/c?format=json", "user name"),
+            ("http://isu:pw@wd5.myworkday.com/ccx/service/customreport2/a/b/c?format=json", "user name"),
+            ("https://wd5.myworkday.com:8443/ccx/service/customreport2/a/b/c?format=json", "port"),
             (custom, "WORKDAY_ALLOWED_HOSTS"),
             ("acme", "not a report's web service address"),
         ];
         for (raw, says) in refusals {
             let refusal = report_address(raw, &[]).unwrap_err();
             assert!(refusal.contains(says), "{raw}: {refusal}");
+            assert!(!refusal.contains("pw@"), "{raw}: never echoes what was typed: {refusal}");
         }
         assert!(report_address(custom, &["hr.acme.example".into()]).is_ok());
-        assert!(report_address(&format!("{GOOD}{}", "x".repeat(MAX_ADDRESS_CHARS)), &[]).is_err());
+        let long = report_address(&format!("{GOOD}{}", "x".repeat(MAX_ADDRESS_CHARS)), &[]).unwrap_err();
+        assert!(long.contains("longer than"), "{long}");
     }
 
     fn failure(status: u16, body: &str) -> HttpFailure {
@@ -375,6 +401,8 @@ mod tests {
         assert!(matches!(classify(&failure(401, "")), ProviderError::InvalidCredentials(_)));
         assert!(matches!(classify(&failure(404, "")), ProviderError::UnknownTenant(_)));
         assert!(matches!(classify(&failure(500, "{}")), ProviderError::Unreachable(_)));
+        let other = r#"{"error":"Processing error occurred. Try again without the prompt."}"#;
+        assert!(matches!(classify(&failure(500, other)), ProviderError::Unreachable(_)), "not a time limit");
     }
 
     #[test]
@@ -390,16 +418,45 @@ mod tests {
         assert_eq!(record.values[ACTIVE_COLUMN], super::super::EMPLOYMENT_INACTIVE);
         assert!(!record.values.contains_key("Worker_Groups") && !record.values.contains_key("Cost_Center"));
         let nameless: Entry = serde_json::from_value(serde_json::json!({ "Worker": "No Id" })).unwrap();
-        assert!(nameless.into_record().is_none());
+        assert_eq!(nameless.into_record().unwrap().remote_id, "");
+    }
+
+    fn record(id: &str, values: &[(&str, &str)]) -> RemoteRecord {
+        RemoteRecord::new(id.into(), values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    fn page(records: Vec<RemoteRecord>) -> RemotePage {
+        RemotePage { records, next_cursor: None, last: false, total: None, estimated_total: None }
     }
 
     #[test]
-    fn a_column_no_one_on_the_first_page_carries_is_withheld() {
-        let record = |values: &[(&str, &str)]| {
-            RemoteRecord::new("1".into(), values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
-        };
-        let page = [record(&[("Email_Work", "a@x"), ("Business_Title", "CEO")]), record(&[("Email_Work", "b@x")])];
+    fn a_column_no_one_on_the_first_page_carries_is_withheld_where_a_record_lacks_it() {
         let requested = ["Email_Work".to_string(), "Business_Title".into(), "Location".into()];
-        assert_eq!(never_sent(&requested, &page), BTreeSet::from(["Location".to_string()]));
+        let mut read = ReportRead { requested: requested.to_vec(), unsent: None };
+        let first = read
+            .complete(page(vec![
+                record("1", &[("Email_Work", "a@x"), ("Business_Title", "CEO")]),
+                record("2", &[("Email_Work", "b@x")]),
+            ]))
+            .unwrap();
+        let withheld: Vec<_> = first.records.iter().map(|r| r.withheld.clone()).collect();
+        assert_eq!(withheld, [BTreeSet::from(["Location".to_string()]), BTreeSet::from(["Location".to_string()])]);
+        // Later pages keep the first page's decision, but a value that is there is read.
+        let later = read
+            .complete(page(vec![record("3", &[("Location", "Paris")]), record("4", &[("Email_Work", "d@x")])]))
+            .unwrap();
+        assert_eq!(later.records[0].withheld, BTreeSet::new(), "Business_Title was sent: it is empty here");
+        assert_eq!(later.records[1].withheld, BTreeSet::from(["Location".to_string()]));
+    }
+
+    #[test]
+    fn entries_without_an_employee_id_are_left_out_and_a_report_of_only_them_is_refused() {
+        let mut read = ReportRead { requested: Vec::new(), unsent: None };
+        let refused = read.complete(page(vec![record("", &[("Worker", "A")]), record("", &[("Worker", "B")])]));
+        assert!(matches!(refused, Err(ProviderError::NotConfigured(m)) if m.contains(ID_COLUMN)));
+        let mut read = ReportRead { requested: Vec::new(), unsent: None };
+        let kept = read.complete(page(vec![record("", &[("Worker", "A")]), record("7", &[("Worker", "B")])])).unwrap();
+        assert_eq!(kept.records.len(), 1);
+        assert!(read.complete(page(Vec::new())).unwrap().records.is_empty());
     }
 }
