@@ -560,7 +560,47 @@ async fn an_attempt_that_makes_no_progress_is_given_up_and_the_run_resumed(backe
     app.stop().await;
 }
 
+/// An attempt too busy to renew its lease (here: the lease made to lapse while its report
+/// trickles in) loses the run to the sweep, which runs it again in the same process while the
+/// first still downloads. The run ends with the counts of one read: the first attempt's next
+/// write finds that the lease is no longer its own and it stops.
+async fn a_run_taken_over_in_the_same_process_ends_with_the_counts_of_one_read(backend: Backend) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = TestApp::spawn_with(TestOptions { employees: 1000, ..TestOptions::on(backend) }).await;
+    let admin = app.admin();
+    let connection_id = app.connect_and_map(&admin).await;
+    // Both attempts' reports arrive slowly, so they overlap.
+    app.sandbox.with_tenant("acme", |t| t.inject(vec![Fault::Trickle(Duration::from_millis(400)); 2]));
+    let run_id = app.start_sync(&admin, &connection_id).await;
+    let id = uuid::Uuid::parse_str(&run_id).unwrap();
+    let row = || entity::sync_run::Entity::find_by_id(id).one(&app.service.db);
+    // Keep the lease lapsed until the sweep has claimed the run a second time.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while row().await.unwrap().unwrap().attempts < 2 {
+        assert!(std::time::Instant::now() < deadline, "the sweep took the run over");
+        let lapsed = chrono::Utc::now() - chrono::Duration::seconds(1);
+        entity::sync_run::Entity::update_many()
+            .col_expr(entity::sync_run::Column::LeaseExpiresAt, sea_orm::sea_query::Expr::value(lapsed))
+            .filter(entity::sync_run::Column::Id.eq(id))
+            .filter(entity::sync_run::Column::Status.eq(entity::sync_run::SyncStatus::Running))
+            .exec(&app.service.db)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.follow(&admin, &run_id).await;
+    // Whatever the first attempt still had to download has arrived by now.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let run = app.run(&admin, &run_id).await;
+    let people = app.users(&admin).await.len() as i64;
+    assert_eq!(run["status"], "SUCCEEDED", "{run}");
+    assert_eq!(run["processed"], run["total"], "{run}");
+    assert_eq!((run["created"].as_i64(), run["unchanged"].as_i64()), (Some(people), Some(0)), "{run}");
+    app.stop().await;
+}
+
 crate::on_both_backends!(
+    a_run_taken_over_in_the_same_process_ends_with_the_counts_of_one_read,
     an_attempt_that_makes_no_progress_is_given_up_and_the_run_resumed,
     an_empty_answer_holds_deactivations_until_an_admin_confirms,
     the_next_complete_pass_agreeing_applies_held_deactivations,

@@ -24,7 +24,7 @@ use crate::integrations::mappings;
 pub async fn finalize(env: &Environment, run: &mut sync_run::Model, leavers: &Leavers) -> Result<()> {
     let mut active = run.clone().into_active_model();
     active.phase = Set(SyncPhase::Finalizing);
-    *run = super::save(env, &env.db, active).await?;
+    *run = super::save(&env.db, run, active).await?;
     super::publish(env, run).await;
 
     let mapping = mappings::confirmed_version(&env.db, run.connection_id, run.mapping_version).await?;
@@ -63,7 +63,7 @@ pub async fn finalize(env: &Environment, run: &mut sync_run::Model, leavers: &Le
         }
     }
     record_issues(&txn, run.id, issues).await?;
-    *run = super::save(env, &txn, active).await?;
+    *run = super::save(&txn, run, active).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -125,7 +125,9 @@ pub async fn execute_run(env: &Environment, run_id: Uuid) -> Result<RunOutcome> 
     // the renewal stops for want of progress (an await that never returns, whatever its cause).
     let liveness = Liveness::default();
     let stalled = CancellationToken::new();
-    let heartbeat = AbortOnDrop(tokio::spawn(renew_lease(env.clone(), run_id, liveness.clone(), stalled.clone())));
+    let lease = lease_of(&run);
+    let heartbeat =
+        AbortOnDrop(tokio::spawn(renew_lease(env.clone(), run_id, lease, liveness.clone(), stalled.clone())));
     let progress = tokio::select! {
         progress = advance(env, &mut run, &liveness) => progress,
         () = stalled.cancelled() => Err(Error::Stalled(env.settings.stall_timeout)),
@@ -151,14 +153,17 @@ pub async fn execute_run(env: &Environment, run_id: Uuid) -> Result<RunOutcome> 
     }
 }
 
-/// Takes the run if it is active and nobody holds a live lease on it.
+/// Takes the run if it is active and nobody holds a live lease on it. The lease is this
+/// attempt's own, not the process's: an attempt of this process that outlived its lease (too
+/// busy to renew it) must not go on writing beside the one that took the run over.
 async fn claim(env: &Environment, run_id: Uuid) -> Result<Option<sync_run::Model>> {
     let now = Utc::now();
+    let lease = format!("{}/{}", env.settings.worker_id, Uuid::new_v4());
     let claimed = sync_run::Entity::update_many()
         .col_expr(sync_run::Column::Status, Expr::value(SyncStatus::Running))
         .col_expr(sync_run::Column::Phase, Expr::value(SyncPhase::Fetching))
         .col_expr(sync_run::Column::Attempts, Expr::col(sync_run::Column::Attempts).add(1))
-        .col_expr(sync_run::Column::LeaseOwner, Expr::value(env.settings.worker_id.clone()))
+        .col_expr(sync_run::Column::LeaseOwner, Expr::value(lease.clone()))
         .col_expr(sync_run::Column::LeaseExpiresAt, Expr::value(now + env.settings.lease))
         .col_expr(sync_run::Column::StartedAt, Expr::col(sync_run::Column::StartedAt).if_null(now))
         .filter(sync_run::Column::Id.eq(run_id))
@@ -199,7 +204,7 @@ fn stalled(quiet: Duration, stall_timeout: Duration) -> bool {
 
 /// Extends the lease while the attempt works, including long provider waits; stops, and says
 /// so on `stalled`, once the attempt has not moved for the stall timeout.
-async fn renew_lease(env: Environment, run_id: Uuid, liveness: Liveness, on_stall: CancellationToken) {
+async fn renew_lease(env: Environment, run_id: Uuid, lease: String, liveness: Liveness, on_stall: CancellationToken) {
     let mut tick = tokio::time::interval(env.settings.lease / 3);
     tick.tick().await;
     loop {
@@ -212,7 +217,7 @@ async fn renew_lease(env: Environment, run_id: Uuid, liveness: Liveness, on_stal
         let renewed = sync_run::Entity::update_many()
             .col_expr(sync_run::Column::LeaseExpiresAt, Expr::value(Utc::now() + env.settings.lease))
             .filter(sync_run::Column::Id.eq(run_id))
-            .filter(sync_run::Column::LeaseOwner.eq(env.settings.worker_id.clone()))
+            .filter(sync_run::Column::LeaseOwner.eq(lease.clone()))
             .exec(&env.db)
             .await;
         if let Err(err) = renewed {
@@ -221,15 +226,21 @@ async fn renew_lease(env: Environment, run_id: Uuid, liveness: Liveness, on_stal
     }
 }
 
-/// Writes `run` only while this worker still holds its lease.
+/// The lease of the attempt that holds `run`, as it was claimed.
+fn lease_of(run: &sync_run::Model) -> String {
+    run.lease_owner.clone().unwrap_or_default()
+}
+
+/// Writes `change` (made from `run`, as the attempt holds it) only while the attempt still
+/// holds the run's lease.
 pub(super) async fn save<C: ConnectionTrait>(
-    env: &Environment,
     db: &C,
-    run: sync_run::ActiveModel,
+    run: &sync_run::Model,
+    change: sync_run::ActiveModel,
 ) -> Result<sync_run::Model> {
-    sync_run::Entity::update(run)
+    sync_run::Entity::update(change)
         .validate()?
-        .filter(sync_run::Column::LeaseOwner.eq(env.settings.worker_id.clone()))
+        .filter(sync_run::Column::LeaseOwner.eq(lease_of(run)))
         .exec(db)
         .await
         .map_err(|err| match err {
@@ -306,7 +317,7 @@ async fn fetch_and_merge(
                 // No change feed to read: this run reads everything, and says so.
                 let mut active = run.clone().into_active_model();
                 active.mode = Set(SyncMode::Full);
-                *run = save(env, &env.db, active).await?;
+                *run = save(&env.db, run, active).await?;
             }
             (or_stopped!(connector.fetch(request), &cancelled, draining)?, Leavers::Unseen)
         }
@@ -405,7 +416,7 @@ async fn merge_and_checkpoint(
     active.deactivated = Set(run.deactivated + counts.deactivated);
     active.skipped = Set(run.skipped + counts.skipped);
     active.checkpoint = Set(Some(serde_json::to_value(checkpoint).expect("checkpoint serialises")));
-    let saved = save(env, &txn, active).await?;
+    let saved = save(&txn, run, active).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -442,7 +453,7 @@ async fn finish(
     active.lease_owner = Set(None);
     active.lease_expires_at = Set(None);
     let txn = begin_write(&env.db).await?;
-    *run = save(env, &txn, active).await?;
+    *run = save(&txn, run, active).await?;
     let event = match status {
         SyncStatus::Succeeded => Some(EventType::SyncSucceeded),
         SyncStatus::Failed => Some(EventType::SyncFailed),
@@ -500,7 +511,7 @@ async fn release_now(env: &Environment, run: &mut sync_run::Model) -> Result<Run
     let mut active = run.clone().into_active_model();
     active.lease_owner = Set(None);
     active.lease_expires_at = Set(None);
-    *run = save(env, &env.db, active).await?;
+    *run = save(&env.db, run, active).await?;
     tracing::info!(processed = run.processed, "stopping: the run is released to another worker");
     Ok(RunOutcome::Released)
 }
@@ -513,7 +524,7 @@ async fn release_for_retry(env: &Environment, run: &mut sync_run::Model, err: &E
     active.error = Set(Some(format!("attempt {} failed, retrying: {}", run.attempts, err.public_message())));
     active.lease_owner = Set(None);
     active.lease_expires_at = Set(Some(Utc::now() + delay));
-    *run = save(env, &env.db, active).await?;
+    *run = save(&env.db, run, active).await?;
     publish(env, run).await;
     Ok(RunOutcome::RetryLater)
 }
