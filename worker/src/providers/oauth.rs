@@ -87,7 +87,7 @@ pub async fn request_tokens(
 /// the provider's fixed password), or with a signed-in admin's bearer token.
 pub enum CallAuth {
     Basic { key: SecretString, password: &'static str },
-    Bearer(SecretString),
+    Bearer { token: SecretString, grant: SecretString },
 }
 
 impl CallAuth {
@@ -95,22 +95,27 @@ impl CallAuth {
     pub fn of(credentials: &Credentials, password: &'static str) -> Self {
         match credentials {
             Credentials::ApiKey { key, .. } => Self::Basic { key: key.clone(), password },
-            Credentials::OAuth(tokens) => Self::Bearer(tokens.access_token.clone()),
+            Credentials::OAuth(tokens) => Self::Bearer {
+                token: tokens.access_token.clone(),
+                grant: tokens.refresh_token.clone().unwrap_or_else(|| tokens.access_token.clone()),
+            },
         }
     }
 
     pub fn sign(&self, request: RequestBuilder) -> RequestBuilder {
         match self {
             Self::Basic { key, password } => request.basic_auth(key.expose_secret(), Some(*password)),
-            Self::Bearer(token) => request.bearer_auth(token.expose_secret()),
+            Self::Bearer { token, .. } => request.bearer_auth(token.expose_secret()),
         }
     }
 
-    /// What names the provider account whose quota the calls share: the key, or the token.
+    /// What names the provider account whose quota the calls share: the key, or the sign-in's
+    /// refresh token, which outlives the hourly access tokens (so calls on either side of a
+    /// refresh share one pace).
     pub fn account(&self) -> &str {
         match self {
             Self::Basic { key, .. } => key.expose_secret(),
-            Self::Bearer(token) => token.expose_secret(),
+            Self::Bearer { grant, .. } => grant.expose_secret(),
         }
     }
 }
