@@ -383,10 +383,7 @@ async fn authorize(tenants: web::Data<Tenants>, req: HttpRequest) -> HttpRespons
 
 /// The token endpoint, as Auth0 (Lever's) answers it: JSON or a form.
 async fn token(tenants: web::Data<Tenants>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let json = req.headers().get("Content-Type").and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"));
-    let parsed: Option<oauth::TokenRequest> =
-        if json { serde_json::from_slice(&body).ok() } else { serde_urlencoded::from_bytes(&body).ok() };
-    let Some(request) = parsed else {
+    let Some(request) = wire::form_or_json::<oauth::TokenRequest>(&req, &body) else {
         return error(StatusCode::BAD_REQUEST, "invalid_request", "Missing required parameter");
     };
     if !request.is_the_sandbox_app() {

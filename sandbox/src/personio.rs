@@ -90,13 +90,7 @@ struct Credential {
 /// `POST /v1/auth`, credentials in a JSON or form body. A credential's token is the same for
 /// 24 hours; the API access switch does not stop it from signing in, only from reading.
 async fn auth(tenants: web::Data<Tenants>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let form = req.headers().get("Content-Type").and_then(|h| h.to_str().ok()).is_some_and(|c| c.contains("form"));
-    let credential = if form {
-        serde_urlencoded::from_bytes::<Credential>(&body).ok()
-    } else {
-        serde_json::from_slice::<Credential>(&body).ok()
-    };
-    let Some(credential) = credential else {
+    let Some(credential) = wire::form_or_json::<Credential>(&req, &body) else {
         return error(StatusCode::BAD_REQUEST, "client_id and client_secret are required");
     };
     let key = |value: &str| value.strip_prefix("papi-").unwrap_or(value).to_string();

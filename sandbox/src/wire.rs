@@ -62,6 +62,16 @@ pub(crate) fn basic_auth(req: &HttpRequest) -> Option<(String, String)> {
     Some((user, password))
 }
 
+/// A request body as its `Content-Type` says: a form when it says so, JSON otherwise.
+pub(crate) fn form_or_json<T: serde::de::DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Option<T> {
+    let content_type = req.headers().get("Content-Type").and_then(|h| h.to_str().ok()).unwrap_or_default();
+    if content_type.contains("form") {
+        serde_urlencoded::from_bytes(body).ok()
+    } else {
+        serde_json::from_slice(body).ok()
+    }
+}
+
 /// The token of `Authorization: Bearer …`.
 pub(crate) fn bearer(req: &HttpRequest) -> Option<&str> {
     req.headers().get("Authorization")?.to_str().ok()?.strip_prefix("Bearer ")

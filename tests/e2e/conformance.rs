@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 use directory_sync::admin_flow;
 use directory_sync::client::GraphqlClient;
 use directory_sync::operations as ops;
-use sandbox::hiring::Expected;
 use sandbox::{Attribute, Employee, Employment, Fault, Holds};
 use worker::providers::catalogue;
 
@@ -49,17 +48,10 @@ fn holds(provider: &str) -> Holds {
     sandbox::fake(provider).expect("a fake").holds()
 }
 
-/// The people `provider` lists, with how the directory shows each (see [`Holds::expected`]).
-fn listed(app: &TestApp, provider: &str) -> Vec<(Employee, Expected)> {
-    let company = app.sandbox.with_tenant("acme", |t| t.company.clone());
-    let holds = holds(provider);
-    company.employees.iter().filter_map(|e| holds.expected(&company, e).map(|x| (e.clone(), x))).collect()
-}
-
 /// How many records a complete read of `provider` has, and how many of them have no email.
 fn record_counts(app: &TestApp, provider: &str) -> (usize, usize) {
     let company = app.sandbox.with_tenant("acme", |t| t.company.clone());
-    let without_email = listed(app, provider).iter().filter(|(e, _)| e.work_email.is_none()).count();
+    let without_email = app.listed().iter().filter(|(e, _)| e.work_email.is_none()).count();
     (holds(provider).records(&company), without_email)
 }
 
@@ -120,9 +112,9 @@ async fn a_full_sync_reads_every_page_in_the_directorys_terms(backend: Backend, 
     assert_eq!(run["processed"], records, "{provider}: {run}");
     assert_eq!(run["skipped"], without_email, "{provider}: {run}");
     let users = users_by_email(&app, &admin).await;
-    let people = listed(&app, provider).iter().filter(|(e, _)| e.work_email.is_some()).count();
+    let people = app.listed().iter().filter(|(e, _)| e.work_email.is_some()).count();
     assert_eq!(users.len(), people, "{provider}");
-    for (employee, expected) in listed(&app, provider).iter().filter(|(e, _)| e.work_email.is_some()) {
+    for (employee, expected) in app.listed().iter().filter(|(e, _)| e.work_email.is_some()) {
         let user = &users[&email(employee)];
         let what = format!("{provider}: {:?} {}", employee.employment, employee.id);
         assert_eq!(user["employmentStatus"], expected.status, "{what}");

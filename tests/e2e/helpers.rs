@@ -371,6 +371,14 @@ impl TestApp {
         client.execute(&ops::sync_run(), json!({ "id": run_id })).await.unwrap().ok().unwrap()["syncRun"].clone()
     }
 
+    /// The people the sandbox tenant's provider lists, with how the directory shows each once
+    /// synced (see [`sandbox::Holds::expected`]).
+    pub fn listed(&self) -> Vec<(sandbox::Employee, sandbox::hiring::Expected)> {
+        let company = self.sandbox.with_tenant("acme", |t| t.company.clone());
+        let holds = sandbox::fake(self.credentials.provider_id).expect("a fake").holds();
+        company.employees.iter().filter_map(|e| holds.expected(&company, e).map(|x| (e.clone(), x))).collect()
+    }
+
     /// Every user of the workspace, by email.
     pub async fn users(&self, client: &GraphqlClient) -> Vec<Value> {
         let mut users = Vec::new();
