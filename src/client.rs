@@ -77,6 +77,33 @@ impl GraphqlClient {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
+        self.send(request).await
+    }
+
+    /// Executes an operation whose variable `file` is a file, as the GraphQL multipart request
+    /// spec sends it: the operation, the map of files to variables, then the file.
+    pub async fn upload(
+        &self,
+        query: &str,
+        variables: Value,
+        file_name: &str,
+        content: Vec<u8>,
+    ) -> anyhow::Result<GraphqlResponse> {
+        let mut variables = variables;
+        variables["file"] = Value::Null;
+        let operations = json!({ "query": query, "variables": variables });
+        let form = reqwest::multipart::Form::new()
+            .text("operations", operations.to_string())
+            .text("map", json!({ "0": ["variables.file"] }).to_string())
+            .part("0", reqwest::multipart::Part::bytes(content).file_name(file_name.to_string()));
+        let mut request = self.http.post(format!("{}/graphql", self.base_url)).multipart(form);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        self.send(request).await
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<GraphqlResponse> {
         let response = request.send().await.context("POST /graphql")?;
         let status = response.status();
         let body: Value =

@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use worker::credentials::CredentialCipher;
 use worker::invitations::{InvitationTemplate, Mailbox, Mailer};
 use worker::providers::catalogue::{OAuthApp, ProviderEndpoints, ProviderRegistry};
+use worker::uploads::UploadLimits;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -83,6 +84,9 @@ pub struct Config {
     /// Wait before a webhook's second attempt, each later one four times longer
     /// (`WEBHOOK_RETRY_SECONDS`, fractions allowed).
     pub webhook_retry: Duration,
+    /// What an uploaded spreadsheet may be (`UPLOAD_MAX_BYTES`, `CSV_MAX_ROWS`,
+    /// `UPLOAD_MAX_UNPACKED_BYTES`).
+    pub upload_limits: UploadLimits,
 }
 
 impl Config {
@@ -219,6 +223,7 @@ impl Config {
                 defaults.workspace_requests_per_minute,
             )?,
             body_timeout: seconds("API_BODY_TIMEOUT_SECONDS", defaults.body_timeout)?,
+            upload_timeout: seconds("API_UPLOAD_TIMEOUT_SECONDS", defaults.upload_timeout)?,
             connection_init_timeout: seconds("API_INIT_TIMEOUT_SECONDS", defaults.connection_init_timeout)?,
             max_subscriptions_per_socket: number(
                 "API_SUBSCRIPTIONS_PER_SOCKET",
@@ -244,7 +249,15 @@ impl Config {
             .map(|raw| InvitationTemplate::checked_invite_url(&raw).map(|()| raw))
             .transpose()
             .map_err(|message| ConfigError::Invalid { name: "INVITE_URL", message })?;
+        let upload_defaults = UploadLimits::default();
+        let upload_limits = UploadLimits {
+            max_bytes: number("UPLOAD_MAX_BYTES", upload_defaults.max_bytes as u64)? as usize,
+            max_rows: number("CSV_MAX_ROWS", upload_defaults.max_rows as u64)? as usize,
+            max_unpacked_bytes: number("UPLOAD_MAX_UNPACKED_BYTES", upload_defaults.max_unpacked_bytes)?,
+            unused_for: upload_defaults.unused_for,
+        };
         Ok(Self {
+            upload_limits,
             smtp_url,
             smtp_from,
             invite_url,

@@ -11,6 +11,13 @@ pub const CONNECT_WITH_API_KEY: &str = r#"mutation($input: ConnectWithApiKeyInpu
   connectWithApiKey(input: $input) { id status statusMessage credentialHint subdomain authMethod provider { id } }
 }"#;
 
+pub const UPLOAD_SPREADSHEET: &str = r#"mutation($connectionId: ID, $file: Upload!, $adminConfirmed: Boolean!, $termsAccepted: Boolean!) {
+  uploadSpreadsheet(connectionId: $connectionId, file: $file, adminConfirmed: $adminConfirmed, termsAccepted: $termsAccepted) {
+    id fileName format byteSize rows columns keyColumn findings readable
+    connection { id status authMethod provider { id } }
+  }
+}"#;
+
 pub const BEGIN_CREDENTIAL_CONNECTION: &str = r#"mutation($input: BeginCredentialConnectionInput!) {
   beginCredentialConnection(input: $input) { authorizationUrl linkToken widgetScriptUrl connection { id status } }
 }"#;

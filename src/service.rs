@@ -26,6 +26,7 @@ use worker::invitations::{self, InvitationSettings, InvitationTemplate, Mailer};
 use worker::jobs::{maintenance, JobBackend, QueueSettings, RunSlots, SyncQueue};
 use worker::providers::catalogue::ProviderRegistry;
 use worker::providers::http::{ProviderHttp, RetryPolicy};
+use worker::uploads::UploadStore;
 use worker::webhooks::{self, WebhookSettings};
 use worker::{Environment, SyncSettings};
 
@@ -325,13 +326,15 @@ impl RunningService {
         let env = Environment {
             db: db.clone(),
             cipher,
-            providers: ProviderRegistry::new(ProviderHttp::new(tuning.retry.clone()), config.providers.clone()),
+            providers: ProviderRegistry::new(ProviderHttp::new(tuning.retry.clone()), config.providers.clone())
+                .with_uploads(UploadStore::new(db.clone())),
             events,
             settings: tuning.sync.clone(),
             draining: CancellationToken::new(),
             outbox_bell: Arc::default(),
             webhooks: tuning.webhooks.clone(),
             webhook_bell: Arc::default(),
+            upload_limits: config.upload_limits.clone(),
         };
         let closing = CancellationToken::new();
         let keys = JwtKeys::from_secret(config.jwt_secret.expose_secret().as_bytes());

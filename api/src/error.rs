@@ -146,10 +146,16 @@ impl From<worker::Error> for ApiError {
             E::NotConnected(status) => {
                 Self::validation("connectionId", format!("the connection is {status}; reconnect it first"))
             }
-            E::Cipher(_) | E::Database(_) | E::Queue(_) | E::LeaseLost | E::Stalled(_) => {
+            E::Upload(worker::uploads::UploadError::Io(_))
+            | E::Cipher(_)
+            | E::Database(_)
+            | E::Queue(_)
+            | E::LeaseLost
+            | E::Stalled(_) => {
                 tracing::error!(error = %err, "internal error");
                 Self::new(ErrorCode::Internal, "something went wrong on our side; try again")
             }
+            E::Upload(refusal) => Self::validation("file", refusal.to_string()),
         }
     }
 }

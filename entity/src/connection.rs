@@ -38,6 +38,9 @@ pub enum AuthMethod {
     Credentials,
     #[sea_orm(string_value = "API_KEY")]
     ApiKey,
+    /// A file the admin uploads.
+    #[sea_orm(string_value = "UPLOAD")]
+    Upload,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]

@@ -7,6 +7,8 @@ pub mod directory_user;
 pub mod field_mapping;
 pub mod invitation;
 pub mod person_join;
+pub mod spreadsheet_upload;
+pub mod spreadsheet_upload_chunk;
 pub mod sync_issue;
 pub mod sync_run;
 pub mod user_change;

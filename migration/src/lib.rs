@@ -20,6 +20,7 @@ mod m20261201_000015_create_webhooks;
 mod m20261207_000016_index_directory_user_pre_start;
 mod m20261207_000017_create_person_join;
 mod m20261207_000018_add_field_mapping_hiring_team;
+mod m20261207_000019_create_spreadsheet_upload;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000016_index_directory_user_pre_start::Migration),
             Box::new(m20261207_000017_create_person_join::Migration),
             Box::new(m20261207_000018_add_field_mapping_hiring_team::Migration),
+            Box::new(m20261207_000019_create_spreadsheet_upload::Migration),
         ]
     }
 }

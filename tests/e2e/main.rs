@@ -27,6 +27,7 @@ mod sandbox_cli;
 mod schedule;
 mod schema;
 mod sources;
+mod spreadsheet;
 mod sync;
 mod webhooks;
 mod workday;

@@ -11,8 +11,13 @@ use serde::{Deserialize, Serialize};
 /// What the server holds to call a provider on a workspace's behalf.
 #[derive(Clone)]
 pub enum Credentials {
-    ApiKey { key: SecretString, secret: Option<SecretString> },
+    ApiKey {
+        key: SecretString,
+        secret: Option<SecretString>,
+    },
     OAuth(OAuthTokens),
+    /// Nothing to present: a source that is a file the admin uploaded.
+    None,
 }
 
 #[derive(Clone)]
@@ -27,6 +32,7 @@ impl std::fmt::Debug for Credentials {
         match self {
             Self::ApiKey { .. } => f.write_str("Credentials::ApiKey(<redacted>)"),
             Self::OAuth(_) => f.write_str("Credentials::OAuth(<redacted>)"),
+            Self::None => f.write_str("Credentials::None"),
         }
     }
 }
@@ -57,6 +63,7 @@ impl Credentials {
         let shown = match self {
             Self::ApiKey { key, .. } => key.expose_secret(),
             Self::OAuth(tokens) => tokens.access_token.expose_secret(),
+            Self::None => return String::new(),
         };
         let tail: String = shown.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
         format!("…{tail}")
@@ -69,6 +76,7 @@ impl Credentials {
 enum Stored {
     ApiKey { key: String, secret: Option<String> },
     Oauth { access_token: String, refresh_token: Option<String>, expires_at: Option<DateTime<Utc>> },
+    None,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +127,7 @@ impl CredentialCipher {
                 refresh_token: t.refresh_token.as_ref().map(|s| s.expose_secret().to_string()),
                 expires_at: t.expires_at,
             },
+            Credentials::None => Stored::None,
         };
         self.encrypt(&serde_json::to_vec(&stored).expect("credentials serialise"))
     }
@@ -132,6 +141,7 @@ impl CredentialCipher {
                 refresh_token: refresh_token.map(Into::into),
                 expires_at,
             }),
+            Stored::None => Credentials::None,
         })
     }
 

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::credentials::CredentialCipher;
 use crate::events::EventBus;
 use crate::providers::catalogue::ProviderRegistry;
+use crate::uploads::UploadLimits;
 use crate::webhooks::WebhookSettings;
 
 /// Tunables of the sync pipeline.
@@ -65,6 +66,7 @@ pub struct Environment {
     pub webhooks: WebhookSettings,
     /// Rung when a webhook is queued in this process (a test event), so it goes out at once.
     pub webhook_bell: Arc<Notify>,
+    pub upload_limits: UploadLimits,
 }
 
 /// A transaction that writes: on SQLite it takes the write lock up front (BEGIN IMMEDIATE), so

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::credentials::CipherError;
 use crate::mapping::MappingError;
 use crate::providers::ProviderError;
+use crate::uploads::UploadError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -32,6 +33,9 @@ pub enum Error {
     FieldManagedByProvider { field: &'static str },
     #[error("the connection is not connected ({0})")]
     NotConnected(String),
+    /// An uploaded file that cannot be a source.
+    #[error(transparent)]
+    Upload(#[from] UploadError),
     #[error(transparent)]
     Cipher(#[from] CipherError),
     #[error("database error: {0}")]

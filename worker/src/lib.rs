@@ -20,6 +20,7 @@ pub mod starters;
 pub mod sync;
 mod task;
 pub mod text;
+pub mod uploads;
 pub mod webhooks;
 pub mod workspaces;
 

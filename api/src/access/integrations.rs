@@ -1,12 +1,13 @@
 //! The integrations of one workspace: what an admin on the paid plan may do. Every use case the
 //! API offers for connections, mappings and syncs is a method here.
 
-use entity::{connection, directory_user, sync_issue, sync_run, user_change, user_source};
+use entity::{connection, directory_user, spreadsheet_upload, sync_issue, sync_run, user_change, user_source};
 use tokio::sync::broadcast;
 use worker::events::{Event, RunSnapshot};
 use worker::history;
 use worker::integrations::connections::{self, ApiKeyInput, SignInStarted};
 use worker::integrations::mappings::{self, MappingView, PreviewRow};
+use worker::integrations::uploads::UploadInput;
 use worker::integrations::{runs, schedule};
 use worker::joins;
 use worker::mapping::MappingEntry;
@@ -81,6 +82,22 @@ impl IntegrationsAccess {
 
     pub async fn connect_with_api_key(&self, input: ApiKeyInput) -> Result<connection::Model, ApiError> {
         Ok(connections::connect_with_api_key(self.env(), self.workspace(), input).await?)
+    }
+
+    pub async fn upload_spreadsheet(
+        &self,
+        input: UploadInput,
+    ) -> Result<(connection::Model, spreadsheet_upload::Model), ApiError> {
+        Ok(worker::integrations::uploads::upload_spreadsheet(self.env(), self.workspace(), input).await?)
+    }
+
+    /// The connection's newest upload, for a spreadsheet connection.
+    pub async fn latest_upload(
+        &self,
+        connection: &connection::Model,
+    ) -> Result<Option<spreadsheet_upload::Model>, ApiError> {
+        let upload = worker::uploads::latest(&self.env().db, self.own(connection)?.id).await;
+        Ok(upload.map_err(worker::Error::from)?)
     }
 
     pub async fn begin_credential_connection(

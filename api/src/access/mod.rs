@@ -53,6 +53,11 @@ impl ApiContext {
         Self(Arc::new(Shared { env, queue, public_url, loaders, known_workspaces: Mutex::default() }))
     }
 
+    /// The largest file an upload may carry (`UPLOAD_MAX_BYTES`).
+    pub fn max_upload_bytes(&self) -> usize {
+        self.0.env.upload_limits.max_bytes
+    }
+
     pub fn public_url(&self) -> &str {
         &self.0.public_url
     }

@@ -1,9 +1,11 @@
-//! GraphQL over HTTP POST.
+//! GraphQL over HTTP POST: JSON, or multipart when the request carries a file.
 
 use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use async_graphql::{BatchRequest, ErrorExtensions, Response};
+use async_graphql::http::MultipartOptions;
+use async_graphql::{BatchRequest, ErrorExtensions, ParseRequestError, Response};
+use futures::{StreamExt, TryStreamExt};
 
 use super::limits::{caller_key, retry_after_seconds};
 use super::{ApiState, MAX_BODY_BYTES};
@@ -67,19 +69,83 @@ async fn read_body(state: &ApiState, payload: web::Payload) -> Result<web::Bytes
     }
 }
 
-pub async fn execute(state: web::Data<ApiState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
-    let body = match read_body(&state, payload).await {
-        Ok(body) => body,
-        Err(refused) => return refused,
-    };
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(err) => {
-            return bad_request(ApiError::validation(
-                "body",
-                format!("the request body is not a GraphQL request: {err}"),
-            ))
+/// A request as JSON, within [`MAX_BODY_BYTES`].
+async fn read_json(state: &ApiState, payload: web::Payload) -> Result<BatchRequest, HttpResponse> {
+    let body = read_body(state, payload).await?;
+    serde_json::from_slice(&body).map_err(|err| {
+        bad_request(ApiError::validation("body", format!("the request body is not a GraphQL request: {err}")))
+    })
+}
+
+/// A request with files, as the GraphQL multipart request spec sends it: only from a caller
+/// with a valid token (an anonymous upload is refused before its body is read), each file at
+/// most the upload limit (kept in a temporary file, not in memory), within the upload timeout.
+async fn read_multipart(
+    state: &ApiState,
+    content_type: &str,
+    verified: bool,
+    payload: web::Payload,
+) -> Result<BatchRequest, HttpResponse> {
+    if !verified {
+        return Err(refusal(
+            actix_web::http::StatusCode::UNAUTHORIZED,
+            ApiError::new(ErrorCode::Unauthenticated, "sign in to upload a file: send a valid bearer token"),
+        ));
+    }
+    let max_bytes = state.api.max_upload_bytes();
+    // The operations and the file: two fields of at most `max_bytes`, the whole at most twice.
+    let options = MultipartOptions::default().max_file_size(max_bytes).max_num_files(2);
+    // actix's payload lives on its worker thread; the multipart reader takes it through a channel.
+    let (chunks, received) = tokio::sync::mpsc::channel(16);
+    actix_web::rt::spawn(async move {
+        let mut payload = payload;
+        while let Some(chunk) = payload.next().await {
+            if chunks.send(chunk.map_err(std::io::Error::other)).await.is_err() {
+                break;
+            }
         }
+    });
+    let body = futures::stream::unfold(received, |mut received| async move {
+        received.recv().await.map(|chunk| (chunk, received))
+    })
+    .into_async_read();
+    let timeout = state.limits.upload_timeout;
+    match tokio::time::timeout(timeout, async_graphql::http::receive_batch_body(Some(content_type), body, options))
+        .await
+    {
+        Err(_) => Err(refusal(
+            actix_web::http::StatusCode::REQUEST_TIMEOUT,
+            ApiError::validation("file", format!("the upload did not arrive within {} s", timeout.as_secs())),
+        )),
+        Ok(Err(ParseRequestError::PayloadTooLarge)) => Err(refusal(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::validation(
+                "file",
+                format!(
+                    "the file is over {} MB, the largest upload accepted (UPLOAD_MAX_BYTES)",
+                    max_bytes / (1024 * 1024)
+                ),
+            ),
+        )),
+        Ok(Err(err)) => Err(bad_request(ApiError::validation(
+            "body",
+            format!("the request is not a GraphQL multipart request: {err}"),
+        ))),
+        Ok(Ok(batch)) => Ok(batch),
+    }
+}
+
+pub async fn execute(state: web::Data<ApiState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let header = req.headers().get("Authorization").and_then(|h| h.to_str().ok());
+    let content_type = req.headers().get("Content-Type").and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let read = if content_type.trim_start().to_ascii_lowercase().starts_with("multipart/") {
+        read_multipart(&state, content_type, state.keys.verify_header(header).is_ok(), payload).await
+    } else {
+        read_json(&state, payload).await
+    };
+    let batch = match read {
+        Ok(batch) => batch,
+        Err(refused) => return refused,
     };
     let (requests, single) = match batch {
         BatchRequest::Single(request) => (vec![request], true),
@@ -91,7 +157,6 @@ pub async fn execute(state: web::Data<ApiState>, req: HttpRequest, payload: web:
         }
         BatchRequest::Batch(requests) => (requests, false),
     };
-    let header = req.headers().get("Authorization").and_then(|h| h.to_str().ok());
     // Checking a signature is cheap; registering the workspace (ensure_workspace) is not, and
     // waits until the operations are known to be within the size and rate limits.
     let verified = state.keys.verify_header(header);

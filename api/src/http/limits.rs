@@ -19,6 +19,8 @@ pub struct ApiLimits {
     pub workspace_requests_per_minute: NonZeroU32,
     /// How long a request body may take to arrive once its headers have.
     pub body_timeout: Duration,
+    /// How long an upload (a multipart request's body) may take to arrive.
+    pub upload_timeout: Duration,
     /// How long a new WebSocket may take to send `connection_init`.
     pub connection_init_timeout: Duration,
     /// Subscriptions one WebSocket may run at once.
@@ -31,6 +33,7 @@ impl Default for ApiLimits {
             requests_per_minute: NonZeroU32::new(600).expect("non-zero"),
             workspace_requests_per_minute: NonZeroU32::new(3000).expect("non-zero"),
             body_timeout: Duration::from_secs(10),
+            upload_timeout: Duration::from_secs(300),
             connection_init_timeout: Duration::from_secs(10),
             max_subscriptions_per_socket: 50,
         }

@@ -150,7 +150,7 @@ fn connected(env: &Environment, active: &mut connection::ActiveModel, credential
     active.fields_discovered_at = Set(None);
 }
 
-fn new_connection(
+pub(super) fn new_connection(
     id: Uuid,
     workspace_id: &str,
     provider: &dyn Provider,
@@ -464,13 +464,18 @@ const REFRESH_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
 /// A live connector for a CONNECTED connection, refreshing (and storing) OAuth credentials
 /// that are about to expire.
 pub async fn open_connector(env: &Environment, connection: &connection::Model) -> Result<Box<dyn Connector>> {
+    let provider = catalogue::find(&connection.provider_id).ok_or(Error::NotFound("provider"))?;
+    let mut ctx = env.providers.context(provider.info().id);
+    ctx.connection_id = Some(connection.id);
     let sealed = match (&connection.status, &connection.credentials_ciphertext) {
         (ConnectionStatus::Connected, Some(sealed)) => sealed,
+        // An uploaded file has nothing to sign in with.
+        (ConnectionStatus::Connected, None) if provider.info().uploaded => {
+            return Ok(provider.connector(&ctx, connection.subdomain.as_deref(), &Credentials::None)?);
+        }
         (status, _) => return Err(Error::NotConnected(status.to_value())),
     };
     let mut credentials = env.cipher.open(sealed)?;
-    let provider = catalogue::find(&connection.provider_id).ok_or(Error::NotFound("provider"))?;
-    let ctx = env.providers.context(provider.info().id);
     if let Some(refresh_token) = credentials.refresh_due(REFRESH_MARGIN) {
         credentials = match provider.refresh_tokens(&ctx, connection.subdomain.as_deref(), refresh_token).await {
             Ok(fresh) => fresh,

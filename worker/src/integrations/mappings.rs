@@ -206,10 +206,11 @@ pub async fn preview(
                 values
                     .insert(entry.internal_field.clone(), value.map_or(serde_json::Value::Null, |v| v.clone().into()));
             }
-            let problems = match apply_mapping(&mapping, record) {
-                Ok(_) => Vec::new(),
-                Err(problem) => vec![problem.message()],
-            };
+            let mut problems: Vec<String> = record.notes.iter().map(|note| note.message.clone()).collect();
+            if !record.skipped() {
+                problems
+                    .extend(apply_mapping(&mapping, record).err().map(|problem| record.described(&problem.message())));
+            }
             PreviewRow { remote_id: record.remote_id.clone(), values, problems }
         })
         .collect())

@@ -1,5 +1,5 @@
 //! The integration use cases behind the GraphQL API: connecting providers, mapping fields,
-//! starting and cancelling syncs, schedules. Callers have already authorised the workspace;
+//! starting and cancelling syncs, schedules, uploaded files. Callers have already authorised the workspace;
 //! every function here still filters by it, so a wrong id reads as "not found".
 
 pub mod connections;
@@ -7,3 +7,4 @@ pub mod fields;
 pub mod mappings;
 pub mod runs;
 pub mod schedule;
+pub mod uploads;

@@ -3,8 +3,8 @@
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -17,6 +17,8 @@ use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::events::{Event, RunSnapshot};
 use crate::jobs::{SyncJob, SyncQueue};
+use crate::providers::catalogue;
+use crate::uploads;
 
 /// How often an INCREMENTAL request still reads everything: records a change feed will not list
 /// again (skipped for a bad email, or missed by a feed) are read at least this often.
@@ -55,6 +57,13 @@ pub async fn start_sync(
     let mapping = mappings::confirmed(&env.db, connection.id).await?.ok_or(Error::MappingNotConfirmed)?;
     if let Some(active) = active_run(&env.db, connection.id).await? {
         return Err(Error::SyncAlreadyRunning { run_id: active.id });
+    }
+    let uploaded = catalogue::find(&connection.provider_id).is_some_and(|p| p.info().uploaded);
+    if uploaded && uploads::readable(&env.db, connection.id).await?.is_none() {
+        return Err(Error::Validation {
+            field: "connectionId",
+            message: "upload the spreadsheet again: each file is kept only until a sync has read it".into(),
+        });
     }
     let mode = match requested {
         SyncMode::Incremental if !connection.resync_required => {
@@ -136,7 +145,7 @@ pub async fn changes_since(db: &DatabaseConnection, run: &sync_run::Model) -> Re
 }
 
 /// The QUEUED or RUNNING run of a connection.
-pub async fn active_run(db: &DatabaseConnection, connection_id: Uuid) -> Result<Option<sync_run::Model>> {
+pub async fn active_run<C: ConnectionTrait>(db: &C, connection_id: Uuid) -> Result<Option<sync_run::Model>> {
     Ok(sync_run::Entity::find()
         .filter(sync_run::Column::ConnectionId.eq(connection_id))
         .filter(sync_run::Column::Status.is_in([SyncStatus::Queued, SyncStatus::Running]))

@@ -10,6 +10,7 @@ use super::runs;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::jobs::SyncQueue;
+use crate::providers::catalogue;
 
 /// Bounds on the interval: no more often than every 15 minutes, at least every 30 days.
 pub const INTERVAL_RANGE: std::ops::RangeInclusive<i32> = 15..=43_200;
@@ -20,6 +21,12 @@ pub async fn set_schedule(
     enabled: bool,
     interval_minutes: Option<i32>,
 ) -> Result<connection::Model> {
+    if enabled && catalogue::find(&connection.provider_id).is_some_and(|p| p.info().uploaded) {
+        return Err(Error::Validation {
+            field: "enabled",
+            message: "an uploaded spreadsheet has no schedule: it syncs when a new file is uploaded".into(),
+        });
+    }
     let interval = interval_minutes.unwrap_or(connection.schedule_interval_minutes);
     if !INTERVAL_RANGE.contains(&interval) {
         return Err(Error::Validation {

@@ -1,6 +1,6 @@
 //! Periodic housekeeping in every worker process: hand on runs whose worker died (or whose job
-//! the queue lost, e.g. a Redis restart, or never delivered), start scheduled syncs, and make
-//! people whose start date came active. Safe to
+//! the queue lost, e.g. a Redis restart, or never delivered), start scheduled syncs, make
+//! people whose start date came active, and delete uploaded files no run read in time. Safe to
 //! run in several processes at once: a run executes only under its lease.
 
 use std::collections::HashMap;
@@ -14,7 +14,7 @@ use super::{execute_in_slot, RunSlots, SyncJob, SyncQueue};
 use crate::environment::Environment;
 use crate::error::Result;
 use crate::integrations::{runs, schedule};
-use crate::starters;
+use crate::{starters, uploads};
 
 /// A queued run older than this with nobody working on it is handed on again. apalis 1.0 now and
 /// then leaves a job queued but never delivered to a live, idle worker (seen under load on both
@@ -106,6 +106,11 @@ pub async fn run_maintenance(env: Environment, queue: Arc<dyn SyncQueue>, slots:
         }
         if let Err(err) = starters::activate_starters(&env.db, Utc::now().date_naive()).await {
             tracing::warn!(error = %err, "activating people whose start date came failed");
+        }
+        match uploads::sweep(&env.db, env.upload_limits.unused_for).await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "deleted uploaded files no sync read in time"),
+            Err(err) => tracing::warn!(error = %err, "deleting unused uploaded files failed"),
         }
     }
 }

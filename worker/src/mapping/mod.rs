@@ -3,6 +3,7 @@
 
 mod apply;
 pub mod email;
+pub mod headings;
 mod internal_fields;
 mod validate;
 
@@ -107,16 +108,33 @@ impl FieldMapping {
 }
 
 /// The provider's suggested mapping, limited to fields the tenant actually exposes with a type
-/// the directory field takes.
+/// the directory field takes; for a provider whose fields an admin names (a spreadsheet's
+/// headings, a report's columns), each field still unmapped then takes the first column whose
+/// heading usually means it.
 pub fn suggest_mapping(provider: &ProviderInfo, available: &[ExternalField]) -> FieldMapping {
-    let entries = provider
+    let fits = |internal: &str, external: &str| {
+        available.iter().any(|a| a.key == external && validate::type_fits(internal, &a.field_type))
+    };
+    let mut entries: Vec<MappingEntry> = provider
         .suggested_mapping
         .iter()
-        .filter(|(internal, external)| {
-            available.iter().any(|a| a.key == *external && validate::type_fits(internal, &a.field_type))
-        })
+        .filter(|(internal, external)| fits(internal, external))
         .map(|(internal, external)| MappingEntry::new(internal, Some(external)))
         .collect();
+    if provider.named_by_admin {
+        for field in INTERNAL_FIELDS {
+            let taken = |key: &str| entries.iter().any(|e| e.external_field.as_deref() == Some(key));
+            if entries.iter().any(|e| e.internal_field == field.key) {
+                continue;
+            }
+            let column = available
+                .iter()
+                .find(|a| headings::suggests(&a.key) == Some(field.key) && fits(field.key, &a.key) && !taken(&a.key));
+            if let Some(column) = column {
+                entries.push(MappingEntry::new(field.key, Some(&column.key)));
+            }
+        }
+    }
     FieldMapping::normalized(entries)
 }
 

@@ -90,6 +90,8 @@ static INFO: ProviderInfo = ProviderInfo {
         ("startDate", "hireDate"),
         ("managerId", "supervisorEId"),
     ],
+    named_by_admin: false,
+    uploaded: false,
 };
 
 /// Field keys shown under "Employment" rather than "Employees".
@@ -134,7 +136,7 @@ impl Provider for BambooHr {
         Ok(Box::new(BambooHrConnector {
             http,
             base: format!("{base}/{subdomain}/v1"),
-            auth: CallAuth::of(credentials, "x"),
+            auth: CallAuth::of(credentials, "x")?,
         }))
     }
 

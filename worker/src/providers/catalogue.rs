@@ -10,8 +10,11 @@ use uuid::Uuid;
 
 use super::http::ProviderHttp;
 use super::pace::Quota;
-use super::{bamboohr, greenhouse, hibob, lever, merge, merge_ats, personio, workday, Connector, ProviderError};
+use super::{
+    bamboohr, greenhouse, hibob, lever, merge, merge_ats, personio, spreadsheet, workday, Connector, ProviderError,
+};
 use crate::credentials::Credentials;
+use crate::uploads::UploadStore;
 
 /// Every provider this build can connect to.
 static PROVIDERS: &[&dyn Provider] = &[
@@ -23,6 +26,7 @@ static PROVIDERS: &[&dyn Provider] = &[
     &greenhouse::Greenhouse,
     &lever::Lever,
     &merge_ats::MergeAts,
+    &spreadsheet::Spreadsheet,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +40,8 @@ pub enum AuthMethod {
     /// A sign-in at the provider ("Open Window"): OAuth, or a bridge's own linking widget.
     Credentials,
     ApiKey,
+    /// A file the admin uploads (a spreadsheet): nothing to sign in to.
+    Upload,
 }
 
 /// How a provider's "Open Window" sign-in comes back to us.
@@ -94,6 +100,11 @@ pub struct ProviderInfo {
     pub terms_url: &'static str,
     /// internal field → the provider's field key, offered before the admin saves a mapping.
     pub suggested_mapping: &'static [(&'static str, &'static str)],
+    /// Its fields are named by the admin (a spreadsheet's headings, a custom report's columns):
+    /// a suggestion also matches usual headings (see `mapping::headings`).
+    pub named_by_admin: bool,
+    /// Its data is a file the admin uploads, not an API we call.
+    pub uploaded: bool,
 }
 
 impl ProviderInfo {
@@ -101,7 +112,8 @@ impl ProviderInfo {
     pub fn auth_methods(&self) -> Vec<AuthMethod> {
         let sign_in = self.sign_in.map(|_| AuthMethod::Credentials);
         let api_key = self.credential_field(CredentialKey::ApiKey).map(|_| AuthMethod::ApiKey);
-        sign_in.into_iter().chain(api_key).collect()
+        let upload = self.uploaded.then_some(AuthMethod::Upload);
+        sign_in.into_iter().chain(api_key).chain(upload).collect()
     }
 
     /// The form field for `key`, if the provider asks for it.
@@ -296,6 +308,11 @@ pub struct ProviderEndpoints {
 pub struct ProviderContext {
     pub http: ProviderHttp,
     pub endpoints: ProviderEndpoints,
+    /// The connection a connector is opened for, once it exists (not while a form's keys are
+    /// first verified).
+    pub connection_id: Option<Uuid>,
+    /// Where uploaded files are kept, for sources that are a file.
+    pub uploads: Option<UploadStore>,
 }
 
 impl ProviderContext {
@@ -319,11 +336,17 @@ impl ProviderContext {
 pub struct ProviderRegistry {
     http: ProviderHttp,
     endpoints: HashMap<String, ProviderEndpoints>,
+    uploads: Option<UploadStore>,
 }
 
 impl ProviderRegistry {
     pub fn new(http: ProviderHttp, endpoints: HashMap<String, ProviderEndpoints>) -> Self {
-        Self { http, endpoints }
+        Self { http, endpoints, uploads: None }
+    }
+
+    /// This registry, its connectors reading uploaded files from `uploads`.
+    pub fn with_uploads(self, uploads: UploadStore) -> Self {
+        Self { uploads: Some(uploads), ..self }
     }
 
     /// The ids whose settings may be configured, for the configuration loader.
@@ -351,6 +374,8 @@ impl ProviderRegistry {
         ProviderContext {
             http: self.http.clone(),
             endpoints: self.endpoints.get(settings).cloned().unwrap_or_default(),
+            connection_id: None,
+            uploads: self.uploads.clone(),
         }
     }
 }
@@ -376,6 +401,8 @@ mod tests {
         let context = |widget_base: Option<&str>| ProviderContext {
             http: ProviderHttp::new(super::super::http::RetryPolicy::default()),
             endpoints: ProviderEndpoints { widget_base: widget_base.map(Into::into), ..Default::default() },
+            connection_id: None,
+            uploads: None,
         };
         let own = Widget::at(&context(None), "https://cdn.example/initialize.js", "https://link.example");
         assert_eq!(
@@ -419,7 +446,8 @@ mod tests {
             for (internal, _) in info.suggested_mapping {
                 assert!(INTERNAL_FIELDS.iter().any(|f| f.key == *internal), "{}: no field {internal}", info.id);
             }
-            assert!(info.suggested_mapping.iter().any(|(internal, _)| *internal == "email"), "{}", info.id);
+            let suggests_email = info.suggested_mapping.iter().any(|(internal, _)| *internal == "email");
+            assert!(suggests_email || info.named_by_admin, "{}: suggests an email, by name or by heading", info.id);
         }
     }
 }

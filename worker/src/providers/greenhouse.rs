@@ -100,6 +100,8 @@ static INFO: ProviderInfo = ProviderInfo {
         ("startDate", "offer.start_date"),
         ("managerId", "job.hiring_manager"),
     ],
+    named_by_admin: false,
+    uploaded: false,
 };
 
 /// (key, label, type, category) of every field a record can carry.

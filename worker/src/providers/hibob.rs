@@ -82,6 +82,8 @@ static INFO: ProviderInfo = ProviderInfo {
         ("startDate", "work.startDate"),
         ("managerId", "work.reportsTo"),
     ],
+    named_by_admin: false,
+    uploaded: false,
 };
 
 pub struct HiBob;

@@ -97,6 +97,8 @@ static INFO: ProviderInfo = ProviderInfo {
         ("startDate", "offer.anticipated_start_date"),
         ("managerId", "posting.hiring_manager"),
     ],
+    named_by_admin: false,
+    uploaded: false,
 };
 
 /// (key, label, type, category) of every field a record can carry.
@@ -136,7 +138,7 @@ impl Provider for Lever {
         _subdomain: Option<&str>,
         credentials: &Credentials,
     ) -> Result<Box<dyn Connector>, ProviderError> {
-        let auth = CallAuth::of(credentials, "");
+        let auth = CallAuth::of(credentials, "")?;
         // A 403 is a permission the key (or the sign-in's scopes) lacks.
         let http =
             ctx.http.account(&format!("lever:{}", auth.account()), forbidden_is_access_disabled, &ctx.quotas(QUOTA));

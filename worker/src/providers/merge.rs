@@ -89,6 +89,8 @@ static INFO: ProviderInfo = ProviderInfo {
         ("startDate", "start_date"),
         ("managerId", "manager"),
     ],
+    named_by_admin: false,
+    uploaded: false,
 };
 
 /// (key, label, type, category, the Merge model and field it comes from) of every field.

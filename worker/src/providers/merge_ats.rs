@@ -76,6 +76,8 @@ static INFO: ProviderInfo = ProviderInfo {
         ("startDate", "offer.start_date"),
         ("managerId", "job.hiring_manager"),
     ],
+    named_by_admin: false,
+    uploaded: false,
 };
 
 /// (key, label, type, category, the Merge model and field it comes from) of every field.

@@ -25,6 +25,7 @@ pub mod oauth;
 pub mod pace;
 pub mod personio;
 pub mod spool;
+pub mod spreadsheet;
 pub mod workday;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -139,11 +140,66 @@ pub struct RemoteRecord {
     /// the connection holds its email, it is that person's, and adds nothing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub yields: bool,
+    /// Where the record is in the provider's document, for messages about it (a spreadsheet's
+    /// "row 7"), when the provider's records have a place the admin can look.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// What the connector noticed about the record that the admin should see: each becomes a
+    /// sync issue of the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<RecordNote>,
+}
+
+/// Something a connector noticed about one record, as the sync issue it becomes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordNote {
+    pub kind: NoteKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoteKind {
+    /// A value that looks like a spreadsheet formula, kept as text and never evaluated.
+    FormulaAsText,
+    /// A value the directory cannot read (a status word it does not know, an ambiguous date):
+    /// the field is read as if empty, or as its default.
+    ValueNotRead,
+    /// The record lacks what identifies it, so it cannot be synced.
+    MissingId,
+}
+
+impl NoteKind {
+    /// The sync issue's kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FormulaAsText => "FORMULA_AS_TEXT",
+            Self::ValueNotRead => "VALUE_NOT_READ",
+            Self::MissingId => "MISSING_ID",
+        }
+    }
+
+    /// Whether the record is left out of the sync because of it.
+    pub fn skips(self) -> bool {
+        self == Self::MissingId
+    }
 }
 
 impl RemoteRecord {
     pub fn new(remote_id: String, values: BTreeMap<String, String>) -> Self {
-        Self { remote_id, values, withheld: BTreeSet::new(), yields: false }
+        Self { remote_id, values, withheld: BTreeSet::new(), yields: false, origin: None, notes: Vec::new() }
+    }
+
+    /// `message` about this record, prefixed with where it is when the provider says.
+    pub fn described(&self, message: &str) -> String {
+        match &self.origin {
+            Some(origin) => format!("{origin}: {message}"),
+            None => message.to_string(),
+        }
+    }
+
+    /// Whether a note of the connector keeps it from being synced.
+    pub fn skipped(&self) -> bool {
+        self.notes.iter().any(|note| note.kind.skips())
     }
 }
 

@@ -92,13 +92,14 @@ pub enum CallAuth {
 
 impl CallAuth {
     /// For `credentials`, a key signing as user name with `password`.
-    pub fn of(credentials: &Credentials, password: &'static str) -> Self {
+    pub fn of(credentials: &Credentials, password: &'static str) -> Result<Self, ProviderError> {
         match credentials {
-            Credentials::ApiKey { key, .. } => Self::Basic { key: key.clone(), password },
-            Credentials::OAuth(tokens) => Self::Bearer {
+            Credentials::ApiKey { key, .. } => Ok(Self::Basic { key: key.clone(), password }),
+            Credentials::OAuth(tokens) => Ok(Self::Bearer {
                 token: tokens.access_token.clone(),
                 grant: tokens.refresh_token.clone().unwrap_or_else(|| tokens.access_token.clone()),
-            },
+            }),
+            Credentials::None => Err(ProviderError::InvalidCredentials("the connection has no credentials".into())),
         }
     }
 

@@ -91,6 +91,8 @@ static INFO: ProviderInfo = ProviderInfo {
         ("startDate", "hire_date"),
         ("managerId", "supervisor"),
     ],
+    named_by_admin: false,
+    uploaded: false,
 };
 
 /// Attributes shown under "Employment" rather than "Employees".

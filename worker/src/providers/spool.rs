@@ -22,7 +22,7 @@ use super::{PageStream, ProviderError, RemotePage, RemoteRecord};
 
 /// Hands each parsed record to the spool, with how many records the whole answer likely holds
 /// when the parser can tell; fails once nobody reads the pages any more.
-type RecordSink<'s> = dyn FnMut(RemoteRecord, Option<usize>) -> Result<(), ProviderError> + 's;
+pub(super) type RecordSink<'s> = dyn FnMut(RemoteRecord, Option<usize>) -> Result<(), ProviderError> + 's;
 
 /// How far the parser got.
 #[derive(Debug, Clone, Default)]
@@ -38,7 +38,7 @@ struct Spooled {
 /// Runs `parse` on a blocking thread, feeding the records it produces into a spool, and answers
 /// the pages of `page_size` records as they become available. A parse error ends the stream
 /// after the pages parsed before it.
-fn spool_pages<'a, P>(page_size: usize, parse: P) -> Result<PageStream<'a>, ProviderError>
+pub(super) fn spool_pages<'a, P>(page_size: usize, parse: P) -> Result<PageStream<'a>, ProviderError>
 where
     P: FnOnce(&mut RecordSink<'_>) -> Result<(), ProviderError> + Send + 'static,
 {

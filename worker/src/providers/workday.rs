@@ -35,6 +35,7 @@ use super::{
     RemoteRecord,
 };
 use crate::credentials::Credentials;
+use crate::mapping::headings;
 
 /// The column every report must have: the worker's Employee ID, their record's id here.
 const ID_COLUMN: &str = "Employee_ID";
@@ -101,6 +102,8 @@ static INFO: ProviderInfo = ProviderInfo {
         ("startDate", "Hire_Date"),
         ("managerId", "Manager_Employee_ID"),
     ],
+    named_by_admin: true,
+    uploaded: false,
 };
 
 pub struct Workday;
@@ -302,23 +305,12 @@ fn no_id_column() -> ProviderError {
 /// How the accessible-data screen shows a column, from its name.
 fn column_field(column: &str) -> ExternalField {
     let lower = column.to_lowercase();
-    let field_type = if column == ACTIVE_COLUMN {
-        "status"
-    } else if lower.contains("email") {
-        "email"
-    } else if lower.contains("date") {
-        "date"
-    } else if lower.contains("manager") && lower.contains("id") {
-        "reference"
-    } else {
-        "string"
-    };
     let category = if ["email", "name", "worker", "employee_id"].iter().any(|w| lower.contains(w)) {
         "Worker"
     } else {
         "Employment"
     };
-    ExternalField::listed(column, &column.replace('_', " "), field_type, category)
+    ExternalField::listed(column, &column.replace('_', " "), headings::field_type(column), category)
 }
 
 /// One entry of the report: column → value. One worker's entry at a time is held as JSON.

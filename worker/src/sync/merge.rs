@@ -80,14 +80,22 @@ pub async fn merge_page<C: ConnectionTrait>(
     let mut issues = withheld_field_issues(db, run, mapping, &records).await?;
     let mut mapped = Vec::with_capacity(records.len());
     for record in &records {
+        let remote_id = || Some(record.remote_id.clone()).filter(|id| !id.is_empty());
+        for note in &record.notes {
+            issues.push(Issue { remote_id: remote_id(), kind: note.kind.as_str(), message: note.message.clone() });
+        }
+        if record.skipped() {
+            counts.skipped += 1;
+            continue;
+        }
         match apply_mapping(mapping, record) {
             Ok(user) => mapped.push(user),
             Err(problem) => {
                 counts.skipped += 1;
                 issues.push(Issue {
-                    remote_id: Some(record.remote_id.clone()),
+                    remote_id: remote_id(),
                     kind: problem.kind(),
-                    message: problem.message(),
+                    message: record.described(&problem.message()),
                 });
             }
         }

@@ -41,6 +41,7 @@ use crate::integrations::{connections, mappings, runs};
 use crate::mapping::FieldMapping;
 use crate::providers::RemotePage;
 use crate::task::AbortOnDrop;
+use crate::uploads;
 use crate::webhooks::{self, outbox, EventType};
 
 pub use merge::{source_row, user_row, PageCounts};
@@ -466,6 +467,8 @@ async fn finish(
     if status == SyncStatus::Succeeded && run.mode == SyncMode::Full {
         connections::clear_resync_required(&env.db, run.connection_id, run.mapping_version).await?;
     }
+    // An uploaded file is kept only until a run has read it, however the run ended.
+    uploads::release(&env.db, run.connection_id, run.created_at).await?;
     publish(env, run).await;
     Ok(match status {
         SyncStatus::Succeeded => RunOutcome::Succeeded,

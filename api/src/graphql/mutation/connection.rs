@@ -1,14 +1,16 @@
-use async_graphql::{Context, InputObject, Object, ID};
+use async_graphql::{Context, InputObject, Object, Upload, ID};
 use secrecy::SecretString;
 use validator::{Validate, ValidationError};
 
 use worker::integrations::connections::ApiKeyInput;
+use worker::integrations::uploads::UploadInput;
 
 use super::validation_error;
 use crate::access::ConnectionId;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::ContextExt;
 use crate::graphql::types::connection::{Connection, CredentialAuthorization};
+use crate::graphql::types::upload::SpreadsheetUpload;
 
 fn must_be_true(value: &bool) -> Result<(), ValidationError> {
     if *value {
@@ -105,6 +107,37 @@ impl ConnectionMutation {
             return Err(ApiError::validation("publicToken", "publicToken must be at most 1024 characters"));
         }
         Ok(Connection(integrations.complete_linked_sign_in(id, &public_token).await?))
+    }
+
+    /// Uploads a spreadsheet (CSV in UTF-8, UTF-16 or Windows-1252, comma-, semicolon- or
+    /// tab-separated; or Excel .xlsx) as a source, by the GraphQL multipart request spec. Without
+    /// `connectionId` it connects a new spreadsheet (which `adminConfirmed` and `termsAccepted`
+    /// must confirm); with one, the file replaces that connection's source for its next sync.
+    /// A file that cannot be read as a table of people is VALIDATION_FAILED naming `file`; one
+    /// over UPLOAD_MAX_BYTES is refused before it is read.
+    async fn upload_spreadsheet(
+        &self,
+        ctx: &Context<'_>,
+        connection_id: Option<ID>,
+        file: Upload,
+        #[graphql(default = false)] admin_confirmed: bool,
+        #[graphql(default = false)] terms_accepted: bool,
+    ) -> ApiResult<SpreadsheetUpload> {
+        let integrations = ctx.integrations()?;
+        let connection_id = connection_id.map(|id| ConnectionId::parse(&id, "connectionId")).transpose()?;
+        if connection_id.is_none() {
+            for (confirmed, field) in [(admin_confirmed, "adminConfirmed"), (terms_accepted, "termsAccepted")] {
+                if !confirmed {
+                    return Err(ApiError::validation(field, format!("{field}: must be confirmed before connecting")));
+                }
+            }
+        }
+        let value =
+            file.value(ctx).map_err(|err| ApiError::validation("file", format!("the file did not arrive: {err}")))?;
+        let file_name: String = value.filename.chars().take(255).collect();
+        let input = UploadInput { connection_id: connection_id.map(|id| id.0), file_name, file: value.content };
+        let (_, upload) = integrations.upload_spreadsheet(input).await?;
+        Ok(SpreadsheetUpload(upload))
     }
 
     /// Forgets the credentials; synced users stay.

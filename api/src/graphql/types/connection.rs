@@ -7,6 +7,7 @@ use worker::providers::catalogue;
 use super::mapping::FieldMapping;
 use super::provider::{AuthMethod, Provider};
 use super::sync_run::SyncRun;
+use super::upload::SpreadsheetUpload;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{page_size, ContextExt};
 use crate::graphql::list_cost;
@@ -51,6 +52,7 @@ impl Connection {
         match self.0.auth_method {
             stored::AuthMethod::Credentials => AuthMethod::Credentials,
             stored::AuthMethod::ApiKey => AuthMethod::ApiKey,
+            stored::AuthMethod::Upload => AuthMethod::Upload,
         }
     }
 
@@ -113,6 +115,11 @@ impl Connection {
 
     async fn confirmed_mapping(&self, ctx: &Context<'_>) -> ApiResult<Option<FieldMapping>> {
         Ok(ctx.integrations()?.confirmed_mapping(&self.0).await?.map(FieldMapping))
+    }
+
+    /// A spreadsheet connection's newest file; null for providers with an API.
+    async fn latest_upload(&self, ctx: &Context<'_>) -> ApiResult<Option<SpreadsheetUpload>> {
+        Ok(ctx.integrations()?.latest_upload(&self.0).await?.map(SpreadsheetUpload))
     }
 
     /// The confirmed mapping changed since the last full sync.

@@ -5,5 +5,6 @@ pub mod connection;
 pub mod mapping;
 pub mod provider;
 pub mod sync_run;
+pub mod upload;
 pub mod user;
 pub mod webhook;

@@ -31,6 +31,8 @@ impl From<ProviderCategory> for catalogue::ProviderCategory {
 pub enum AuthMethod {
     Credentials,
     ApiKey,
+    /// A file the admin uploads (`uploadSpreadsheet`).
+    Upload,
 }
 
 impl From<catalogue::AuthMethod> for AuthMethod {
@@ -38,6 +40,7 @@ impl From<catalogue::AuthMethod> for AuthMethod {
         match m {
             catalogue::AuthMethod::Credentials => Self::Credentials,
             catalogue::AuthMethod::ApiKey => Self::ApiKey,
+            catalogue::AuthMethod::Upload => Self::Upload,
         }
     }
 }

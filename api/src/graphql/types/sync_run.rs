@@ -195,7 +195,8 @@ impl SyncIssue {
         self.0.remote_id.as_deref()
     }
     /// MISSING_EMAIL, INVALID_EMAIL, EMAIL_WITHHELD, DUPLICATE_EMAIL, UNKNOWN_MANAGER,
-    /// FIELD_WITHHELD, DEACTIVATIONS_HELD, POSSIBLE_DUPLICATE
+    /// FIELD_WITHHELD, DEACTIVATIONS_HELD, POSSIBLE_DUPLICATE; and from a spreadsheet,
+    /// FORMULA_AS_TEXT, VALUE_NOT_READ, MISSING_ID
     async fn kind(&self) -> &str {
         &self.0.kind
     }
