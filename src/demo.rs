@@ -9,6 +9,7 @@ use serde_json::json;
 
 use api::{Plan, Role};
 use sandbox::{Company, Sandbox};
+use worker::providers::catalogue;
 
 use crate::admin_flow;
 use crate::client::GraphqlClient;
@@ -16,11 +17,19 @@ use crate::config::Config;
 use crate::operations as ops;
 use crate::service::{Roles, RunningService, Tuning};
 
-/// The demo's parts: a sandbox tenant of one provider, and the service on a data directory of its
-/// own, in embedded mode.
+/// Where the demo's people come from.
+enum Source {
+    /// A sandbox tenant of a provider with an API, and its credentials.
+    Tenant(sandbox::SampleCredentials),
+    /// A spreadsheet of them, written into the data directory for the admin to upload.
+    File(std::path::PathBuf),
+}
+
+/// The demo's parts: its people's source (a sandbox tenant of one provider, or a spreadsheet),
+/// and the service on a data directory of its own, in embedded mode.
 struct Demo {
     sandbox: Sandbox,
-    credentials: sandbox::SampleCredentials,
+    source: Source,
     service: RunningService,
     data_dir: std::path::PathBuf,
     url: String,
@@ -33,13 +42,22 @@ const WORKSPACE: &str = "demo";
 
 impl Demo {
     async fn start(provider_id: &str, employees: u32) -> anyhow::Result<Self> {
+        let uploaded = catalogue::find(provider_id).is_some_and(|p| p.info().uploaded);
         anyhow::ensure!(
-            sandbox::fake(provider_id).is_some(),
+            uploaded || sandbox::fake(provider_id).is_some(),
             "no such provider: {provider_id} (see `directory-sync sandbox`)"
         );
         let sandbox = Sandbox::start().await?;
-        let credentials = sandbox.add_tenant(provider_id, "acme", Company::generate("acme.example", employees, 7));
+        let company = Company::generate("acme.example", employees, 7);
         let data_dir = std::env::temp_dir().join(format!("directory-sync-demo-{}", uuid::Uuid::new_v4()));
+        let source = if uploaded {
+            std::fs::create_dir_all(&data_dir).context("creating the demo's data directory")?;
+            let file = data_dir.join("people.csv");
+            std::fs::write(&file, sandbox::spreadsheet::people_csv(&company)).context("writing people.csv")?;
+            Source::File(file)
+        } else {
+            Source::Tenant(sandbox.add_tenant(provider_id, "acme", company))
+        };
         let dir = data_dir.display().to_string();
         let settings = sandbox.settings();
         let config = Config::from_lookup(|name| match name {
@@ -52,7 +70,7 @@ impl Demo {
             RunningService::start(&config, Roles { api: true, worker: true }, Tuning::from_config(&config)).await?;
         let url = service.url.clone().context("the API is not running")?;
         let token = service.keys.mint("demo-admin", WORKSPACE, Role::Admin, Plan::Paid, chrono::Duration::hours(12));
-        Ok(Self { sandbox, credentials, service, data_dir, url, token })
+        Ok(Self { sandbox, source, service, data_dir, url, token })
     }
 
     async fn stop(self) {
@@ -69,9 +87,16 @@ pub async fn open(provider_id: &str, employees: u32) -> anyhow::Result<()> {
     println!("directory-sync demo: sandbox {provider_id} tenant 'acme' with {employees} employees.\n");
     println!("Open the admin portal, signed in as the admin of workspace '{WORKSPACE}':\n");
     println!("   {}/#token={}\n", demo.url, demo.token);
-    println!("Then Integrations → Get Started → Connect Now, and connect with these credentials:\n");
-    crate::sandbox_server::print_credentials(provider_id, demo.credentials.clone())?;
-    println!("\n\"Open Window\" works too: the sandbox signs in and consents at once.");
+    match &demo.source {
+        Source::Tenant(credentials) => {
+            println!("Then Integrations → Get Started → Connect Now, and connect with these credentials:\n");
+            crate::sandbox_server::print_credentials(provider_id, credentials.clone())?;
+            println!("\n\"Open Window\" works too: the sandbox signs in and consents at once.");
+        }
+        Source::File(file) => {
+            println!("Then Integrations → Get Started → Connect Now → Spreadsheet, and upload {}", file.display());
+        }
+    }
     println!("Ctrl-C stops the demo.");
     let mut terminate =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("listening for SIGTERM")?;
@@ -87,7 +112,7 @@ pub async fn open(provider_id: &str, employees: u32) -> anyhow::Result<()> {
 pub async fn run(provider_id: &str, employees: u32) -> anyhow::Result<()> {
     let started = Instant::now();
     let demo = Demo::start(provider_id, employees).await?;
-    let (credentials, url) = (&demo.credentials, &demo.url);
+    let url = &demo.url;
     let client = GraphqlClient::new(url, Some(demo.token.clone()));
     println!("directory-sync demo: API at {url}, sandbox {provider_id} tenant 'acme' with {employees} employees\n");
 
@@ -107,9 +132,31 @@ pub async fn run(provider_id: &str, employees: u32) -> anyhow::Result<()> {
             .join(", ")
     );
 
-    let connection = admin_flow::connect(&client, credentials).await?;
+    let connection = match &demo.source {
+        Source::Tenant(credentials) => {
+            let connection = admin_flow::connect(&client, credentials).await?;
+            println!(
+                "3.   Connected with an API key ({}), status {}",
+                connection["credentialHint"], connection["status"]
+            );
+            connection
+        }
+        Source::File(file) => {
+            let content = std::fs::read(file).context("reading people.csv")?;
+            let variables = json!({ "connectionId": null, "adminConfirmed": true, "termsAccepted": true });
+            let upload = client.upload(ops::UPLOAD_SPREADSHEET, variables, "people.csv", content).await?.ok()?;
+            let upload = &upload["uploadSpreadsheet"];
+            println!(
+                "3.   Uploaded {}: {} rows, people told apart by {}, status {}",
+                file.display(),
+                upload["rows"],
+                upload["keyColumn"],
+                upload["connection"]["status"]
+            );
+            upload["connection"].clone()
+        }
+    };
     let connection_id = connection["id"].as_str().context("connection id")?.to_string();
-    println!("3.   Connected with an API key ({}), status {}", connection["credentialHint"], connection["status"]);
 
     let details = client.execute(ops::CONNECTION, json!({ "id": connection_id })).await?.ok()?;
     for category in details["connection"]["accessibleData"].as_array().into_iter().flatten() {

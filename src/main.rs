@@ -47,7 +47,8 @@ enum Command {
     Migrate,
     /// Walk the whole flow against a built-in sample tenant of one provider.
     Demo {
-        /// The catalogue id of the provider to connect (bamboohr, personio, ...).
+        /// The catalogue id of the provider to connect (bamboohr, personio, ..., or spreadsheet,
+        /// which uploads a file of the people instead).
         #[arg(long, default_value = "bamboohr")]
         provider: String,
         #[arg(long, default_value_t = 200)]

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { sandbox, url, token, walk } from './harness.mjs';
 
-await walk(async ({ page, check, heading, button, barFull }) => {
+await walk(async ({ page, check, heading, button, mapAndSync }) => {
   await page.goto(`${url}/#token=${encodeURIComponent(token)}`);
   await heading('Integrations').waitFor();
 
@@ -27,14 +27,7 @@ await walk(async ({ page, check, heading, button, barFull }) => {
   await check('greenhouse-credentials');
   await button('Next').click();
 
-  await heading('Review accessible data').waitFor();
-  await button('Finish').click();
-  await heading('Map fields').waitFor();
-  await button('Save Mapping').click();
-  await button('Confirm and Save').click();
-  await page.getByRole('heading', { level: 1, name: /^Sync / }).waitFor();
-  await button('Start Sync').click();
-  await barFull();
+  await mapAndSync();
   await check('greenhouse-synced');
 
   // The history names the two people who may be one; the admin joins them.

@@ -64,17 +64,32 @@ export async function walk(steps) {
     throw new Error(`Tab never reached "${name}"`);
   }
 
+  const heading = (name) => page.getByRole('heading', { level: 1, name });
+  const button = (name) => page.getByRole('button', { name, exact: true });
+  /** Waits for the Merging Data bar to reach 100%. */
+  const barFull = () => page.waitForFunction(() => document.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow') === '100', null, { timeout: 60_000 });
   const helpers = {
     page,
     context,
     check,
     tabTo,
-    heading: (name) => page.getByRole('heading', { level: 1, name }),
-    button: (name) => page.getByRole('button', { name, exact: true }),
+    heading,
+    button,
+    barFull,
     /** Waits for the directory to say exactly "`count` people". */
     listed: (count) => page.getByText(`${count} people`, { exact: true }).waitFor(),
-    /** Waits for the Merging Data bar to reach 100%. */
-    barFull: () => page.waitForFunction(() => document.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow') === '100', null, { timeout: 60_000 }),
+    /** From "Review accessible data" of a new connection: the suggested mapping saved and
+     * confirmed, and its first sync started and followed to the end. */
+    mapAndSync: async () => {
+      await heading('Review accessible data').waitFor();
+      await button('Finish').click();
+      await heading('Map fields').waitFor();
+      await button('Save Mapping').click();
+      await button('Confirm and Save').click();
+      await heading(/^Sync /).waitFor();
+      await button('Start Sync').click();
+      await barFull();
+    },
   };
   try {
     await steps(helpers);

@@ -130,6 +130,39 @@ async fn an_ats_connection_and_a_join_work_in_a_browser() {
     app.stop().await;
 }
 
+/// A spreadsheet uploaded, mapped and synced in the browser, then a newer file without someone.
+#[tokio::test]
+async fn a_spreadsheet_is_uploaded_and_synced_in_a_browser() {
+    let app = TestApp::spawn(Backend::Embedded).await;
+    let mut company = Company::generate("acme.example", 30, 29);
+    let with_email: Vec<u32> = company.employees.iter().filter(|e| e.work_email.is_some()).map(|e| e.id).collect();
+    company.employee_mut(with_email[0]).job_title = "=SUM(A1:A2)".into();
+    let file = String::from_utf8(sandbox::spreadsheet::people_csv(&company)).unwrap();
+    let leaver = company
+        .employees
+        .iter()
+        .find(|e| {
+            e.is_active() && e.work_email.is_some() && company.employees.iter().all(|r| r.manager_id != Some(e.id))
+        })
+        .unwrap()
+        .clone();
+    company.employees.retain(|e| e.id != leaver.id);
+    let inactive = company
+        .employees
+        .iter()
+        .filter(|e| e.work_email.is_some() && sandbox::hiring::Expected::of(e).status == "INACTIVE")
+        .count();
+    let sandbox = json!({
+        "file": file,
+        "newer": String::from_utf8(sandbox::spreadsheet::people_csv(&company)).unwrap(),
+        "people": with_email.len(),
+        "inactive": inactive + 1,
+        "leaver": leaver.work_email,
+    });
+    run_in_browser(&app, "spreadsheet.test.mjs", sandbox).await;
+    app.stop().await;
+}
+
 /// "Sign in on this computer": a token for the data directory's workspace, in embedded mode,
 /// asked for on this computer by a loopback name, as JSON; refused otherwise.
 async fn a_local_sign_in_is_for_embedded_mode_on_this_computer(backend: Backend) {

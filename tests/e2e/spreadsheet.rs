@@ -10,6 +10,7 @@ use std::io::Write;
 
 use serde_json::{json, Value};
 
+use api::{Plan, Role};
 use directory_sync::admin_flow;
 use directory_sync::client::{GraphqlClient, GraphqlResponse};
 use directory_sync::operations as ops;
@@ -404,6 +405,9 @@ async fn an_excel_workbook_is_read_and_files_past_the_limits_are_refused() {
     assert!(response.errors[0]["message"].as_str().unwrap().contains("UPLOAD_MAX_BYTES"));
     let response = upload(&app.member(), None, "people.csv", people_csv(&company)).await;
     assert_eq!(response.error_code(), Some("FORBIDDEN"), "{:?}", response.errors);
+    let free = app.client_for(&app.workspace, Role::Admin, Plan::Free);
+    let response = upload(&free, None, "people.csv", people_csv(&company)).await;
+    assert_eq!(response.error_code(), Some("PAID_PLAN_REQUIRED"), "{:?}", response.errors);
     let anonymous = GraphqlClient::new(&app.url, None);
     let response = upload(&anonymous, None, "people.csv", people_csv(&company)).await;
     assert_eq!(response.error_code(), Some("UNAUTHENTICATED"), "{:?}", response.errors);

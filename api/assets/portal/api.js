@@ -45,11 +45,24 @@ export class ApiError extends Error {
 }
 
 export async function gql(query, variables = {}) {
-  const response = await fetch('/graphql', {
+  return answered(await fetch('/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token()}` },
     body: JSON.stringify({ query, variables }),
-  });
+  }));
+}
+
+/** `query` with the variable `file` as `file`, sent as the GraphQL multipart request spec says:
+ * the operation, the map of files to variables, then the file. */
+export async function gqlUpload(query, variables, file) {
+  const body = new FormData();
+  body.append('operations', JSON.stringify({ query, variables: { ...variables, file: null } }));
+  body.append('map', JSON.stringify({ 0: ['variables.file'] }));
+  body.append('0', file, file.name);
+  return answered(await fetch('/graphql', { method: 'POST', headers: { authorization: `Bearer ${token()}` }, body }));
+}
+
+async function answered(response) {
   const body = await response.json();
   if (body.errors?.length) {
     const error = new ApiError(body.errors[0]);

@@ -8,9 +8,10 @@ import { go, h, inWords, screen } from './dom.js';
 import { list, orgChart, profile } from './directory.js';
 import { connect, integrations } from './integrations.js';
 import { accessibleData, mapping } from './mapping.js';
-import { apiKey, credentialSignIn, provider, providers } from './providers.js';
+import { apiKey, credentialSignIn, provider, providers, upload } from './providers.js';
 import { signIn } from './session.js';
 import { history, sync } from './sync.js';
+import { uploadNewer } from './upload.js';
 
 const ROUTES = [
   [/^#\/sign-in$/, signIn],
@@ -20,6 +21,8 @@ const ROUTES = [
   [/^#\/providers\/([^/?]+)$/, provider],
   [/^#\/providers\/([^/]+)\/api-key$/, apiKey],
   [/^#\/providers\/([^/]+)\/sign-in$/, credentialSignIn],
+  [/^#\/providers\/([^/]+)\/upload$/, upload],
+  [/^#\/connections\/([^/]+)\/upload$/, uploadNewer],
   [/^#\/connections\/([^/]+)\/data$/, accessibleData],
   [/^#\/connections\/([^/]+)\/mapping$/, mapping],
   [/^#\/connections\/([^/]+)\/sync$/, sync],

@@ -4,7 +4,7 @@
 import { gql } from './api.js';
 import { ask, go, h, say, screen, when } from './dom.js';
 
-const CONNECTIONS = `{ connections { id status statusMessage linkedSystem provider { id name category }
+const CONNECTIONS = `{ connections { id status statusMessage linkedSystem authMethod provider { id name category }
   lastSync { id status finishedAt processed } resyncRequired schedule { enabled intervalMinutes } } }`;
 
 /** "Disconnect", asked first: the credentials are forgotten, the people it synced stay. */
@@ -31,6 +31,7 @@ export async function integrations() {
     h('p', {}, 'Scheduled sync: ', c.schedule.enabled ? `every ${c.schedule.intervalMinutes} minutes` : 'off'),
     c.resyncRequired ? h('p', { class: 'critical' }, 'Re-sync required') : null,
     h('div', { class: 'actions' },
+      c.authMethod === 'UPLOAD' ? h('a', { href: `#/connections/${c.id}/upload` }, 'Upload a newer file') : null,
       h('a', { href: `#/connections/${c.id}/mapping` }, 'Field mapping'),
       h('a', { href: `#/connections/${c.id}/sync` }, 'Sync'),
       h('a', { href: `#/connections/${c.id}/history` }, 'Sync history'),

@@ -1,10 +1,12 @@
 // Choosing a provider and connecting it: the searchable grid, the way in ("Use my credentials
 // (recommended)" or "Use my API key or access token") with "I am an admin" and the terms, the
 // API-key form labelled from the provider's own fields, and "Open Window": the provider's sign-in
-// in a popup, or its embedded widget (Merge Link) where the sign-in answers a link token.
+// in a popup, or its embedded widget (Merge Link) where the sign-in answers a link token; or, for
+// a spreadsheet, the file.
 
 import { gql, subscribe } from './api.js';
 import { busy, debounced, go, h, here, latestOnly, onLeave, screen, showError } from './dom.js';
+import { uploadSpreadsheet } from './upload.js';
 
 const PROVIDERS = `query($search: String, $category: ProviderCategory) { providers(search: $search, category: $category) {
   id name category authMethods subdomainLabel apiKeyInstructions readPermissions termsUrl credentialFields { key label secret help } } }`;
@@ -57,17 +59,24 @@ export async function provider(id) {
     const method = form.elements.method.value;
     if (!form.elements.admin.checked) return showError(form, { message: 'Confirm that you are an admin of this system.', field: 'admin' });
     if (!form.elements.terms.checked) return showError(form, { message: 'Accept the terms to go on.', field: 'terms' });
-    go(method === 'API_KEY' ? `#/providers/${p.id}/api-key` : `#/providers/${p.id}/sign-in`);
+    const next = { API_KEY: 'api-key', CREDENTIALS: 'sign-in', UPLOAD: 'upload' }[method];
+    go(`#/providers/${p.id}/${next}`);
   } },
   h('fieldset', {}, h('legend', {}, 'How do you want to connect?'),
     methods.includes('CREDENTIALS') ? choice('CREDENTIALS', 'Use my credentials (recommended)') : null,
-    methods.includes('API_KEY') ? choice('API_KEY', 'Use my API key or access token') : null),
+    methods.includes('API_KEY') ? choice('API_KEY', 'Use my API key or access token') : null,
+    methods.includes('UPLOAD') ? choice('UPLOAD', 'Upload a spreadsheet (CSV or Excel)') : null),
   h('label', { class: 'inline' }, h('input', { type: 'checkbox', name: 'admin', id: 'admin' }), 'I am an admin'),
   h('label', { class: 'inline' }, h('input', { type: 'checkbox', name: 'terms', id: 'terms' }),
-    'I accept the ', h('a', { href: p.termsUrl, target: '_blank', rel: 'noopener' }, 'terms of the integration')),
-  h('p', { class: 'muted' }, `${p.name} will be asked to read: ${p.readPermissions.join(', ')}.`),
+    'I accept the ', p.termsUrl ? h('a', { href: p.termsUrl, target: '_blank', rel: 'noopener' }, 'terms of the integration') : 'terms of the integration'),
+  h('p', { class: 'muted' }, methods.includes('UPLOAD') ? `Read from the file: ${p.readPermissions.join(', ')}.` : `${p.name} will be asked to read: ${p.readPermissions.join(', ')}.`),
   h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Next')));
   screen(p.name, form);
+}
+
+export async function upload(id) {
+  const p = await find(id);
+  await uploadSpreadsheet({ title: 'Upload a spreadsheet', instructions: p.apiKeyInstructions });
 }
 
 function fieldsOf(p) {

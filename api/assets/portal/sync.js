@@ -7,7 +7,7 @@ import { alertIn, ask, busy, clearErrors, go, h, here, inWords, onLeave, say, sc
 
 const RUN = 'id status phase percent processed total created updated deactivated deactivationsHeld error';
 
-const CONNECTION = `query($id: ID!) { connection(id: $id) { id resyncRequired provider { name }
+const CONNECTION = `query($id: ID!) { connection(id: $id) { id resyncRequired authMethod provider { name }
   schedule { enabled intervalMinutes nextRunAt } lastSync { id } } }`;
 
 const FINISHED = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
@@ -99,7 +99,11 @@ export async function sync(id) {
   screen(`Sync ${connection.provider.name}`,
     connection.resyncRequired ? h('p', { class: 'critical' }, 'Re-sync required: start a sync to apply the new mapping to everyone.') : null,
     h('div', { class: 'actions' }, start, cancel, done, h('a', { href: `#/connections/${id}/history` }, 'Sync history')),
-    problem, progress, scheduleForm(id, connection.schedule));
+    problem, progress,
+    // A spreadsheet syncs the file it was given: no schedule, a newer file instead.
+    connection.authMethod === 'UPLOAD'
+      ? h('p', {}, h('a', { href: `#/connections/${id}/upload` }, 'Upload a newer file'), ' to sync your people again.')
+      : scheduleForm(id, connection.schedule));
   // Coming back: the bar shows the last sync where it is, and follows it while it runs.
   const last = connection.lastSync;
   if (last) {

@@ -10,7 +10,7 @@ use futures::{StreamExt, TryStreamExt};
 use super::limits::{caller_key, retry_after_seconds};
 use super::{ApiState, MAX_BODY_BYTES};
 use crate::access::RequestMemo;
-use crate::auth::{AuthError, Viewer};
+use crate::auth::{AuthError, Plan, Role, Viewer};
 use crate::error::{ApiError, ErrorCode};
 use crate::graphql::context::RequestAuth;
 use crate::graphql::query_budget;
@@ -83,17 +83,31 @@ async fn read_json(state: &ApiState, payload: web::Payload) -> Result<BatchReque
 async fn read_multipart(
     state: &ApiState,
     content_type: &str,
-    verified: bool,
+    verified: &Result<Viewer, AuthError>,
     payload: web::Payload,
 ) -> Result<BatchRequest, HttpResponse> {
-    if !verified {
-        return Err(refusal(
-            actix_web::http::StatusCode::UNAUTHORIZED,
-            ApiError::new(ErrorCode::Unauthenticated, "sign in to upload a file: send a valid bearer token"),
-        ));
+    use actix_web::http::StatusCode;
+    // Only the callers who may upload have their file read at all.
+    let refused = match verified {
+        Err(_) => Some((
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            "sign in to upload a file: send a valid bearer token",
+        )),
+        Ok(viewer) if viewer.role != Role::Admin => {
+            Some((StatusCode::FORBIDDEN, ErrorCode::Forbidden, "only the workspace's admins may upload a file"))
+        }
+        Ok(viewer) if viewer.plan != Plan::Paid => {
+            Some((StatusCode::FORBIDDEN, ErrorCode::PaidPlanRequired, "integrations need a paid plan"))
+        }
+        Ok(_) => None,
+    };
+    if let Some((status, code, message)) = refused {
+        return Err(refusal(status, ApiError::new(code, message)));
     }
     let max_bytes = state.api.max_upload_bytes();
-    // The operations and the file: two fields of at most `max_bytes`, the whole at most twice.
+    // Every field (the operations, the map, the file) at most `max_bytes`, and the whole request
+    // at most twice that: room for one file and its operation.
     let options = MultipartOptions::default().max_file_size(max_bytes).max_num_files(2);
     // actix's payload lives on its worker thread; the multipart reader takes it through a channel.
     let (chunks, received) = tokio::sync::mpsc::channel(16);
@@ -138,8 +152,18 @@ async fn read_multipart(
 pub async fn execute(state: web::Data<ApiState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
     let header = req.headers().get("Authorization").and_then(|h| h.to_str().ok());
     let content_type = req.headers().get("Content-Type").and_then(|h| h.to_str().ok()).unwrap_or_default();
-    let read = if content_type.trim_start().to_ascii_lowercase().starts_with("multipart/") {
-        read_multipart(&state, content_type, state.keys.verify_header(header).is_ok(), payload).await
+    // Checking a signature is cheap; registering the workspace (ensure_workspace) is not, and
+    // waits until the operations are known to be within the size and rate limits.
+    let verified = state.keys.verify_header(header);
+    let caller = caller_key(verified.as_ref().ok().and(header), req.peer_addr().map(|a| a.ip()));
+    let workspace = verified.as_ref().ok().map(|viewer| viewer.workspace_id.as_str());
+    let multipart = content_type.trim_start().to_ascii_lowercase().starts_with("multipart/");
+    let read = if multipart {
+        // An upload's operation is paid for before its file is read.
+        if let Err(wait) = state.rates.spend(&caller, workspace, 1) {
+            return rate_limited(wait);
+        }
+        read_multipart(&state, content_type, &verified, payload).await
     } else {
         read_json(&state, payload).await
     };
@@ -157,13 +181,11 @@ pub async fn execute(state: web::Data<ApiState>, req: HttpRequest, payload: web:
         }
         BatchRequest::Batch(requests) => (requests, false),
     };
-    // Checking a signature is cheap; registering the workspace (ensure_workspace) is not, and
-    // waits until the operations are known to be within the size and rate limits.
-    let verified = state.keys.verify_header(header);
-    let caller = caller_key(verified.as_ref().ok().and(header), req.peer_addr().map(|a| a.ip()));
-    let workspace = verified.as_ref().ok().map(|viewer| viewer.workspace_id.as_str());
-    if let Err(wait) = state.rates.spend(&caller, workspace, requests.len() as u32) {
-        return rate_limited(wait);
+    let unpaid = (requests.len() as u32).saturating_sub(u32::from(multipart));
+    if unpaid > 0 {
+        if let Err(wait) = state.rates.spend(&caller, workspace, unpaid) {
+            return rate_limited(wait);
+        }
     }
     // One memo for the whole batch: no provider is asked the same thing twice per HTTP request.
     let memo = RequestMemo::default();

@@ -22,6 +22,7 @@ const ASSETS: &[Asset] = &[
     ("integrations.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/portal/integrations.js")),
     ("providers.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/portal/providers.js")),
     ("mapping.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/portal/mapping.js")),
+    ("upload.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/portal/upload.js")),
     ("sync.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/portal/sync.js")),
     ("directory.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/portal/directory.js")),
     ("style.css", "text/css; charset=utf-8", include_bytes!("../../assets/portal/style.css")),

@@ -62,7 +62,7 @@ pub async fn start_sync(
     if uploaded && uploads::readable(&env.db, connection.id).await?.is_none() {
         return Err(Error::Validation {
             field: "connectionId",
-            message: "upload the spreadsheet again: each file is kept only until a sync has read it".into(),
+            message: "upload the spreadsheet again: each file is kept only until a sync succeeds with it".into(),
         });
     }
     let mode = match requested {

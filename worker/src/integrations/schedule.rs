@@ -24,7 +24,7 @@ pub async fn set_schedule(
     if enabled && catalogue::find(&connection.provider_id).is_some_and(|p| p.info().uploaded) {
         return Err(Error::Validation {
             field: "enabled",
-            message: "an uploaded spreadsheet has no schedule: it syncs when a new file is uploaded".into(),
+            message: "an uploaded spreadsheet has no schedule: upload a newer file, then start its sync".into(),
         });
     }
     let interval = interval_minutes.unwrap_or(connection.schedule_interval_minutes);

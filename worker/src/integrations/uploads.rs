@@ -17,9 +17,6 @@ use crate::providers::catalogue::{self, AuthMethod};
 use crate::providers::spreadsheet;
 use crate::uploads::{self, UploadError};
 
-/// The provider whose source is an uploaded spreadsheet.
-const SPREADSHEET: &str = "spreadsheet";
-
 /// A file as the API received it: its name, and its bytes in a temporary file.
 pub struct UploadInput {
     /// The connection the file is for; `None` connects a new spreadsheet.
@@ -34,7 +31,7 @@ pub async fn upload_spreadsheet(
     workspace_id: &str,
     input: UploadInput,
 ) -> Result<(connection::Model, spreadsheet_upload::Model)> {
-    let provider = catalogue::find(SPREADSHEET).ok_or(Error::NotFound("provider"))?;
+    let provider = catalogue::find(spreadsheet::ID).ok_or(Error::NotFound("provider"))?;
     let existing = match input.connection_id {
         Some(id) => {
             let connection = connections::find(&env.db, workspace_id, id).await?;
@@ -54,8 +51,12 @@ pub async fn upload_spreadsheet(
     let limits = env.upload_limits.clone();
     let received = tokio::task::spawn_blocking(move || uploads::receive(input.file, &limits))
         .await
-        .map_err(|err| Error::Upload(UploadError::Io(std::io::Error::other(err))))??;
+        // A reader that panics on a file has met a file it cannot read.
+        .map_err(|_| {
+            Error::Upload(UploadError::Unsupported("the file could not be read: save it again, or as CSV".into()))
+        })??;
     let columns = received.summary.columns.clone();
+    let encoding = received.summary.encoding;
 
     let txn = begin_write(&env.db).await?;
     let connection = match existing {
@@ -90,6 +91,6 @@ pub async fn upload_spreadsheet(
     let connection = active.update(&txn).await?;
     txn.commit().await?;
     env.events.publish(Event::ConnectionChanged { connection_id: connection.id }).await;
-    tracing::info!(connection_id = %connection.id, rows = upload.row_count, format = %upload.format, "received a spreadsheet");
+    tracing::info!(connection_id = %connection.id, rows = upload.row_count, format = %upload.format, encoding, "received a spreadsheet");
     Ok((connection, upload))
 }

@@ -1,6 +1,6 @@
 //! A spreadsheet (CSV or Excel) an admin uploads, for companies whose HR system is one. There is
 //! no API to call: the connection's source is its newest upload (see [`crate::uploads`]), read
-//! on arrival and kept normalised as UTF-8 CSV until a run has read it.
+//! on arrival and kept normalised as UTF-8 CSV until a run has synced it.
 //!
 //! - the file's columns are the accessible data; the suggested mapping matches usual headings;
 //! - a row's id is its employee-id column where the file has one, else its email, so that the
@@ -23,8 +23,11 @@ use crate::credentials::Credentials;
 use crate::mapping::headings;
 use crate::uploads::{cells, UploadStore};
 
+/// The spreadsheet's catalogue id.
+pub const ID: &str = "spreadsheet";
+
 static INFO: ProviderInfo = ProviderInfo {
-    id: "spreadsheet",
+    id: ID,
     name: "Spreadsheet (CSV or Excel)",
     category: ProviderCategory::Hris,
     logo_url: "",
@@ -91,7 +94,7 @@ impl Connector for SpreadsheetConnector {
     async fn fetch(&self, request: FetchRequest) -> Result<PageStream<'_>, ProviderError> {
         let upload = self.store.readable(self.connection_id).await.map_err(buffer_error)?.ok_or_else(|| {
             ProviderError::NotConfigured(
-                "there is no file to read: upload the spreadsheet again (a file is kept only until a sync has read it)"
+                "there is no file to read: upload the spreadsheet again (a file is kept only until a sync succeeds with it)"
                     .into(),
             )
         })?;
@@ -102,11 +105,20 @@ impl Connector for SpreadsheetConnector {
         let content = tokio_util::io::SyncIoBridge::new(Box::pin(content));
         spool_pages(request.page_size, move |sink: &mut RecordSink<'_>| {
             let mut reader = csv::Reader::from_reader(std::io::BufReader::new(content));
+            let mut read = 0;
             for (index, row) in reader.records().enumerate() {
                 let row = row.map_err(|err| ProviderError::Buffer(format!("reading the stored file: {err}")))?;
                 if let Some(record) = rows.record(index, &row) {
+                    read += 1;
                     sink(record, Some(expected))?;
                 }
+            }
+            // A file that ends early (its content deleted while it was read) is not the whole
+            // company: the run fails rather than take the rest for leavers.
+            if read != expected {
+                return Err(ProviderError::Buffer(format!(
+                    "the stored file held {read} of its {expected} rows; upload it again"
+                )));
             }
             Ok(())
         })
@@ -166,7 +178,9 @@ impl RowReader {
                 continue;
             }
             if cells::looks_like_formula(raw) {
-                let message = cells::formula_finding(row_number, column, value);
+                // A mapped column's value is the directory's to show.
+                let shown: String = value.chars().take(40).collect();
+                let message = format!("{}: '{shown}'", cells::formula_finding(row_number, column));
                 notes.push(RecordNote { kind: NoteKind::FormulaAsText, message });
             }
             let read = match *field_type {

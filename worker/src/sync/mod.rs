@@ -467,8 +467,11 @@ async fn finish(
     if status == SyncStatus::Succeeded && run.mode == SyncMode::Full {
         connections::clear_resync_required(&env.db, run.connection_id, run.mapping_version).await?;
     }
-    // An uploaded file is kept only until a run has read it, however the run ended.
-    uploads::release(&env.db, run.connection_id, run.created_at).await?;
+    // An uploaded file is kept until a run has synced it; after a failed or cancelled one it
+    // stays for the admin's retry, until the maintenance sweep.
+    if status == SyncStatus::Succeeded {
+        uploads::release(&env.db, run.connection_id, run.created_at).await?;
+    }
     publish(env, run).await;
     Ok(match status {
         SyncStatus::Succeeded => RunOutcome::Succeeded,

@@ -5,7 +5,7 @@
 //! of people (its encoding, its headings, its size), otherwise written out normalised as UTF-8
 //! CSV, whatever it came as (CSV in UTF-8, UTF-16 or Windows-1252, with commas, semicolons or
 //! tabs; or Excel's .xlsx). The normalised content is kept in the database in chunks, so any
-//! worker can read it, a chunk at a time, and deleted as soon as a run has read it, or after
+//! worker can read it, a chunk at a time, and deleted as soon as a run has synced it, or after
 //! [`UploadLimits::unused_for`] when no run does; what was learned of it (its columns, its row
 //! count, its findings) stays, as the connection's fields.
 
@@ -18,12 +18,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::stream::{self, Stream};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
+use entity::sync_run::{self, SyncStatus};
 use entity::{spreadsheet_upload, spreadsheet_upload_chunk};
 
 pub use normalize::Summary;
@@ -67,6 +68,13 @@ pub enum UploadError {
     TooManyRows { limit: usize },
     #[error("the file is over {} MB, the largest upload accepted (UPLOAD_MAX_BYTES)", .limit / (1024 * 1024))]
     TooLarge { limit: usize },
+    #[error("the file has more than {limit} columns, the most a spreadsheet has")]
+    TooManyColumns { limit: usize },
+    #[error(
+        "the file would be over {} MB written out as a table, the most allowed (UPLOAD_MAX_UNPACKED_BYTES)",
+        .limit / (1024 * 1024)
+    )]
+    Unpacked { limit: u64 },
     #[error("{0}")]
     Encoding(String),
     #[error(
@@ -269,14 +277,21 @@ pub async fn release<C: ConnectionTrait>(
     forget(db, held).await
 }
 
-/// Deletes the content no run read within `unused_for` of its upload.
+/// Deletes the content no run synced within `unused_for` of its upload, but not while a run of
+/// its connection may be reading it.
 pub async fn sweep<C: ConnectionTrait>(db: &C, unused_for: Duration) -> Result<usize, sea_orm::DbErr> {
     let before = Utc::now() - chrono::Duration::from_std(unused_for).unwrap_or(chrono::Duration::MAX);
+    let reading = Query::select()
+        .column(sync_run::Column::ConnectionId)
+        .from(sync_run::Entity)
+        .and_where(sync_run::Column::Status.is_in([SyncStatus::Queued, SyncStatus::Running]))
+        .to_owned();
     let stale: Vec<Uuid> = spreadsheet_upload::Entity::find()
         .select_only()
         .column(spreadsheet_upload::Column::Id)
         .filter(spreadsheet_upload::Column::ContentDeletedAt.is_null())
         .filter(spreadsheet_upload::Column::CreatedAt.lt(before))
+        .filter(spreadsheet_upload::Column::ConnectionId.not_in_subquery(reading))
         .into_tuple()
         .all(db)
         .await?;

@@ -29,6 +29,8 @@ pub struct Summary {
     pub encoding: &'static str,
 }
 
+/// The most columns a file may have: Excel's own limit (column XFD).
+pub const MAX_COLUMNS: usize = 16_384;
 /// Findings listed one by one; more are counted.
 pub const MAX_FINDINGS: usize = 50;
 /// Bytes of the file looked at to tell its encoding and delimiter.
@@ -144,6 +146,9 @@ impl Findings {
 /// The header row as columns: trimmed, a blank heading named by its position, no name twice
 /// (compared without case).
 pub fn columns_of(header: &csv::StringRecord) -> Result<Vec<String>, UploadError> {
+    if header.len() > MAX_COLUMNS {
+        return Err(UploadError::TooManyColumns { limit: MAX_COLUMNS });
+    }
     let mut columns: Vec<String> = Vec::with_capacity(header.len());
     for (index, heading) in header.iter().enumerate() {
         let heading = heading.trim().trim_start_matches('\u{feff}').trim();
@@ -182,9 +187,28 @@ pub fn normalize_csv(
         let mut skipped = String::new();
         text.read_line(&mut skipped)?;
     }
-    let reader = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text);
-    let rows = reader.into_records().zip(1..).map(|(row, number)| row.map(|row| (number, row)).map_err(malformed));
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text);
+    let (mut row, mut record) = (0, csv::StringRecord::new());
+    let rows = std::iter::from_fn(move || {
+        let start = reader.position().line();
+        match reader.read_record(&mut record) {
+            Err(err) => Some(Err(malformed(err))),
+            Ok(false) => None,
+            Ok(true) => {
+                row = next_row_number(row, reader.position().line() - start, &record);
+                Some(Ok((row, record.clone())))
+            }
+        }
+    });
     rewrite(rows, limits, out, encoding.name())
+}
+
+/// The row number of `record`, read over `lines` lines after row `previous`, as a spreadsheet
+/// program numbers a CSV's rows: the CSV reader skips empty lines, each a blank row there, and a
+/// quoted line break stays inside its row.
+fn next_row_number(previous: usize, lines: u64, record: &csv::StringRecord) -> usize {
+    let breaks: u64 = record.iter().map(|field| field.matches('\n').count() as u64).sum();
+    previous + lines.saturating_sub(breaks + 1) as usize + 1
 }
 
 /// The first line of the file, decoded (at most [`SNIFF_BYTES`] of it).
@@ -198,32 +222,46 @@ fn first_line(file: &mut (impl Read + Seek), encoding: &'static Encoding) -> io:
 
 /// Checks the header and every row of a table read from a file (in `encoding`), each with its
 /// row number in the file, and writes them, normalised, to `out`.
-pub(super) fn rewrite(
+pub(super) fn rewrite<W: Write>(
     mut table: impl Iterator<Item = Result<(usize, csv::StringRecord), UploadError>>,
     limits: &UploadLimits,
-    out: impl Write,
+    out: W,
     encoding: &'static str,
 ) -> Result<Summary, UploadError> {
+    // Blank rows are written too (to keep row numbers), so they are bounded as well: a sheet
+    // whose rows run far past its people is refused rather than written out.
+    let max_row_number = limits.max_rows.saturating_mul(2).saturating_add(1);
+    let too_many_rows = || UploadError::TooManyRows { limit: limits.max_rows };
     let Some((header_row, header)) = table.next().transpose()? else {
         return Err(UploadError::Empty);
     };
+    if header_row > max_row_number {
+        return Err(too_many_rows());
+    }
     let columns = columns_of(&header)?;
     let key_column = cells::key_column(&columns).ok_or(UploadError::NoKeyColumn)?;
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(&columns).map_err(malformed)?;
+    let mut writer = csv::Writer::from_writer(Capped { inner: out, left: limits.max_unpacked_bytes });
+    let unpacked = || UploadError::Unpacked { limit: limits.max_unpacked_bytes };
+    let write = |writer: &mut csv::Writer<Capped<W>>, record: &mut dyn Iterator<Item = &str>| {
+        writer.write_record(record).map_err(|err| if writer.get_ref().left == 0 { unpacked() } else { malformed(err) })
+    };
+    write(&mut writer, &mut columns.iter().map(String::as_str))?;
     let (mut rows, mut findings) = (0usize, Findings::default());
     let blank: Vec<&str> = vec![""; columns.len()];
     let mut last_row = header_row;
     for row in table {
         let (row_number, record) = row?;
+        if row_number > max_row_number {
+            return Err(too_many_rows());
+        }
         // Rows a sheet skips are written blank, so that row numbers stay the file's.
         for _ in last_row + 1..row_number {
-            writer.write_record(&blank).map_err(malformed)?;
+            write(&mut writer, &mut blank.iter().copied())?;
         }
         last_row = row_number;
         if record.iter().all(|value| value.trim().is_empty()) {
             // Kept as a blank row, so that row numbers stay the file's.
-            writer.write_record(&blank).map_err(malformed)?;
+            write(&mut writer, &mut blank.iter().copied())?;
             continue;
         }
         rows += 1;
@@ -241,17 +279,39 @@ pub(super) fn rewrite(
         }
         for (column, value) in columns.iter().zip(record.iter()) {
             if cells::looks_like_formula(value) {
-                findings.note(cells::formula_finding(row_number, column, value));
+                findings.note(cells::formula_finding(row_number, column));
             }
         }
         let width = record.len().min(columns.len());
-        writer.write_record(record.iter().take(width).chain(blank[width..].iter().copied())).map_err(malformed)?;
+        write(&mut writer, &mut record.iter().take(width).chain(blank[width..].iter().copied()))?;
     }
     if rows == 0 {
         return Err(UploadError::HeaderOnly);
     }
-    writer.flush()?;
+    writer.flush().map_err(|err| if writer.get_ref().left == 0 { unpacked() } else { UploadError::Io(err) })?;
     Ok(Summary { columns, rows, key_column, header_row, findings: findings.into_list(), encoding })
+}
+
+/// A writer that takes at most `left` bytes: past them it takes none, and says so with `left` 0.
+struct Capped<W> {
+    inner: W,
+    left: u64,
+}
+
+impl<W: Write> Write for Capped<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if bytes.len() as u64 >= self.left {
+            self.left = 0;
+            return Err(io::Error::other("the normalised file is over its limit"));
+        }
+        let written = self.inner.write(bytes)?;
+        self.left -= written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 pub(super) fn malformed(err: csv::Error) -> UploadError {
@@ -362,6 +422,42 @@ mod tests {
         let mut file = String::from("Email\n");
         (0..1001).for_each(|n| file.push_str(&format!("p{n}@x.test\n")));
         assert!(matches!(normalized(file.as_bytes()), Err(UploadError::TooManyRows { limit: 1000 })));
+    }
+
+    #[test]
+    fn an_empty_line_is_a_blank_row_in_the_numbering() {
+        let file = "Email,Title\n\na@x.test,=1\n\n\nb@x.test,\"two\nlines\"\nc@x.test,=2\n";
+        let (summary, out) = normalized(file.as_bytes()).unwrap();
+        assert_eq!(summary.rows, 3);
+        assert!(summary.findings[0].starts_with("row 3, column 'Title'"), "{:?}", summary.findings);
+        assert!(summary.findings[1].starts_with("row 7, column 'Title'"), "{:?}", summary.findings);
+        // Written out, the sync's reader counts the same rows.
+        assert_eq!(out.lines().filter(|l| l.starts_with("c@x.test")).count(), 1);
+        let rows: Vec<String> = csv::Reader::from_reader(out.as_bytes())
+            .records()
+            .map(|r| r.unwrap().get(0).unwrap().to_string())
+            .collect();
+        assert_eq!(rows, ["", "a@x.test", "", "", "b@x.test", "c@x.test"], "row n is record n - 2");
+    }
+
+    #[test]
+    fn what_is_written_out_is_bounded_however_small_the_file() {
+        let wide =
+            format!("Email,{}\na@x.test\n", (0..MAX_COLUMNS).map(|n| format!("c{n}")).collect::<Vec<_>>().join(","));
+        assert!(matches!(normalized(wide.as_bytes()), Err(UploadError::TooManyColumns { limit: MAX_COLUMNS })));
+        // Short rows padded to a wide header grow the file manyfold.
+        let header = (0..2000).map(|n| format!("c{n}")).collect::<Vec<_>>().join(",");
+        let file = format!("Email,{header}\n{}", "a@x.test\n".repeat(500));
+        let small = UploadLimits { max_unpacked_bytes: 500_000, ..limits() };
+        let refused = normalize_csv(&mut Cursor::new(file.into_bytes()), &small, &mut Vec::new());
+        assert!(matches!(refused, Err(UploadError::Unpacked { limit: 500_000 })), "{refused:?}");
+        // A sheet whose rows skip far ahead would be written out as blank rows.
+        let far = vec![
+            Ok((1, csv::StringRecord::from(vec!["Email"]))),
+            Ok((1_000_000_000, csv::StringRecord::from(vec!["a@x.test"]))),
+        ];
+        let refused = rewrite(far.into_iter(), &limits(), Vec::new(), "UTF-8");
+        assert!(matches!(refused, Err(UploadError::TooManyRows { limit: 1000 })), "{refused:?}");
     }
 
     #[test]

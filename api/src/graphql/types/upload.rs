@@ -9,7 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::ContextExt;
 
 /// A spreadsheet uploaded as a connection's source: what reading it found. Its content is kept
-/// only until a sync has read it; what is shown here stays.
+/// only until a sync succeeds with it; what is shown here stays.
 pub struct SpreadsheetUpload(pub spreadsheet_upload::Model);
 
 fn strings(value: &serde_json::Value) -> Vec<String> {
@@ -67,7 +67,7 @@ impl SpreadsheetUpload {
         self.0.created_at
     }
 
-    /// Whether a sync can still read the file (its content is deleted once one has).
+    /// Whether a sync can still read the file (its content is deleted once one succeeds with it).
     async fn readable(&self) -> bool {
         self.0.content_deleted_at.is_none()
     }
