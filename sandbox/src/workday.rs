@@ -7,10 +7,19 @@
 //! access off) is 500 "Processing error occurred. The task submitted is not authorized.", as
 //! Workday says it; a report stopped at Workday's time limit (the `TimedOut` fault) is 500 with
 //! that reason; 429 with `Retry-After` when throttled. The answer streams, with no length
-//! past a buffer's worth, and may break off like every fake's.
+//! past a buffer's worth, and may break off like every fake's. The report has the Date and Time
+//! prompt `Updated_From`: given a moment (RFC 3339), it lists only the workers changed since;
+//! empty or left out, everyone; anything else is 500 "Invalid value for prompt".
+//!
+//! An API Client for Integrations, as a tenant registers one: `POST /ccx/oauth2/{tenant}/token`
+//! with the client's id and secret over HTTP Basic trades `grant_type=refresh_token` (a refresh
+//! token [`api_client`] generated, which does not expire) for a bearer access token the report
+//! accepts in place of the ISU's password; 401 `invalid_client` for another client, 400
+//! `invalid_grant` for a refresh token the tenant never issued (or revoked).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use crate::company::{Attribute, Employee, Employment};
@@ -23,6 +32,8 @@ pub struct Workday;
 const ID: &str = "workday";
 /// The report every tenant has, shared with its integration user.
 const REPORT: &str = "Directory_Sync";
+/// The report's Date and Time prompt: workers last updated at or after it (all without it).
+const CHANGE_PROMPT: &str = "Updated_From";
 /// Where a tenant's report lives at Workday: the host is replaced by `WORKDAY_API_BASE`.
 const HOST: &str = "https://wd2-impl-services1.workday.com";
 
@@ -32,7 +43,8 @@ impl FakeProvider for Workday {
     }
 
     fn routes(&self, cfg: &mut web::ServiceConfig) {
-        cfg.route("/ccx/service/customreport2/{tenant}/{owner}/{report}", web::get().to(report));
+        cfg.route("/ccx/service/customreport2/{tenant}/{owner}/{report}", web::get().to(report))
+            .route("/ccx/oauth2/{tenant}/token", web::post().to(token));
     }
 
     fn settings(&self, base: &str) -> Vec<(String, String)> {
@@ -42,8 +54,9 @@ impl FakeProvider for Workday {
     fn credentials(&self, tenant: &Tenant) -> SampleCredentials {
         SampleCredentials {
             provider_id: ID,
+            // As View URLs gives it for a report with the change prompt.
             subdomain: Some(format!(
-                "{HOST}/ccx/service/customreport2/{}/ISU_Directory/{REPORT}?format=json",
+                "{HOST}/ccx/service/customreport2/{}/ISU_Directory/{REPORT}?format=json&{CHANGE_PROMPT}=",
                 tenant.name
             )),
             api_key: format!("ISU_{}", tenant.key),
@@ -60,6 +73,58 @@ impl FakeProvider for Workday {
     fn full_read(&self, _employees: usize) -> FullRead {
         FullRead { requests: 1, round_trips: 1 }
     }
+}
+
+/// The tenant's API client, as its admin registers one: its client ID and secret, and a fresh
+/// refresh token generated for the integration user.
+pub fn api_client(tenant: &mut Tenant) -> (String, String, String) {
+    let refresh_token = crate::tenant::random_token(40);
+    tenant.refresh_tokens.insert(refresh_token.clone());
+    (client_id(tenant), tenant.secret.clone(), refresh_token)
+}
+
+fn client_id(tenant: &Tenant) -> String {
+    format!("APICLIENT_{}", tenant.key)
+}
+
+#[derive(serde::Deserialize)]
+struct RefreshGrant {
+    grant_type: String,
+    refresh_token: Option<String>,
+}
+
+/// The token endpoint: a refresh token traded for an access token, the refresh token kept.
+async fn token(
+    tenants: web::Data<Tenants>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let tenant = path.into_inner();
+    let oauth_error = |status: StatusCode, code: &str| HttpResponse::build(status).json(json!({ "error": code }));
+    let client = basic_auth(&req);
+    let mut all = tenants.lock().expect("tenants lock");
+    let Some(t) = all.get_mut(tenant.as_str()).filter(|t| t.provider == ID) else {
+        return error(StatusCode::NOT_FOUND, "The resource could not be found");
+    };
+    *t.requests.entry("token".into()).or_default() += 1;
+    if !client.is_some_and(|(id, secret)| id == client_id(t) && secret == t.secret) {
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
+    }
+    let grant: Option<RefreshGrant> = serde_urlencoded::from_bytes(&body).ok();
+    let Some(refresh_token) = grant.filter(|g| g.grant_type == "refresh_token").and_then(|g| g.refresh_token) else {
+        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type");
+    };
+    if !t.refresh_tokens.contains(&refresh_token) {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant");
+    }
+    let access_token = t.issue_access_token();
+    HttpResponse::Ok().json(json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "refresh_token": refresh_token,
+        "expires_in": t.token_lifetime.as_secs(),
+    }))
 }
 
 fn error(status: StatusCode, message: &str) -> HttpResponse {
@@ -123,8 +188,12 @@ async fn report(
         return error(StatusCode::NOT_FOUND, "The resource could not be found");
     }
     let credentials = basic_auth(&req);
+    let bearer = wire::bearer(&req).map(str::to_string);
     let signed = |t: &Tenant| {
-        credentials.as_ref().is_some_and(|(user, password)| *user == format!("ISU_{}", t.key) && *password == t.secret)
+        let isu = credentials
+            .as_ref()
+            .is_some_and(|(user, password)| *user == format!("ISU_{}", t.key) && *password == t.secret);
+        isu || bearer.as_deref().is_some_and(|token| t.accepts_token(token))
     };
     let admission = match wire::admit(&tenants, &tenant, Endpoint::records("report"), signed).await {
         Ok(admission) => admission,
@@ -136,12 +205,30 @@ async fn report(
             .content_type("application/xml")
             .body(r#"<?xml version="1.0" encoding="UTF-8"?><wd:Report_Data xmlns:wd="urn:com.workday.report/Directory_Sync"/>"#);
     }
-    let count = tenants.lock().expect("tenants lock")[tenant.as_str()].company.employees.len();
+    let from = match query.iter().find(|(k, v)| k == CHANGE_PROMPT && !v.is_empty()) {
+        None => None,
+        Some((_, raw)) => match DateTime::parse_from_rfc3339(raw) {
+            Ok(from) => Some(from.with_timezone(&Utc)),
+            Err(_) => {
+                let reason = format!("Processing error occurred. Invalid value for prompt {CHANGE_PROMPT}: {raw}");
+                return error(StatusCode::INTERNAL_SERVER_ERROR, &reason);
+            }
+        },
+    };
+    // The workers the report lists: all, or those updated from the prompt's moment.
+    let listed: Vec<usize> = {
+        let all = tenants.lock().expect("tenants lock");
+        let t = &all[tenant.as_str()];
+        let updated = |e: &Employee| from.is_none_or(|from| t.changed_at(e.id).is_some_and(|at| at >= from));
+        t.company.employees.iter().enumerate().filter(|(_, e)| updated(e)).map(|(i, _)| i).collect()
+    };
+    let count = listed.len();
     let cut = wire::cut_off(&tenants, &admission, 0, count);
     let render = move |range: std::ops::Range<usize>| {
         let all = tenants.lock().expect("tenants lock");
         let Some(t) = all.get(&tenant) else { return Vec::new() };
-        t.company.employees.get(range).unwrap_or_default().iter().map(|e| entry(e, &t.withheld)).collect()
+        let listed = listed.get(range).unwrap_or_default();
+        listed.iter().filter_map(|i| t.company.employees.get(*i)).map(|e| entry(e, &t.withheld)).collect()
     };
     wire::stream_records(br#"{"Report_Entry":["#.to_vec(), count, render, b"]}", cut, admission.pace)
 }

@@ -88,7 +88,66 @@ async fn a_report_stopped_at_workdays_time_limit_fails_and_deactivates_nobody(ba
     app.stop().await;
 }
 
+async fn an_api_clients_refresh_token_reads_the_report_in_place_of_a_password(backend: Backend) {
+    let app = spawn(backend).await;
+    let admin = app.admin();
+    let (client_id, client_secret, refresh_token) = app.sandbox.with_tenant("acme", sandbox::workday::api_client);
+    let mut input = admin_flow::connect_input(&app.credentials);
+    input["input"]["apiKey"] = json!(client_id);
+    input["input"]["apiSecret"] = json!(client_secret);
+    input["input"]["refreshToken"] = json!("a token Workday never issued");
+    let refused = admin.execute(ops::CONNECT_WITH_API_KEY, input.clone()).await.unwrap();
+    assert_eq!(refused.error_code(), Some("INVALID_CREDENTIALS"), "{:?}", refused.errors);
+    assert!(refused.errors[0]["message"].as_str().unwrap().contains("Manage Refresh Tokens"), "{:?}", refused.errors);
+
+    input["input"]["refreshToken"] = json!(refresh_token);
+    let connected = admin.execute(ops::CONNECT_WITH_API_KEY, input).await.unwrap().ok().unwrap();
+    let connection_id = connected["connectWithApiKey"]["id"].as_str().unwrap().to_string();
+    app.confirm_mapping(&admin, &connection_id, None).await;
+    let run = app.sync(&admin, &connection_id).await;
+    assert_eq!(run["status"], "SUCCEEDED", "{run}");
+    assert_eq!(
+        run["created"].as_u64(),
+        Some(app.listed().iter().filter(|(e, _)| e.work_email.is_some()).count() as u64)
+    );
+    let traded = app.sandbox.with_tenant("acme", |t| t.requests.get("token").copied().unwrap_or(0));
+    assert!(traded >= 2, "the refresh token was traded to verify and to sync: {traded}");
+
+    // The admin generated a new refresh token, so Workday forgot this one.
+    app.sandbox.with_tenant("acme", |t| t.revoke_tokens());
+    let failed = app.sync(&admin, &connection_id).await;
+    assert_eq!((failed["status"].as_str(), failed["deactivated"].as_i64()), (Some("FAILED"), Some(0)), "{failed}");
+    assert!(failed["error"].as_str().unwrap_or_default().contains("refresh token"), "{failed}");
+    app.stop().await;
+}
+
+async fn a_report_without_the_change_prompt_is_read_whole_every_time(backend: Backend) {
+    let app = spawn(backend).await;
+    let admin = app.admin();
+    let whole = app.credentials.subdomain.clone().unwrap().replace("&Updated_From=", "");
+    let connected = connect_at(&app, &admin, &whole).await.ok().unwrap();
+    let connection_id = connected["connectWithApiKey"]["id"].as_str().unwrap().to_string();
+    app.confirm_mapping(&admin, &connection_id, None).await;
+    let first = app.sync(&admin, &connection_id).await;
+    assert_eq!(first["status"], "SUCCEEDED", "{first}");
+    let promoted = app.listed()[0].0.id;
+    app.sandbox.with_tenant("acme", |t| t.company.employee_mut(promoted).job_title = "Chief Report Officer".into());
+    let variables = json!({ "id": connection_id, "mode": "INCREMENTAL" });
+    let started = admin.execute(&ops::start_sync(), variables).await.unwrap().ok().unwrap();
+    let run_id = started["startSync"]["id"].as_str().unwrap();
+    app.follow(&admin, run_id).await;
+    let run = app.run(&admin, run_id).await;
+    assert_eq!(
+        (run["status"].as_str(), run["processed"].as_i64(), run["updated"].as_i64()),
+        (Some("SUCCEEDED"), first["processed"].as_i64(), Some(1)),
+        "no prompt to ask with, so everyone is read: {run}"
+    );
+    app.stop().await;
+}
+
 crate::on_both_backends!(
+    a_report_without_the_change_prompt_is_read_whole_every_time,
+    an_api_clients_refresh_token_reads_the_report_in_place_of_a_password,
     a_report_address_is_checked_before_anything_is_sent,
     a_report_not_shared_with_the_user_says_to_share_it,
     a_report_stopped_at_workdays_time_limit_fails_and_deactivates_nobody,

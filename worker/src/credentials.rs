@@ -16,6 +16,13 @@ pub enum Credentials {
         secret: Option<SecretString>,
     },
     OAuth(OAuthTokens),
+    /// An API client the customer registered with the provider (Workday's "API Client for
+    /// Integrations"), and the refresh token it issued for the account that reads the data.
+    ApiClient {
+        client_id: SecretString,
+        client_secret: SecretString,
+        refresh_token: SecretString,
+    },
     /// Nothing to present: a source that is a file the admin uploaded.
     None,
 }
@@ -32,6 +39,7 @@ impl std::fmt::Debug for Credentials {
         match self {
             Self::ApiKey { .. } => f.write_str("Credentials::ApiKey(<redacted>)"),
             Self::OAuth(_) => f.write_str("Credentials::OAuth(<redacted>)"),
+            Self::ApiClient { .. } => f.write_str("Credentials::ApiClient(<redacted>)"),
             Self::None => f.write_str("Credentials::None"),
         }
     }
@@ -63,6 +71,7 @@ impl Credentials {
         let shown = match self {
             Self::ApiKey { key, .. } => key.expose_secret(),
             Self::OAuth(tokens) => tokens.access_token.expose_secret(),
+            Self::ApiClient { client_id, .. } => client_id.expose_secret(),
             Self::None => return String::new(),
         };
         let tail: String = shown.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
@@ -76,6 +85,7 @@ impl Credentials {
 enum Stored {
     ApiKey { key: String, secret: Option<String> },
     Oauth { access_token: String, refresh_token: Option<String>, expires_at: Option<DateTime<Utc>> },
+    ApiClient { client_id: String, client_secret: String, refresh_token: String },
     None,
 }
 
@@ -127,6 +137,11 @@ impl CredentialCipher {
                 refresh_token: t.refresh_token.as_ref().map(|s| s.expose_secret().to_string()),
                 expires_at: t.expires_at,
             },
+            Credentials::ApiClient { client_id, client_secret, refresh_token } => Stored::ApiClient {
+                client_id: client_id.expose_secret().to_string(),
+                client_secret: client_secret.expose_secret().to_string(),
+                refresh_token: refresh_token.expose_secret().to_string(),
+            },
             Credentials::None => Stored::None,
         };
         self.encrypt(&serde_json::to_vec(&stored).expect("credentials serialise"))
@@ -141,6 +156,11 @@ impl CredentialCipher {
                 refresh_token: refresh_token.map(Into::into),
                 expires_at,
             }),
+            Stored::ApiClient { client_id, client_secret, refresh_token } => Credentials::ApiClient {
+                client_id: client_id.into(),
+                client_secret: client_secret.into(),
+                refresh_token: refresh_token.into(),
+            },
             Stored::None => Credentials::None,
         })
     }

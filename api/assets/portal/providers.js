@@ -79,6 +79,10 @@ export async function upload(id) {
   await uploadSpreadsheet({ title: 'Upload a spreadsheet', instructions: p.apiKeyInstructions });
 }
 
+/** Fields a form may leave empty: a second secret some providers do without, and a refresh
+ * token given only with an API client. */
+const OPTIONAL = ['apiSecret', 'refreshToken'];
+
 function fieldsOf(p) {
   const fields = p.credentialFields.slice();
   if (p.subdomainLabel && !fields.some((f) => f.key === 'subdomain')) {
@@ -108,7 +112,7 @@ export async function apiKey(id) {
   h('p', { class: 'muted' }, p.apiKeyInstructions),
   fieldsOf(p).map((f) => [
     h('label', { for: `f-${f.key}` }, f.label),
-    h('input', { id: `f-${f.key}`, name: f.key, type: f.secret ? 'password' : 'text', autocomplete: 'off', required: f.key !== 'apiSecret' }),
+    h('input', { id: `f-${f.key}`, name: f.key, type: f.secret ? 'password' : 'text', autocomplete: 'off', required: !OPTIONAL.includes(f.key) }),
     f.help ? h('p', { class: 'muted' }, f.help) : null,
   ]),
   h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Next')));

@@ -35,6 +35,9 @@ pub struct ApiKeyInput {
     pub subdomain: Option<String>,
     pub api_key: SecretString,
     pub api_secret: Option<SecretString>,
+    /// Where the provider takes one: the refresh token of the customer's API client, whose id
+    /// and secret are then the key and the secret.
+    pub refresh_token: Option<SecretString>,
 }
 
 /// Company domains are DNS labels: letters, digits and inner hyphens.
@@ -88,6 +91,7 @@ fn credentials_for(
     provider: &dyn Provider,
     api_key: SecretString,
     api_secret: Option<SecretString>,
+    refresh_token: Option<SecretString>,
 ) -> Result<Credentials> {
     let info = provider.info();
     let given = |secret: Option<&SecretString>| secret.is_some_and(|s| !s.expose_secret().trim().is_empty());
@@ -111,7 +115,16 @@ fn credentials_for(
         }
         (None, false) => None,
     };
-    Ok(Credentials::ApiKey { key: api_key, secret })
+    match (info.credential_field(CredentialKey::RefreshToken), given(refresh_token.as_ref()), refresh_token, secret) {
+        (Some(_), true, Some(refresh_token), Some(client_secret)) => {
+            Ok(Credentials::ApiClient { client_id: api_key, client_secret, refresh_token })
+        }
+        (None, true, _, _) => Err(Error::Validation {
+            field: "refreshToken",
+            message: format!("{} takes no refresh token; leave refreshToken empty", info.name),
+        }),
+        (_, _, _, secret) => Ok(Credentials::ApiKey { key: api_key, secret }),
+    }
 }
 
 /// Verifies the key with one live read, then stores it encrypted. Reconnecting the same
@@ -123,7 +136,7 @@ pub async fn connect_with_api_key(
 ) -> Result<connection::Model> {
     let provider = provider(&input.provider_id, AuthMethod::ApiKey)?;
     let subdomain = subdomain_for(env, provider, input.subdomain.as_deref())?;
-    let credentials = credentials_for(provider, input.api_key, input.api_secret)?;
+    let credentials = credentials_for(provider, input.api_key, input.api_secret, input.refresh_token)?;
     let ctx = env.providers.context(provider.info().id);
     let account = provider.connector(&ctx, subdomain.as_deref(), &credentials)?.verify().await?;
 

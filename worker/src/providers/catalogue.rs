@@ -60,6 +60,9 @@ pub enum CredentialKey {
     Subdomain,
     ApiKey,
     ApiSecret,
+    /// A refresh token the provider issued to the customer's own API client (the key and
+    /// secret then being the client's id and secret).
+    RefreshToken,
 }
 
 impl CredentialKey {
@@ -69,6 +72,7 @@ impl CredentialKey {
             Self::Subdomain => "subdomain",
             Self::ApiKey => "apiKey",
             Self::ApiSecret => "apiSecret",
+            Self::RefreshToken => "refreshToken",
         }
     }
 }

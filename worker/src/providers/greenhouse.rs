@@ -27,7 +27,7 @@
 //! sync; connecting asks for every scope, naming the first one missing.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -35,11 +35,11 @@ use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
-use tokio::sync::Mutex;
 
 use super::ats::{changes, date_part, hire_status, hires_then_team, record};
 use super::catalogue::{CredentialField, CredentialKey, Provider, ProviderCategory, ProviderContext, ProviderInfo};
 use super::http::{forbidden_is_access_disabled, sign_in_meaning, AccountHttp};
+use super::oauth::HeldToken;
 use super::pace::Quota;
 use super::{
     AccountInfo, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemoteRecord,
@@ -160,7 +160,7 @@ impl Provider for Greenhouse {
             token_url: format!("{oauth_base}/token"),
             client_id,
             client_secret: secret.clone(),
-            token: Mutex::new(None),
+            token: HeldToken::default(),
         }))
     }
 }
@@ -172,14 +172,7 @@ struct GreenhouseConnector {
     token_url: String,
     client_id: String,
     client_secret: SecretString,
-    /// The access token and when to ask for a new one.
-    token: Mutex<Option<(String, Instant)>>,
-}
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    expires_in: Option<u64>,
+    token: HeldToken,
 }
 
 #[derive(Deserialize)]
@@ -259,24 +252,14 @@ struct Lookups {
 
 impl GreenhouseConnector {
     async fn token(&self) -> Result<String, ProviderError> {
-        let mut token = self.token.lock().await;
-        if let Some((value, renew_at)) = token.as_ref() {
-            if Instant::now() < *renew_at {
-                return Ok(value.clone());
-            }
-        }
-        let answer: TokenAnswer = self
-            .token_http
-            .json("access token", |c| {
+        let token_http = &self.token_http;
+        self.token
+            .get(token_http, |c| {
                 c.post(&self.token_url)
                     .basic_auth(&self.client_id, Some(self.client_secret.expose_secret()))
                     .form(&[("grant_type", "client_credentials")])
             })
-            .await?;
-        // Renewed a few minutes early, so no request goes out with a token about to lapse.
-        let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(3600)).saturating_sub(Duration::from_secs(300));
-        *token = Some((answer.access_token.clone(), Instant::now() + lifetime.max(Duration::from_secs(30))));
-        Ok(answer.access_token)
+            .await
     }
 
     /// One page of `list`: from the first request's `query`, or the `cursor` of a `Link` header.

@@ -1,13 +1,16 @@
 //! What the providers with an "Open Window" sign-in share of OAuth 2.0's authorization-code
 //! grant (RFC 6749 §4.1, refreshed as §6 says): the deployment's registered app, the token
-//! endpoint's answer, and how a connector then signs its calls. Each provider keeps its own
-//! URLs, scopes and failure meanings.
+//! endpoint's answer, and how a connector then signs its calls; and, for connectors that trade
+//! a credential of their own for hour-long bearer tokens (client credentials, a customer's API
+//! client's refresh token), the token kept between calls. Each provider keeps its own URLs,
+//! scopes and failure meanings.
 
 use chrono::{Duration, Utc};
 use reqwest::RequestBuilder;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tokio::sync::Mutex;
 
 use super::catalogue::{OAuthApp, ProviderContext, SignInRequest, SignInStart};
 use super::http::AccountHttp;
@@ -99,7 +102,9 @@ impl CallAuth {
                 token: tokens.access_token.clone(),
                 grant: tokens.refresh_token.clone().unwrap_or_else(|| tokens.access_token.clone()),
             }),
-            Credentials::None => Err(ProviderError::InvalidCredentials("the connection has no credentials".into())),
+            Credentials::ApiClient { .. } | Credentials::None => {
+                Err(ProviderError::InvalidCredentials("the connection has no credentials for this provider".into()))
+            }
         }
     }
 
@@ -118,5 +123,41 @@ impl CallAuth {
             Self::Basic { key, .. } => key.expose_secret(),
             Self::Bearer { grant, .. } => grant.expose_secret(),
         }
+    }
+}
+
+/// A bearer token a connector traded for at a token endpoint, reused until a few minutes before
+/// it lapses, so no request goes out with a token about to.
+#[derive(Default)]
+pub struct HeldToken {
+    held: Mutex<Option<(String, std::time::Instant)>>,
+}
+
+#[derive(Deserialize)]
+struct TradedToken {
+    access_token: String,
+    expires_in: Option<u64>,
+}
+
+impl HeldToken {
+    /// The token held, or a new one: the answer of the request `build` makes (an hour's when it
+    /// says no lifetime).
+    pub async fn get(
+        &self,
+        http: &AccountHttp,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<String, ProviderError> {
+        let mut held = self.held.lock().await;
+        if let Some((token, renew_at)) = held.as_ref() {
+            if std::time::Instant::now() < *renew_at {
+                return Ok(token.clone());
+            }
+        }
+        let traded: TradedToken = http.json("access token", build).await?;
+        let lifetime = std::time::Duration::from_secs(traded.expires_in.unwrap_or(3600));
+        let early =
+            lifetime.saturating_sub(std::time::Duration::from_secs(300)).max(std::time::Duration::from_secs(30));
+        *held = Some((traded.access_token.clone(), std::time::Instant::now() + early));
+        Ok(traded.access_token)
     }
 }

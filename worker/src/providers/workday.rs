@@ -3,7 +3,10 @@
 //!   shares it with an Integration System User (ISU), and gives us its JSON address
 //!   (`https://<host>/ccx/service/customreport2/<tenant>/<owner>/<report>?format=json`, under
 //!   Related Actions → Web Service → View URLs) with the ISU's user name and password, which
-//!   sign each call with HTTP Basic. `WORKDAY_API_BASE` replaces the address's scheme and host;
+//!   sign each call with HTTP Basic; or with an API Client for Integrations the customer
+//!   registered and the refresh token it generated for the ISU, traded at the tenant's token
+//!   endpoint (`https://<host>/ccx/oauth2/<tenant>/token`, the client over HTTP Basic) for a
+//!   bearer token. `WORKDAY_API_BASE` replaces the address's scheme and host;
 //!   `WORKDAY_ALLOWED_HOSTS` admits hosts besides Workday's own;
 //! - the answer is one document, `{"Report_Entry": [{column: value, …}, …]}`, each column
 //!   under its XML alias; a worker's empty fields are left out of their entry. It is never
@@ -14,6 +17,9 @@
 //!   page carries is taken as withheld for the whole read, so it is never blanked;
 //! - the report's columns are what the admin sees as accessible data: those the first page of
 //!   workers carries;
+//! - a change feed where the report has a Date and Time prompt `Updated_From` (filtering on the
+//!   workers' last update) and its address names it: an INCREMENTAL read sets it to the last
+//!   sync's start, a complete read to 1900; without it every sync reads the whole report;
 //! - errors: 401 a wrong user name or password; 404 no report at that address; 500 "Processing
 //!   error occurred" with a reason, "The task submitted is not authorized" when the report is
 //!   not shared with the ISU (or its groups may not run it), and a report cut off at Workday's
@@ -22,6 +28,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
 use futures::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -29,9 +36,10 @@ use serde_json::Value;
 
 use super::catalogue::{CredentialField, CredentialKey, Provider, ProviderCategory, ProviderContext, ProviderInfo};
 use super::http::{common_meaning, AccountHttp, HttpFailure};
+use super::oauth::HeldToken;
 use super::spool::StreamedList;
 use super::{
-    employment, scalar_text, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage,
+    employment, scalar_text, Changes, Connector, ExternalField, FetchRequest, PageStream, ProviderError, RemotePage,
     RemoteRecord,
 };
 use crate::credentials::Credentials;
@@ -45,6 +53,9 @@ const ACTIVE_COLUMN: &str = "Active_Status";
 const DISCOVERY_SAMPLE: usize = 100;
 /// The longest report address accepted.
 const MAX_ADDRESS_CHARS: usize = 2_000;
+/// The report prompt an INCREMENTAL read sets: workers updated from this moment (a Date and Time
+/// prompt the admin adds to the report, filtering on the workers' last update).
+const CHANGE_PROMPT: &str = "Updated_From";
 /// Hosts Workday serves tenants at.
 const WORKDAY_DOMAINS: &[&str] = &["workday.com", "myworkday.com"];
 
@@ -63,15 +74,24 @@ static INFO: ProviderInfo = ProviderInfo {
         },
         CredentialField {
             key: CredentialKey::ApiKey,
-            label: "Integration System User name",
+            label: "Integration System User name, or API client ID",
             secret: false,
-            help: Some("The ISU the report is shared with."),
+            help: Some("The ISU the report is shared with; or the Client ID of your API Client for Integrations."),
         },
         CredentialField {
             key: CredentialKey::ApiSecret,
-            label: "Integration System User password",
+            label: "Password, or client secret",
             secret: true,
             help: None,
+        },
+        CredentialField {
+            key: CredentialKey::RefreshToken,
+            label: "Refresh token (API client only)",
+            secret: true,
+            help: Some(
+                "With an API client: the refresh token from its Manage Refresh Tokens for Integrations, for the \
+                 account the report is shared with. Leave it empty to sign in as the ISU.",
+            ),
         },
     ],
     api_key_instructions: "In Workday, create an Integration System User (Create Integration System User; tick \"Do \
@@ -83,7 +103,13 @@ static INFO: ProviderInfo = ProviderInfo {
         Email - Work (Email_Work), Business Title (Business_Title), Supervisory Organization \
         (Supervisory_Organization), Location (Location), Hire Date (Hire_Date), Active Status (Active_Status) and \
         the manager's Employee ID (Manager_Employee_ID). Share the report with the ISU, open Related Actions → Web \
-        Service → View URLs, copy the JSON link, and paste it here with the ISU's user name and password.",
+        Service → View URLs, copy the JSON link, and paste it here with the ISU's user name and password. To sync \
+        only what changed, add a Date and Time prompt named Updated_From with a filter on the workers' last update \
+        (on or after it), and make sure the link ends in &Updated_From=. Or, \
+        instead of the ISU's password: register an API Client for Integrations (Register API Client for \
+        Integrations, with Non-Expiring Refresh Tokens and the scopes the report's fields need), generate a \
+        refresh token for the ISU under its Manage Refresh Tokens for Integrations, and give the client ID, the \
+        client secret and that refresh token.",
     read_permissions: &[
         "The report's columns, for every worker it lists",
         "Names, work email, business title, supervisory organization and location",
@@ -127,17 +153,41 @@ impl Provider for Workday {
         let address = subdomain
             .ok_or_else(|| ProviderError::UnknownTenant("Workday needs the report's address".into()))
             .and_then(|raw| report_address(raw, &ctx.endpoints.allowed_hosts).map_err(ProviderError::UnknownTenant))?;
-        let Some((user, password)) = credentials.key_and_secret() else {
-            return Err(ProviderError::InvalidCredentials("Workday needs the ISU's user name and password".into()));
-        };
         // The address as given, or on the configured base (the sandbox's, in tests).
-        let url = match ctx.endpoints.api_base.as_deref() {
-            Some(base) => format!("{}{}", base.trim_end_matches('/'), &address[url::Position::BeforePath..]),
-            None => address.to_string(),
+        let origin = match ctx.endpoints.api_base.as_deref() {
+            Some(base) => base.trim_end_matches('/').to_string(),
+            None => address[..url::Position::BeforePath].to_string(),
+        };
+        let url = format!("{origin}{}", &address[url::Position::BeforePath..]);
+        let (account, auth) = match credentials {
+            Credentials::ApiClient { client_id, client_secret, refresh_token } => {
+                // The tenant's token endpoint, on the report's host: …/ccx/oauth2/<tenant>/token.
+                let tenant = address.path_segments().and_then(|mut s| s.nth(3)).unwrap_or_default();
+                let account = format!("workday:{url}:{}", client_id.expose_secret());
+                let auth = ReportAuth::ApiClient {
+                    token_url: format!("{origin}/ccx/oauth2/{tenant}/token"),
+                    token_http: ctx.http.account(&account, token_meaning, &[]),
+                    client_id: client_id.clone(),
+                    client_secret: client_secret.clone(),
+                    refresh_token: refresh_token.clone(),
+                    token: HeldToken::default(),
+                };
+                (account, auth)
+            }
+            _ => {
+                let Some((user, password)) = credentials.key_and_secret() else {
+                    return Err(ProviderError::InvalidCredentials(
+                        "Workday needs the ISU's user name and password, or an API client and its refresh token".into(),
+                    ));
+                };
+                let account = format!("workday:{url}:{}", user.expose_secret());
+                (account, ReportAuth::Isu { user: user.clone(), password: password.clone() })
+            }
         };
         // Workday publishes no quota for RaaS; it answers 429 when it throttles.
-        let http = ctx.http.account(&format!("workday:{url}:{}", user.expose_secret()), classify, &[]);
-        Ok(Box::new(WorkdayConnector { http, url, user: user.clone(), password: password.clone() }))
+        let http = ctx.http.account(&account, classify, &[]);
+        let change_prompt = address.query_pairs().any(|(key, _)| key == CHANGE_PROMPT);
+        Ok(Box::new(WorkdayConnector { http, url, auth, change_prompt }))
     }
 }
 
@@ -222,22 +272,89 @@ fn classify(failure: &HttpFailure) -> ProviderError {
     }
 }
 
+/// What Workday's token endpoint's refusals mean: the API client's id, secret or refresh token
+/// is not (or no longer) one Workday knows.
+fn token_meaning(failure: &HttpFailure) -> ProviderError {
+    match failure.status.as_u16() {
+        400 | 401 | 403 => ProviderError::InvalidCredentials(format!(
+            "Workday did not accept the API client's ID, secret or refresh token ({}): check them, or generate a new \
+             refresh token under the API client's Manage Refresh Tokens for Integrations",
+            failure.detail()
+        )),
+        _ => common_meaning(failure),
+    }
+}
+
+/// How a connection signs its report requests.
+enum ReportAuth {
+    /// The Integration System User's name and password, over HTTP Basic.
+    Isu { user: SecretString, password: SecretString },
+    /// The customer's API client: its refresh token traded at the tenant's token endpoint for a
+    /// bearer token (RFC 6749 §6, the client authenticated with HTTP Basic).
+    ApiClient {
+        token_url: String,
+        token_http: AccountHttp,
+        client_id: SecretString,
+        client_secret: SecretString,
+        refresh_token: SecretString,
+        token: HeldToken,
+    },
+}
+
 struct WorkdayConnector {
     http: AccountHttp,
     url: String,
-    user: SecretString,
-    password: SecretString,
+    auth: ReportAuth,
+    /// The report takes the change prompt (its address names it).
+    change_prompt: bool,
 }
 
 impl WorkdayConnector {
-    /// The report, parsed as it downloads, `page_size` workers a page.
-    async fn report(&self, page_size: usize) -> Result<PageStream<'_>, ProviderError> {
+    /// The report's address for one read: with a change prompt, its value set to `from` (the
+    /// beginning of time for a complete read, so that a required prompt is never left empty).
+    fn address(&self, from: Option<DateTime<Utc>>) -> String {
+        let Some(mut address) = url::Url::parse(&self.url).ok().filter(|_| self.change_prompt) else {
+            return self.url.clone();
+        };
+        // 1900-01-01T00:00:00Z.
+        let from = from.unwrap_or(DateTime::from_timestamp(-2_208_988_800, 0).unwrap_or_default());
+        let kept: Vec<(String, String)> =
+            address.query_pairs().filter(|(key, _)| key != CHANGE_PROMPT).map(|(k, v)| (k.into(), v.into())).collect();
+        address
+            .query_pairs_mut()
+            .clear()
+            .extend_pairs(kept)
+            .append_pair(CHANGE_PROMPT, &from.to_rfc3339_opts(SecondsFormat::Millis, false));
+        address.to_string()
+    }
+
+    /// The report, parsed as it downloads, `page_size` workers a page: everyone, or those the
+    /// change prompt lists as updated from `from`.
+    async fn report(&self, page_size: usize, from: Option<DateTime<Utc>>) -> Result<PageStream<'_>, ProviderError> {
+        let address = self.address(from);
+        let bearer = match &self.auth {
+            ReportAuth::Isu { .. } => None,
+            ReportAuth::ApiClient { token_url, token_http, client_id, client_secret, refresh_token, token } => {
+                let grant = [("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose_secret())];
+                let traded = token.get(token_http, |c| {
+                    c.post(token_url)
+                        .basic_auth(client_id.expose_secret(), Some(client_secret.expose_secret()))
+                        .form(&grant)
+                });
+                Some(traded.await?)
+            }
+        };
         let response = self
             .http
             .send_streamed(|c| {
-                c.get(&self.url)
-                    .basic_auth(self.user.expose_secret(), Some(self.password.expose_secret()))
-                    .header("Accept", "application/json")
+                let request = c.get(&address).header("Accept", "application/json");
+                match (&self.auth, &bearer) {
+                    (_, Some(token)) => request.bearer_auth(token),
+                    (ReportAuth::Isu { user, password }, None) => {
+                        request.basic_auth(user.expose_secret(), Some(password.expose_secret()))
+                    }
+                    (ReportAuth::ApiClient { .. }, None) => request,
+                }
             })
             .await?;
         let list = StreamedList { what: "report", key: "Report_Entry", page_size };
@@ -248,7 +365,7 @@ impl WorkdayConnector {
 #[async_trait]
 impl Connector for WorkdayConnector {
     async fn discover_fields(&self) -> Result<Vec<ExternalField>, ProviderError> {
-        let mut pages = self.report(DISCOVERY_SAMPLE).await?;
+        let mut pages = self.report(DISCOVERY_SAMPLE, None).await?;
         let sample = match pages.next().await {
             Some(page) => page?.records,
             None => Vec::new(),
@@ -262,9 +379,25 @@ impl Connector for WorkdayConnector {
     }
 
     async fn fetch(&self, request: FetchRequest) -> Result<PageStream<'_>, ProviderError> {
-        let pages = self.report(request.page_size).await?;
+        let pages = self.report(request.page_size, None).await?;
         let mut read = ReportRead { requested: request.fields, unsent: None };
         Ok(Box::pin(pages.map(move |page| read.complete(page?))))
+    }
+
+    /// Through the report's change prompt, where it has one: the workers updated since `since`,
+    /// leavers among them (by their active status). A worker removed from the report is only
+    /// seen gone by a complete read.
+    async fn fetch_changes(
+        &self,
+        since: DateTime<Utc>,
+        request: FetchRequest,
+    ) -> Result<Option<Changes<'_>>, ProviderError> {
+        if !self.change_prompt {
+            return Ok(None);
+        }
+        let pages = self.report(request.page_size, Some(since)).await?;
+        let mut read = ReportRead { requested: request.fields, unsent: None };
+        Ok(Some(Changes { pages: Box::pin(pages.map(move |page| read.complete(page?))), removed: Vec::new() }))
     }
 }
 

@@ -29,6 +29,10 @@ pub struct ConnectWithApiKeyInput {
     /// second secret where a provider needs one (client secret, service-user token)
     #[validate(length(max = 1024, message = "the API secret must be at most 1024 characters"))]
     pub api_secret: Option<String>,
+    /// where a provider takes one (Workday): the refresh token of your own API client, whose
+    /// client ID and secret are then apiKey and apiSecret
+    #[validate(length(max = 4096, message = "the refresh token must be at most 4096 characters"))]
+    pub refresh_token: Option<String>,
     /// "I am an admin"
     #[validate(custom(function = "must_be_true"))]
     pub admin_confirmed: bool,
@@ -62,6 +66,7 @@ impl ConnectionMutation {
                 subdomain: input.subdomain,
                 api_key: SecretString::from(input.api_key),
                 api_secret: input.api_secret.map(SecretString::from),
+                refresh_token: input.refresh_token.map(SecretString::from),
             })
             .await?;
         Ok(Connection(model))
