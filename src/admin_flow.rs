@@ -21,6 +21,19 @@ pub fn connect_input(credentials: &SampleCredentials) -> Value {
         "adminConfirmed": true, "termsAccepted": true } })
 }
 
+/// Uploads a spreadsheet, with both confirmations given: a new connection's first file without
+/// `connection_id`, else a newer one for it; answers the `uploadSpreadsheet` payload.
+pub async fn upload_spreadsheet(
+    client: &GraphqlClient,
+    connection_id: Option<&str>,
+    file_name: &str,
+    content: Vec<u8>,
+) -> anyhow::Result<Value> {
+    let variables = json!({ "connectionId": connection_id, "adminConfirmed": true, "termsAccepted": true });
+    let data = client.upload(ops::UPLOAD_SPREADSHEET, variables, file_name, content).await?.ok()?;
+    Ok(data["uploadSpreadsheet"].clone())
+}
+
 /// The entries of the connection's latest mapping (the suggestion before the first save).
 pub async fn current_mapping(client: &GraphqlClient, connection_id: &str) -> anyhow::Result<Value> {
     let data = client.execute(ops::CONNECTION, json!({ "id": connection_id })).await?.ok()?;

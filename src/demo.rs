@@ -143,9 +143,7 @@ pub async fn run(provider_id: &str, employees: u32) -> anyhow::Result<()> {
         }
         Source::File(file) => {
             let content = std::fs::read(file).context("reading people.csv")?;
-            let variables = json!({ "connectionId": null, "adminConfirmed": true, "termsAccepted": true });
-            let upload = client.upload(ops::UPLOAD_SPREADSHEET, variables, "people.csv", content).await?.ok()?;
-            let upload = &upload["uploadSpreadsheet"];
+            let upload = admin_flow::upload_spreadsheet(&client, None, "people.csv", content).await?;
             println!(
                 "3.   Uploaded {}: {} rows, people told apart by {}, status {}",
                 file.display(),

@@ -84,7 +84,8 @@ enum Command {
         /// Company size for the fan-out case.
         #[arg(long, default_value_t = 20_000)]
         fanout_employees: u32,
-        /// The provider whose fake the cases above sync from.
+        /// The provider whose fake the cases above sync from, or `spreadsheet`: the same company
+        /// as an uploaded CSV (its upload timed apart from its sync).
         #[arg(long, default_value = "bamboohr")]
         source: String,
         /// Instead of the cases above: full syncs at these providers' fakes (bamboohr, personio,

@@ -43,6 +43,9 @@ pub const CONNECTION_STATUS: &str = r#"subscription($id: ID!) {
 
 pub const INTERNAL_FIELDS: &str = r#"{ internalFields { key label required description } }"#;
 
+pub const CONFIRM_DEACTIVATIONS: &str =
+    "mutation($id: ID!) { confirmDeactivations(runId: $id) { status deactivated deactivationsHeld } }";
+
 pub const PREVIEW_MAPPING: &str = r#"query($id: ID!, $entries: [FieldMappingEntryInput!], $limit: Int) {
   previewFieldMapping(connectionId: $id, entries: $entries, limit: $limit) { remoteId values problems }
 }"#;

@@ -20,7 +20,9 @@ use worker::credentials::{CredentialCipher, Credentials};
 use worker::mapping::{apply_mapping, suggest_mapping, MappedUser};
 use worker::providers::catalogue::{self, ProviderRegistry};
 use worker::providers::http::{ProviderHttp, RetryPolicy};
+use worker::providers::spreadsheet;
 use worker::sync::{source_row, user_row};
+use worker::uploads::UploadStore;
 
 mod fanout;
 mod provider;
@@ -72,6 +74,8 @@ pub struct BenchOptions {
 struct Case {
     store: Store,
     employees: u32,
+    /// A spreadsheet's first upload (read, normalised and stored), before its sync.
+    upload: Option<Duration>,
     sync: Duration,
     baseline_fetch: Duration,
     baseline_insert: Duration,
@@ -154,9 +158,10 @@ impl Case {
 fn print_case(label: &str, c: &Case) {
     let baseline = c.baseline_fetch + c.baseline_insert;
     println!(
-        "{label:<7}{:<8} {:>7} employees | sync {:>8.2?} ({:>7.0} rows/s) | baseline {:>8.2?} (fetch {:.2?} + insert {:.2?}) | ratio {:.2} | no-change re-sync {:>8.2?}: {} unchanged, {} user rows written | history entries: sync {}, re-sync {} | with a user.created webhook receiver: sync {:.2?} ({:+.0}%), all delivered {:.2?} after its start | peak RSS {:.0} MiB (+{:.0})",
+        "{label:<7}{:<8} {:>7} employees{} | sync {:>8.2?} ({:>7.0} rows/s) | baseline {:>8.2?} (fetch {:.2?} + insert {:.2?}) | ratio {:.2} | no-change re-sync {:>8.2?}: {} unchanged, {} user rows written | history entries: sync {}, re-sync {} | with a user.created webhook receiver: sync {:.2?} ({:+.0}%), all delivered {:.2?} after its start | peak RSS {:.0} MiB (+{:.0})",
         format!("{:?}", c.store),
         c.employees,
+        c.upload.map(|upload| format!(" | upload {upload:.2?}")).unwrap_or_default(),
         c.sync,
         f64::from(c.employees) / c.sync.as_secs_f64(),
         baseline,
@@ -176,13 +181,21 @@ fn print_case(label: &str, c: &Case) {
     );
 }
 
+/// Where a bench case's people come from.
+pub(crate) enum BenchSource {
+    /// A sandbox tenant of a provider with an API.
+    Tenant(SampleCredentials),
+    /// A spreadsheet of them, uploaded, and how long its first upload took.
+    File { content: Vec<u8>, upload: Duration },
+}
+
 /// A service with a sandbox company, connected and mapped through the API, ready to sync.
 pub(crate) struct BenchService {
     pub sandbox: Sandbox,
     pub service: RunningService,
     pub client: GraphqlClient,
     pub config: Config,
-    pub credentials: SampleCredentials,
+    pub source: BenchSource,
     pub connection_id: String,
     data_dir: std::path::PathBuf,
     postgres: Option<(String, String)>,
@@ -197,8 +210,9 @@ impl BenchService {
     pub async fn start(provider_id: &str, store: Store, employees: u32, servers: &Servers) -> anyhow::Result<Self> {
         let postgres_url = servers.postgres_url.as_str();
         let sandbox = Sandbox::start().await?;
-        let credentials =
-            sandbox.add_tenant(provider_id, Self::TENANT, Company::generate("bench.example", employees, 3));
+        let company = Company::generate("bench.example", employees, 3);
+        let uploaded = catalogue::find(provider_id).is_some_and(|p| p.info().uploaded);
+        let tenant = (!uploaded).then(|| sandbox.add_tenant(provider_id, Self::TENANT, company.clone()));
         let data_dir = std::env::temp_dir().join(format!("directory-sync-bench-{}", uuid::Uuid::new_v4()));
         let (database_url, postgres) = match store {
             Store::Sqlite => (None, None),
@@ -247,12 +261,30 @@ impl BenchService {
             service.url.as_deref().context("API url")?,
             Some(service.keys.mint("bench", "bench", Role::Admin, Plan::Paid, chrono::Duration::hours(4))),
         );
-        let connection = admin_flow::connect(&client, &credentials).await?;
+        let (connection, source) = match tenant {
+            Some(credentials) => (admin_flow::connect(&client, &credentials).await?, BenchSource::Tenant(credentials)),
+            None => {
+                let content = sandbox::spreadsheet::people_csv(&company);
+                let started = Instant::now();
+                let upload = admin_flow::upload_spreadsheet(&client, None, "people.csv", content.clone()).await?;
+                (upload["connection"].clone(), BenchSource::File { content, upload: started.elapsed() })
+            }
+        };
         let connection_id = connection["id"].as_str().context("connection id")?.to_string();
         let suggested = admin_flow::current_mapping(&client, &connection_id).await?;
         admin_flow::save_and_confirm(&client, &connection_id, suggested).await?;
         let redis = production.then(|| (servers.redis_url.clone(), redis_prefix));
-        Ok(Self { sandbox, service, client, config, credentials, connection_id, data_dir, postgres, redis })
+        Ok(Self { sandbox, service, client, config, source, connection_id, data_dir, postgres, redis })
+    }
+
+    /// Makes the source readable again: a spreadsheet's file is kept only until a sync
+    /// succeeds with it, so it is uploaded again (untimed) before the next read.
+    pub async fn refill(&self) -> anyhow::Result<()> {
+        if let BenchSource::File { content, .. } = &self.source {
+            admin_flow::upload_spreadsheet(&self.client, Some(&self.connection_id), "people.csv", content.clone())
+                .await?;
+        }
+        Ok(())
     }
 
     pub async fn stop(self) -> anyhow::Result<()> {
@@ -282,6 +314,7 @@ async fn run_case(source: &str, store: Store, employees: u32, servers: &Servers)
     let rss_before = memory_mib("VmRSS:");
     let (sync, first) = timed_sync(client, &bench.connection_id).await?;
     let written_before = latest_user_write(db).await?;
+    bench.refill().await?;
     let (resync, run) = timed_sync(client, &bench.connection_id).await?;
     // Before the baseline, which holds the whole company in memory by design.
     let peak_rss_mib = memory_mib("VmHWM:");
@@ -295,7 +328,12 @@ async fn run_case(source: &str, store: Store, employees: u32, servers: &Servers)
         "the first sync wrote {sync_history} history entries for {created} people"
     );
     let connection_uuid = uuid::Uuid::parse_str(&bench.connection_id)?;
-    let (baseline_fetch, baseline_insert) = baseline(&bench.config, db, &bench.credentials, connection_uuid).await?;
+    bench.refill().await?;
+    let (baseline_fetch, baseline_insert) = baseline(&bench.config, db, &bench.source, connection_uuid).await?;
+    let upload = match bench.source {
+        BenchSource::File { upload, .. } => Some(upload),
+        BenchSource::Tenant(_) => None,
+    };
     bench.stop().await?;
     // On a service of its own, so it is a first sync too.
     let with_webhook =
@@ -303,6 +341,7 @@ async fn run_case(source: &str, store: Store, employees: u32, servers: &Servers)
     Ok(Case {
         store,
         employees,
+        upload,
         sync,
         baseline_fetch,
         baseline_insert,
@@ -350,19 +389,26 @@ async fn latest_user_write(db: &sea_orm::DatabaseConnection) -> anyhow::Result<c
 async fn baseline(
     config: &Config,
     db: &sea_orm::DatabaseConnection,
-    credentials: &SampleCredentials,
+    source: &BenchSource,
     connection_id: uuid::Uuid,
 ) -> anyhow::Result<(Duration, Duration)> {
-    let registry = ProviderRegistry::new(ProviderHttp::new(RetryPolicy::default()), config.providers.clone());
-    let provider = catalogue::find(credentials.provider_id).context("the provider")?;
-    let connector = provider.connector(
-        &registry.context(credentials.provider_id),
-        credentials.subdomain.as_deref(),
-        &Credentials::ApiKey {
-            key: credentials.api_key.clone().into(),
-            secret: credentials.api_secret.clone().map(Into::into),
-        },
-    )?;
+    let registry = ProviderRegistry::new(ProviderHttp::new(RetryPolicy::default()), config.providers.clone())
+        .with_uploads(UploadStore::new(db.clone()));
+    let (provider_id, subdomain, credentials) = match source {
+        BenchSource::Tenant(credentials) => (
+            credentials.provider_id,
+            credentials.subdomain.as_deref(),
+            Credentials::ApiKey {
+                key: credentials.api_key.clone().into(),
+                secret: credentials.api_secret.clone().map(Into::into),
+            },
+        ),
+        BenchSource::File { .. } => (spreadsheet::ID, None, Credentials::None),
+    };
+    let provider = catalogue::find(provider_id).context("the provider")?;
+    let mut context = registry.context(provider_id);
+    context.connection_id = Some(connection_id);
+    let connector = provider.connector(&context, subdomain, &credentials)?;
     let available = connector.discover_fields().await?;
     let mapping = suggest_mapping(provider.info(), &available);
 

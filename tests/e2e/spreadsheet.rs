@@ -198,9 +198,32 @@ async fn a_newer_file_updates_people_and_those_missing_from_it_leave(backend: Ba
     app.stop().await;
 }
 
+async fn a_file_missing_a_third_of_the_people_holds_their_deactivation_for_an_admin(backend: Backend) {
+    let app = spawn(backend).await;
+    let admin = app.admin();
+    let mut company = company();
+    let (connection_id, _) = connected(&app, &admin, people_csv(&company)).await;
+    let active =
+        |users: &HashMap<String, Value>| users.values().filter(|u| u["employmentStatus"] != "INACTIVE").count();
+    let before = active(&users_by_email(&app, &admin).await);
+    // An export cut short: the last third of the rows are gone.
+    company.employees.truncate(company.employees.len() * 2 / 3);
+    uploaded(&admin, Some(&connection_id), "people (cut short).csv", people_csv(&company)).await;
+    let run = app.sync(&admin, &connection_id).await;
+    let held = run["deactivationsHeld"].as_i64().unwrap();
+    assert_eq!((run["status"].as_str(), run["deactivated"].as_i64()), (Some("SUCCEEDED"), Some(0)), "{run}");
+    assert!(held as usize > before / 5, "{run}");
+    assert_eq!(active(&users_by_email(&app, &admin).await), before, "nobody is deactivated unasked");
+    let confirmed = admin.execute(ops::CONFIRM_DEACTIVATIONS, json!({ "id": run["id"] })).await.unwrap().ok().unwrap();
+    assert_eq!(confirmed["confirmDeactivations"]["deactivated"], held);
+    assert_eq!(active(&users_by_email(&app, &admin).await), before - held as usize);
+    app.stop().await;
+}
+
 crate::on_both_backends!(
     a_spreadsheet_is_uploaded_mapped_synced_and_then_forgotten,
     a_newer_file_updates_people_and_those_missing_from_it_leave,
+    a_file_missing_a_third_of_the_people_holds_their_deactivation_for_an_admin,
 );
 
 /// A file as Excel's "Unicode Text" saves it: UTF-16 LE with a byte-order mark, tab-separated.
@@ -287,6 +310,16 @@ async fn rows_a_person_would_get_wrong_are_issues_naming_row_and_column() {
     assert!(findings.contains("row 3") && findings.contains("Job title"), "the formula-like cell: {findings}");
     assert!(findings.contains("row 7"), "the value past the last column: {findings}");
     let connection_id = upload["connection"]["id"].as_str().unwrap();
+    // The preview flags each row's problems, by row and column, before anything is synced.
+    let preview = admin.execute(ops::PREVIEW_MAPPING, json!({ "id": connection_id, "limit": 10 })).await.unwrap();
+    let previewed = preview.ok().unwrap()["previewFieldMapping"].clone();
+    let problems = |remote_id: &str| -> String {
+        let row = previewed.as_array().unwrap().iter().find(|r| r["remoteId"] == remote_id);
+        row.map(|r| r["problems"].to_string()).unwrap_or_default()
+    };
+    assert!(problems("2").contains("row 3, column 'Job title' starts like a formula"), "{previewed}");
+    assert!(problems("4").contains("row 5, column 'Status'"), "{previewed}");
+    assert_eq!(problems("1"), "[]", "{previewed}");
     let mapping = admin_flow::current_mapping(&admin, connection_id).await.unwrap();
     app.confirm_mapping(&admin, connection_id, Some(mapping)).await;
     let run = app.sync(&admin, connection_id).await;

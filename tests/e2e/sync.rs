@@ -453,9 +453,6 @@ async fn a_person_listed_by_two_connections_stays_until_both_lose_them(backend: 
     app.stop().await;
 }
 
-const CONFIRM_DEACTIVATIONS: &str =
-    "mutation($id: ID!) { confirmDeactivations(runId: $id) { status deactivated deactivationsHeld } }";
-
 /// The provider answers a complete pass with nobody (an outage that still says 200).
 fn empty_the_provider(app: &TestApp) -> Vec<Employee> {
     app.sandbox.with_tenant("acme", |t| std::mem::take(&mut t.company.employees))
@@ -486,11 +483,11 @@ async fn an_empty_answer_holds_deactivations_until_an_admin_confirms(backend: Ba
 
     // Confirming applies exactly what the run held, once.
     let run_id = held["id"].as_str().unwrap();
-    let confirmed = admin.execute(CONFIRM_DEACTIVATIONS, json!({ "id": run_id })).await.unwrap().ok().unwrap();
+    let confirmed = admin.execute(ops::CONFIRM_DEACTIVATIONS, json!({ "id": run_id })).await.unwrap().ok().unwrap();
     assert_eq!(confirmed["confirmDeactivations"]["deactivated"], active);
     assert_eq!(confirmed["confirmDeactivations"]["deactivationsHeld"], 0);
     assert_eq!(active_users(&app, &admin).await, 0);
-    let again = admin.execute(CONFIRM_DEACTIVATIONS, json!({ "id": run_id })).await.unwrap();
+    let again = admin.execute(ops::CONFIRM_DEACTIVATIONS, json!({ "id": run_id })).await.unwrap();
     assert_eq!(again.error_code(), Some("VALIDATION_FAILED"));
     assert_eq!(again.error_extension("field"), Some(&json!("runId")));
 
@@ -498,7 +495,7 @@ async fn an_empty_answer_holds_deactivations_until_an_admin_confirms(backend: Ba
     app.sandbox.with_tenant("acme", |t| t.company.employees = employees);
     app.sync(&admin, &connection_id).await;
     assert_eq!(active_users(&app, &admin).await, active);
-    let response = app.member().execute(CONFIRM_DEACTIVATIONS, json!({ "id": run_id })).await.unwrap();
+    let response = app.member().execute(ops::CONFIRM_DEACTIVATIONS, json!({ "id": run_id })).await.unwrap();
     assert_eq!(response.error_code(), Some("FORBIDDEN"));
     app.stop().await;
 }
@@ -518,7 +515,7 @@ async fn the_next_complete_pass_agreeing_applies_held_deactivations(backend: Bac
     app.sandbox.with_tenant("acme", |t| t.company.employees = employees);
     let recovered = app.sync(&admin, &connection_id).await;
     assert_eq!((recovered["deactivated"].as_i64(), recovered["deactivationsHeld"].as_i64()), (Some(0), Some(0)));
-    let stale = admin.execute(CONFIRM_DEACTIVATIONS, json!({ "id": held["id"] })).await.unwrap();
+    let stale = admin.execute(ops::CONFIRM_DEACTIVATIONS, json!({ "id": held["id"] })).await.unwrap();
     assert_eq!(stale.error_code(), Some("VALIDATION_FAILED"));
     assert!(stale.errors[0]["message"].as_str().unwrap().contains("later sync"), "{:?}", stale.errors);
 
