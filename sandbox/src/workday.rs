@@ -112,8 +112,12 @@ async fn token(
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
     }
     let grant: Option<RefreshGrant> = serde_urlencoded::from_bytes(&body).ok();
-    let Some(refresh_token) = grant.filter(|g| g.grant_type == "refresh_token").and_then(|g| g.refresh_token) else {
-        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type");
+    let refresh_token = match grant {
+        Some(RefreshGrant { grant_type, refresh_token: Some(token) }) if grant_type == "refresh_token" => token,
+        Some(RefreshGrant { grant_type, .. }) if grant_type != "refresh_token" => {
+            return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type")
+        }
+        _ => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request"),
     };
     if !t.refresh_tokens.contains(&refresh_token) {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant");

@@ -63,6 +63,10 @@ export async function gqlUpload(query, variables, file) {
 }
 
 async function answered(response) {
+  // Not the API's JSON: a proxy's page (a 413 for a file too large for it, say).
+  if (!(response.headers.get('content-type') ?? '').includes('json')) {
+    throw new ApiError({ message: `The server answered ${response.status} ${response.statusText}. Try again, or with a smaller file.` });
+  }
   const body = await response.json();
   if (body.errors?.length) {
     const error = new ApiError(body.errors[0]);

@@ -3,7 +3,7 @@
 // tells people apart, and the cells worth a look, before going on to the accessible data.
 
 import { gqlUpload } from './api.js';
-import { busy, go, h, screen, showError } from './dom.js';
+import { busy, go, h, here, screen, showError } from './dom.js';
 
 const UPLOAD = `mutation($connectionId: ID, $file: Upload!) {
   uploadSpreadsheet(connectionId: $connectionId, file: $file, adminConfirmed: true, termsAccepted: true) {
@@ -27,8 +27,11 @@ export async function uploadSpreadsheet({ connectionId = null, title, instructio
   const form = h('form', { class: 'card', onsubmit: (event) => {
     event.preventDefault();
     busy(form.querySelector('button[type=submit]'), async () => {
+      const shown = here();
       try {
         const { uploadSpreadsheet: upload } = await gqlUpload(UPLOAD, { connectionId }, file.files[0]);
+        // An admin who went elsewhere while a large file uploaded stays where they went.
+        if (here() !== shown) return;
         const next = connectionId ? `#/connections/${upload.connection.id}/sync` : `#/connections/${upload.connection.id}/data`;
         screen(title, found(upload),
           h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => go(next) }, 'Next')));

@@ -248,7 +248,8 @@ fn classify(failure: &HttpFailure) -> ProviderError {
     let reason = failure.body.to_lowercase();
     match failure.status.as_u16() {
         401 => ProviderError::InvalidCredentials(format!(
-            "Workday did not accept the ISU's user name and password ({})",
+            "Workday did not accept the connection's credentials: the ISU's user name and password, or the API \
+             client's token ({})",
             failure.detail()
         )),
         403 => ProviderError::AccessDisabled(failure.detail()),
@@ -301,6 +302,28 @@ enum ReportAuth {
     },
 }
 
+/// How one read signs its request.
+enum Sign<'a> {
+    Basic(&'a SecretString, &'a SecretString),
+    Bearer(String),
+}
+
+/// `url` for one read of a report with the change prompt: the prompt set to `from`, or to 1900
+/// for a complete read (so that a required prompt is never empty); its other parameters kept.
+fn prompted_address(url: &str, from: Option<DateTime<Utc>>) -> String {
+    let Ok(mut address) = url::Url::parse(url) else { return url.to_string() };
+    // 1900-01-01T00:00:00Z.
+    let from = from.unwrap_or(DateTime::from_timestamp(-2_208_988_800, 0).unwrap_or_default());
+    let kept: Vec<(String, String)> =
+        address.query_pairs().filter(|(key, _)| key != CHANGE_PROMPT).map(|(k, v)| (k.into(), v.into())).collect();
+    address
+        .query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .append_pair(CHANGE_PROMPT, &from.to_rfc3339_opts(SecondsFormat::Millis, false));
+    address.to_string()
+}
+
 struct WorkdayConnector {
     http: AccountHttp,
     url: String,
@@ -310,30 +333,12 @@ struct WorkdayConnector {
 }
 
 impl WorkdayConnector {
-    /// The report's address for one read: with a change prompt, its value set to `from` (the
-    /// beginning of time for a complete read, so that a required prompt is never left empty).
-    fn address(&self, from: Option<DateTime<Utc>>) -> String {
-        let Some(mut address) = url::Url::parse(&self.url).ok().filter(|_| self.change_prompt) else {
-            return self.url.clone();
-        };
-        // 1900-01-01T00:00:00Z.
-        let from = from.unwrap_or(DateTime::from_timestamp(-2_208_988_800, 0).unwrap_or_default());
-        let kept: Vec<(String, String)> =
-            address.query_pairs().filter(|(key, _)| key != CHANGE_PROMPT).map(|(k, v)| (k.into(), v.into())).collect();
-        address
-            .query_pairs_mut()
-            .clear()
-            .extend_pairs(kept)
-            .append_pair(CHANGE_PROMPT, &from.to_rfc3339_opts(SecondsFormat::Millis, false));
-        address.to_string()
-    }
-
     /// The report, parsed as it downloads, `page_size` workers a page: everyone, or those the
     /// change prompt lists as updated from `from`.
     async fn report(&self, page_size: usize, from: Option<DateTime<Utc>>) -> Result<PageStream<'_>, ProviderError> {
-        let address = self.address(from);
-        let bearer = match &self.auth {
-            ReportAuth::Isu { .. } => None,
+        let address = if self.change_prompt { prompted_address(&self.url, from) } else { self.url.clone() };
+        let sign = match &self.auth {
+            ReportAuth::Isu { user, password } => Sign::Basic(user, password),
             ReportAuth::ApiClient { token_url, token_http, client_id, client_secret, refresh_token, token } => {
                 let grant = [("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose_secret())];
                 let traded = token.get(token_http, |c| {
@@ -341,19 +346,18 @@ impl WorkdayConnector {
                         .basic_auth(client_id.expose_secret(), Some(client_secret.expose_secret()))
                         .form(&grant)
                 });
-                Some(traded.await?)
+                Sign::Bearer(traded.await?)
             }
         };
         let response = self
             .http
             .send_streamed(|c| {
                 let request = c.get(&address).header("Accept", "application/json");
-                match (&self.auth, &bearer) {
-                    (_, Some(token)) => request.bearer_auth(token),
-                    (ReportAuth::Isu { user, password }, None) => {
+                match &sign {
+                    Sign::Basic(user, password) => {
                         request.basic_auth(user.expose_secret(), Some(password.expose_secret()))
                     }
-                    (ReportAuth::ApiClient { .. }, None) => request,
+                    Sign::Bearer(token) => request.bearer_auth(token),
                 }
             })
             .await?;
@@ -479,6 +483,23 @@ mod tests {
     use super::*;
 
     const GOOD: &str = "https://wd2-impl-services1.workday.com/ccx/service/customreport2/acme/ISU_Directory/Directory_Sync?format=json";
+
+    #[test]
+    fn the_change_prompt_is_set_for_each_read_and_the_rest_of_the_address_kept() {
+        let url = format!("{GOOD}&Updated_From=&Organization=Sales");
+        let since = DateTime::parse_from_rfc3339("2026-12-01T09:30:00Z").unwrap().with_timezone(&Utc);
+        let changes = prompted_address(&url, Some(since));
+        assert!(
+            changes.ends_with("?format=json&Organization=Sales&Updated_From=2026-12-01T09%3A30%3A00.000%2B00%3A00"),
+            "{changes}"
+        );
+        let complete = prompted_address(&changes, None);
+        assert!(
+            complete.ends_with("&Updated_From=1900-01-01T00%3A00%3A00.000%2B00%3A00"),
+            "the earlier value replaced: {complete}"
+        );
+        assert_eq!(complete.matches("Updated_From").count(), 1);
+    }
 
     #[test]
     fn a_report_address_is_a_json_raas_link_at_a_workday_host() {

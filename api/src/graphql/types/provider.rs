@@ -90,7 +90,8 @@ impl Provider {
 /// One value of the API-key form.
 #[derive(SimpleObject)]
 pub struct CredentialField {
-    /// `subdomain`, `apiKey` or `apiSecret`: the `connectWithApiKey` input field it fills.
+    /// `subdomain`, `apiKey`, `apiSecret` or `refreshToken`: the `connectWithApiKey` input field it
+    /// fills.
     pub key: &'static str,
     pub label: &'static str,
     /// Hide it as a password.
