@@ -350,6 +350,35 @@ async fn rows_a_person_would_get_wrong_are_issues_naming_row_and_column() {
     app.stop().await;
 }
 
+#[tokio::test]
+async fn a_manager_named_by_email_is_the_person_with_that_email() {
+    let app = spawn(Backend::Embedded).await;
+    let admin = app.admin();
+    let file = csv_of(
+        &["Email", "First name", "Last name", "Manager email"],
+        &[&["ada@acme.example", "Ada", "Lovelace", ""], &["grace@acme.example", "Grace", "Hopper", "ADA@acme.example"]],
+    );
+    let upload = uploaded(&admin, None, "people.csv", file).await;
+    assert_eq!(upload["keyColumn"], "Email", "no employee-id column: people are told apart by email");
+    let connection_id = upload["connection"]["id"].as_str().unwrap();
+    let suggested = admin_flow::current_mapping(&admin, connection_id).await.unwrap();
+    assert!(
+        suggested
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["internalField"] == "managerId" && e["externalField"] == "Manager email"),
+        "{suggested}"
+    );
+    app.confirm_mapping(&admin, connection_id, Some(suggested)).await;
+    let run = app.sync(&admin, connection_id).await;
+    assert_eq!((run["status"].as_str(), run["created"].as_i64()), (Some("SUCCEEDED"), Some(2)), "{run}");
+    let users = users_by_email(&app, &admin).await;
+    let grace = crate::helpers::person(&admin, &users["grace@acme.example"]["id"]).await;
+    assert_eq!(grace["manager"]["email"], "ada@acme.example", "{grace}");
+    app.stop().await;
+}
+
 /// A workbook as Excel saves it: shared strings, numbers for ids, dates as styled serial numbers,
 /// and a second sheet nobody meant to upload.
 fn workbook(company: &Company) -> Vec<u8> {
