@@ -2,11 +2,31 @@
 //! each walks the flow exactly as a frontend does and none keeps its own copy of it.
 
 use anyhow::Context as _;
-use sandbox::SampleCredentials;
+use sandbox::{Company, SampleCredentials, Sandbox};
 use serde_json::{json, Value};
+use worker::providers::catalogue;
 
 use crate::client::GraphqlClient;
 use crate::operations as ops;
+
+/// Where a walk-through's people come from (`demo`, `bench`): a sandbox tenant of a provider
+/// with an API, or, for a provider that is a file, the company as the spreadsheet an admin
+/// would upload.
+pub enum PeopleSource {
+    Tenant(SampleCredentials),
+    Spreadsheet(Vec<u8>),
+}
+
+impl PeopleSource {
+    /// `company` at `provider_id`: a tenant of `sandbox` named `tenant`, or a spreadsheet of it.
+    pub fn of(sandbox: &Sandbox, provider_id: &str, tenant: &str, company: Company) -> Self {
+        if catalogue::is_uploaded(provider_id) {
+            Self::Spreadsheet(sandbox::spreadsheet::people_csv(&company))
+        } else {
+            Self::Tenant(sandbox.add_tenant(provider_id, tenant, company))
+        }
+    }
+}
 
 /// Connects a tenant with the API-key form; answers the `connectWithApiKey` payload.
 pub async fn connect(client: &GraphqlClient, credentials: &SampleCredentials) -> anyhow::Result<Value> {

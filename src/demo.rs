@@ -11,25 +11,17 @@ use api::{Plan, Role};
 use sandbox::{Company, Sandbox};
 use worker::providers::catalogue;
 
-use crate::admin_flow;
+use crate::admin_flow::{self, PeopleSource};
 use crate::client::GraphqlClient;
 use crate::config::Config;
 use crate::operations as ops;
 use crate::service::{Roles, RunningService, Tuning};
 
-/// Where the demo's people come from.
-enum Source {
-    /// A sandbox tenant of a provider with an API, and its credentials.
-    Tenant(sandbox::SampleCredentials),
-    /// A spreadsheet of them, written into the data directory for the admin to upload.
-    File(std::path::PathBuf),
-}
-
 /// The demo's parts: its people's source (a sandbox tenant of one provider, or a spreadsheet),
 /// and the service on a data directory of its own, in embedded mode.
 struct Demo {
     sandbox: Sandbox,
-    source: Source,
+    source: PeopleSource,
     service: RunningService,
     data_dir: std::path::PathBuf,
     url: String,
@@ -37,27 +29,27 @@ struct Demo {
     token: String,
 }
 
+/// The spreadsheet's file name, in the demo's data directory.
+const PEOPLE_CSV: &str = "people.csv";
+
 /// The workspace the demo's admin is the admin of.
 const WORKSPACE: &str = "demo";
 
 impl Demo {
     async fn start(provider_id: &str, employees: u32) -> anyhow::Result<Self> {
-        let uploaded = catalogue::find(provider_id).is_some_and(|p| p.info().uploaded);
         anyhow::ensure!(
-            uploaded || sandbox::fake(provider_id).is_some(),
+            catalogue::is_uploaded(provider_id) || sandbox::fake(provider_id).is_some(),
             "no such provider: {provider_id} (see `directory-sync sandbox`)"
         );
         let sandbox = Sandbox::start().await?;
         let company = Company::generate("acme.example", employees, 7);
         let data_dir = std::env::temp_dir().join(format!("directory-sync-demo-{}", uuid::Uuid::new_v4()));
-        let source = if uploaded {
+        let source = PeopleSource::of(&sandbox, provider_id, "acme", company);
+        if let PeopleSource::Spreadsheet(content) = &source {
+            // Where the admin finds the file to upload.
             std::fs::create_dir_all(&data_dir).context("creating the demo's data directory")?;
-            let file = data_dir.join("people.csv");
-            std::fs::write(&file, sandbox::spreadsheet::people_csv(&company)).context("writing people.csv")?;
-            Source::File(file)
-        } else {
-            Source::Tenant(sandbox.add_tenant(provider_id, "acme", company))
-        };
+            std::fs::write(data_dir.join(PEOPLE_CSV), content).context("writing people.csv")?;
+        }
         let dir = data_dir.display().to_string();
         let settings = sandbox.settings();
         let config = Config::from_lookup(|name| match name {
@@ -88,12 +80,13 @@ pub async fn open(provider_id: &str, employees: u32) -> anyhow::Result<()> {
     println!("Open the admin portal, signed in as the admin of workspace '{WORKSPACE}':\n");
     println!("   {}/#token={}\n", demo.url, demo.token);
     match &demo.source {
-        Source::Tenant(credentials) => {
+        PeopleSource::Tenant(credentials) => {
             println!("Then Integrations → Get Started → Connect Now, and connect with these credentials:\n");
             crate::sandbox_server::print_credentials(provider_id, credentials.clone())?;
             println!("\n\"Open Window\" works too: the sandbox signs in and consents at once.");
         }
-        Source::File(file) => {
+        PeopleSource::Spreadsheet(_) => {
+            let file = demo.data_dir.join(PEOPLE_CSV);
             println!("Then Integrations → Get Started → Connect Now → Spreadsheet, and upload {}", file.display());
         }
     }
@@ -133,7 +126,7 @@ pub async fn run(provider_id: &str, employees: u32) -> anyhow::Result<()> {
     );
 
     let connection = match &demo.source {
-        Source::Tenant(credentials) => {
+        PeopleSource::Tenant(credentials) => {
             let connection = admin_flow::connect(&client, credentials).await?;
             println!(
                 "3.   Connected with an API key ({}), status {}",
@@ -141,12 +134,11 @@ pub async fn run(provider_id: &str, employees: u32) -> anyhow::Result<()> {
             );
             connection
         }
-        Source::File(file) => {
-            let content = std::fs::read(file).context("reading people.csv")?;
-            let upload = admin_flow::upload_spreadsheet(&client, None, "people.csv", content).await?;
+        PeopleSource::Spreadsheet(content) => {
+            let upload = admin_flow::upload_spreadsheet(&client, None, PEOPLE_CSV, content.clone()).await?;
             println!(
                 "3.   Uploaded {}: {} rows, people told apart by {}, status {}",
-                file.display(),
+                demo.data_dir.join(PEOPLE_CSV).display(),
                 upload["rows"],
                 upload["keyColumn"],
                 upload["connection"]["status"]

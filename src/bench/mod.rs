@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use api::{Plan, Role};
 use entity::{connection, directory_user};
-use sandbox::{Company, SampleCredentials, Sandbox};
+use sandbox::{Company, Sandbox};
 use worker::credentials::{CredentialCipher, Credentials};
 use worker::mapping::{apply_mapping, suggest_mapping, MappedUser};
 use worker::providers::catalogue::{self, ProviderRegistry};
@@ -31,7 +31,7 @@ mod webhooks;
 pub use fanout::FanoutOptions;
 pub use provider::ProviderOptions;
 
-use crate::admin_flow;
+use crate::admin_flow::{self, PeopleSource};
 use crate::client::GraphqlClient;
 use crate::config::Config;
 use crate::service::{self, Roles, RunningService, Tuning};
@@ -181,21 +181,15 @@ fn print_case(label: &str, c: &Case) {
     );
 }
 
-/// Where a bench case's people come from.
-pub(crate) enum BenchSource {
-    /// A sandbox tenant of a provider with an API.
-    Tenant(SampleCredentials),
-    /// A spreadsheet of them, uploaded, and how long its first upload took.
-    File { content: Vec<u8>, upload: Duration },
-}
-
 /// A service with a sandbox company, connected and mapped through the API, ready to sync.
 pub(crate) struct BenchService {
     pub sandbox: Sandbox,
     pub service: RunningService,
     pub client: GraphqlClient,
     pub config: Config,
-    pub source: BenchSource,
+    pub source: PeopleSource,
+    /// A spreadsheet's first upload (read, normalised and stored): how long it took.
+    pub upload: Option<Duration>,
     pub connection_id: String,
     data_dir: std::path::PathBuf,
     postgres: Option<(String, String)>,
@@ -211,8 +205,7 @@ impl BenchService {
         let postgres_url = servers.postgres_url.as_str();
         let sandbox = Sandbox::start().await?;
         let company = Company::generate("bench.example", employees, 3);
-        let uploaded = catalogue::find(provider_id).is_some_and(|p| p.info().uploaded);
-        let tenant = (!uploaded).then(|| sandbox.add_tenant(provider_id, Self::TENANT, company.clone()));
+        let source = PeopleSource::of(&sandbox, provider_id, Self::TENANT, company);
         let data_dir = std::env::temp_dir().join(format!("directory-sync-bench-{}", uuid::Uuid::new_v4()));
         let (database_url, postgres) = match store {
             Store::Sqlite => (None, None),
@@ -261,26 +254,25 @@ impl BenchService {
             service.url.as_deref().context("API url")?,
             Some(service.keys.mint("bench", "bench", Role::Admin, Plan::Paid, chrono::Duration::hours(4))),
         );
-        let (connection, source) = match tenant {
-            Some(credentials) => (admin_flow::connect(&client, &credentials).await?, BenchSource::Tenant(credentials)),
-            None => {
-                let content = sandbox::spreadsheet::people_csv(&company);
+        let (connection, upload) = match &source {
+            PeopleSource::Tenant(credentials) => (admin_flow::connect(&client, credentials).await?, None),
+            PeopleSource::Spreadsheet(content) => {
                 let started = Instant::now();
                 let upload = admin_flow::upload_spreadsheet(&client, None, "people.csv", content.clone()).await?;
-                (upload["connection"].clone(), BenchSource::File { content, upload: started.elapsed() })
+                (upload["connection"].clone(), Some(started.elapsed()))
             }
         };
         let connection_id = connection["id"].as_str().context("connection id")?.to_string();
         let suggested = admin_flow::current_mapping(&client, &connection_id).await?;
         admin_flow::save_and_confirm(&client, &connection_id, suggested).await?;
         let redis = production.then(|| (servers.redis_url.clone(), redis_prefix));
-        Ok(Self { sandbox, service, client, config, source, connection_id, data_dir, postgres, redis })
+        Ok(Self { sandbox, service, client, config, source, upload, connection_id, data_dir, postgres, redis })
     }
 
     /// Makes the source readable again: a spreadsheet's file is kept only until a sync
     /// succeeds with it, so it is uploaded again (untimed) before the next read.
     pub async fn refill(&self) -> anyhow::Result<()> {
-        if let BenchSource::File { content, .. } = &self.source {
+        if let PeopleSource::Spreadsheet(content) = &self.source {
             admin_flow::upload_spreadsheet(&self.client, Some(&self.connection_id), "people.csv", content.clone())
                 .await?;
         }
@@ -333,10 +325,7 @@ async fn run_case(source: &str, store: Store, employees: u32, servers: &Servers)
     let connection_uuid = uuid::Uuid::parse_str(&bench.connection_id)?;
     bench.refill().await?;
     let (baseline_fetch, baseline_insert) = baseline(&bench.config, db, &bench.source, connection_uuid).await?;
-    let upload = match bench.source {
-        BenchSource::File { upload, .. } => Some(upload),
-        BenchSource::Tenant(_) => None,
-    };
+    let upload = bench.upload;
     bench.stop().await?;
     // On a service of its own, so it is a first sync too.
     let with_webhook =
@@ -392,13 +381,13 @@ async fn latest_user_write(db: &sea_orm::DatabaseConnection) -> anyhow::Result<c
 async fn baseline(
     config: &Config,
     db: &sea_orm::DatabaseConnection,
-    source: &BenchSource,
+    source: &PeopleSource,
     connection_id: uuid::Uuid,
 ) -> anyhow::Result<(Duration, Duration)> {
     let registry = ProviderRegistry::new(ProviderHttp::new(RetryPolicy::default()), config.providers.clone())
         .with_uploads(UploadStore::new(db.clone()));
     let (provider_id, subdomain, credentials) = match source {
-        BenchSource::Tenant(credentials) => (
+        PeopleSource::Tenant(credentials) => (
             credentials.provider_id,
             credentials.subdomain.as_deref(),
             Credentials::ApiKey {
@@ -406,7 +395,7 @@ async fn baseline(
                 secret: credentials.api_secret.clone().map(Into::into),
             },
         ),
-        BenchSource::File { .. } => (spreadsheet::ID, None, Credentials::None),
+        PeopleSource::Spreadsheet(_) => (spreadsheet::ID, None, Credentials::None),
     };
     let provider = catalogue::find(provider_id).context("the provider")?;
     let mut context = registry.context(provider_id);

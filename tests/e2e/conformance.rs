@@ -57,11 +57,6 @@ fn record_counts(app: &TestApp, provider: &str) -> (usize, usize) {
     (holds(provider).records(&company), without_email)
 }
 
-/// The directory's people, by lower-cased email.
-async fn users_by_email(app: &TestApp, admin: &GraphqlClient) -> std::collections::HashMap<String, Value> {
-    app.users(admin).await.into_iter().map(|u| (u["email"].as_str().unwrap().to_lowercase(), u)).collect()
-}
-
 /// The first active person with an email of their own (no one shares it).
 fn a_person(employees: &[Employee], skip: usize) -> Employee {
     let emails: Vec<String> =
@@ -113,7 +108,7 @@ async fn a_full_sync_reads_every_page_in_the_directorys_terms(backend: Backend, 
     let (records, without_email) = record_counts(&app, provider);
     assert_eq!(run["processed"], records, "{provider}: {run}");
     assert_eq!(run["skipped"], without_email, "{provider}: {run}");
-    let users = users_by_email(&app, &admin).await;
+    let users = app.users_by_email(&admin).await;
     let people = app.listed().iter().filter(|(e, _)| e.work_email.is_some()).count();
     assert_eq!(users.len(), people, "{provider}");
     for (employee, expected) in app.listed().iter().filter(|(e, _)| e.work_email.is_some()) {
@@ -205,7 +200,7 @@ async fn a_withheld_field_is_reported_and_never_blanked(backend: Backend, provid
     let fake = sandbox::fake(provider).unwrap();
     let lost: std::collections::BTreeSet<&str> = withheld.iter().flat_map(|a| fake.withholding(*a)).collect();
     let status_hidden = lost.contains("employmentStatus");
-    let before = users_by_email(&app, &admin).await;
+    let before = app.users_by_email(&admin).await;
     app.sandbox.with_tenant("acme", |t| {
         t.withheld.extend(withheld);
         t.company.employee_mut(promoted.id).job_title = "Chief Sandbox Officer".into();
@@ -230,7 +225,7 @@ async fn a_withheld_field_is_reported_and_never_blanked(backend: Backend, provid
         let field = source(internal);
         assert!(issues.iter().any(|i| i["message"].as_str().unwrap().contains(&field)), "{provider}: {field}");
     }
-    let users = users_by_email(&app, &admin).await;
+    let users = app.users_by_email(&admin).await;
     assert_eq!(users[&email(&promoted)]["jobTitle"], promoted.job_title.as_str(), "{provider}: kept, not blanked");
     let status = if status_hidden { "ACTIVE" } else { "INACTIVE" };
     assert_eq!(users[&email(&leaver)]["employmentStatus"], status, "{provider}: kept while unknown");
@@ -241,7 +236,7 @@ async fn a_withheld_field_is_reported_and_never_blanked(backend: Backend, provid
     // Read access back: the directory catches up.
     app.sandbox.with_tenant("acme", |t| t.withheld.clear());
     app.sync(&admin, &connection_id).await;
-    let users = users_by_email(&app, &admin).await;
+    let users = app.users_by_email(&admin).await;
     assert_eq!(users[&email(&promoted)]["jobTitle"], "Chief Sandbox Officer", "{provider}");
     assert_eq!(users[&email(&leaver)]["employmentStatus"], "INACTIVE", "{provider}");
     app.stop().await;
@@ -254,7 +249,7 @@ fn issue_kinds(run: &Value) -> std::collections::BTreeSet<String> {
 
 /// Each person's `updatedAt`, by email: a person whose row was written has a later one.
 async fn written_at(app: &TestApp, admin: &GraphqlClient) -> std::collections::HashMap<String, Value> {
-    users_by_email(app, admin).await.into_iter().map(|(email, user)| (email, user["updatedAt"].clone())).collect()
+    app.users_by_email(admin).await.into_iter().map(|(email, user)| (email, user["updatedAt"].clone())).collect()
 }
 
 async fn a_no_change_resync_writes_nothing(backend: Backend, provider: &'static str) {
@@ -307,12 +302,12 @@ async fn a_provider_failing_mid_fetch_deactivates_nobody(backend: Backend, provi
     assert_eq!(failed["status"], "FAILED", "{provider}: {failed}");
     assert_eq!(failed["deactivated"], 0, "{provider}: {failed}");
     assert!(failed["error"].as_str().is_some_and(|e| !e.is_empty()), "{provider}: says why: {failed}");
-    let users = users_by_email(&app, &admin).await;
+    let users = app.users_by_email(&admin).await;
     assert_eq!(users[&email(&gone)]["employmentStatus"], "ACTIVE", "{provider}: an incomplete read proves nothing");
     app.sandbox.with_tenant("acme", |t| t.outage_after_records = None);
     let recovered = app.sync(&admin, &connection_id).await;
     assert_eq!(recovered["status"], "SUCCEEDED", "{provider}: {recovered}");
-    let users = users_by_email(&app, &admin).await;
+    let users = app.users_by_email(&admin).await;
     assert_eq!(users[&email(&gone)]["employmentStatus"], "INACTIVE", "{provider}: a complete read does");
     app.stop().await;
 }
@@ -344,7 +339,7 @@ async fn an_incremental_sync_applies_what_changed(backend: Backend, provider: &'
         assert_eq!(run["processed"], record_counts(&app, provider).0, "{provider}: read everyone instead: {run}");
     }
     assert_eq!((run["created"].as_i64(), run["deactivated"].as_i64()), (Some(1), Some(1)), "{provider}: {run}");
-    let users = users_by_email(&app, &admin).await;
+    let users = app.users_by_email(&admin).await;
     assert_eq!(users[&email(&promoted)]["jobTitle"], "Chief Sandbox Officer", "{provider}");
     assert_eq!(users[&email(&leaver)]["employmentStatus"], "INACTIVE", "{provider}");
     assert_eq!(users["new.hire@acme.example"]["employmentStatus"], "ACTIVE", "{provider}");

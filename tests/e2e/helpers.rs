@@ -393,6 +393,11 @@ impl TestApp {
         }
     }
 
+    /// Every user of the workspace, by lower-cased email.
+    pub async fn users_by_email(&self, client: &GraphqlClient) -> std::collections::HashMap<String, Value> {
+        self.users(client).await.into_iter().map(|u| (u["email"].as_str().unwrap().to_lowercase(), u)).collect()
+    }
+
     pub async fn stop(self) {
         self.service.stop().await;
         self.sandbox.stop().await;

@@ -65,10 +65,6 @@ async fn connected(app: &TestApp, admin: &GraphqlClient, content: Vec<u8>) -> (S
     (connection_id, run)
 }
 
-async fn users_by_email(app: &TestApp, admin: &GraphqlClient) -> HashMap<String, Value> {
-    app.users(admin).await.into_iter().map(|u| (u["email"].as_str().unwrap().to_lowercase(), u)).collect()
-}
-
 fn with_email(company: &Company) -> Vec<&Employee> {
     company.employees.iter().filter(|e| e.work_email.is_some()).collect()
 }
@@ -117,7 +113,7 @@ async fn a_spreadsheet_is_uploaded_mapped_synced_and_then_forgotten(backend: Bac
     let people = with_email(&company);
     assert_eq!(run["created"].as_u64(), Some(people.len() as u64), "{run}");
 
-    let users = users_by_email(&app, &admin).await;
+    let users = app.users_by_email(&admin).await;
     for employee in &people {
         let user = &users[&employee.work_email.as_ref().unwrap().to_lowercase()];
         let expected = Expected::of(employee);
@@ -172,7 +168,7 @@ async fn a_newer_file_updates_people_and_those_missing_from_it_leave(backend: Ba
         (Some("SUCCEEDED"), Some(0), Some(1), Some(1)),
         "{run}"
     );
-    let users = users_by_email(&app, &admin).await;
+    let users = app.users_by_email(&admin).await;
     assert_eq!(users[&leaver.1]["employmentStatus"], "INACTIVE");
     let promoted = company.employees.iter().find(|e| e.id == promoted).unwrap();
     assert_eq!(users[&promoted.work_email.as_ref().unwrap().to_lowercase()]["jobTitle"], "Chief of Staff");
@@ -205,7 +201,7 @@ async fn a_file_missing_a_third_of_the_people_holds_their_deactivation_for_an_ad
     let (connection_id, _) = connected(&app, &admin, people_csv(&company)).await;
     let active =
         |users: &HashMap<String, Value>| users.values().filter(|u| u["employmentStatus"] != "INACTIVE").count();
-    let before = active(&users_by_email(&app, &admin).await);
+    let before = active(&app.users_by_email(&admin).await);
     // An export cut short: the last third of the rows are gone.
     company.employees.truncate(company.employees.len() * 2 / 3);
     uploaded(&admin, Some(&connection_id), "people (cut short).csv", people_csv(&company)).await;
@@ -213,10 +209,10 @@ async fn a_file_missing_a_third_of_the_people_holds_their_deactivation_for_an_ad
     let held = run["deactivationsHeld"].as_i64().unwrap();
     assert_eq!((run["status"].as_str(), run["deactivated"].as_i64()), (Some("SUCCEEDED"), Some(0)), "{run}");
     assert!(held as usize > before / 5, "{run}");
-    assert_eq!(active(&users_by_email(&app, &admin).await), before, "nobody is deactivated unasked");
+    assert_eq!(active(&app.users_by_email(&admin).await), before, "nobody is deactivated unasked");
     let confirmed = admin.execute(ops::CONFIRM_DEACTIVATIONS, json!({ "id": run["id"] })).await.unwrap().ok().unwrap();
     assert_eq!(confirmed["confirmDeactivations"]["deactivated"], held);
-    assert_eq!(active(&users_by_email(&app, &admin).await), before - held as usize);
+    assert_eq!(active(&app.users_by_email(&admin).await), before - held as usize);
     app.stop().await;
 }
 
@@ -340,7 +336,7 @@ async fn rows_a_person_would_get_wrong_are_issues_naming_row_and_column() {
     issue("MISSING_ID", &["row 4", "Employee ID"]);
     issue("VALUE_NOT_READ", &["row 5", "Start date"]);
     issue("VALUE_NOT_READ", &["row 5", "Status"]);
-    let users = users_by_email(&app, &admin).await;
+    let users = app.users_by_email(&admin).await;
     assert!(!users.contains_key("noid@acme.example"), "a row without an id is not synced");
     assert_eq!(
         users["grace@acme.example"]["jobTitle"], "=HYPERLINK(\"http://x.example\",\"Admiral\")",
@@ -373,7 +369,7 @@ async fn a_manager_named_by_email_is_the_person_with_that_email() {
     app.confirm_mapping(&admin, connection_id, Some(suggested)).await;
     let run = app.sync(&admin, connection_id).await;
     assert_eq!((run["status"].as_str(), run["created"].as_i64()), (Some("SUCCEEDED"), Some(2)), "{run}");
-    let users = users_by_email(&app, &admin).await;
+    let users = app.users_by_email(&admin).await;
     let grace = crate::helpers::person(&admin, &users["grace@acme.example"]["id"]).await;
     assert_eq!(grace["manager"]["email"], "ada@acme.example", "{grace}");
     app.stop().await;

@@ -58,8 +58,7 @@ pub async fn start_sync(
     if let Some(active) = active_run(&env.db, connection.id).await? {
         return Err(Error::SyncAlreadyRunning { run_id: active.id });
     }
-    let uploaded = catalogue::find(&connection.provider_id).is_some_and(|p| p.info().uploaded);
-    if uploaded && uploads::readable(&env.db, connection.id).await?.is_none() {
+    if catalogue::is_uploaded(&connection.provider_id) && uploads::readable(&env.db, connection.id).await?.is_none() {
         return Err(Error::Validation {
             field: "connectionId",
             message: "upload the spreadsheet again: each file is kept only until a sync succeeds with it".into(),

@@ -21,7 +21,7 @@ pub async fn set_schedule(
     enabled: bool,
     interval_minutes: Option<i32>,
 ) -> Result<connection::Model> {
-    if enabled && catalogue::find(&connection.provider_id).is_some_and(|p| p.info().uploaded) {
+    if enabled && catalogue::is_uploaded(&connection.provider_id) {
         return Err(Error::Validation {
             field: "enabled",
             message: "an uploaded spreadsheet has no schedule: upload a newer file, then start its sync".into(),

@@ -35,8 +35,7 @@ pub async fn upload_spreadsheet(
     let existing = match input.connection_id {
         Some(id) => {
             let connection = connections::find(&env.db, workspace_id, id).await?;
-            let uploaded = catalogue::find(&connection.provider_id).is_some_and(|p| p.info().uploaded);
-            if !uploaded {
+            if !catalogue::is_uploaded(&connection.provider_id) {
                 return Err(Error::Validation {
                     field: "connectionId",
                     message: "this connection reads its provider's API; only a spreadsheet connection takes a file"

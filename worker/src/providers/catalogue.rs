@@ -259,6 +259,11 @@ pub fn find(id: &str) -> Option<&'static dyn Provider> {
     PROVIDERS.iter().copied().find(|p| p.info().id == id)
 }
 
+/// Whether the provider `id` is a file the admin uploads (see [`ProviderInfo::uploaded`]).
+pub fn is_uploaded(id: &str) -> bool {
+    find(id).is_some_and(|p| p.info().uploaded)
+}
+
 /// Every provider, in catalogue order.
 pub fn all() -> impl Iterator<Item = &'static dyn Provider> {
     PROVIDERS.iter().copied()

@@ -21,7 +21,7 @@ use super::spool::{spool_pages, RecordSink};
 use super::{Connector, ExternalField, FetchRequest, NoteKind, PageStream, ProviderError, RecordNote, RemoteRecord};
 use crate::credentials::Credentials;
 use crate::mapping::headings;
-use crate::uploads::{cells, UploadStore};
+use crate::uploads::{self, cells, UploadStore};
 
 /// The spreadsheet's catalogue id.
 pub const ID: &str = "spreadsheet";
@@ -83,8 +83,7 @@ fn buffer_error(err: sea_orm::DbErr) -> ProviderError {
 impl Connector for SpreadsheetConnector {
     async fn discover_fields(&self) -> Result<Vec<ExternalField>, ProviderError> {
         let upload = self.store.latest(self.connection_id).await.map_err(buffer_error)?.ok_or_else(no_file)?;
-        let columns: Vec<String> = serde_json::from_value(upload.columns).unwrap_or_default();
-        Ok(column_fields(&columns))
+        Ok(column_fields(&uploads::columns(&upload)))
     }
 
     async fn verify(&self) -> Result<super::AccountInfo, ProviderError> {
@@ -98,8 +97,8 @@ impl Connector for SpreadsheetConnector {
                     .into(),
             )
         })?;
-        let columns: Vec<String> = serde_json::from_value(upload.columns).unwrap_or_default();
-        let rows = RowReader::new(&columns, &upload.key_column, &request.fields, upload.header_row as usize);
+        let rows =
+            RowReader::new(&uploads::columns(&upload), &upload.key_column, &request.fields, upload.header_row as usize);
         let expected = upload.row_count as usize;
         let content = tokio_util::io::StreamReader::new(Box::pin(self.store.content(upload.id)));
         let content = tokio_util::io::SyncIoBridge::new(Box::pin(content));

@@ -124,6 +124,16 @@ impl UploadStore {
     }
 }
 
+/// An upload's header row, in order.
+pub fn columns(upload: &spreadsheet_upload::Model) -> Vec<String> {
+    serde_json::from_value(upload.columns.clone()).unwrap_or_default()
+}
+
+/// What reading an upload found worth the admin's look.
+pub fn findings(upload: &spreadsheet_upload::Model) -> Vec<String> {
+    serde_json::from_value(upload.findings.clone()).unwrap_or_default()
+}
+
 /// The kind of file an upload is, from its first bytes (not its name, which may say anything).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

@@ -2,6 +2,7 @@ use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
 
 use entity::spreadsheet_upload;
+use worker::uploads;
 
 use super::connection::Connection;
 use crate::access::ConnectionId;
@@ -11,10 +12,6 @@ use crate::graphql::context::ContextExt;
 /// A spreadsheet uploaded as a connection's source: what reading it found. Its content is kept
 /// only until a sync succeeds with it; what is shown here stays.
 pub struct SpreadsheetUpload(pub spreadsheet_upload::Model);
-
-fn strings(value: &serde_json::Value) -> Vec<String> {
-    serde_json::from_value(value.clone()).unwrap_or_default()
-}
 
 #[Object]
 impl SpreadsheetUpload {
@@ -48,7 +45,7 @@ impl SpreadsheetUpload {
 
     /// The header row: the fields a mapping can read.
     async fn columns(&self) -> Vec<String> {
-        strings(&self.0.columns)
+        uploads::columns(&self.0)
     }
 
     /// The column that tells people apart from one upload to the next: an employee id, else
@@ -60,7 +57,7 @@ impl SpreadsheetUpload {
     /// Rows worth a look, each naming its row and column (formula-like cells kept as text,
     /// values past the last column); at most 50, then a count of the rest.
     async fn findings(&self) -> Vec<String> {
-        strings(&self.0.findings)
+        uploads::findings(&self.0)
     }
 
     async fn uploaded_at(&self) -> DateTime<Utc> {
