@@ -229,6 +229,7 @@ impl Config {
                 "API_SUBSCRIPTIONS_PER_SOCKET",
                 defaults.max_subscriptions_per_socket as u64,
             )? as usize,
+            scim_requests_per_minute: per_minute("API_SCIM_REQUESTS_PER_MINUTE", defaults.scim_requests_per_minute)?,
         };
         let smtp_url = match lookup("SMTP_URL") {
             Some(url) => {

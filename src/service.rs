@@ -327,7 +327,8 @@ impl RunningService {
             db: db.clone(),
             cipher,
             providers: ProviderRegistry::new(ProviderHttp::new(tuning.retry.clone()), config.providers.clone())
-                .with_uploads(UploadStore::new(db.clone())),
+                .with_uploads(UploadStore::new(db.clone()))
+                .with_pushed(worker::scim::store::PushedUsers::new(db.clone())),
             events,
             settings: tuning.sync.clone(),
             draining: CancellationToken::new(),

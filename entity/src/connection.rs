@@ -27,6 +27,9 @@ pub struct Model {
     pub schedule_interval_minutes: i32,
     pub next_run_at: Option<DateTimeUtc>,
     pub resync_required: bool,
+    /// SHA-256 (hex) of the bearer token a provider that pushes changes (SCIM) presents; the
+    /// token itself is shown once, never stored.
+    pub push_token_hash: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
@@ -41,6 +44,9 @@ pub enum AuthMethod {
     /// A file the admin uploads.
     #[sea_orm(string_value = "UPLOAD")]
     Upload,
+    /// The provider pushes its changes to us (SCIM) with a bearer token we issued.
+    #[sea_orm(string_value = "PUSH")]
+    Push,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]

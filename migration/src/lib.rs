@@ -21,6 +21,7 @@ mod m20261207_000016_index_directory_user_pre_start;
 mod m20261207_000017_create_person_join;
 mod m20261207_000018_add_field_mapping_hiring_team;
 mod m20261207_000019_create_spreadsheet_upload;
+mod m20261208_000020_create_scim;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_create_person_join::Migration),
             Box::new(m20261207_000018_add_field_mapping_hiring_team::Migration),
             Box::new(m20261207_000019_create_spreadsheet_upload::Migration),
+            Box::new(m20261208_000020_create_scim::Migration),
         ]
     }
 }

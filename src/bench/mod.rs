@@ -385,7 +385,8 @@ async fn baseline(
     connection_id: uuid::Uuid,
 ) -> anyhow::Result<(Duration, Duration)> {
     let registry = ProviderRegistry::new(ProviderHttp::new(RetryPolicy::default()), config.providers.clone())
-        .with_uploads(UploadStore::new(db.clone()));
+        .with_uploads(UploadStore::new(db.clone()))
+        .with_pushed(worker::scim::store::PushedUsers::new(db.clone()));
     let (provider_id, subdomain, credentials) = match source {
         PeopleSource::Tenant(credentials) => (
             credentials.provider_id,

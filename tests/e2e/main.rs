@@ -26,6 +26,7 @@ mod query_limits;
 mod sandbox_cli;
 mod schedule;
 mod schema;
+mod scim;
 mod sources;
 mod spreadsheet;
 mod sync;

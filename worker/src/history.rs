@@ -1,5 +1,6 @@
 //! Each person's change history: which field a sync or an admin changed, from what to what,
-//! when and by what (`sync:<runId>`, `admin:<subject>`, `schedule` for a start date that came). Entries are written in the transaction
+//! when and by what (`sync:<runId>`, `admin:<subject>`, `scim:<connectionId>` for an identity provider's
+//! push, `schedule` for a start date that came). Entries are written in the transaction
 //! of the change, and only for a real change: a sync that changes nobody writes none.
 
 use chrono::{DateTime, Utc};
@@ -36,6 +37,11 @@ impl Author {
 
     pub fn admin(subject: &str) -> Self {
         Self { by: format!("admin:{subject}"), run_id: None }
+    }
+
+    /// A provider that pushes its changes (SCIM), through connection `connection_id`.
+    pub fn scim(connection_id: Uuid) -> Self {
+        Self { by: format!("scim:{connection_id}"), run_id: None }
     }
 
     /// The clock: a pre-start person's start date came.

@@ -16,6 +16,7 @@ pub mod joins;
 pub mod mapping;
 pub mod people;
 pub mod providers;
+pub mod scim;
 pub mod starters;
 pub mod sync;
 mod task;

@@ -91,6 +91,43 @@ impl IntegrationsAccess {
         Ok(worker::integrations::uploads::upload_spreadsheet(self.env(), self.workspace(), input).await?)
     }
 
+    /// Connects a SCIM source; answers the connection, its base URL and its token (shown once).
+    pub async fn connect_scim(&self) -> Result<(connection::Model, String, secrecy::SecretString), ApiError> {
+        let (connection, token) = worker::integrations::scim::connect(self.env(), self.workspace()).await?;
+        let base_url = self.directory.api().scim_base_url(connection.id);
+        Ok((connection, base_url, token))
+    }
+
+    /// A new token for a SCIM connection; the old one stops working at once.
+    pub async fn rotate_scim_token(
+        &self,
+        id: ConnectionId,
+    ) -> Result<(connection::Model, String, secrecy::SecretString), ApiError> {
+        let connection = self.connection(id).await?;
+        let (connection, token) = worker::integrations::scim::rotate_token(self.env(), connection).await?;
+        let base_url = self.directory.api().scim_base_url(connection.id);
+        Ok((connection, base_url, token))
+    }
+
+    /// Deactivates the people whose SCIM deactivation the guard held.
+    pub async fn confirm_scim_deactivations(&self, id: ConnectionId) -> Result<(connection::Model, u64), ApiError> {
+        let connection = self.connection(id).await?;
+        let confirmed = worker::integrations::scim::confirm_held(self.env(), &connection).await?;
+        Ok((connection, confirmed))
+    }
+
+    /// A SCIM connection's base URL, held deactivations and recent activity.
+    pub async fn scim_endpoint(
+        &self,
+        connection: &connection::Model,
+    ) -> Result<(String, u64, Vec<entity::scim_activity::Model>), ApiError> {
+        let connection = self.own(connection)?;
+        let env = self.env();
+        let held = worker::integrations::scim::held_count(env, connection.id).await?;
+        let days = worker::scim::activity::recent(&env.db, connection.id, 30).await.map_err(worker::Error::from)?;
+        Ok((self.directory.api().scim_base_url(connection.id), held, days))
+    }
+
     /// The connection's newest upload, for a spreadsheet connection.
     pub async fn latest_upload(
         &self,

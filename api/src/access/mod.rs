@@ -62,6 +62,17 @@ impl ApiContext {
         &self.0.public_url
     }
 
+    /// The engine, for the SCIM endpoints: their callers are a connection's token, not a
+    /// viewer (see `http::scim`, which authenticates them before any use).
+    pub(crate) fn env(&self) -> &Environment {
+        &self.0.env
+    }
+
+    /// The base URL a SCIM connection's provider is given.
+    pub fn scim_base_url(&self, connection_id: uuid::Uuid) -> String {
+        format!("{}/scim/v2/{connection_id}", self.0.public_url.trim_end_matches('/'))
+    }
+
     pub fn redirect_uri(&self) -> String {
         format!("{}/oauth/callback", self.0.public_url.trim_end_matches('/'))
     }

@@ -8,6 +8,7 @@ pub mod health;
 pub mod limits;
 mod oauth;
 pub mod portal;
+mod scim;
 pub(crate) mod sign_in_cookie;
 mod subscriptions;
 
@@ -78,5 +79,6 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: ApiState) {
         .route("/graphiql/assets/{name}", web::get().to(graphiql::asset))
         .route("/oauth/callback", web::get().to(oauth::callback))
         .route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz));
+        .route("/readyz", web::get().to(health::readyz))
+        .configure(scim::routes);
 }

@@ -188,6 +188,7 @@ pub(super) fn new_connection(
         schedule_interval_minutes: Set(DEFAULT_INTERVAL_MINUTES),
         next_run_at: Set(None),
         resync_required: Set(false),
+        push_token_hash: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -482,8 +483,8 @@ pub async fn open_connector(env: &Environment, connection: &connection::Model) -
     ctx.connection_id = Some(connection.id);
     let sealed = match (&connection.status, &connection.credentials_ciphertext) {
         (ConnectionStatus::Connected, Some(sealed)) => sealed,
-        // An uploaded file has nothing to sign in with.
-        (ConnectionStatus::Connected, None) if provider.info().uploaded => {
+        // An uploaded file, or a provider that pushes to us, has nothing to sign in with.
+        (ConnectionStatus::Connected, None) if provider.info().uploaded || provider.info().pushed => {
             return Ok(provider.connector(&ctx, connection.subdomain.as_deref(), &Credentials::None)?);
         }
         (status, _) => return Err(Error::NotConnected(status.to_value())),

@@ -77,6 +77,7 @@ mod tests {
             schedule_interval_minutes: 60,
             next_run_at: None,
             resync_required: false,
+            push_token_hash: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }

@@ -7,4 +7,5 @@ pub mod fields;
 pub mod mappings;
 pub mod runs;
 pub mod schedule;
+pub mod scim;
 pub mod uploads;

@@ -92,6 +92,7 @@ static INFO: ProviderInfo = ProviderInfo {
     ],
     named_by_admin: false,
     uploaded: false,
+    pushed: false,
 };
 
 /// Field keys shown under "Employment" rather than "Employees".

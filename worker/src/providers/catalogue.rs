@@ -11,9 +11,11 @@ use uuid::Uuid;
 use super::http::ProviderHttp;
 use super::pace::Quota;
 use super::{
-    bamboohr, greenhouse, hibob, lever, merge, merge_ats, personio, spreadsheet, workday, Connector, ProviderError,
+    bamboohr, greenhouse, hibob, lever, merge, merge_ats, personio, scim, spreadsheet, workday, Connector,
+    ProviderError,
 };
 use crate::credentials::Credentials;
+use crate::scim::store::PushedUsers;
 use crate::uploads::UploadStore;
 
 /// Every provider this build can connect to.
@@ -27,12 +29,15 @@ static PROVIDERS: &[&dyn Provider] = &[
     &lever::Lever,
     &merge_ats::MergeAts,
     &spreadsheet::Spreadsheet,
+    &scim::Scim,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderCategory {
     Hris,
     Ats,
+    /// An identity provider (Okta, Entra ID): it knows who may sign in, not who is employed.
+    Identity,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +47,8 @@ pub enum AuthMethod {
     ApiKey,
     /// A file the admin uploads (a spreadsheet): nothing to sign in to.
     Upload,
+    /// The provider pushes its changes to us (SCIM), with a token we issue.
+    Push,
 }
 
 /// How a provider's "Open Window" sign-in comes back to us.
@@ -109,6 +116,8 @@ pub struct ProviderInfo {
     pub named_by_admin: bool,
     /// Its data is a file the admin uploads, not an API we call.
     pub uploaded: bool,
+    /// It pushes its changes to an endpoint we serve (SCIM), rather than being read.
+    pub pushed: bool,
 }
 
 impl ProviderInfo {
@@ -117,7 +126,8 @@ impl ProviderInfo {
         let sign_in = self.sign_in.map(|_| AuthMethod::Credentials);
         let api_key = self.credential_field(CredentialKey::ApiKey).map(|_| AuthMethod::ApiKey);
         let upload = self.uploaded.then_some(AuthMethod::Upload);
-        sign_in.into_iter().chain(api_key).chain(upload).collect()
+        let push = self.pushed.then_some(AuthMethod::Push);
+        sign_in.into_iter().chain(api_key).chain(upload).chain(push).collect()
     }
 
     /// The form field for `key`, if the provider asks for it.
@@ -264,6 +274,11 @@ pub fn is_uploaded(id: &str) -> bool {
     find(id).is_some_and(|p| p.info().uploaded)
 }
 
+/// Whether the provider `id` pushes its changes to us (see [`ProviderInfo::pushed`]).
+pub fn is_pushed(id: &str) -> bool {
+    find(id).is_some_and(|p| p.info().pushed)
+}
+
 /// Every provider, in catalogue order.
 pub fn all() -> impl Iterator<Item = &'static dyn Provider> {
     PROVIDERS.iter().copied()
@@ -322,6 +337,8 @@ pub struct ProviderContext {
     pub connection_id: Option<Uuid>,
     /// Where uploaded files are kept, for sources that are a file.
     pub uploads: Option<UploadStore>,
+    /// Where pushed users are kept, for sources that push (SCIM).
+    pub pushed: Option<PushedUsers>,
 }
 
 impl ProviderContext {
@@ -346,16 +363,22 @@ pub struct ProviderRegistry {
     http: ProviderHttp,
     endpoints: HashMap<String, ProviderEndpoints>,
     uploads: Option<UploadStore>,
+    pushed: Option<PushedUsers>,
 }
 
 impl ProviderRegistry {
     pub fn new(http: ProviderHttp, endpoints: HashMap<String, ProviderEndpoints>) -> Self {
-        Self { http, endpoints, uploads: None }
+        Self { http, endpoints, uploads: None, pushed: None }
     }
 
     /// This registry, its connectors reading uploaded files from `uploads`.
     pub fn with_uploads(self, uploads: UploadStore) -> Self {
         Self { uploads: Some(uploads), ..self }
+    }
+
+    /// This registry, its connectors reading what SCIM providers pushed from `pushed`.
+    pub fn with_pushed(self, pushed: PushedUsers) -> Self {
+        Self { pushed: Some(pushed), ..self }
     }
 
     /// The ids whose settings may be configured, for the configuration loader.
@@ -385,6 +408,7 @@ impl ProviderRegistry {
             endpoints: self.endpoints.get(settings).cloned().unwrap_or_default(),
             connection_id: None,
             uploads: self.uploads.clone(),
+            pushed: self.pushed.clone(),
         }
     }
 }
@@ -412,6 +436,7 @@ mod tests {
             endpoints: ProviderEndpoints { widget_base: widget_base.map(Into::into), ..Default::default() },
             connection_id: None,
             uploads: None,
+            pushed: None,
         };
         let own = Widget::at(&context(None), "https://cdn.example/initialize.js", "https://link.example");
         assert_eq!(

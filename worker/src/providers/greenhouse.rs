@@ -102,6 +102,7 @@ static INFO: ProviderInfo = ProviderInfo {
     ],
     named_by_admin: false,
     uploaded: false,
+    pushed: false,
 };
 
 /// (key, label, type, category) of every field a record can carry.

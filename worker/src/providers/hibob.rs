@@ -84,6 +84,7 @@ static INFO: ProviderInfo = ProviderInfo {
     ],
     named_by_admin: false,
     uploaded: false,
+    pushed: false,
 };
 
 pub struct HiBob;

@@ -78,6 +78,7 @@ static INFO: ProviderInfo = ProviderInfo {
     ],
     named_by_admin: false,
     uploaded: false,
+    pushed: false,
 };
 
 /// (key, label, type, category, the Merge model and field it comes from) of every field.

@@ -24,6 +24,7 @@ pub mod merge_ats;
 pub mod oauth;
 pub mod pace;
 pub mod personio;
+pub mod scim;
 pub mod spool;
 pub mod spreadsheet;
 pub mod workday;

@@ -93,6 +93,7 @@ static INFO: ProviderInfo = ProviderInfo {
     ],
     named_by_admin: false,
     uploaded: false,
+    pushed: false,
 };
 
 /// Attributes shown under "Employment" rather than "Employees".

@@ -45,6 +45,7 @@ static INFO: ProviderInfo = ProviderInfo {
     suggested_mapping: &[],
     named_by_admin: true,
     uploaded: true,
+    pushed: false,
 };
 
 pub struct Spreadsheet;

@@ -130,6 +130,7 @@ static INFO: ProviderInfo = ProviderInfo {
     ],
     named_by_admin: true,
     uploaded: false,
+    pushed: false,
 };
 
 pub struct Workday;

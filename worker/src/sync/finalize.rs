@@ -14,6 +14,7 @@ use entity::sync_run::{self, SyncPhase, SyncStatus};
 
 use super::guard::{self, Deactivations};
 use super::issues::{record_issues, Issue};
+use super::merge::Pass;
 use super::precedence;
 use super::Leavers;
 use crate::environment::{begin_write, Environment};
@@ -31,7 +32,7 @@ pub async fn finalize(env: &Environment, run: &mut sync_run::Model, leavers: &Le
     let txn = begin_write(&env.db).await?;
     // Without a mapped manager, the manager is an admin's to set by hand.
     if mapping.manages("managerId") {
-        link_managers(&txn, run).await?;
+        link_managers(&txn, &Pass::of_run(run)).await?;
     }
     let mut issues = unknown_managers(&txn, run).await?;
     crate::joins::report_possible_duplicates(&txn, run).await?;
@@ -119,7 +120,7 @@ async fn count<C: ConnectionTrait>(db: &C, sql: &str, values: impl IntoIterator<
 }
 
 /// Active people the connection brought into the directory.
-async fn active_people<C: ConnectionTrait>(db: &C, connection_id: uuid::Uuid) -> Result<u64> {
+pub(super) async fn active_people<C: ConnectionTrait>(db: &C, connection_id: uuid::Uuid) -> Result<u64> {
     let sql = r#"
         SELECT COUNT(*) AS count FROM directory_user
         WHERE employment_status IN ('ACTIVE', 'PRE_START')
@@ -190,7 +191,7 @@ pub async fn confirm_deactivations(
 /// at whoever of the workspace holds that email), writing only rows whose manager actually
 /// changed. One set-based join (UPDATE … FROM reads the same in SQLite and PostgreSQL), not a
 /// correlated lookup per person.
-async fn link_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Result<()> {
+pub(super) async fn link_managers<C: ConnectionTrait>(db: &C, pass: &Pass) -> Result<()> {
     const LINKS: &str = r#"(
             SELECT report.user_id, COALESCE(manager.user_id, by_email.id) AS manager_user_id
             FROM user_source AS report
@@ -214,7 +215,7 @@ async fn link_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Res
             "SELECT directory_user.id, directory_user.workspace_id, directory_user.manager_id AS old_manager, \
              links.manager_user_id AS new_manager FROM directory_user, {LINKS} WHERE {CHANGED}{lock}"
         ),
-        [run.connection_id.into(), run.workspace_id.clone().into()],
+        [pass.connection_id.into(), pass.workspace_id.clone().into()],
     ))
     .all(db)
     .await?;
@@ -225,16 +226,16 @@ async fn link_managers<C: ConnectionTrait>(db: &C, run: &sync_run::Model) -> Res
     let sql = format!(
         "UPDATE directory_user SET manager_id = links.manager_user_id, updated_at = $3 FROM {LINKS} WHERE {CHANGED}"
     );
-    let values = [run.connection_id.into(), run.workspace_id.clone().into(), at.into()];
+    let values = [pass.connection_id.into(), pass.workspace_id.clone().into(), at.into()];
     db.execute_raw(Statement::from_sql_and_values(backend(db), sql, values)).await?;
-    let author = history::Author::sync(run.id);
+    let author = &pass.author;
     let rows = relinked.iter().flat_map(|r| {
         let change = history::FieldChange {
             field: "managerId",
             old: r.old_manager.map(|m| m.to_string()),
             new: r.new_manager.map(|m| m.to_string()),
         };
-        history::rows(&r.workspace_id, r.id, &author, at, vec![change])
+        history::rows(&r.workspace_id, r.id, author, at, vec![change])
     });
     history::record(db, rows.collect()).await?;
     Ok(())

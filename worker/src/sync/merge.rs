@@ -28,7 +28,7 @@ use crate::mapping::{apply_mapping, display_name, FieldMapping, MappedUser, INTE
 use crate::providers::RemoteRecord;
 
 use super::decide::{self, Decision};
-use super::issues::{record_issues, Issue};
+use super::issues::Issue;
 use super::precedence::Precedence;
 
 /// What one page did.
@@ -66,18 +66,41 @@ pub struct Attempt<'a> {
     pub provider: &'a str,
 }
 
-/// Merges `records` in the caller's transaction.
+/// Who merges records: a sync run, or one request of a source that pushes its changes (SCIM).
+/// Its `id` marks the records it saw (a pushed request's is its own, so that the next request
+/// about the same record is not taken for a repeat).
+#[derive(Debug, Clone)]
+pub struct Pass {
+    pub id: Uuid,
+    pub workspace_id: String,
+    pub connection_id: Uuid,
+    pub author: history::Author,
+}
+
+impl Pass {
+    pub fn of_run(run: &sync_run::Model) -> Self {
+        Self {
+            id: run.id,
+            workspace_id: run.workspace_id.clone(),
+            connection_id: run.connection_id,
+            author: history::Author::sync(run.id),
+        }
+    }
+}
+
+/// Merges `records` in the caller's transaction; answers what it did and the issues it met,
+/// for the caller to record (a run) or to answer with (a pushed request).
 pub async fn merge_page<C: ConnectionTrait>(
     db: &C,
-    run: &sync_run::Model,
+    pass: &Pass,
     mapping: &FieldMapping,
     records: Vec<RemoteRecord>,
     attempt: Attempt<'_>,
-) -> Result<PageCounts, sea_orm::DbErr> {
+) -> Result<(PageCounts, Vec<Issue>), sea_orm::DbErr> {
     let Attempt { known_records, replaying, removed, precedence, provider } = attempt;
-    let records = if replaying { without_reported(db, run, records).await? } else { records };
+    let records = if replaying { without_reported(db, pass, records).await? } else { records };
     let mut counts = PageCounts::default();
-    let mut issues = withheld_field_issues(db, run, mapping, &records).await?;
+    let mut issues = withheld_field_issues(db, pass, mapping, &records).await?;
     let mut mapped = Vec::with_capacity(records.len());
     for record in &records {
         let remote_id = || Some(record.remote_id.clone()).filter(|id| !id.is_empty());
@@ -102,23 +125,22 @@ pub async fn merge_page<C: ConnectionTrait>(
     }
 
     let now = Utc::now();
-    let mut changes = PageHistory { author: history::Author::sync(run.id), rows: Vec::new() };
+    let mut changes = PageHistory { author: pass.author.clone(), rows: Vec::new() };
     // Where this page's records live, by remote id.
     let mut page_user_ids: HashMap<String, Uuid> = HashMap::new();
     if !known_records {
         let new = NewPeople { now, counts: &mut counts, page_user_ids: &mut page_user_ids, changes: &mut changes };
-        mapped = insert_new_people(db, run, mapped, new).await?;
+        mapped = insert_new_people(db, pass, mapped, new).await?;
         if mapped.is_empty() {
             history::record(db, changes.rows).await?;
-            record_issues(db, run.id, issues).await?;
-            return Ok(counts);
+            return Ok((counts, issues));
         }
         set_plan_cache_mode(db, PlanCacheMode::PerCall).await?;
     }
 
     let remote_ids: Vec<&str> =
         if known_records { records.iter().map(|r| r.remote_id.as_str()).collect() } else { Vec::new() };
-    let existing = Existing::load(db, run, &remote_ids, &mapped).await?;
+    let existing = Existing::load(db, pass, &remote_ids, &mapped).await?;
     let deferred = precedence.deferred(db, existing.users_by_id.keys().copied()).await?;
     let none = BTreeSet::new();
     let deferred_for = |id: &Uuid| deferred.get(id).unwrap_or(&none);
@@ -153,13 +175,13 @@ pub async fn merge_page<C: ConnectionTrait>(
             source: source.map(|s| decide::Source {
                 user_id: s.user_id,
                 content_hash: &s.content_hash,
-                seen_this_run: s.last_seen_run_id == run.id,
+                seen_this_run: s.last_seen_run_id == pass.id,
                 person_active: existing.users_by_id.get(&s.user_id).map(|p| p.employment_status.is_with_company()),
             }),
             owner: owner.map(|o| decide::Owner {
                 id: o.id,
                 linked_record_left: linked.map(|old| {
-                    (old.content_hash.is_empty() && old.last_seen_run_id != run.id) || removed.contains(&old.remote_id)
+                    (old.content_hash.is_empty() && old.last_seen_run_id != pass.id) || removed.contains(&old.remote_id)
                 }),
             }),
             content_hash: &hash,
@@ -204,8 +226,8 @@ pub async fn merge_page<C: ConnectionTrait>(
                 }
                 let write = Write { mapping, matched: RecordMatch::Known, deferred: deferred_for(&current.id), now };
                 let changed = update_user(db, current.clone(), &user, write).await?;
-                changes.add(&run.workspace_id, current.id, now, changed);
-                update_source(db, source, &user, hash, run, now).await?;
+                changes.add(&pass.workspace_id, current.id, now, changed);
+                update_source(db, source, &user, hash, pass, now).await?;
             }
             Decision::Rehire => {
                 counts.updated += 1;
@@ -214,8 +236,8 @@ pub async fn merge_page<C: ConnectionTrait>(
                 let id = owner.id;
                 let write = Write { mapping, matched: RecordMatch::Rehire, deferred: deferred_for(&id), now };
                 let changed = update_user(db, owner, &user, write).await?;
-                changes.add(&run.workspace_id, id, now, changed);
-                update_source(db, linked.expect("a rehire has a linked record"), &user, hash, run, now).await?;
+                changes.add(&pass.workspace_id, id, now, changed);
+                update_source(db, linked.expect("a rehire has a linked record"), &user, hash, pass, now).await?;
             }
             Decision::Adopt => {
                 let owner = owner.expect("an adoption has an owner");
@@ -228,8 +250,8 @@ pub async fn merge_page<C: ConnectionTrait>(
                     old: None,
                     new: Some(format!("{provider}:{}", user.remote_id)),
                 });
-                changes.add(&run.workspace_id, owner.id, now, changed);
-                new_sources.push(source_row(run.connection_id, run.id, &user, owner.id, hash, now));
+                changes.add(&pass.workspace_id, owner.id, now, changed);
+                new_sources.push(source_row(pass.connection_id, pass.id, &user, owner.id, hash, now));
             }
             Decision::Create => {
                 counts.created += 1;
@@ -238,18 +260,18 @@ pub async fn merge_page<C: ConnectionTrait>(
                 if let Some(manager) = &user.remote_manager_id {
                     awaiting_manager.push((new_users.len(), manager.clone()));
                 }
-                new_users.push(user_row(&run.workspace_id, &user, id, now));
+                new_users.push(user_row(&pass.workspace_id, &user, id, now));
                 created_ids.push(id);
-                new_sources.push(source_row(run.connection_id, run.id, &user, id, hash, now));
+                new_sources.push(source_row(pass.connection_id, pass.id, &user, id, hash, now));
             }
         }
     }
 
-    link_known_managers(db, run, &mut new_users, awaiting_manager, &page_user_ids).await?;
+    link_known_managers(db, pass, &mut new_users, awaiting_manager, &page_user_ids).await?;
     if !seen_ids.is_empty() {
         user_source::Entity::update_many()
-            .col_expr(user_source::Column::LastSeenRunId, Expr::value(run.id))
-            .filter(user_source::Column::ConnectionId.eq(run.connection_id))
+            .col_expr(user_source::Column::LastSeenRunId, Expr::value(pass.id))
+            .filter(user_source::Column::ConnectionId.eq(pass.connection_id))
             .filter(user_source::Column::RemoteId.is_in(seen_ids))
             .exec(db)
             .await?;
@@ -258,13 +280,12 @@ pub async fn merge_page<C: ConnectionTrait>(
     if !new_users.is_empty() {
         directory_user::Entity::insert_many(new_users).exec(db).await?;
     }
-    history::record_created(db, &run.workspace_id, &changes.author, &created_ids).await?;
+    history::record_created(db, &pass.workspace_id, &changes.author, &created_ids).await?;
     if !new_sources.is_empty() {
         user_source::Entity::insert_many(new_sources).exec(db).await?;
     }
     history::record(db, changes.rows).await?;
-    record_issues(db, run.id, issues).await?;
-    Ok(counts)
+    Ok((counts, issues))
 }
 
 /// The history entries a page writes, together at its end.
@@ -296,13 +317,13 @@ struct NewPeople<'p> {
 /// `records` less those this run already reported as issues.
 async fn without_reported<C: ConnectionTrait>(
     db: &C,
-    run: &sync_run::Model,
+    pass: &Pass,
     records: Vec<RemoteRecord>,
 ) -> Result<Vec<RemoteRecord>, sea_orm::DbErr> {
     let reported: HashSet<String> = sync_issue::Entity::find()
         .select_only()
         .column(sync_issue::Column::RemoteId)
-        .filter(sync_issue::Column::SyncRunId.eq(run.id))
+        .filter(sync_issue::Column::SyncRunId.eq(pass.id))
         .filter(sync_issue::Column::RemoteId.is_in(records.iter().map(|r| r.remote_id.as_str())))
         .into_tuple::<Option<String>>()
         .all(db)
@@ -319,7 +340,7 @@ async fn without_reported<C: ConnectionTrait>(
 /// earlier record of this run), for the general merge to adopt or report.
 async fn insert_new_people<C: ConnectionTrait>(
     db: &C,
-    run: &sync_run::Model,
+    pass: &Pass,
     mapped: Vec<MappedUser>,
     new: NewPeople<'_>,
 ) -> Result<Vec<MappedUser>, sea_orm::DbErr> {
@@ -327,13 +348,13 @@ async fn insert_new_people<C: ConnectionTrait>(
     let ids: Vec<Uuid> = mapped.iter().map(|_| Uuid::now_v7()).collect();
     page_user_ids.extend(mapped.iter().zip(&ids).map(|(user, id)| (user.remote_id.clone(), *id)));
     let mut rows: Vec<directory_user::ActiveModel> =
-        mapped.iter().zip(&ids).map(|(user, id)| user_row(&run.workspace_id, user, *id, now)).collect();
+        mapped.iter().zip(&ids).map(|(user, id)| user_row(&pass.workspace_id, user, *id, now)).collect();
     let awaiting = mapped
         .iter()
         .enumerate()
         .filter_map(|(index, user)| user.remote_manager_id.clone().map(|manager| (index, manager)))
         .collect();
-    link_known_managers(db, run, &mut rows, awaiting, page_user_ids).await?;
+    link_known_managers(db, pass, &mut rows, awaiting, page_user_ids).await?;
     set_plan_cache_mode(db, PlanCacheMode::Cached).await?;
     let inserted: HashSet<Uuid> = match directory_user::Entity::insert_many(rows)
         .on_conflict(
@@ -352,7 +373,7 @@ async fn insert_new_people<C: ConnectionTrait>(
     let (mut taken, mut taken_ids) = (Vec::new(), Vec::new());
     for (user, id) in mapped.into_iter().zip(ids) {
         if inserted.contains(&id) {
-            sources.push(source_row(run.connection_id, run.id, &user, id, user.content_hash(), now));
+            sources.push(source_row(pass.connection_id, pass.id, &user, id, user.content_hash(), now));
         } else {
             page_user_ids.remove(&user.remote_id);
             taken.push(user);
@@ -364,7 +385,7 @@ async fn insert_new_people<C: ConnectionTrait>(
         user_source::Entity::insert_many(sources).exec(db).await?;
     }
     let created: Vec<Uuid> = inserted.into_iter().collect();
-    history::record_created(db, &run.workspace_id, &changes.author, &created).await?;
+    history::record_created(db, &pass.workspace_id, &changes.author, &created).await?;
     if !taken_ids.is_empty() {
         // Reports linked to a person who was not inserted wait for finalize to link them.
         directory_user::Entity::update_many()
@@ -404,7 +425,7 @@ async fn set_plan_cache_mode<C: ConnectionTrait>(db: &C, mode: PlanCacheMode) ->
 /// few whose manager arrives later; on a first sync that saves rewriting every person.
 async fn link_known_managers<C: ConnectionTrait>(
     db: &C,
-    run: &sync_run::Model,
+    pass: &Pass,
     new_users: &mut [directory_user::ActiveModel],
     awaiting_manager: Vec<(usize, String)>,
     page_user_ids: &HashMap<String, Uuid>,
@@ -415,7 +436,7 @@ async fn link_known_managers<C: ConnectionTrait>(
         HashMap::new()
     } else {
         user_source::Entity::find()
-            .filter(user_source::Column::ConnectionId.eq(run.connection_id))
+            .filter(user_source::Column::ConnectionId.eq(pass.connection_id))
             .filter(user_source::Column::RemoteId.is_in(elsewhere))
             .all(db)
             .await?
@@ -443,7 +464,7 @@ struct Existing {
 impl Existing {
     async fn load<C: ConnectionTrait>(
         db: &C,
-        run: &sync_run::Model,
+        pass: &Pass,
         remote_ids: &[&str],
         mapped: &[MappedUser],
     ) -> Result<Self, sea_orm::DbErr> {
@@ -452,7 +473,7 @@ impl Existing {
             HashMap::new()
         } else {
             user_source::Entity::find()
-                .filter(user_source::Column::ConnectionId.eq(run.connection_id))
+                .filter(user_source::Column::ConnectionId.eq(pass.connection_id))
                 .filter(user_source::Column::RemoteId.is_in(remote_ids.iter().copied()))
                 .all(db)
                 .await?
@@ -462,7 +483,7 @@ impl Existing {
         };
         // Two index lookups rather than one OR, which SQLite would answer with a table scan.
         let mut users = directory_user::Entity::find()
-            .filter(directory_user::Column::WorkspaceId.eq(run.workspace_id.clone()))
+            .filter(directory_user::Column::WorkspaceId.eq(pass.workspace_id.clone()))
             .filter(directory_user::Column::EmailNormalized.is_in(emails))
             .all(db)
             .await?;
@@ -484,7 +505,7 @@ impl Existing {
                 .all(db)
                 .await?
                 .into_iter()
-                .filter(|s| s.connection_id == run.connection_id)
+                .filter(|s| s.connection_id == pass.connection_id)
                 .map(|s| (s.user_id, s))
                 .collect()
         };
@@ -569,7 +590,7 @@ async fn update_source<C: ConnectionTrait>(
     source: &user_source::Model,
     user: &MappedUser,
     hash: String,
-    run: &sync_run::Model,
+    pass: &Pass,
     now: chrono::DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
     let mut active = source.clone().into_active_model();
@@ -578,7 +599,7 @@ async fn update_source<C: ConnectionTrait>(
     if !user.is_withheld("managerId") {
         active.remote_manager_id = Set(user.remote_manager_id.clone());
     }
-    active.last_seen_run_id = Set(run.id);
+    active.last_seen_run_id = Set(pass.id);
     active.last_synced_at = Set(now);
     active.update(db).await?;
     Ok(())
@@ -671,7 +692,7 @@ fn deactivates(user: &MappedUser) -> bool {
 /// reported yet.
 async fn withheld_field_issues<C: ConnectionTrait>(
     db: &C,
-    run: &sync_run::Model,
+    pass: &Pass,
     mapping: &FieldMapping,
     records: &[RemoteRecord],
 ) -> Result<Vec<Issue>, sea_orm::DbErr> {
@@ -688,7 +709,7 @@ async fn withheld_field_issues<C: ConnectionTrait>(
              it. Grant read access to it; until then the directory keeps what it holds for {label}."
         );
         let reported = sync_issue::Entity::find()
-            .filter(sync_issue::Column::SyncRunId.eq(run.id))
+            .filter(sync_issue::Column::SyncRunId.eq(pass.id))
             .filter(sync_issue::Column::Kind.eq(FIELD_WITHHELD))
             .filter(sync_issue::Column::Message.eq(message.clone()))
             .one(db)

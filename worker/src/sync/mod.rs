@@ -14,6 +14,7 @@ pub mod guard;
 mod issues;
 mod merge;
 mod precedence;
+pub mod push;
 
 pub use finalize::confirm_deactivations;
 
@@ -403,7 +404,8 @@ async fn merge_and_checkpoint(
         txn.execute_unprepared("SET LOCAL synchronous_commit TO OFF; SET LOCAL plan_cache_mode TO force_custom_plan")
             .await?;
     }
-    let counts = merge::merge_page(&txn, run, mapping, page.records, attempt).await?;
+    let (counts, found) = merge::merge_page(&txn, &merge::Pass::of_run(run), mapping, page.records, attempt).await?;
+    issues::record_issues(&txn, run.id, found).await?;
     let mut active = run.clone().into_active_model();
     active.phase = Set(SyncPhase::Merging);
     active.processed = Set(run.processed + counts.processed());

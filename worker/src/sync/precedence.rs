@@ -1,9 +1,10 @@
 //! One person from two sources: an HR system and an applicant tracking system (ATS) usually
-//! both know a hire, the ATS first. Where both give a field, the HR system wins: an ATS sync
-//! leaves alone the fields of a person that a live HR record of theirs fills (by that
-//! connection's mapping), and fills everything else, and everything before the HR record exists.
-//! And an HR system's leaver is a leaver: a stale hire at an ATS does not keep them active,
-//! while another HR system still listing them does.
+//! both know a hire, the ATS first; an identity provider (SCIM) knows everyone who signs in.
+//! Where an HR system gives a field, the HR system wins: an ATS's or an identity provider's
+//! changes leave alone the fields of a person that a live HR record of theirs fills (by that
+//! connection's mapping), and fill everything else, and everything before the HR record exists.
+//! And an HR system's leaver is a leaver: a stale hire at an ATS, or an account not yet
+//! disabled, does not keep them active, while another HR system still listing them does.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -21,7 +22,8 @@ fn category_of(connection: &connection::Model) -> Option<ProviderCategory> {
     catalogue::find(&connection.provider_id).map(|p| p.info().category)
 }
 
-/// The HR systems' fields an ATS connection's sync defers to; empty for other connections.
+/// The HR systems' fields an ATS's or an identity provider's connection defers to; empty for
+/// an HR system's.
 #[derive(Debug, Default)]
 pub struct Precedence {
     /// Each HR system connection of the workspace, with the directory fields its confirmed
@@ -31,7 +33,7 @@ pub struct Precedence {
 
 impl Precedence {
     pub async fn for_connection(db: &DatabaseConnection, syncing: &connection::Model) -> Result<Self> {
-        if category_of(syncing) != Some(ProviderCategory::Ats) {
+        if category_of(syncing) == Some(ProviderCategory::Hris) {
             return Ok(Self::default());
         }
         let mut over = HashMap::new();
@@ -70,12 +72,12 @@ impl Precedence {
 }
 
 /// The other connections whose live records keep a leaver of `leaving`'s active: any, for an
-/// ATS's leaver (the HR system saying they work here outweighs a rescinded offer); for an HR
-/// system's leaver, other HR systems only.
+/// ATS's or an identity provider's leaver (the HR system saying they work here outweighs a
+/// rescinded offer or a disabled account); for an HR system's leaver, other HR systems only.
 pub async fn keeping_active(db: &DatabaseConnection, leaving: &connection::Model) -> Result<Vec<Uuid>> {
-    let hris = category_of(leaving) == Some(ProviderCategory::Hris);
+    let hris = |c: &connection::Model| category_of(c) == Some(ProviderCategory::Hris);
     let others = others(db, leaving).await?;
-    Ok(others.into_iter().filter(|c| !hris || category_of(c) != Some(ProviderCategory::Ats)).map(|c| c.id).collect())
+    Ok(others.into_iter().filter(|c| !hris(leaving) || hris(c)).map(|c| c.id).collect())
 }
 
 async fn others(db: &DatabaseConnection, of: &connection::Model) -> Result<Vec<connection::Model>> {

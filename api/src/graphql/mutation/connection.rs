@@ -10,6 +10,7 @@ use crate::access::ConnectionId;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::ContextExt;
 use crate::graphql::types::connection::{Connection, CredentialAuthorization};
+use crate::graphql::types::scim::ScimCredentials;
 use crate::graphql::types::upload::SpreadsheetUpload;
 
 fn must_be_true(value: &bool) -> Result<(), ValidationError> {
@@ -143,6 +144,43 @@ impl ConnectionMutation {
         let input = UploadInput { connection_id: connection_id.map(|id| id.0), file_name, file: value.content };
         let (_, upload) = integrations.upload_spreadsheet(input).await?;
         Ok(SpreadsheetUpload(upload))
+    }
+
+    /// Connects an identity provider over SCIM ("SCIM (Okta, Entra ID, …)" in the catalogue):
+    /// answers the base URL and the bearer token to paste into the identity provider. The
+    /// token is shown this once; `adminConfirmed` and `termsAccepted` must confirm.
+    async fn connect_scim(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] admin_confirmed: bool,
+        #[graphql(default = false)] terms_accepted: bool,
+    ) -> ApiResult<ScimCredentials> {
+        let integrations = ctx.integrations()?;
+        for (confirmed, field) in [(admin_confirmed, "adminConfirmed"), (terms_accepted, "termsAccepted")] {
+            if !confirmed {
+                return Err(ApiError::validation(field, format!("{field}: must be confirmed before connecting")));
+            }
+        }
+        let (connection, base_url, token) = integrations.connect_scim().await?;
+        Ok(ScimCredentials { connection: Connection(connection), base_url, token })
+    }
+
+    /// A new bearer token for a SCIM connection, shown this once; the old one stops working at
+    /// once. VALIDATION_FAILED for a connection that is not SCIM.
+    async fn rotate_scim_token(&self, ctx: &Context<'_>, connection_id: ID) -> ApiResult<ScimCredentials> {
+        let integrations = ctx.integrations()?;
+        let id = ConnectionId::parse(&connection_id, "connectionId")?;
+        let (connection, base_url, token) = integrations.rotate_scim_token(id).await?;
+        Ok(ScimCredentials { connection: Connection(connection), base_url, token })
+    }
+
+    /// Deactivates the people whose SCIM deactivation the guard held (see
+    /// `Connection.scim.heldDeactivations`).
+    async fn confirm_scim_deactivations(&self, ctx: &Context<'_>, connection_id: ID) -> ApiResult<Connection> {
+        let integrations = ctx.integrations()?;
+        let id = ConnectionId::parse(&connection_id, "connectionId")?;
+        let (connection, _) = integrations.confirm_scim_deactivations(id).await?;
+        Ok(Connection(connection))
     }
 
     /// Forgets the credentials; synced users stay.

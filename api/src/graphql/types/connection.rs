@@ -53,6 +53,7 @@ impl Connection {
             stored::AuthMethod::Credentials => AuthMethod::Credentials,
             stored::AuthMethod::ApiKey => AuthMethod::ApiKey,
             stored::AuthMethod::Upload => AuthMethod::Upload,
+            stored::AuthMethod::Push => AuthMethod::Push,
         }
     }
 
@@ -115,6 +116,16 @@ impl Connection {
 
     async fn confirmed_mapping(&self, ctx: &Context<'_>) -> ApiResult<Option<FieldMapping>> {
         Ok(ctx.integrations()?.confirmed_mapping(&self.0).await?.map(FieldMapping))
+    }
+
+    /// A SCIM connection's endpoint: its base URL, held deactivations and request activity (it
+    /// has no runs to show); null for other providers.
+    async fn scim(&self, ctx: &Context<'_>) -> ApiResult<Option<super::scim::ScimEndpoint>> {
+        if !worker::providers::catalogue::is_pushed(&self.0.provider_id) {
+            return Ok(None);
+        }
+        let (base_url, held_deactivations, days) = ctx.integrations()?.scim_endpoint(&self.0).await?;
+        Ok(Some(super::scim::ScimEndpoint { base_url, held_deactivations, days }))
     }
 
     /// A spreadsheet connection's newest file; null for providers with an API.

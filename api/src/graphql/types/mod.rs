@@ -4,6 +4,7 @@
 pub mod connection;
 pub mod mapping;
 pub mod provider;
+pub mod scim;
 pub mod sync_run;
 pub mod upload;
 pub mod user;

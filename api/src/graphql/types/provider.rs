@@ -7,6 +7,8 @@ use worker::providers::ProviderInfo;
 pub enum ProviderCategory {
     Hris,
     Ats,
+    /// An identity provider (Okta, Entra ID) pushing its users over SCIM.
+    Identity,
 }
 
 impl From<catalogue::ProviderCategory> for ProviderCategory {
@@ -14,6 +16,7 @@ impl From<catalogue::ProviderCategory> for ProviderCategory {
         match c {
             catalogue::ProviderCategory::Hris => Self::Hris,
             catalogue::ProviderCategory::Ats => Self::Ats,
+            catalogue::ProviderCategory::Identity => Self::Identity,
         }
     }
 }
@@ -23,6 +26,7 @@ impl From<ProviderCategory> for catalogue::ProviderCategory {
         match c {
             ProviderCategory::Hris => Self::Hris,
             ProviderCategory::Ats => Self::Ats,
+            ProviderCategory::Identity => Self::Identity,
         }
     }
 }
@@ -33,6 +37,8 @@ pub enum AuthMethod {
     ApiKey,
     /// A file the admin uploads (`uploadSpreadsheet`).
     Upload,
+    /// The provider pushes its changes over SCIM with the token `connectScim` issued.
+    Push,
 }
 
 impl From<catalogue::AuthMethod> for AuthMethod {
@@ -41,6 +47,7 @@ impl From<catalogue::AuthMethod> for AuthMethod {
             catalogue::AuthMethod::Credentials => Self::Credentials,
             catalogue::AuthMethod::ApiKey => Self::ApiKey,
             catalogue::AuthMethod::Upload => Self::Upload,
+            catalogue::AuthMethod::Push => Self::Push,
         }
     }
 }
