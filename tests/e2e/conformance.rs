@@ -22,7 +22,7 @@ const EMPLOYEES: u32 = 130;
 /// Every provider with an API to call. An uploaded spreadsheet has no fake to be faithful to,
 /// no pages and no rate limit: `spreadsheet.rs` tests what a file can get wrong instead.
 fn providers() -> Vec<&'static str> {
-    catalogue::all().map(|p| p.info()).filter(|info| !info.uploaded).map(|info| info.id).collect()
+    catalogue::all().map(|p| p.info()).filter(|info| info.is_called()).map(|info| info.id).collect()
 }
 
 async fn spawn(backend: Backend, provider: &'static str) -> TestApp {

@@ -75,7 +75,7 @@ async fn the_sandbox_prints_what_connects_every_provider() {
     let client = directory_sync::client::GraphqlClient::new(service.url.as_deref().unwrap(), Some(token));
     // A spreadsheet has no fake to print credentials for.
     let providers: Vec<&str> =
-        worker::providers::catalogue::all().map(|p| p.info()).filter(|p| !p.uploaded).map(|p| p.id).collect();
+        worker::providers::catalogue::all().map(|p| p.info()).filter(|p| p.is_called()).map(|p| p.id).collect();
     assert_eq!(printed.credentials.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), providers);
     for (id, values) in &printed.credentials {
         let provider = sandbox::fake(id).unwrap().id();

@@ -130,6 +130,12 @@ impl ProviderInfo {
         sign_in.into_iter().chain(api_key).chain(upload).chain(push).collect()
     }
 
+    /// Whether we call the provider's API (and so its sandbox has a fake of it): not for a file
+    /// an admin uploads, nor for a provider that pushes to us.
+    pub fn is_called(&self) -> bool {
+        !self.uploaded && !self.pushed
+    }
+
     /// The form field for `key`, if the provider asks for it.
     pub fn credential_field(&self, key: CredentialKey) -> Option<&CredentialField> {
         self.credential_fields.iter().find(|f| f.key == key)
