@@ -163,6 +163,16 @@ async fn a_spreadsheet_is_uploaded_and_synced_in_a_browser() {
     app.stop().await;
 }
 
+/// An identity provider connected in a browser: its SCIM endpoint made from the catalogue, users
+/// pushed with the token the page showed, a first sync, a mass deactivation held and confirmed
+/// from the card, and a rotated token.
+#[tokio::test]
+async fn an_identity_provider_is_connected_over_scim_in_a_browser() {
+    let app = TestApp::spawn(Backend::Embedded).await;
+    run_in_browser(&app, "scim.test.mjs", json!({ "people": 12 })).await;
+    app.stop().await;
+}
+
 /// "Sign in on this computer": a token for the data directory's workspace, in embedded mode,
 /// asked for on this computer by a loopback name, as JSON; refused otherwise.
 async fn a_local_sign_in_is_for_embedded_mode_on_this_computer(backend: Backend) {

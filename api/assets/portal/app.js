@@ -8,7 +8,7 @@ import { go, h, inWords, screen } from './dom.js';
 import { list, orgChart, profile } from './directory.js';
 import { connect, integrations } from './integrations.js';
 import { accessibleData, mapping } from './mapping.js';
-import { apiKey, credentialSignIn, provider, providers, upload } from './providers.js';
+import { apiKey, credentialSignIn, provider, providers, scim, upload } from './providers.js';
 import { signIn } from './session.js';
 import { history, sync } from './sync.js';
 import { uploadNewer } from './upload.js';
@@ -16,12 +16,13 @@ import { uploadNewer } from './upload.js';
 const ROUTES = [
   [/^#\/sign-in$/, signIn],
   [/^#\/integrations$/, integrations],
-  [/^#\/connect\/(HRIS|ATS)$/, connect],
+  [/^#\/connect\/(HRIS|ATS|IDENTITY)$/, connect],
   [/^#\/providers(?:\?(.*))?$/, providers],
   [/^#\/providers\/([^/?]+)$/, provider],
   [/^#\/providers\/([^/]+)\/api-key$/, apiKey],
   [/^#\/providers\/([^/]+)\/sign-in$/, credentialSignIn],
   [/^#\/providers\/([^/]+)\/upload$/, upload],
+  [/^#\/providers\/([^/]+)\/scim$/, scim],
   [/^#\/connections\/([^/]+)\/upload$/, uploadNewer],
   [/^#\/connections\/([^/]+)\/data$/, accessibleData],
   [/^#\/connections\/([^/]+)\/mapping$/, mapping],

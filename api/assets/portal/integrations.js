@@ -1,11 +1,16 @@
-// Settings → Integrations: the HRIS and ATS sections with each connection's card (status, last
-// sync, "Re-sync required"), and the way in to a new one ("Get Started", "Connect Now").
+// Settings → Integrations: the HRIS, ATS and identity provider sections with each connection's
+// card (status, last sync or, for SCIM, its requests; "Re-sync required"), and the way in to a
+// new one ("Get Started", "Connect Now").
 
 import { gql } from './api.js';
 import { ask, go, h, say, screen, when } from './dom.js';
+import { scimFacts } from './scim.js';
 
 const CONNECTIONS = `{ connections { id status statusMessage linkedSystem authMethod provider { id name category }
-  lastSync { id status finishedAt processed } resyncRequired schedule { enabled intervalMinutes } } }`;
+  lastSync { id status finishedAt processed } resyncRequired schedule { enabled intervalMinutes }
+  scim { baseUrl heldDeactivations lastRequestAt lastError activity { day requests changes errors } } } }`;
+
+const SYSTEMS = { HRIS: 'HR system', ATS: 'applicant tracking system', IDENTITY: 'identity provider' };
 
 /** "Disconnect", asked first: the credentials are forgotten, the people it synced stay. */
 function disconnectButton(c, dialog) {
@@ -27,8 +32,10 @@ export async function integrations() {
   const card = (c) => h('li', { class: 'card' },
     h('h3', {}, c.provider.name, c.linkedSystem ? ` (${c.linkedSystem})` : ''),
     h('p', {}, 'Status: ', c.status, c.statusMessage ? ` (${c.statusMessage})` : ''),
-    h('p', {}, 'Last sync: ', c.lastSync ? `${c.lastSync.status}${c.lastSync.finishedAt ? `, ${when(c.lastSync.finishedAt)}` : ''}` : 'never'),
-    h('p', {}, 'Scheduled sync: ', c.schedule.enabled ? `every ${c.schedule.intervalMinutes} minutes` : 'off'),
+    c.scim ? scimFacts(c, dialog, integrations) : [
+      h('p', {}, 'Last sync: ', c.lastSync ? `${c.lastSync.status}${c.lastSync.finishedAt ? `, ${when(c.lastSync.finishedAt)}` : ''}` : 'never'),
+      h('p', {}, 'Scheduled sync: ', c.schedule.enabled ? `every ${c.schedule.intervalMinutes} minutes` : 'off'),
+    ],
     c.resyncRequired ? h('p', { class: 'critical' }, 'Re-sync required') : null,
     h('div', { class: 'actions' },
       c.authMethod === 'UPLOAD' ? h('a', { href: `#/connections/${c.id}/upload` }, 'Upload a newer file') : null,
@@ -43,11 +50,12 @@ export async function integrations() {
       mine.length === 0 ? h('p', { class: 'muted' }, 'Nothing connected yet.') : h('ul', { class: 'cards' }, mine.map(card)),
       h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => go(`#/connect/${category}`) }, 'Get Started')));
   };
-  screen('Integrations', section('HRIS', 'HRIS Integration'), section('ATS', 'ATS Integration'), dialog);
+  screen('Integrations', section('HRIS', 'HRIS Integration'), section('ATS', 'ATS Integration'),
+    section('IDENTITY', 'Identity Provider (SCIM)'), dialog);
 }
 
 export function connect(category) {
-  const system = category === 'ATS' ? 'applicant tracking system' : 'HR system';
+  const system = SYSTEMS[category];
   screen(`Connect your ${system}`,
     h('div', { class: 'card' },
       h('p', {}, `Bring your people into the User Directory from your ${system}, and keep them up to date.`),

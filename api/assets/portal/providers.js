@@ -2,10 +2,11 @@
 // (recommended)" or "Use my API key or access token") with "I am an admin" and the terms, the
 // API-key form labelled from the provider's own fields, and "Open Window": the provider's sign-in
 // in a popup, or its embedded widget (Merge Link) where the sign-in answers a link token; or, for
-// a spreadsheet, the file.
+// a spreadsheet, the file; or, for an identity provider, the SCIM endpoint it pushes to.
 
 import { gql, subscribe } from './api.js';
 import { busy, debounced, go, h, here, latestOnly, onLeave, screen, showError } from './dom.js';
+import { connectScim } from './scim.js';
 import { uploadSpreadsheet } from './upload.js';
 
 const PROVIDERS = `query($search: String, $category: ProviderCategory) { providers(search: $search, category: $category) {
@@ -23,7 +24,7 @@ export async function providers(query) {
   const grid = h('ul', { class: 'cards', 'aria-label': 'Providers' });
   const search = h('input', { type: 'search', id: 'search', name: 'search', autocomplete: 'off' });
   const category = h('select', { id: 'category', name: 'category' },
-    ['', 'HRIS', 'ATS'].map((c) => h('option', { value: c, selected: c === preset }, c || 'All')));
+    ['', 'HRIS', 'ATS', 'IDENTITY'].map((c) => h('option', { value: c, selected: c === preset }, c || 'All')));
   const ask = latestOnly(() => gql(PROVIDERS, { search: search.value || null, category: category.value || null }));
   const refresh = async () => {
     const found = await ask();
@@ -59,19 +60,32 @@ export async function provider(id) {
     const method = form.elements.method.value;
     if (!form.elements.admin.checked) return showError(form, { message: 'Confirm that you are an admin of this system.', field: 'admin' });
     if (!form.elements.terms.checked) return showError(form, { message: 'Accept the terms to go on.', field: 'terms' });
-    const next = { API_KEY: 'api-key', CREDENTIALS: 'sign-in', UPLOAD: 'upload' }[method];
+    const next = { API_KEY: 'api-key', CREDENTIALS: 'sign-in', UPLOAD: 'upload', PUSH: 'scim' }[method];
     go(`#/providers/${p.id}/${next}`);
   } },
   h('fieldset', {}, h('legend', {}, 'How do you want to connect?'),
     methods.includes('CREDENTIALS') ? choice('CREDENTIALS', 'Use my credentials (recommended)') : null,
     methods.includes('API_KEY') ? choice('API_KEY', 'Use my API key or access token') : null,
-    methods.includes('UPLOAD') ? choice('UPLOAD', 'Upload a spreadsheet (CSV or Excel)') : null),
+    methods.includes('UPLOAD') ? choice('UPLOAD', 'Upload a spreadsheet (CSV or Excel)') : null,
+    methods.includes('PUSH') ? choice('PUSH', 'Let my identity provider push people here (SCIM)') : null),
   h('label', { class: 'inline' }, h('input', { type: 'checkbox', name: 'admin', id: 'admin' }), 'I am an admin'),
   h('label', { class: 'inline' }, h('input', { type: 'checkbox', name: 'terms', id: 'terms' }),
     'I accept the ', p.termsUrl ? h('a', { href: p.termsUrl, target: '_blank', rel: 'noopener' }, 'terms of the integration') : 'terms of the integration'),
-  h('p', { class: 'muted' }, methods.includes('UPLOAD') ? `Read from the file: ${p.readPermissions.join(', ')}.` : `${p.name} will be asked to read: ${p.readPermissions.join(', ')}.`),
+  h('p', { class: 'muted' }, permissions(p)),
   h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Next')));
   screen(p.name, form);
+}
+
+/** What the connection reads, in the words of how it gets it. */
+function permissions(p) {
+  const what = p.readPermissions.join(', ');
+  if (p.authMethods.includes('UPLOAD')) return `Read from the file: ${what}.`;
+  if (p.authMethods.includes('PUSH')) return `Sent by your identity provider: ${what}.`;
+  return `${p.name} will be asked to read: ${what}.`;
+}
+
+export async function scim(id) {
+  await connectScim(await find(id));
 }
 
 export async function upload(id) {

@@ -101,6 +101,14 @@ impl DirectoryAccess {
         self.api.0.loaders.load_one(self.user_key(activity.user_id)).await
     }
 
+    /// The names of the groups an identity provider (SCIM) puts the user in.
+    pub async fn groups_of(&self, user: &directory_user::Model) -> Result<Vec<String>, ApiError> {
+        let records: Vec<(uuid::Uuid, String)> =
+            self.sources_of(user).await?.into_iter().map(|s| (s.connection_id, s.remote_id)).collect();
+        let names = worker::scim::store::group_names_of(&self.api.0.env.db, &records).await;
+        Ok(names.map_err(worker::Error::from)?)
+    }
+
     /// Every connection's record of the user, the one synced last last; none for people added
     /// by hand.
     pub async fn sources_of(&self, user: &directory_user::Model) -> Result<Vec<user_source::Model>, ApiError> {

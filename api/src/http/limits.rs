@@ -109,6 +109,9 @@ impl RateLimits {
     /// Spends one request of SCIM connection `connection`'s allowance; answers how long to
     /// wait when it is spent.
     pub fn spend_scim(&self, connection: &str) -> Result<(), Duration> {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
+            self.per_scim_connection.retain_recent();
+        }
         match self.per_scim_connection.check_key(&connection.to_string()) {
             Ok(()) => Ok(()),
             Err(not_until) => Err(not_until.wait_time_from(self.clock.now())),

@@ -23,6 +23,7 @@ const ASSETS: &[Asset] = &[
     ("providers.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/portal/providers.js")),
     ("mapping.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/portal/mapping.js")),
     ("upload.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/portal/upload.js")),
+    ("scim.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/portal/scim.js")),
     ("sync.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/portal/sync.js")),
     ("directory.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/portal/directory.js")),
     ("style.css", "text/css; charset=utf-8", include_bytes!("../../assets/portal/style.css")),

@@ -11,7 +11,7 @@ use chrono::Utc;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
-use worker::integrations::scim::{caller, Caller, Endpoint, ListQuery, Projection};
+use worker::integrations::scim::{caller, Caller, Conditions, Endpoint, ListQuery, Projection};
 use worker::scim::activity::{self, Outcome};
 use worker::scim::resource::{ResourceType, ERROR_SCHEMA};
 use worker::scim::{ScimError, MAX_COUNT};
@@ -98,7 +98,8 @@ async fn authenticate<'s>(state: &'s ApiState, req: &HttpRequest) -> Result<Endp
             return Err(error(StatusCode::INTERNAL_SERVER_ERROR, None, "the request could not be completed"));
         }
     };
-    if let Err(wait) = state.rates.spend_scim(&connection_id) {
+    // Keyed on the connection, not the URL's spelling of it (a UUID has several).
+    if let Err(wait) = state.rates.spend_scim(&connection.id.to_string()) {
         let seconds = retry_after_seconds(wait);
         let mut answer = error(StatusCode::TOO_MANY_REQUESTS, None, "too many requests for this token; retry later");
         answer.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
@@ -199,7 +200,7 @@ async fn collection(state: web::Data<ApiState>, req: HttpRequest, body: web::Byt
         Method::POST => (
             true,
             async {
-                let created = endpoint.create(kind, body_json(&body)?).await?;
+                let created = endpoint.create(kind, body_json(&body)?, &projection(&params)).await?;
                 Ok((json_answer(StatusCode::CREATED, &created.body, Some(created.version)), created.skipped))
             }
             .await,
@@ -243,11 +244,13 @@ async fn member(state: web::Data<ApiState>, req: HttpRequest, body: web::Bytes) 
     }
     let params = params(&req);
     let if_match = if_match(&req);
+    let answered = projection(&params);
+    let conditions = Conditions { if_match: if_match.as_deref(), projection: &answered };
     let (changes, result) = match *req.method() {
         Method::GET => (
             false,
             async {
-                let found = endpoint.get(kind, &id, &projection(&params)).await?;
+                let found = endpoint.get(kind, &id, &answered).await?;
                 Ok((json_answer(StatusCode::OK, &found.body, Some(found.version)), None))
             }
             .await,
@@ -255,7 +258,7 @@ async fn member(state: web::Data<ApiState>, req: HttpRequest, body: web::Bytes) 
         Method::PUT => (
             true,
             async {
-                let replaced = endpoint.replace(kind, &id, body_json(&body)?, if_match.as_deref()).await?;
+                let replaced = endpoint.replace(kind, &id, body_json(&body)?, conditions).await?;
                 Ok((json_answer(StatusCode::OK, &replaced.body, Some(replaced.version)), replaced.skipped))
             }
             .await,
@@ -263,7 +266,7 @@ async fn member(state: web::Data<ApiState>, req: HttpRequest, body: web::Bytes) 
         Method::PATCH => (
             true,
             async {
-                let patched = endpoint.patch(kind, &id, body_json(&body)?, if_match.as_deref()).await?;
+                let patched = endpoint.patch(kind, &id, body_json(&body)?, conditions).await?;
                 Ok((json_answer(StatusCode::OK, &patched.body, Some(patched.version)), patched.skipped))
             }
             .await,

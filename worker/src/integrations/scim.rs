@@ -4,7 +4,7 @@
 //! neither does.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -115,6 +115,14 @@ pub struct ListQuery {
 pub struct Projection {
     pub attributes: Vec<String>,
     pub excluded: Vec<String>,
+}
+
+/// What a request that changes a resource asks besides the change: the version it holds
+/// (`If-Match`), and which attributes to answer with.
+#[derive(Debug, Clone, Copy)]
+pub struct Conditions<'r> {
+    pub if_match: Option<&'r str>,
+    pub projection: &'r Projection,
 }
 
 /// A resource as answered, with its version for the ETag header.
@@ -229,7 +237,9 @@ impl<'e> Endpoint<'e> {
         }))
     }
 
-    pub async fn create(&self, kind: ResourceType, body: Value) -> ScimResult<Answered> {
+    /// Creates a resource; answers it with the attributes `projection` asks for (RFC 7644 §3.9:
+    /// a group's ten thousand members need not travel back).
+    pub async fn create(&self, kind: ResourceType, body: Value, projection: &Projection) -> ScimResult<Answered> {
         let (doc, members) = match kind {
             ResourceType::Group => {
                 let members = body.get("members").cloned().map(patch::members).transpose()?;
@@ -243,11 +253,8 @@ impl<'e> Endpoint<'e> {
         if let Some(members) = members {
             store::change_members(&txn, &self.scope, row.id, vec![patch::MemberChange::Add(members)]).await?;
         }
-        let skipped = match &pusher {
-            Some(pusher) => self.push_user(&txn, pusher, &row, false).await?,
-            None => None,
-        };
-        let answer = self.answer(&txn, kind, &row, &Projection::default()).await?;
+        let skipped = self.push_user(&txn, pusher.as_ref(), &row, false).await?;
+        let answer = self.answer(&txn, kind, &row, projection).await?;
         txn.commit().await?;
         Ok(Answered { skipped, ..answer })
     }
@@ -257,7 +264,7 @@ impl<'e> Endpoint<'e> {
         kind: ResourceType,
         id: &str,
         body: Value,
-        if_match: Option<&str>,
+        request: Conditions<'_>,
     ) -> ScimResult<Answered> {
         let members = match kind {
             ResourceType::Group => {
@@ -266,7 +273,7 @@ impl<'e> Endpoint<'e> {
             ResourceType::User => None,
         };
         let doc = resource::stored_document(kind, body)?;
-        self.change(kind, id, if_match, move |_| {
+        self.change(kind, id, request, move |_| {
             let changes = members.map(|m| vec![patch::MemberChange::Replace(m)]).unwrap_or_default();
             Ok((doc, changes))
         })
@@ -278,14 +285,14 @@ impl<'e> Endpoint<'e> {
         kind: ResourceType,
         id: &str,
         body: Value,
-        if_match: Option<&str>,
+        request: Conditions<'_>,
     ) -> ScimResult<Answered> {
         let operations = patch::operations(body)?;
         let (members, operations): (Vec<patch::MemberChange>, Vec<Operation>) = match kind {
             ResourceType::Group => patch::split_members(operations)?,
             ResourceType::User => (Vec::new(), operations),
         };
-        self.change(kind, id, if_match, move |row| {
+        self.change(kind, id, request, move |row| {
             let doc = if operations.is_empty() {
                 row.document.clone()
             } else {
@@ -302,24 +309,23 @@ impl<'e> Endpoint<'e> {
         &self,
         kind: ResourceType,
         id: &str,
-        if_match: Option<&str>,
+        request: Conditions<'_>,
         change: impl FnOnce(&scim_resource::Model) -> ScimResult<(Value, Vec<patch::MemberChange>)>,
     ) -> ScimResult<Answered> {
         let pusher = self.pusher(kind).await?;
         let txn = begin_write(&self.env.db).await.map_err(ScimError::Internal)?;
-        let row = store::find(&txn, &self.scope, kind, id).await?;
-        check_version(&row, if_match)?;
+        let row = store::find_for_update(&txn, &self.scope, kind, id).await?;
+        check_version(&row, request.if_match)?;
         let (doc, members) = change(&row)?;
         let was_active = row.active;
-        let row = if doc == row.document { row } else { store::update(&txn, &self.scope, row, doc).await? };
+        // A members-only change is a change of the group too: a new version and lastModified.
+        let unchanged = doc == row.document && members.is_empty();
+        let row = if unchanged { row } else { store::update(&txn, &self.scope, row, doc).await? };
         if !members.is_empty() {
             store::change_members(&txn, &self.scope, row.id, members).await?;
         }
-        let skipped = match &pusher {
-            Some(pusher) => self.push_user(&txn, pusher, &row, was_active && !row.active).await?,
-            None => None,
-        };
-        let answer = self.answer(&txn, kind, &row, &Projection::default()).await?;
+        let skipped = self.push_user(&txn, pusher.as_ref(), &row, was_active && !row.active).await?;
+        let answer = self.answer(&txn, kind, &row, request.projection).await?;
         txn.commit().await?;
         Ok(Answered { skipped, ..answer })
     }
@@ -327,15 +333,12 @@ impl<'e> Endpoint<'e> {
     pub async fn delete(&self, kind: ResourceType, id: &str, if_match: Option<&str>) -> ScimResult<Option<String>> {
         let pusher = self.pusher(kind).await?;
         let txn = begin_write(&self.env.db).await.map_err(ScimError::Internal)?;
-        let row = store::find(&txn, &self.scope, kind, id).await?;
+        let row = store::find_for_update(&txn, &self.scope, kind, id).await?;
         check_version(&row, if_match)?;
         let was_active = row.active;
         let row = store::delete(&txn, row).await?;
         // A DELETE never removes the person: they leave, as a sync's leaver does.
-        let skipped = match (&pusher, was_active) {
-            (Some(pusher), true) => self.push_user(&txn, pusher, &row, true).await?,
-            _ => None,
-        };
+        let skipped = if was_active { self.push_user(&txn, pusher.as_ref(), &row, true).await? } else { None };
         txn.commit().await?;
         Ok(skipped)
     }
@@ -349,16 +352,18 @@ impl<'e> Endpoint<'e> {
         Ok(Pusher::of(self.env, &self.connection).await?)
     }
 
-    /// Merges user `row` into the directory; `deactivating`: the request deactivated it, which
-    /// the guard may hold. Answers why the directory could not take the user, if it could not:
-    /// the user stays stored, and a re-sync after a mapping change reads them again.
+    /// Merges user `row` into the directory (when there is a `pusher`: a user, of a connection
+    /// whose mapping is confirmed); `deactivating`: the request deactivated it, which the guard
+    /// may hold. Answers why the directory could not take the user, if it could not: the user
+    /// stays stored, and a re-sync after a mapping change reads them again.
     async fn push_user<C: sea_orm::ConnectionTrait>(
         &self,
         db: &C,
-        pusher: &Pusher,
+        pusher: Option<&Pusher>,
         row: &scim_resource::Model,
         deactivating: bool,
     ) -> ScimResult<Option<String>> {
+        let Some(pusher) = pusher else { return Ok(None) };
         let manager = match resource::manager_id(&row.document) {
             Some(reference) => Some(
                 store::user_named(db, self.scope.connection_id, reference)
@@ -375,8 +380,15 @@ impl<'e> Endpoint<'e> {
             tracing::warn!(connection_id = %self.scope.connection_id, "the deactivation guard held a SCIM deactivation");
             store::set_held(db, row.id, true).await?;
             record = pusher.keeping_status(record);
+        } else if row.deactivation_held && !deactivating {
+            // Held earlier: a later write of the same user does not apply it unasked.
+            record = pusher.keeping_status(record);
         }
+        let remote_id = record.remote_id.clone();
         let rejection = pusher.merge(db, vec![record]).await?.into_iter().next();
+        if row.deleted_at.is_some() {
+            pusher.forget(db, &remote_id).await?;
+        }
         Ok(rejection.map(|Rejection { kind, message }| {
             format!("user '{}' is not in the directory ({kind}): {message}", crate::text::excerpt(&row.name_key, 64))
         }))
@@ -396,7 +408,7 @@ fn check_version(row: &scim_resource::Model, if_match: Option<&str>) -> ScimResu
 /// answers how many.
 pub async fn confirm_held(env: &Environment, connection: &connection::Model) -> Result<u64> {
     let Some(pusher) = Pusher::of(env, connection).await? else { return Ok(0) };
-    let txn = env.db.begin().await?;
+    let txn = begin_write(&env.db).await?;
     let held = store::held(&txn, connection.id).await?;
     let mut confirmed = 0;
     for row in held {

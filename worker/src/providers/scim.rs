@@ -112,7 +112,12 @@ impl Connector for ScimConnector {
                     .map(|row| {
                         let manager = resource::manager_id(&row.document)
                             .map(|m| external_ids.get(m).map_or_else(|| m.to_string(), Uuid::to_string));
-                        resource::record(&row.id.to_string(), &row.document, manager)
+                        let mut record = resource::record(&row.id.to_string(), &row.document, manager);
+                        // A deactivation the guard holds waits for the admin, not for a re-sync.
+                        if row.deactivation_held {
+                            record.withheld.insert(resource::ACTIVE.to_string());
+                        }
+                        record
                     })
                     .collect();
                 let page = RemotePage {

@@ -166,9 +166,14 @@ fn comparison(kind: ResourceType, exp: &AttrExp, parent: Option<&AttrPath>) -> S
         AttrExp::Comparison(path, op, value) => (path, Some(op), Some(value)),
     };
     // A value path's `type` (emails[type eq "work"]) does not narrow which emails match: every
-    // email of the user is one of theirs.
-    if parent.is_some() && !path.name.eq_ignore_ascii_case("value") {
-        return Ok(Expr::value(true));
+    // email of the user is one of theirs. Only `emails` has a value path here.
+    if let Some(parent) = parent {
+        if !(kind == ResourceType::User && parent.name.eq_ignore_ascii_case("emails") && parent.uri.is_none()) {
+            return Err(invalid(format!("filtering {}s on '{parent}[…]' is not supported", kind.as_str())));
+        }
+        if !path.name.eq_ignore_ascii_case("value") {
+            return Ok(Expr::value(true));
+        }
     }
     let target = target(kind, path, parent)?;
     let Some(op) = op else { return Ok(present(&target)) };
@@ -179,10 +184,12 @@ fn comparison(kind: ResourceType, exp: &AttrExp, parent: Option<&AttrPath>) -> S
     };
     Ok(match target {
         Target::Folded(column) => text_condition(Expr::col(column).into(), op, &text(value)?.to_lowercase())?,
-        Target::Lowered(column) => {
-            text_condition(Func::lower(Expr::col(column)).into(), op, &text(value)?.to_lowercase())?
-        }
-        Target::Exact(column) => text_condition(Expr::col(column).into(), op, &text(value)?)?,
+        Target::Lowered(column) => null_safe(
+            column,
+            op,
+            text_condition(Func::lower(Expr::col(column)).into(), op, &text(value)?.to_lowercase())?,
+        ),
+        Target::Exact(column) => null_safe(column, op, text_condition(Expr::col(column).into(), op, &text(value)?)?),
         Target::Emails => emails_condition(op, &text(value)?.to_lowercase())?,
         Target::Id => {
             let id = uuid::Uuid::parse_str(&text(value)?).ok();
@@ -221,6 +228,16 @@ fn comparison(kind: ResourceType, exp: &AttrExp, parent: Option<&AttrPath>) -> S
             }
         }
     })
+}
+
+/// A comparison on a column that may hold no value, true or false but never unknown, so that
+/// `not (externalId eq "x")` keeps the users without one (SQL's NULL would drop them); the
+/// comparison itself stays as written, for the column's index.
+fn null_safe(column: Column, op: &CompareOp, comparison: SimpleExpr) -> SimpleExpr {
+    match op {
+        CompareOp::Ne => Expr::col(column).is_null().or(comparison),
+        _ => Expr::col(column).is_not_null().and(comparison),
+    }
 }
 
 fn present(target: &Target) -> SimpleExpr {
@@ -301,6 +318,8 @@ mod tests {
         assert!(sql(r#"emails[type eq "work" and value eq "a@b.c"]"#).contains("LIKE '%\na@b.c\n%'"));
         assert!(sql(r#"meta.lastModified gt "2026-12-01T00:00:00Z""#).contains(r#""updated_at" >"#));
         assert!(sql(r#"externalId pr or not (userName eq "x")"#).contains("NOT"));
+        let negated = sql(r#"not (externalId eq "x")"#);
+        assert!(negated.contains(r#"NOT ("external_id" IS NOT NULL AND "external_id" = 'x')"#), "{negated}");
     }
 
     #[test]
@@ -315,6 +334,7 @@ mod tests {
         assert!(refused(r#"title eq "x""#).contains("'title'"));
         refused(r#"active eq "yes""#);
         refused(r#"meta.lastModified gt "yesterday""#);
+        refused(r#"addresses[type eq "work"]"#);
     }
 
     #[test]

@@ -346,6 +346,11 @@ fn set(target: &mut Map<String, Value>, name: &str, op: Op, value: Option<Value>
                     }
                 }
             }
+            (Some(Value::Array(items)), one) => {
+                if !items.contains(&one) {
+                    items.push(one);
+                }
+            }
             (Some(existing @ Value::Object(_)), value @ Value::Object(_)) => merge(existing, value),
             (_, value) => {
                 target.insert(name, value);

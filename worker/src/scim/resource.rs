@@ -17,6 +17,12 @@ pub const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListRespons
 pub const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
+/// A user's `active`, as the field a mapping reads it from.
+pub const ACTIVE: &str = "active";
+
+/// Longest userName, displayName or externalId kept: within any index's row.
+const MAX_NAME_CHARS: usize = 320;
+
 /// The two kinds of resource served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResourceType {
@@ -123,13 +129,22 @@ pub fn stored_document(kind: ResourceType, body: Value) -> ScimResult<Value> {
         ResourceType::User => "userName",
         ResourceType::Group => "displayName",
     };
-    match doc.get(required).and_then(Value::as_str).map(str::trim) {
-        Some(name) if !name.is_empty() => {
-            if name.chars().count() > 320 {
-                return Err(ScimError::InvalidValue(format!("'{required}' is longer than 320 characters")));
+    if !doc.get(required).and_then(Value::as_str).is_some_and(|name| !name.trim().is_empty()) {
+        return Err(ScimError::InvalidValue(format!("'{required}' is required and must be a non-empty string")));
+    }
+    for key in ["userName", "displayName", "externalId"] {
+        match doc.get(key) {
+            None => {}
+            Some(Value::String(text)) => {
+                if text.chars().count() > MAX_NAME_CHARS {
+                    return Err(ScimError::InvalidValue(format!("'{key}' is longer than {MAX_NAME_CHARS} characters")));
+                }
+                if text.chars().any(char::is_control) {
+                    return Err(ScimError::InvalidValue(format!("'{key}' holds a control character")));
+                }
             }
+            Some(_) => return Err(ScimError::InvalidValue(format!("'{key}' must be a string"))),
         }
-        _ => return Err(ScimError::InvalidValue(format!("'{required}' is required and must be a non-empty string"))),
     }
     Ok(doc)
 }
@@ -277,8 +292,8 @@ pub fn record(id: &str, doc: &Value, manager: Option<String>) -> RemoteRecord {
     let employee_number = ext.and_then(|e| e.get("employeeNumber"));
     put("enterprise.employeeNumber", employee_number.and_then(Value::as_str));
     put("enterprise.manager", manager.as_deref());
-    let active = doc.get("active").and_then(boolean_ref).unwrap_or(true);
-    values.insert("active".into(), employment(!active).to_string());
+    let active = doc.get(ACTIVE).and_then(boolean_ref).unwrap_or(true);
+    values.insert(ACTIVE.into(), employment(!active).to_string());
     RemoteRecord::new(id.to_string(), values)
 }
 

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
-use sea_orm::sea_query::{Condition, OnConflict};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, SqlErr,
@@ -41,6 +41,22 @@ fn live(scope: &Scope, kind: ResourceType) -> Condition {
 pub async fn find<C: ConnectionTrait>(db: &C, scope: &Scope, kind: ResourceType, id: &str) -> ScimResult<Model> {
     let Ok(id) = Uuid::parse_str(id) else { return Err(ScimError::NotFound(kind.as_str())) };
     Entity::find_by_id(id).filter(live(scope, kind)).one(db).await?.ok_or(ScimError::NotFound(kind.as_str()))
+}
+
+/// [`find`], with the row locked (on PostgreSQL; SQLite's write transaction holds the database)
+/// so that two requests changing one resource at once apply one after the other.
+pub async fn find_for_update<C: ConnectionTrait>(
+    db: &C,
+    scope: &Scope,
+    kind: ResourceType,
+    id: &str,
+) -> ScimResult<Model> {
+    let Ok(id) = Uuid::parse_str(id) else { return Err(ScimError::NotFound(kind.as_str())) };
+    let mut query = Entity::find_by_id(id).filter(live(scope, kind));
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    query.one(db).await?.ok_or(ScimError::NotFound(kind.as_str()))
 }
 
 /// A page of the live resources `condition` selects, oldest first (an order that holds from one
@@ -93,7 +109,7 @@ fn columns_of(kind: ResourceType, doc: &Value) -> Columns {
 }
 
 /// A user's userName is taken by another live user of the connection (RFC 7643 §4.1.1: unique,
-/// case-insensitively); a group's displayName too, since Entra ID and Okta find groups by it.
+/// case-insensitively). A group's displayName may repeat: Entra ID lets two groups share one.
 async fn check_unique<C: ConnectionTrait>(
     db: &C,
     scope: &Scope,
@@ -101,6 +117,9 @@ async fn check_unique<C: ConnectionTrait>(
     name_key: &str,
     except: Option<Uuid>,
 ) -> ScimResult<()> {
+    if kind == ResourceType::Group {
+        return Ok(());
+    }
     let mut query = Entity::find().filter(live(scope, kind)).filter(Column::NameKey.eq(name_key));
     if let Some(id) = except {
         query = query.filter(Column::Id.ne(id));
@@ -112,11 +131,7 @@ async fn check_unique<C: ConnectionTrait>(
 }
 
 fn taken(kind: ResourceType) -> ScimError {
-    let attribute = match kind {
-        ResourceType::User => "userName",
-        ResourceType::Group => "displayName",
-    };
-    ScimError::Uniqueness(format!("a {} with this {attribute} already exists", kind.as_str()))
+    ScimError::Uniqueness(format!("a {} with this userName already exists", kind.as_str()))
 }
 
 /// A unique index refusing a write the check let through (two requests at once) is the same
@@ -148,7 +163,8 @@ pub async fn insert<C: ConnectionTrait>(db: &C, scope: &Scope, kind: ResourceTyp
         created_at: Set(now),
         updated_at: Set(now),
         deleted_at: Set(None),
-        deactivated_at: Set((!columns.active).then_some(now)),
+        // Created inactive deactivates nobody: nothing for the guard to count.
+        deactivated_at: Set(None),
         deactivation_held: Set(false),
     };
     row.insert(db).await.map_err(|err| uniqueness(kind, err))
@@ -362,7 +378,7 @@ pub async fn held<C: ConnectionTrait>(db: &C, connection_id: Uuid) -> Result<Vec
 /// Marks (or clears) `row`'s held deactivation.
 pub async fn set_held<C: ConnectionTrait>(db: &C, id: Uuid, held: bool) -> Result<(), sea_orm::DbErr> {
     Entity::update_many()
-        .col_expr(Column::DeactivationHeld, sea_orm::sea_query::Expr::value(held))
+        .col_expr(Column::DeactivationHeld, Expr::value(held))
         .filter(Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -380,7 +396,7 @@ pub async fn user_named<C: ConnectionTrait>(db: &C, connection_id: Uuid, referen
         .filter(Column::ConnectionId.eq(connection_id))
         .filter(Column::ResourceType.eq(ResourceType::User.as_str()))
         .filter(condition)
-        .order_by_asc(Column::DeletedAt)
+        .order_by_desc(Expr::col(Column::DeletedAt).is_null())
         .one(db)
         .await?;
     Ok(found.map(|row| row.id))
@@ -447,4 +463,36 @@ async fn external_ids<C: ConnectionTrait>(
         .all(db)
         .await?;
     Ok(rows.into_iter().filter_map(|(id, external)| external.map(|e| (e, id))).collect())
+}
+
+/// The names of the live groups a person is in, by their records at SCIM connections (each a
+/// `(connection, remote id)` of theirs; records of other connections find nothing).
+pub async fn group_names_of<C: ConnectionTrait>(
+    db: &C,
+    records: &[(Uuid, String)],
+) -> Result<Vec<String>, sea_orm::DbErr> {
+    let mut names = Vec::new();
+    for (connection_id, remote_id) in records {
+        let Ok(member) = Uuid::parse_str(remote_id) else { continue };
+        let groups: Vec<Uuid> = scim_member::Entity::find()
+            .select_only()
+            .column(scim_member::Column::GroupId)
+            .filter(scim_member::Column::MemberId.eq(member))
+            .into_tuple()
+            .all(db)
+            .await?;
+        if groups.is_empty() {
+            continue;
+        }
+        let rows = Entity::find()
+            .filter(Column::Id.is_in(groups))
+            .filter(Column::ConnectionId.eq(*connection_id))
+            .filter(Column::DeletedAt.is_null())
+            .all(db)
+            .await?;
+        names.extend(rows.into_iter().filter_map(|g| g.display_name));
+    }
+    names.sort();
+    names.dedup();
+    Ok(names)
 }

@@ -192,7 +192,23 @@ pub async fn confirm_deactivations(
 /// changed. One set-based join (UPDATE … FROM reads the same in SQLite and PostgreSQL), not a
 /// correlated lookup per person.
 pub(super) async fn link_managers<C: ConnectionTrait>(db: &C, pass: &Pass) -> Result<()> {
-    const LINKS: &str = r#"(
+    link_managers_among(db, pass, &[]).await
+}
+
+/// [`link_managers`] for the records `among` names and their reports only (a pushed request's
+/// user, rather than the whole connection); everyone when `among` is empty.
+pub(super) async fn link_managers_among<C: ConnectionTrait>(db: &C, pass: &Pass, among: &[String]) -> Result<()> {
+    let mut values: Vec<Value> = vec![pass.connection_id.into(), pass.workspace_id.clone().into()];
+    let narrowed = if among.is_empty() {
+        String::new()
+    } else {
+        let placeholders: Vec<String> = (0..among.len()).map(|i| format!("${}", i + 3)).collect();
+        values.extend(among.iter().map(|id| Value::from(id.clone())));
+        let listed = placeholders.join(", ");
+        format!(" AND (report.remote_id IN ({listed}) OR report.remote_manager_id IN ({listed}))")
+    };
+    let links = format!(
+        r#"(
             SELECT report.user_id, COALESCE(manager.user_id, by_email.id) AS manager_user_id
             FROM user_source AS report
             LEFT JOIN user_source AS manager
@@ -202,8 +218,9 @@ pub(super) async fn link_managers<C: ConnectionTrait>(db: &C, pass: &Pass) -> Re
               ON by_email.workspace_id = $2
              AND by_email.email_normalized = report.remote_manager_id
              AND by_email.id <> report.user_id
-            WHERE report.connection_id = $1
-        ) AS links"#;
+            WHERE report.connection_id = $1{narrowed}
+        ) AS links"#
+    );
     const CHANGED: &str = "directory_user.id = links.user_id \
          AND directory_user.manager_id IS DISTINCT FROM links.manager_user_id";
     // What changes is read with the rows locked (SQLite's write transaction already holds them),
@@ -213,9 +230,9 @@ pub(super) async fn link_managers<C: ConnectionTrait>(db: &C, pass: &Pass) -> Re
         backend(db),
         format!(
             "SELECT directory_user.id, directory_user.workspace_id, directory_user.manager_id AS old_manager, \
-             links.manager_user_id AS new_manager FROM directory_user, {LINKS} WHERE {CHANGED}{lock}"
+             links.manager_user_id AS new_manager FROM directory_user, {links} WHERE {CHANGED}{lock}"
         ),
-        [pass.connection_id.into(), pass.workspace_id.clone().into()],
+        values.clone(),
     ))
     .all(db)
     .await?;
@@ -224,9 +241,10 @@ pub(super) async fn link_managers<C: ConnectionTrait>(db: &C, pass: &Pass) -> Re
     }
     let at = Utc::now();
     let sql = format!(
-        "UPDATE directory_user SET manager_id = links.manager_user_id, updated_at = $3 FROM {LINKS} WHERE {CHANGED}"
+        "UPDATE directory_user SET manager_id = links.manager_user_id, updated_at = ${} FROM {links} WHERE {CHANGED}",
+        values.len() + 1
     );
-    let values = [pass.connection_id.into(), pass.workspace_id.clone().into(), at.into()];
+    values.push(at.into());
     db.execute_raw(Statement::from_sql_and_values(backend(db), sql, values)).await?;
     let author = &pass.author;
     let rows = relinked.iter().flat_map(|r| {

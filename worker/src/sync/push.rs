@@ -13,7 +13,7 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use entity::{connection, user_source};
@@ -68,19 +68,34 @@ impl Pusher {
     /// Whether the guard lets one more deactivation through now, the deactivations of the
     /// window (this one among them, already stamped) counted.
     pub async fn deactivation_allowed<C: ConnectionTrait>(&self, db: &C) -> Result<bool> {
+        // Requests deactivating people of the connection at once count one after another.
+        if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            connection::Entity::find_by_id(self.connection_id).lock_exclusive().one(db).await?;
+        }
         let since = Utc::now() - GUARD_WINDOW;
         let (leaving, applied) = crate::scim::store::deactivated_since(db, self.connection_id, since).await?;
-        // The connection's people as they were before the window's deactivations.
-        let active = super::finalize::active_people(db, self.connection_id).await? + applied;
+        // The connection's people as they were before the window's deactivations: those still
+        // active, and those the window deactivated before this one (which is stamped, but not
+        // yet applied).
+        let active = super::finalize::active_people(db, self.connection_id).await? + applied.saturating_sub(1);
         Ok(guard::judge(active, leaving, self.guard_percent, false) == Deactivations::Apply)
     }
 
+    /// Forgets what the connection's record `remote_id` last said (a DELETE): the same person
+    /// pushed again under a new id is a rehire, not a duplicate of a record that left.
+    pub async fn forget<C: ConnectionTrait>(&self, db: &C, remote_id: &str) -> Result<()> {
+        user_source::Entity::update_many()
+            .col_expr(user_source::Column::ContentHash, Expr::value(""))
+            .filter(user_source::Column::ConnectionId.eq(self.connection_id))
+            .filter(user_source::Column::RemoteId.eq(remote_id))
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
     /// `record` with its status left as the directory holds it: a held deactivation.
-    pub fn keeping_status(&self, mut record: RemoteRecord) -> RemoteRecord {
-        if let Some(field) = self.mapping.source_of("employmentStatus") {
-            record.withheld.insert(field.to_string());
-        }
-        record
+    pub fn keeping_status(&self, record: RemoteRecord) -> RemoteRecord {
+        keeping_status(&self.mapping, record)
     }
 
     /// Merges `records` in the caller's transaction; answers why any could not be merged.
@@ -91,6 +106,7 @@ impl Pusher {
             connection_id: self.connection_id,
             author: Author::scim(self.connection_id),
         };
+        let pushed: Vec<String> = records.iter().map(|r| r.remote_id.clone()).collect();
         // A manager named by this user's externalId (before this user existed) is this user.
         let named: Vec<(String, String)> = records
             .iter()
@@ -115,6 +131,16 @@ impl Pusher {
         if !rejections.is_empty() {
             return Ok(rejections);
         }
+        // A sync of the connection running meanwhile takes whoever it did not see for a leaver:
+        // a pushed record is seen, and newer than what the sync read.
+        if let Some(run) = crate::integrations::runs::active_run(db, self.connection_id).await? {
+            user_source::Entity::update_many()
+                .col_expr(user_source::Column::LastSeenRunId, Expr::value(run.id))
+                .filter(user_source::Column::ConnectionId.eq(self.connection_id))
+                .filter(user_source::Column::RemoteId.is_in(pushed.iter().cloned()))
+                .exec(db)
+                .await?;
+        }
         for (external_id, id) in named {
             user_source::Entity::update_many()
                 .col_expr(user_source::Column::RemoteManagerId, Expr::value(id))
@@ -124,8 +150,17 @@ impl Pusher {
                 .await?;
         }
         if self.mapping.manages("managerId") {
-            super::finalize::link_managers(db, &pass).await?;
+            super::finalize::link_managers_among(db, &pass, &pushed).await?;
         }
         Ok(Vec::new())
     }
+}
+
+/// `record` with the status `mapping` reads from it left as the directory holds it: a
+/// deactivation the guard holds, which neither a later request nor a re-sync applies unasked.
+pub fn keeping_status(mapping: &FieldMapping, mut record: RemoteRecord) -> RemoteRecord {
+    if let Some(field) = mapping.source_of("employmentStatus") {
+        record.withheld.insert(field.to_string());
+    }
+    record
 }

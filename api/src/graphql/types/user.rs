@@ -143,6 +143,12 @@ impl User {
     async fn sources(&self, ctx: &Context<'_>) -> ApiResult<Vec<UserSource>> {
         Ok(ctx.directory()?.sources_of(&self.0).await?.into_iter().map(UserSource).collect())
     }
+    /// The groups an identity provider (over SCIM) puts this person in, by name; empty for
+    /// people no identity provider pushes.
+    async fn groups(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
+        ctx.directory()?.groups_of(&self.0).await
+    }
+
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
