@@ -10,22 +10,57 @@ use crate::client::GraphqlClient;
 use crate::operations as ops;
 
 /// Where a walk-through's people come from (`demo`, `bench`): a sandbox tenant of a provider
-/// with an API, or, for a provider that is a file, the company as the spreadsheet an admin
-/// would upload.
+/// with an API; for a provider that is a file, the company as the spreadsheet an admin would
+/// upload; for one that pushes (SCIM), the company's users as an identity provider sends them.
 pub enum PeopleSource {
     Tenant(SampleCredentials),
     Spreadsheet(Vec<u8>),
+    Pushed(Vec<Value>),
 }
 
 impl PeopleSource {
-    /// `company` at `provider_id`: a tenant of `sandbox` named `tenant`, or a spreadsheet of it.
+    /// `company` at `provider_id`: a tenant of `sandbox` named `tenant`, a spreadsheet of it, or
+    /// its SCIM users.
     pub fn of(sandbox: &Sandbox, provider_id: &str, tenant: &str, company: Company) -> Self {
         if catalogue::is_uploaded(provider_id) {
             Self::Spreadsheet(sandbox::spreadsheet::people_csv(&company))
+        } else if catalogue::is_pushed(provider_id) {
+            Self::Pushed(sandbox::scim::users(&company))
         } else {
             Self::Tenant(sandbox.add_tenant(provider_id, tenant, company))
         }
     }
+}
+
+/// Connects SCIM, with both confirmations given; answers the `connectScim` payload (the base
+/// URL and the token, shown once).
+pub async fn connect_scim(client: &GraphqlClient) -> anyhow::Result<Value> {
+    let data = client.execute(ops::CONNECT_SCIM, json!({})).await?.ok()?;
+    Ok(data["connectScim"].clone())
+}
+
+/// Creates `users` at the SCIM endpoint `base_url` with `token`, as an identity provider does,
+/// a few requests at a time; answers how many were created.
+pub async fn push_scim_users(base_url: &str, token: &str, users: &[Value]) -> anyhow::Result<usize> {
+    use futures::StreamExt as _;
+    let http = reqwest::Client::new();
+    let created = futures::stream::iter(users)
+        .map(|user| {
+            let request = http
+                .post(format!("{base_url}/Users"))
+                .bearer_auth(token)
+                .header("content-type", "application/scim+json")
+                .body(user.to_string());
+            async move {
+                let answer = request.send().await.context("the SCIM endpoint did not answer")?;
+                anyhow::ensure!(answer.status() == reqwest::StatusCode::CREATED, "POST /Users: {}", answer.status());
+                Ok(())
+            }
+        })
+        .buffer_unordered(8)
+        .collect::<Vec<anyhow::Result<()>>>()
+        .await;
+    created.into_iter().collect::<anyhow::Result<Vec<()>>>().map(|c| c.len())
 }
 
 /// Connects a tenant with the API-key form; answers the `connectWithApiKey` payload.

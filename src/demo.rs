@@ -38,7 +38,9 @@ const WORKSPACE: &str = "demo";
 impl Demo {
     async fn start(provider_id: &str, employees: u32) -> anyhow::Result<Self> {
         anyhow::ensure!(
-            catalogue::is_uploaded(provider_id) || sandbox::fake(provider_id).is_some(),
+            catalogue::is_uploaded(provider_id)
+                || catalogue::is_pushed(provider_id)
+                || sandbox::fake(provider_id).is_some(),
             "no such provider: {provider_id} (see `directory-sync sandbox`)"
         );
         let sandbox = Sandbox::start().await?;
@@ -88,6 +90,14 @@ pub async fn open(provider_id: &str, employees: u32) -> anyhow::Result<()> {
         PeopleSource::Spreadsheet(_) => {
             let file = demo.data_dir.join(PEOPLE_CSV);
             println!("Then Integrations → Get Started → Connect Now → Spreadsheet, and upload {}", file.display());
+        }
+        PeopleSource::Pushed(users) => {
+            println!(
+                "Then Integrations → Identity Provider (SCIM) → Get Started, and create the endpoint; point an \
+                 identity provider (or curl) at the base URL it shows, with its token. The demo's {} users are \
+                 in `directory-sync demo --provider scim` (without --open).",
+                users.len()
+            );
         }
     }
     println!("Ctrl-C stops the demo.");
@@ -144,6 +154,15 @@ pub async fn run(provider_id: &str, employees: u32) -> anyhow::Result<()> {
                 upload["connection"]["status"]
             );
             upload["connection"].clone()
+        }
+        PeopleSource::Pushed(users) => {
+            let endpoint = admin_flow::connect_scim(&client).await?;
+            let base_url = endpoint["baseUrl"].as_str().context("baseUrl")?;
+            let token = endpoint["token"].as_str().context("token")?;
+            println!("3.   SCIM endpoint {base_url}, token shown once (…{})", &token[token.len() - 4..]);
+            let pushed = admin_flow::push_scim_users(base_url, token, users).await?;
+            println!("     The identity provider pushed {pushed} users, kept until the mapping is confirmed");
+            endpoint["connection"].clone()
         }
     };
     let connection_id = connection["id"].as_str().context("connection id")?.to_string();

@@ -76,6 +76,9 @@ pub fn cancel_sync() -> String {
     format!("mutation($id: ID!) {{ cancelSync(runId: $id) {{ {RUN_FIELDS} }} }}")
 }
 
+pub const CONNECT_SCIM: &str = r#"mutation { connectScim(adminConfirmed: true, termsAccepted: true) {
+  baseUrl token connection { id status } } }"#;
+
 pub const USERS: &str = r#"query($first: Int, $after: String, $filter: UserFilter) {
   users(first: $first, after: $after, filter: $filter) {
     totalCount

@@ -18,6 +18,7 @@ pub mod merge;
 pub mod merge_ats;
 mod oauth;
 pub mod personio;
+pub mod scim;
 pub mod spreadsheet;
 mod tenant;
 mod wire;

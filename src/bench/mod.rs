@@ -14,7 +14,7 @@ use sea_orm::{
 use serde_json::Value;
 
 use api::{Plan, Role};
-use entity::{connection, directory_user};
+use entity::{connection, directory_user, user_change, user_source};
 use sandbox::{Company, Sandbox};
 use worker::credentials::{CredentialCipher, Credentials};
 use worker::mapping::{apply_mapping, suggest_mapping, MappedUser};
@@ -25,6 +25,7 @@ use worker::sync::{source_row, user_row};
 use worker::uploads::UploadStore;
 
 mod fanout;
+mod floor;
 mod provider;
 mod webhooks;
 
@@ -35,6 +36,10 @@ use crate::admin_flow::{self, PeopleSource};
 use crate::client::GraphqlClient;
 use crate::config::Config;
 use crate::service::{self, Roles, RunningService, Tuning};
+
+/// Why `bench` refuses a provider that pushes (SCIM): there is no download to compare with.
+const NO_PUSHED_SOURCE: &str =
+    "the bench measures reading a provider; a SCIM source pushes its people one request at a time";
 
 /// Where the baseline inserts its rows, apart from the synced ones.
 const BASELINE_WORKSPACE: &str = "bench-baseline";
@@ -79,6 +84,9 @@ struct Case {
     sync: Duration,
     baseline_fetch: Duration,
     baseline_insert: Duration,
+    /// The same rows and their history entries loaded the store's fastest plain way (see
+    /// [`floor`]), after the same download.
+    floor_load: Duration,
     resync: Duration,
     resync_user_writes: u64,
     resync_unchanged: i64,
@@ -106,7 +114,9 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     if !options.sizes.is_empty() {
         println!(
             "directory-sync bench: full sync from {} vs. baseline (fetch the same pages + one bulk insert of the rows \
-             the sync writes: each person with their manager link, and their provenance row)",
+             the sync writes: each person with their manager link, and their provenance row), and vs. the physical \
+             floor (the same download, then those rows and their history entries loaded raw: PostgreSQL COPY, \
+             SQLite one transaction of prepared multi-row inserts)",
             options.source
         );
         println!(
@@ -151,6 +161,11 @@ impl Case {
     fn ratio(&self) -> f64 {
         self.sync.as_secs_f64() / (self.baseline_fetch + self.baseline_insert).as_secs_f64()
     }
+
+    /// The sync's time over the physical floor's: the download and the raw load.
+    fn ratio_to_floor(&self) -> f64 {
+        self.sync.as_secs_f64() / (self.baseline_fetch + self.floor_load).as_secs_f64()
+    }
 }
 
 /// One line per run; with repeats, the run with the median ratio again as the case's figure
@@ -158,7 +173,7 @@ impl Case {
 fn print_case(label: &str, c: &Case) {
     let baseline = c.baseline_fetch + c.baseline_insert;
     println!(
-        "{label:<7}{:<8} {:>7} employees{} | sync {:>8.2?} ({:>7.0} rows/s) | baseline {:>8.2?} (fetch {:.2?} + insert {:.2?}) | ratio {:.2} | no-change re-sync {:>8.2?}: {} unchanged, {} user rows written | history entries: sync {}, re-sync {} | with a user.created webhook receiver: sync {:.2?} ({:+.0}%), all delivered {:.2?} after its start | peak RSS {:.0} MiB (+{:.0})",
+        "{label:<7}{:<8} {:>7} employees{} | sync {:>8.2?} ({:>7.0} rows/s) | baseline {:>8.2?} (fetch {:.2?} + insert {:.2?}) | ratio {:.2} | floor {:>8.2?} (fetch + raw load {:.2?}) | ratio to floor {:.2} | no-change re-sync {:>8.2?}: {} unchanged, {} user rows written | history entries: sync {}, re-sync {} | with a user.created webhook receiver: sync {:.2?} ({:+.0}%), all delivered {:.2?} after its start | peak RSS {:.0} MiB (+{:.0})",
         format!("{:?}", c.store),
         c.employees,
         c.upload.map(|upload| format!(" | upload {upload:.2?}")).unwrap_or_default(),
@@ -168,6 +183,9 @@ fn print_case(label: &str, c: &Case) {
         c.baseline_fetch,
         c.baseline_insert,
         c.ratio(),
+        c.baseline_fetch + c.floor_load,
+        c.floor_load,
+        c.ratio_to_floor(),
         c.resync,
         c.resync_unchanged,
         c.resync_user_writes,
@@ -261,6 +279,7 @@ impl BenchService {
                 let upload = admin_flow::upload_spreadsheet(&client, None, "people.csv", content.clone()).await?;
                 (upload["connection"].clone(), Some(started.elapsed()))
             }
+            PeopleSource::Pushed(_) => anyhow::bail!(NO_PUSHED_SOURCE),
         };
         let connection_id = connection["id"].as_str().context("connection id")?.to_string();
         let suggested = admin_flow::current_mapping(&client, &connection_id).await?;
@@ -324,7 +343,8 @@ async fn run_case(source: &str, store: Store, employees: u32, servers: &Servers)
     );
     let connection_uuid = uuid::Uuid::parse_str(&bench.connection_id)?;
     bench.refill().await?;
-    let (baseline_fetch, baseline_insert) = baseline(&bench.config, db, &bench.source, connection_uuid).await?;
+    let Baseline { fetch: baseline_fetch, insert: baseline_insert, floor_load } =
+        baseline(&bench.config, db, &bench.source, connection_uuid).await?;
     let upload = bench.upload;
     bench.stop().await?;
     // On a service of its own, so it is a first sync too.
@@ -337,6 +357,7 @@ async fn run_case(source: &str, store: Store, employees: u32, servers: &Servers)
         sync,
         baseline_fetch,
         baseline_insert,
+        floor_load,
         resync,
         resync_user_writes,
         resync_unchanged: run["unchanged"].as_i64().unwrap_or(-1),
@@ -375,15 +396,23 @@ async fn latest_user_write(db: &sea_orm::DatabaseConnection) -> anyhow::Result<c
     latest.context("no users were written")
 }
 
+/// What the baseline took: the download, its ORM bulk insert, and the floor's raw load.
+struct Baseline {
+    fetch: Duration,
+    insert: Duration,
+    floor_load: Duration,
+}
+
 /// Fetches the same pages with the same connector, maps them, and bulk-inserts the same rows the
 /// sync writes (each person, linked to their manager, and their provenance row) in one
-/// transaction, into a workspace and connection of their own.
+/// transaction, into a workspace and connection of their own; then loads them again, with their
+/// history entries, the floor's way, into another.
 async fn baseline(
     config: &Config,
     db: &sea_orm::DatabaseConnection,
     source: &PeopleSource,
     connection_id: uuid::Uuid,
-) -> anyhow::Result<(Duration, Duration)> {
+) -> anyhow::Result<Baseline> {
     let registry = ProviderRegistry::new(ProviderHttp::new(RetryPolicy::default()), config.providers.clone())
         .with_uploads(UploadStore::new(db.clone()))
         .with_pushed(worker::scim::store::PushedUsers::new(db.clone()));
@@ -397,6 +426,7 @@ async fn baseline(
             },
         ),
         PeopleSource::Spreadsheet(_) => (spreadsheet::ID, None, Credentials::None),
+        PeopleSource::Pushed(_) => anyhow::bail!(NO_PUSHED_SOURCE),
     };
     let provider = catalogue::find(provider_id).context("the provider")?;
     let mut context = registry.context(provider_id);
@@ -413,36 +443,74 @@ async fn baseline(
     }
     let fetch = started.elapsed();
 
-    let started = Instant::now();
-    worker::workspaces::ensure_workspace(db, BASELINE_WORKSPACE, "paid").await?;
-    let mut connection =
-        connection::Entity::find_by_id(connection_id).one(db).await?.context("the synced connection")?;
-    connection.id = uuid::Uuid::now_v7();
-    connection.workspace_id = BASELINE_WORKSPACE.into();
-    let connection = connection::Entity::insert(connection.into_active_model()).exec_with_returning(db).await?;
-    let now = chrono::Utc::now();
     let mut seen = std::collections::HashSet::new();
-    let people: Vec<(MappedUser, uuid::Uuid)> = records
+    let people: Vec<MappedUser> = records
         .iter()
         .filter_map(|r| apply_mapping(&mapping, r).ok())
         .filter(|u| seen.insert(u.email_key.clone()))
-        .map(|u| (u, uuid::Uuid::now_v7()))
         .collect();
-    // Each person's row carries their manager link, as the sync's rows do.
-    let ids: HashMap<&str, uuid::Uuid> = people.iter().map(|(u, id)| (u.remote_id.as_str(), *id)).collect();
-    let (users, sources): (Vec<_>, Vec<_>) = people
-        .iter()
-        .map(|(u, id)| {
-            let mut user = user_row(BASELINE_WORKSPACE, u, *id, now);
-            user.manager_id = Set(u.remote_manager_id.as_deref().and_then(|m| ids.get(m)).copied());
-            (user, source_row(connection.id, uuid::Uuid::nil(), u, *id, u.content_hash(), now))
-        })
-        .unzip();
+
+    let started = Instant::now();
+    let (users, sources, _) = rows_of(db, BASELINE_WORKSPACE, connection_id, &people).await?;
     let txn = db.begin().await?;
     insert_in_batches(&txn, users).await?;
     insert_in_batches(&txn, sources).await?;
     txn.commit().await?;
-    Ok((fetch, started.elapsed()))
+    let insert = started.elapsed();
+
+    // The rows are made before the clock starts: the floor is the store's part alone.
+    let (users, sources, history) = rows_of(db, FLOOR_WORKSPACE, connection_id, &people).await?;
+    let tables = [floor::Rows::of(users), floor::Rows::of(sources), floor::Rows::of(history)];
+    let floor_load = floor::load(db, &tables).await?;
+    Ok(Baseline { fetch, insert, floor_load })
+}
+
+/// Where the floor loads its rows.
+const FLOOR_WORKSPACE: &str = "bench-floor";
+
+/// The rows a first sync writes for `people` (each person with their manager link, their
+/// provenance, their history entry), for workspace `workspace_id` and a copy of connection
+/// `connection_id` there, made first.
+async fn rows_of(
+    db: &sea_orm::DatabaseConnection,
+    workspace_id: &str,
+    connection_id: uuid::Uuid,
+    people: &[MappedUser],
+) -> anyhow::Result<(Vec<directory_user::ActiveModel>, Vec<user_source::ActiveModel>, Vec<user_change::ActiveModel>)> {
+    worker::workspaces::ensure_workspace(db, workspace_id, "paid").await?;
+    let mut connection =
+        connection::Entity::find_by_id(connection_id).one(db).await?.context("the synced connection")?;
+    connection.id = uuid::Uuid::now_v7();
+    connection.workspace_id = workspace_id.into();
+    let connection = connection::Entity::insert(connection.into_active_model()).exec_with_returning(db).await?;
+    let now = chrono::Utc::now();
+    let ids: Vec<uuid::Uuid> = people.iter().map(|_| uuid::Uuid::now_v7()).collect();
+    let by_remote: HashMap<&str, uuid::Uuid> =
+        people.iter().zip(&ids).map(|(u, id)| (u.remote_id.as_str(), *id)).collect();
+    let author = format!("sync:{}", uuid::Uuid::nil());
+    let mut users = Vec::with_capacity(people.len());
+    let mut sources = Vec::with_capacity(people.len());
+    let mut history = Vec::with_capacity(people.len());
+    for (u, id) in people.iter().zip(&ids) {
+        let mut user = user_row(workspace_id, u, *id, now);
+        // Each person's row carries their manager link, as the sync's rows do.
+        user.manager_id = Set(u.remote_manager_id.as_deref().and_then(|m| by_remote.get(m)).copied());
+        users.push(user);
+        sources.push(source_row(connection.id, uuid::Uuid::nil(), u, *id, u.content_hash(), now));
+        history.push(user_change::ActiveModel {
+            id: Set(*id),
+            workspace_id: Set(workspace_id.to_string()),
+            user_id: Set(*id),
+            sync_run_id: Set(None),
+            at: Set(now),
+            field: Set(worker::history::CREATED.to_string()),
+            old_value: Set(None),
+            new_value: Set(Some(u.email.clone())),
+            changed_by: Set(author.clone()),
+            webhook_pending: Set(false),
+        });
+    }
+    Ok((users, sources, history))
 }
 
 async fn insert_in_batches<A: ActiveModelTrait + Send>(txn: &DatabaseTransaction, rows: Vec<A>) -> anyhow::Result<()> {
