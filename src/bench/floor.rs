@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use sea_orm::sea_query::Value;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityName, EntityTrait, Iterable, Statement};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityName, EntityTrait, Iterable, Statement,
+};
 
 /// A table's rows, as the columns they set.
 pub struct Rows {

@@ -218,6 +218,17 @@ async fn an_identity_provider_pushes_people_into_the_directory(backend: Backend)
     assert_eq!(emails.body["emails"][0]["value"], "ada@new.test");
     assert_eq!(user_by_email(&app, &admin, "ada@acme.test").await["jobTitle"], "Countess");
 
+    // Okta may name the manager by their externalId.
+    let alan = idp
+        .post(
+            "/Users",
+            json!({ "userName": "alan@acme.test", "externalId": "E-77",
+        ENTERPRISE: { "manager": { "value": "00ugrace" } } }),
+        )
+        .await;
+    assert_eq!(alan.status, StatusCode::CREATED);
+    assert_eq!(user_by_email(&app, &admin, "alan@acme.test").await["manager"]["email"], "grace@acme.test");
+
     // If-Match: a stale version is refused.
     let stale = idp
         .send(
@@ -305,6 +316,15 @@ async fn an_identity_provider_pushes_people_into_the_directory(backend: Backend)
         .patch(&format!("/Users/{boss}"), json!([{ "op": "replace", "path": "emails[type eq", "value": "x" }]))
         .await;
     assert_eq!(bad_path.scim_type(), Some("invalidPath"));
+
+    // Limits: at most 200 a page, whatever is asked; a body over 4 MiB is refused in SCIM's words.
+    let clamped = idp.list("count=100000").await;
+    assert_eq!(clamped.status, StatusCode::OK);
+    assert!(clamped.body["itemsPerPage"].as_u64().unwrap() <= 200);
+    let huge = json!({ "userName": "big@acme.test", "title": "x".repeat(5 * 1024 * 1024) });
+    let refused = idp.post("/Users", huge).await;
+    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(refused.body["status"], "413");
 
     // Discovery.
     let config = idp.get("/ServiceProviderConfig").await.body;

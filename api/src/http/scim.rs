@@ -2,12 +2,15 @@
 //! and the discovery endpoints `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`. The
 //! caller is a SCIM connection's bearer token, not a viewer: a token that is no connection's is
 //! 401; one of another connection than the URL's is 404, as if there were none. Each token has
-//! its own request rate (429 with `Retry-After`); a body is at most [`MAX_BODY_BYTES`]. Every
-//! answer is `application/scim+json`, an error as RFC 7644 §3.12 spells it.
+//! its own request rate (429 with `Retry-After`), and refused tokens count against their
+//! address's allowance, so guessing is slow. A body is read only once its token is known, and
+//! at most [`MAX_BODY_BYTES`] of it. Every answer is `application/scim+json`, an error as RFC
+//! 7644 §3.12 spells it.
 
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
+use futures::StreamExt;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
@@ -16,7 +19,7 @@ use worker::scim::activity::{self, Outcome};
 use worker::scim::resource::{ResourceType, ERROR_SCHEMA};
 use worker::scim::{ScimError, MAX_COUNT};
 
-use super::limits::retry_after_seconds;
+use super::limits::{caller_key, retry_after_seconds};
 use super::ApiState;
 
 /// Largest request body: a PATCH adding ten thousand members fits, with room.
@@ -31,7 +34,6 @@ const SCHEMAS: &str = include_str!("scim_schemas.json");
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/scim/v2/{connection}")
-            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .route("/{endpoint}", web::route().to(collection))
             .route("/{endpoint}/{id:.*}", web::route().to(member))
             .default_service(web::route().to(not_found)),
@@ -87,11 +89,15 @@ async fn authenticate<'s>(state: &'s ApiState, req: &HttpRequest) -> Result<Endp
         answer.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         answer
     };
-    let Some(token) = bearer(req) else { return Err(unauthorized()) };
+    let refused = || match state.rates.spend(&caller_key(None, req.peer_addr().map(|a| a.ip())), None, 1) {
+        Ok(()) => unauthorized(),
+        Err(wait) => too_many(wait),
+    };
+    let Some(token) = bearer(req) else { return Err(refused()) };
     let env = state.api.env();
     let connection = match caller(env, &connection_id, &token).await {
         Ok(Caller::Connection(connection)) => connection,
-        Ok(Caller::Unknown) => return Err(unauthorized()),
+        Ok(Caller::Unknown) => return Err(refused()),
         Ok(Caller::Elsewhere) => return Err(error(StatusCode::NOT_FOUND, None, "no such SCIM endpoint")),
         Err(err) => {
             tracing::error!(error = %err, "could not authenticate a SCIM request");
@@ -100,13 +106,32 @@ async fn authenticate<'s>(state: &'s ApiState, req: &HttpRequest) -> Result<Endp
     };
     // Keyed on the connection, not the URL's spelling of it (a UUID has several).
     if let Err(wait) = state.rates.spend_scim(&connection.id.to_string()) {
-        let seconds = retry_after_seconds(wait);
-        let mut answer = error(StatusCode::TOO_MANY_REQUESTS, None, "too many requests for this token; retry later");
-        answer.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
-        return Err(answer);
+        return Err(too_many(wait));
     }
     let base_url = state.api.scim_base_url(connection.id);
     Ok(Endpoint::new(env, connection, base_url))
+}
+
+fn too_many(wait: std::time::Duration) -> HttpResponse {
+    let mut answer = error(StatusCode::TOO_MANY_REQUESTS, None, "too many requests; retry later");
+    answer.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after_seconds(wait)));
+    answer
+}
+
+/// The request's body, at most [`MAX_BODY_BYTES`] of it: a longer one is refused with SCIM's
+/// 413 before more of it is read.
+async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, HttpResponse> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|_| error(StatusCode::BAD_REQUEST, Some("invalidSyntax"), "the body did not arrive"))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            let detail = format!("the body is larger than {} MiB", MAX_BODY_BYTES >> 20);
+            return Err(error(StatusCode::PAYLOAD_TOO_LARGE, None, &detail));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn resource_type(endpoint: &str) -> Option<ResourceType> {
@@ -178,10 +203,14 @@ async fn finish(
 }
 
 /// `/{endpoint}`: a collection, or a discovery endpoint.
-async fn collection(state: web::Data<ApiState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+async fn collection(state: web::Data<ApiState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
     let endpoint_name = req.match_info().get("endpoint").unwrap_or_default().to_string();
     let endpoint = match authenticate(&state, &req).await {
         Ok(endpoint) => endpoint,
+        Err(answer) => return answer,
+    };
+    let body = match read_body(payload).await {
+        Ok(body) => body,
         Err(answer) => return answer,
     };
     if let Some(answer) = discovery(&endpoint_name, None, req.method()) {
@@ -225,11 +254,15 @@ async fn list(
 }
 
 /// `/{endpoint}/{id}`: one resource, or one discovery entry.
-async fn member(state: web::Data<ApiState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+async fn member(state: web::Data<ApiState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
     let endpoint_name = req.match_info().get("endpoint").unwrap_or_default().to_string();
     let id = req.match_info().get("id").unwrap_or_default().to_string();
     let endpoint = match authenticate(&state, &req).await {
         Ok(endpoint) => endpoint,
+        Err(answer) => return answer,
+    };
+    let body = match read_body(payload).await {
+        Ok(body) => body,
         Err(answer) => return answer,
     };
     if let Some(answer) = discovery(&endpoint_name, Some(&id), req.method()) {
