@@ -52,6 +52,13 @@ async fn copy(db: &DatabaseConnection, tables: &[Rows]) -> anyhow::Result<()> {
     use sea_orm::sqlx;
     let mut connection = db.get_postgres_connection_pool().acquire().await?;
     sqlx::query("BEGIN").execute(&mut *connection).await?;
+    let copied = copy_tables(&mut connection, tables).await;
+    let end = if copied.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    sqlx::query(end).execute(&mut *connection).await?;
+    copied
+}
+
+async fn copy_tables(connection: &mut sea_orm::sqlx::PgConnection, tables: &[Rows]) -> anyhow::Result<()> {
     for rows in tables.iter().filter(|r| !r.values.is_empty()) {
         let statement = format!("COPY {} ({}) FROM STDIN", rows.table, rows.columns.join(", "));
         let mut copy = connection.copy_in_raw(&statement).await.context("COPY")?;
@@ -72,7 +79,6 @@ async fn copy(db: &DatabaseConnection, tables: &[Rows]) -> anyhow::Result<()> {
         }
         copy.finish().await?;
     }
-    sqlx::query("COMMIT").execute(&mut *connection).await?;
     Ok(())
 }
 

@@ -292,6 +292,14 @@ async fn an_identity_provider_pushes_people_into_the_directory(backend: Backend)
     let back = user_by_email(&app, &admin, "ada@acme.test").await;
     assert_eq!((back["employmentStatus"].clone(), back["id"].clone()), (json!("ACTIVE"), profile["id"].clone()));
 
+    // Entra disables first, deletes later, and may create the person again: a rehire too.
+    let kay = idp.create_user("kay@acme.test", "Kay", "Ant").await;
+    idp.patch(&format!("/Users/{kay}"), json!([{ "op": "Replace", "path": "active", "value": "False" }])).await;
+    assert_eq!(idp.send(Method::DELETE, &format!("/Users/{kay}"), None, &[]).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(user_by_email(&app, &admin, "kay@acme.test").await["employmentStatus"], "INACTIVE");
+    idp.create_user("kay@acme.test", "Kay", "Ant").await;
+    assert_eq!(user_by_email(&app, &admin, "kay@acme.test").await["employmentStatus"], "ACTIVE");
+
     // Bad requests are typed SCIM errors.
     let bad = idp.list(&format!("filter={}", encoded(r#"userName eq "x" or 1 eq 1"#))).await;
     assert_eq!((bad.status, bad.scim_type()), (StatusCode::BAD_REQUEST, Some("invalidFilter")));

@@ -89,7 +89,10 @@ async fn authenticate<'s>(state: &'s ApiState, req: &HttpRequest) -> Result<Endp
         answer.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         answer
     };
-    let refused = || match state.rates.spend(&caller_key(None, req.peer_addr().map(|a| a.ip())), None, 1) {
+    // An allowance of their own: a stale token's retries must not spend what callers of the
+    // GraphQL API at the same address (behind one proxy, say) are allowed.
+    let refused_key = format!("scim-refused:{}", caller_key(None, req.peer_addr().map(|a| a.ip())));
+    let refused = || match state.rates.spend(&refused_key, None, 1) {
         Ok(()) => unauthorized(),
         Err(wait) => too_many(wait),
     };

@@ -339,6 +339,11 @@ impl<'e> Endpoint<'e> {
         let row = store::delete(&txn, row).await?;
         // A DELETE never removes the person: they leave, as a sync's leaver does.
         let skipped = if was_active { self.push_user(&txn, pusher.as_ref(), &row, true).await? } else { None };
+        // Deleted already inactive (Entra disables, then deletes): the record is gone all the
+        // same, so the person pushed again under a new id is a rehire.
+        if let (Some(pusher), false) = (&pusher, was_active) {
+            pusher.forget(&txn, &row.id.to_string()).await?;
+        }
         txn.commit().await?;
         Ok(skipped)
     }
@@ -418,6 +423,9 @@ pub async fn confirm_held(env: &Environment, connection: &connection::Model) -> 
         record.withheld.insert("enterprise.manager".into());
         if pusher.merge(&txn, vec![record]).await?.is_empty() {
             confirmed += 1;
+        }
+        if row.deleted_at.is_some() {
+            pusher.forget(&txn, &row.id.to_string()).await?;
         }
         store::set_held(&txn, row.id, false).await?;
     }

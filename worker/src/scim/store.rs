@@ -428,7 +428,9 @@ impl PushedUsers {
     }
 }
 
-/// Every live user of the connection from `after` on (by id), a page at a time, for a re-sync.
+/// Every live user of the connection from `after` on (by id), a page at a time, for a re-sync;
+/// and the deleted ones whose deactivation the guard holds, so that the re-sync does not take
+/// them for leavers behind the admin's back.
 async fn users_after<C: ConnectionTrait>(
     db: &C,
     connection_id: Uuid,
@@ -438,7 +440,7 @@ async fn users_after<C: ConnectionTrait>(
     let mut query = Entity::find()
         .filter(Column::ConnectionId.eq(connection_id))
         .filter(Column::ResourceType.eq(ResourceType::User.as_str()))
-        .filter(Column::DeletedAt.is_null());
+        .filter(Condition::any().add(Column::DeletedAt.is_null()).add(Column::DeactivationHeld.eq(true)));
     if let Some(after) = after {
         query = query.filter(Column::Id.gt(after));
     }
