@@ -137,6 +137,16 @@ async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, HttpRespo
     Ok(body)
 }
 
+/// The endpoint the request's token opens, and its body, read only then.
+async fn opened<'s>(
+    state: &'s ApiState,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(Endpoint<'s>, web::BytesMut), HttpResponse> {
+    let endpoint = authenticate(state, req).await?;
+    Ok((endpoint, read_body(payload).await?))
+}
+
 fn resource_type(endpoint: &str) -> Option<ResourceType> {
     match endpoint {
         "Users" => Some(ResourceType::User),
@@ -208,12 +218,8 @@ async fn finish(
 /// `/{endpoint}`: a collection, or a discovery endpoint.
 async fn collection(state: web::Data<ApiState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
     let endpoint_name = req.match_info().get("endpoint").unwrap_or_default().to_string();
-    let endpoint = match authenticate(&state, &req).await {
-        Ok(endpoint) => endpoint,
-        Err(answer) => return answer,
-    };
-    let body = match read_body(payload).await {
-        Ok(body) => body,
+    let (endpoint, body) = match opened(&state, &req, payload).await {
+        Ok(opened) => opened,
         Err(answer) => return answer,
     };
     if let Some(answer) = discovery(&endpoint_name, None, req.method()) {
@@ -260,12 +266,8 @@ async fn list(
 async fn member(state: web::Data<ApiState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
     let endpoint_name = req.match_info().get("endpoint").unwrap_or_default().to_string();
     let id = req.match_info().get("id").unwrap_or_default().to_string();
-    let endpoint = match authenticate(&state, &req).await {
-        Ok(endpoint) => endpoint,
-        Err(answer) => return answer,
-    };
-    let body = match read_body(payload).await {
-        Ok(body) => body,
+    let (endpoint, body) = match opened(&state, &req, payload).await {
+        Ok(opened) => opened,
         Err(answer) => return answer,
     };
     if let Some(answer) = discovery(&endpoint_name, Some(&id), req.method()) {
@@ -291,19 +293,16 @@ async fn member(state: web::Data<ApiState>, req: HttpRequest, payload: web::Payl
             }
             .await,
         ),
-        Method::PUT => (
+        Method::PUT | Method::PATCH => (
             true,
             async {
-                let replaced = endpoint.replace(kind, &id, body_json(&body)?, conditions).await?;
-                Ok((json_answer(StatusCode::OK, &replaced.body, Some(replaced.version)), replaced.skipped))
-            }
-            .await,
-        ),
-        Method::PATCH => (
-            true,
-            async {
-                let patched = endpoint.patch(kind, &id, body_json(&body)?, conditions).await?;
-                Ok((json_answer(StatusCode::OK, &patched.body, Some(patched.version)), patched.skipped))
+                let body = body_json(&body)?;
+                let changed = if req.method() == Method::PUT {
+                    endpoint.replace(kind, &id, body, conditions).await?
+                } else {
+                    endpoint.patch(kind, &id, body, conditions).await?
+                };
+                Ok((json_answer(StatusCode::OK, &changed.body, Some(changed.version)), changed.skipped))
             }
             .await,
         ),

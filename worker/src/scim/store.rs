@@ -37,10 +37,15 @@ fn live(scope: &Scope, kind: ResourceType) -> Condition {
         .add(Column::DeletedAt.is_null())
 }
 
+/// The query for live resource `id` of the connection; an id that is no UUID is nobody's.
+fn by_id(scope: &Scope, kind: ResourceType, id: &str) -> ScimResult<sea_orm::Select<Entity>> {
+    let Ok(id) = Uuid::parse_str(id) else { return Err(ScimError::NotFound(kind.as_str())) };
+    Ok(Entity::find_by_id(id).filter(live(scope, kind)))
+}
+
 /// The live resource `id` of the connection.
 pub async fn find<C: ConnectionTrait>(db: &C, scope: &Scope, kind: ResourceType, id: &str) -> ScimResult<Model> {
-    let Ok(id) = Uuid::parse_str(id) else { return Err(ScimError::NotFound(kind.as_str())) };
-    Entity::find_by_id(id).filter(live(scope, kind)).one(db).await?.ok_or(ScimError::NotFound(kind.as_str()))
+    by_id(scope, kind, id)?.one(db).await?.ok_or(ScimError::NotFound(kind.as_str()))
 }
 
 /// [`find`], with the row locked (on PostgreSQL; SQLite's write transaction holds the database)
@@ -51,8 +56,7 @@ pub async fn find_for_update<C: ConnectionTrait>(
     kind: ResourceType,
     id: &str,
 ) -> ScimResult<Model> {
-    let Ok(id) = Uuid::parse_str(id) else { return Err(ScimError::NotFound(kind.as_str())) };
-    let mut query = Entity::find_by_id(id).filter(live(scope, kind));
+    let mut query = by_id(scope, kind, id)?;
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
         query = query.lock_exclusive();
     }

@@ -93,9 +93,13 @@ impl Pusher {
         Ok(())
     }
 
-    /// `record` with its status left as the directory holds it: a held deactivation.
-    pub fn keeping_status(&self, record: RemoteRecord) -> RemoteRecord {
-        keeping_status(&self.mapping, record)
+    /// `record` with its status left as the directory holds it: a held deactivation, which
+    /// neither a later request nor a re-sync applies unasked.
+    pub fn keeping_status(&self, mut record: RemoteRecord) -> RemoteRecord {
+        if let Some(field) = self.mapping.source_of("employmentStatus") {
+            record.withheld.insert(field.to_string());
+        }
+        record
     }
 
     /// Merges `records` in the caller's transaction; answers why any could not be merged.
@@ -154,13 +158,4 @@ impl Pusher {
         }
         Ok(Vec::new())
     }
-}
-
-/// `record` with the status `mapping` reads from it left as the directory holds it: a
-/// deactivation the guard holds, which neither a later request nor a re-sync applies unasked.
-pub fn keeping_status(mapping: &FieldMapping, mut record: RemoteRecord) -> RemoteRecord {
-    if let Some(field) = mapping.source_of("employmentStatus") {
-        record.withheld.insert(field.to_string());
-    }
-    record
 }
